@@ -1,0 +1,42 @@
+# carepath: `make run` starts it with demo data, `make test` runs the whole suite.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/carepath
+
+export DATABASE_URL          ?= postgres://postgres@127.0.0.1:5432/carepath?sslmode=disable
+export REDIS_URL             ?= redis://127.0.0.1:6379/0
+export HTTP_ADDR             ?= 127.0.0.1:8080
+# development only: the admin token `make run` prints; never use it in production
+export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
+
+.PHONY: run test lint bench services build clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/carepath
+
+## run: start PostgreSQL and Redis if needed, load demo data, serve API + worker on HTTP_ADDR
+run: services build
+	$(BIN) seed
+	@echo "carepath: http://$(HTTP_ADDR)/docs  (admin token: $(BOOTSTRAP_ADMIN_TOKEN))"
+	exec $(BIN) all
+
+## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis
+test: services
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+## lint: golangci-lint (installed into GOPATH/bin on first use)
+lint:
+	@command -v golangci-lint >/dev/null || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@latest
+	golangci-lint run ./...
+
+## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases)
+bench: services build
+	scripts/bench.sh
+
+## services: make sure PostgreSQL and Redis answer (start or install them when they do not)
+services:
+	@scripts/services.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,224 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"carepath/domain"
+)
+
+// caseView is a case as the API shows it: the stored case plus what is derived from it at read
+// time (state label, allowed events, expired documents, overdue deadlines).
+type caseView struct {
+	*domain.Case
+	StateLabel    string            `json:"state_label"`
+	AllowedEvents []string          `json:"allowed_events"`
+	Checklist     []domain.Document `json:"checklist"`
+	Deadlines     []domain.Deadline `json:"deadlines"`
+	AccessCode    string            `json:"access_code,omitempty"`
+}
+
+func viewOf(c *domain.Case, now time.Time) caseView {
+	v := caseView{Case: c, AllowedEvents: domain.AllowedEvents(c.State)}
+	if st, ok := domain.LookupState(c.State); ok {
+		v.StateLabel = st.Label
+	}
+	today := domain.DateOf(now)
+	v.Checklist = make([]domain.Document, len(c.Checklist))
+	for i, d := range c.Checklist {
+		d.Status = d.StatusOn(today)
+		v.Checklist[i] = d
+	}
+	v.Deadlines = make([]domain.Deadline, len(c.Deadlines))
+	for i, d := range c.Deadlines {
+		d.State = d.StateAt(now)
+		v.Deadlines[i] = d
+	}
+	return v
+}
+
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+func (s *Server) writeCase(c *gin.Context, status int, cs *domain.Case, accessCode string) {
+	v := viewOf(cs, time.Now())
+	v.AccessCode = accessCode
+	c.Header("ETag", etag(cs.Version))
+	c.JSON(status, v)
+}
+
+// decode reads a JSON body strictly: unknown fields and wrong types are EINVALID naming the field.
+func decode(c *gin.Context, dst any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	if err != nil {
+		return domain.Invalid("body", "cannot read the body: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			return domain.Invalid(te.Field, "must be %s", te.Type)
+		case errors.As(err, &se):
+			return domain.Invalid("body", "is not valid JSON: %v", err)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return domain.Invalid(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field")
+		case errors.Is(err, io.EOF):
+			return domain.Invalid("body", "is empty")
+		default:
+			return domain.Invalid("body", "%v", err)
+		}
+	}
+	if dec.More() {
+		return domain.Invalid("body", "holds more than one JSON value")
+	}
+	return nil
+}
+
+// ifMatch reads the expected version from If-Match ("3", W/"3" or 3); 0 when absent.
+func ifMatch(c *gin.Context, required bool) (int, error) {
+	h := strings.TrimSpace(c.GetHeader("If-Match"))
+	if h == "" {
+		if required {
+			return 0, domain.Invalid("If-Match", "is required: send the case version (its ETag)")
+		}
+		return 0, nil
+	}
+	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	v, err := strconv.Atoi(h)
+	if err != nil || v < 1 {
+		return 0, domain.Invalid("If-Match", "must be a case version such as \"3\"")
+	}
+	return v, nil
+}
+
+func (s *Server) createCase(c *gin.Context) {
+	var n domain.NewCase
+	if err := decode(c, &n); err != nil {
+		writeError(c, err)
+		return
+	}
+	cs, code, err := s.Cases.Register(c.Request.Context(), actorOf(c), n)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/cases/"+cs.ID)
+	s.writeCase(c, http.StatusCreated, cs, code)
+}
+
+func (s *Server) getCase(c *gin.Context) {
+	cs, err := s.Cases.Get(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.writeCase(c, http.StatusOK, cs, "")
+}
+
+func (s *Server) listCases(c *gin.Context) {
+	f := domain.CaseFilter{
+		State: domain.State(c.Query("state")), FacilityType: domain.FacilityType(c.Query("facility_type")),
+		Assignee: c.Query("assignee"), Q: c.Query("q"), Cursor: c.Query("cursor"),
+	}
+	if v := c.Query("overdue"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(c, domain.Invalid("overdue", "must be true or false"))
+			return
+		}
+		f.Overdue = b
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			writeError(c, domain.Invalid("limit", "must be a whole number"))
+			return
+		}
+		f.Limit = n
+	}
+	page, err := s.Cases.List(c.Request.Context(), f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) fireEvent(c *gin.Context) {
+	version, err := ifMatch(c, true)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var cmd domain.EventCommand
+	if err := decode(c, &cmd); err != nil {
+		writeError(c, err)
+		return
+	}
+	cs, err := s.Cases.Fire(c.Request.Context(), actorOf(c), c.Param("id"), version, cmd)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.writeCase(c, http.StatusOK, cs, "")
+}
+
+func (s *Server) recordDocument(c *gin.Context) {
+	version, err := ifMatch(c, false)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var u domain.DocumentUpdate
+	if err := decode(c, &u); err != nil {
+		writeError(c, err)
+		return
+	}
+	cs, err := s.Cases.RecordDocument(c.Request.Context(), actorOf(c), c.Param("id"), domain.DocType(c.Param("type")), version, u)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.writeCase(c, http.StatusOK, cs, "")
+}
+
+func (s *Server) getHistory(c *gin.Context) {
+	h, err := s.Cases.History(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": h})
+}
+
+type facilityView struct {
+	domain.Facility
+	FreeBeds int `json:"free_beds"`
+}
+
+func (s *Server) listFacilities(c *gin.Context) {
+	fs, err := s.Cases.Facilities(c.Request.Context())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := make([]facilityView, len(fs))
+	for i, f := range fs {
+		out[i] = facilityView{f, f.FreeBeds()}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}
+
+func (s *Server) getLifecycle(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"states": domain.States, "events": domain.Events, "mermaid": domain.Mermaid()})
+}

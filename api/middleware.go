@@ -1,0 +1,199 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"carepath"
+	"carepath/domain"
+)
+
+const (
+	ctxRequestID = "request_id"
+	ctxActor     = "actor"
+)
+
+var requestIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+
+// requestID accepts a sane X-Request-Id or makes one, and echoes it back.
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if !requestIDRe.MatchString(id) {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Set(ctxRequestID, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "carepath_http_requests_total", Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "carepath_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// observe logs one line per request and records its metrics.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	d := time.Since(start)
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := c.Writer.Status()
+	s.metrics.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(c.Request.Method, route).Observe(d.Seconds())
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.Logger.LogAttrs(c.Request.Context(), level, "request",
+		slog.String("method", c.Request.Method), slog.String("route", route), slog.Int("status", status),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("request_id", c.GetString(ctxRequestID)))
+}
+
+func (s *Server) recoverPanic(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			writeError(c, fmt.Errorf("panic: %v", p))
+		}
+	}()
+	c.Next()
+}
+
+// authenticate requires a bearer credential and puts the actor in the context.
+func (s *Server) authenticate(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || strings.TrimSpace(token) == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="carepath"`)
+		writeError(c, domain.Errorf(domain.EUNAUTHORIZED, "send Authorization: Bearer <token>"))
+		return
+	}
+	actor, err := s.Auth.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+	if err != nil {
+		c.Header("WWW-Authenticate", `Bearer realm="carepath", error="invalid_token"`)
+		writeError(c, err)
+		return
+	}
+	c.Set(ctxActor, actor)
+	c.Next()
+}
+
+func actorOf(c *gin.Context) domain.Actor {
+	a, _ := c.Get(ctxActor)
+	actor, _ := a.(domain.Actor)
+	return actor
+}
+
+func (s *Server) loadSpec() error {
+	loader := openapi3.NewLoader()
+	spec, err := loader.LoadFromData(carepath.OpenAPI)
+	if err != nil {
+		return fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	if err := spec.Validate(context.Background()); err != nil {
+		return fmt.Errorf("openapi.yaml is not valid: %w", err)
+	}
+	// Match requests by path alone: the spec's servers entry is "/".
+	spec.Servers = nil
+	router, err := gorillamux.NewRouter(spec)
+	if err != nil {
+		return fmt.Errorf("route openapi.yaml: %w", err)
+	}
+	s.spec, s.router = spec, router
+	return nil
+}
+
+// Spec returns the parsed contract (for tests that check responses against it).
+func (s *Server) Spec() (*openapi3.T, routers.Router) { return s.spec, s.router }
+
+// validate checks each request against openapi.yaml before a handler sees it: unknown fields,
+// wrong types and missing parameters are answered 400 naming the field.
+func (s *Server) validate(c *gin.Context) {
+	route, params, err := s.router.FindRoute(c.Request)
+	if err != nil {
+		// Not in the contract: gin answers 404 or 405 itself.
+		c.Next()
+		return
+	}
+	in := &openapi3filter.RequestValidationInput{
+		Request: c.Request, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+	}
+	if err := openapi3filter.ValidateRequest(c.Request.Context(), in); err != nil {
+		writeError(c, requestProblem(err))
+		return
+	}
+	c.Next()
+}
+
+// requestProblem turns a kin-openapi validation error into an EINVALID naming the field.
+func requestProblem(err error) error {
+	var re *openapi3filter.RequestError
+	if !errors.As(err, &re) {
+		return domain.Invalid("", "%v", err)
+	}
+	field := ""
+	if re.Parameter != nil {
+		field = re.Parameter.Name
+	}
+	msg := re.Reason
+	var se *openapi3.SchemaError
+	if errors.As(re.Err, &se) {
+		if p := se.JSONPointer(); len(p) > 0 {
+			if field != "" {
+				field += "."
+			}
+			field += strings.Join(p, ".")
+		}
+		msg = se.Reason
+	} else if re.Err != nil {
+		if msg != "" {
+			msg += ": "
+		}
+		msg += re.Err.Error()
+	}
+	if msg == "" {
+		msg = re.Error()
+	}
+	if field == "" && re.RequestBody != nil {
+		field = "body"
+	}
+	return domain.Invalid(field, "%s", msg)
+}

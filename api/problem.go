@@ -1,0 +1,75 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"carepath/domain"
+)
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// Code is the domain error code.
+	Code string `json:"code"`
+	// Field names the input at fault.
+	Field string `json:"field,omitempty"`
+	// Reasons lists why a guard refused an event.
+	Reasons   []string `json:"reasons,omitempty"`
+	RequestID string   `json:"request_id,omitempty"`
+}
+
+// statusOf is the one table from domain error codes to HTTP statuses.
+var statusOf = map[string]int{
+	domain.EINVALID:       http.StatusBadRequest,
+	domain.EUNAUTHORIZED:  http.StatusUnauthorized,
+	domain.EFORBIDDEN:     http.StatusForbidden,
+	domain.ENOTFOUND:      http.StatusNotFound,
+	domain.ECONFLICT:      http.StatusConflict,
+	domain.ESTALE:         http.StatusPreconditionFailed,
+	domain.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	domain.ERATELIMIT:     http.StatusTooManyRequests,
+	domain.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	domain.EINTERNAL:      http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status for a domain error code.
+func StatusOf(code string) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ProblemContentType is the media type of every error body.
+const ProblemContentType = "application/problem+json"
+
+// writeError answers with the problem for err and aborts the request. Internal errors are
+// logged with the request id and answered without their details.
+func writeError(c *gin.Context, err error) {
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", c.GetString(ctxRequestID),
+			"method", c.Request.Method, "route", c.FullPath())
+		de = &domain.Error{Code: domain.EINTERNAL, Message: "something went wrong on our side; the request id identifies it in our logs"}
+	}
+	status := StatusOf(de.Code)
+	if de.Code == domain.ERATELIMIT && de.RetryAfterSeconds > 0 {
+		c.Header("Retry-After", strconv.Itoa(de.RetryAfterSeconds))
+	}
+	p := Problem{
+		Type: "https://carepath.example/problems/" + de.Code, Title: http.StatusText(status), Status: status,
+		Detail: de.Error(), Instance: c.Request.URL.Path, Code: de.Code, Field: de.Field, Reasons: de.Reasons,
+		RequestID: c.GetString(ctxRequestID),
+	}
+	c.Header("Content-Type", ProblemContentType)
+	c.AbortWithStatusJSON(status, p)
+}

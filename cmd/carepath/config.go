@@ -1,0 +1,123 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"carepath/domain"
+	"carepath/store"
+)
+
+// Config is everything carepath reads from its environment. Each variable has a default that
+// works on a developer's machine; README.md lists them all.
+type Config struct {
+	DatabaseURL     string
+	RedisURL        string
+	HTTPAddr        string
+	LogLevel        slog.Level
+	BootstrapToken  string
+	DataKeys        [][]byte
+	DevDataKey      bool
+	DBMaxConns      int
+	ShutdownTimeout time.Duration
+	Settings        domain.Settings
+}
+
+// configVar documents one variable: name, default, meaning. The README table is this list.
+type configVar struct{ name, def, help string }
+
+var configVars = []configVar{
+	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carepath?sslmode=disable", "PostgreSQL, the system of record; the database is created if missing"},
+	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the job queue (may lose its contents without losing anything)"},
+	{"HTTP_ADDR", "127.0.0.1:8080", "where the HTTP server listens"},
+	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"BOOTSTRAP_ADMIN_TOKEN", "", "a development admin bearer token; empty means no one can sign in with it"},
+	{"DATA_KEY", "", "base64 32-byte AES keys, comma-separated, first one current, that seal SNILS, passport and address; empty uses a development key and warns"},
+	{"DB_MAX_CONNS", "32", "the Postgres connection pool size"},
+	{"SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown waits for in-flight work"},
+	{"DOCUMENT_COLLECTION_DAYS", "30", "target for document collection, calendar days (assumption)"},
+	{"REVIEW_DECISION_WD", "5", "decision on need, working days (442-FZ art. 15)"},
+	{"IPPSU_WD", "10", "IPPSU, working days (art. 16)"},
+	{"VOUCHER_VALID_DAYS", "30", "admission window of a voucher, calendar days (assumption)"},
+	{"MAX_LEAVE_DAYS", "30", "longest temporary leave, calendar days"},
+	{"IPPSU_REVIEW_YEARS", "3", "IPPSU review period, years"},
+	{"GUARDIANSHIP_NOTICE_WD", "1", "guardianship body informed of a move, working days (assumption)"},
+	{"DOCUMENT_VALIDITY_MONTHS", "medical_card=6,no_contraindications=6,psychiatric_commission=6", "validity of expiring documents, months (assumption)"},
+}
+
+// devDataKey is used when DATA_KEY is unset so that `make run` works out of the box. It is
+// derived from a public string: anything sealed with it is not protected.
+var devDataKey = func() []byte { s := sha256.Sum256([]byte("carepath development data key - not secret")); return s[:] }()
+
+func loadConfig(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, cv := range configVars {
+			if cv.name == name {
+				return cv.def
+			}
+		}
+		return ""
+	}
+	var c Config
+	c.DatabaseURL = get("DATABASE_URL")
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || strings.Trim(u.Path, "/") == "" {
+		return c, fmt.Errorf("DATABASE_URL %q: want postgres://user@host:port/database", c.DatabaseURL)
+	}
+	c.RedisURL = get("REDIS_URL")
+	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return c, fmt.Errorf("REDIS_URL %q: want redis://host:port/db", c.RedisURL)
+	}
+	c.HTTPAddr = get("HTTP_ADDR")
+	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
+		return c, fmt.Errorf("HTTP_ADDR %q: want host:port", c.HTTPAddr)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL"))); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", get("LOG_LEVEL"))
+	}
+	c.BootstrapToken = get("BOOTSTRAP_ADMIN_TOKEN")
+	if c.BootstrapToken != "" && len(c.BootstrapToken) < 12 {
+		return c, fmt.Errorf("BOOTSTRAP_ADMIN_TOKEN: use at least 12 characters")
+	}
+	if k := get("DATA_KEY"); k != "" {
+		keys, err := store.ParseKeys(k)
+		if err != nil {
+			return c, err
+		}
+		c.DataKeys = keys
+	} else {
+		c.DataKeys, c.DevDataKey = [][]byte{devDataKey}, true
+	}
+	ints := map[string]*int{
+		"DB_MAX_CONNS": &c.DBMaxConns, "DOCUMENT_COLLECTION_DAYS": &c.Settings.DocumentCollectionDays,
+		"REVIEW_DECISION_WD": &c.Settings.ReviewDecisionWD, "IPPSU_WD": &c.Settings.IPPSUWD,
+		"VOUCHER_VALID_DAYS": &c.Settings.VoucherValidDays, "MAX_LEAVE_DAYS": &c.Settings.MaxLeaveDays,
+		"IPPSU_REVIEW_YEARS": &c.Settings.IPPSUReviewYears, "GUARDIANSHIP_NOTICE_WD": &c.Settings.GuardianshipNoticeWD,
+	}
+	for name, dst := range ints {
+		n, err := strconv.Atoi(get(name))
+		if err != nil || n < 1 || n > 3650 {
+			return c, fmt.Errorf("%s %q: want a whole number from 1 to 3650", name, get(name))
+		}
+		*dst = n
+	}
+	d, err := time.ParseDuration(get("SHUTDOWN_TIMEOUT"))
+	if err != nil || d <= 0 {
+		return c, fmt.Errorf("SHUTDOWN_TIMEOUT %q: want a duration such as 15s", get("SHUTDOWN_TIMEOUT"))
+	}
+	c.ShutdownTimeout = d
+	v, err := domain.ParseValidity(get("DOCUMENT_VALIDITY_MONTHS"))
+	if err != nil {
+		return c, fmt.Errorf("DOCUMENT_VALIDITY_MONTHS: %w", err)
+	}
+	c.Settings.Validity = v
+	return c, nil
+}

@@ -1,0 +1,247 @@
+// Command carepath is the coordination center's case-tracking service: one binary with the API
+// server, the background worker, migrations and demo data. main only wires the parts.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // Moscow time without relying on the host's zoneinfo
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"carepath/api"
+	"carepath/domain"
+	"carepath/jobs"
+	"carepath/migrations"
+	"carepath/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "carepath:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: carepath <command>
+
+commands:
+  all                       API server and worker in one process (default)
+  serve                     API server only
+  worker                    background worker only (asynq server and scheduler)
+  migrate [up|down|status]  apply, roll back one, or list the database migrations
+  seed [--cases N]          load the idempotent demo data, or generate N more cases in bulk
+  calendar import FILE      add or correct production calendar days (CSV: date,kind,note)
+  version                   print the version
+
+configuration comes from environment variables; see README.md`
+
+// run is the whole program; tests call it with their own arguments and environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "all"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "carepath", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	case "all", "serve", "worker", "migrate", "seed", "calendar":
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(logger)
+	if cfg.DevDataKey && cmd != "migrate" {
+		logger.Warn("DATA_KEY is not set: personal data is sealed with the public development key; set DATA_KEY in production")
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.DBMaxConns})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	switch cmd {
+	case "migrate":
+		return runMigrate(ctx, db, args, stdout)
+	case "calendar":
+		return runCalendar(ctx, db, args, stdout)
+	}
+	start := time.Now()
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	app, err := wire(cfg, db, logger)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+	logger.Debug("migrations checked", "ms", time.Since(start).Milliseconds())
+
+	switch cmd {
+	case "seed":
+		return runSeed(ctx, app, args, stdout)
+	case "serve":
+		return app.serve(ctx, cfg, start)
+	case "worker":
+		return app.work(ctx)
+	default: // all
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error { return app.serve(gctx, cfg, start) })
+		g.Go(func() error { return app.work(gctx) })
+		return g.Wait()
+	}
+}
+
+// app is the wired program.
+type app struct {
+	db      *store.DB
+	rdb     *redis.Client
+	logger  *slog.Logger
+	cases   *store.Cases
+	service *domain.Service
+	server  *api.Server
+	worker  *jobs.Worker
+	cfg     Config
+}
+
+func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = 2*time.Second, 3*time.Second, 3*time.Second
+	rdb := redis.NewClient(opt)
+	sealer, err := store.NewSealer(cfg.DataKeys)
+	if err != nil {
+		return nil, err
+	}
+	cases := store.NewCases(db, sealer)
+	service := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: cfg.Settings}
+	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, service: service, cfg: cfg}
+	a.server = &api.Server{
+		Cases:  service,
+		Auth:   api.BootstrapToken(cfg.BootstrapToken),
+		Logger: logger,
+		Checks: []api.Check{
+			{Name: "postgres", Ping: db.Ping},
+			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		},
+	}
+	a.worker = jobs.NewWorker(rdb, logger)
+	a.worker.ShutdownTimeout = cfg.ShutdownTimeout
+	return a, nil
+}
+
+func (a *app) close() { a.rdb.Close() }
+
+// serve runs the HTTP server until ctx ends, then stops accepting and lets in-flight requests
+// finish within the shutdown timeout.
+func (a *app) serve(ctx context.Context, cfg Config, started time.Time) error {
+	h, err := a.server.Handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	a.logger.Info("carepath listening", "addr", "http://"+ln.Addr().String(), "version", version, "startup_ms", time.Since(started).Milliseconds())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	a.logger.Info("http server stopped")
+	return nil
+}
+
+func (a *app) work(ctx context.Context) error { return a.worker.Run(ctx) }
+
+func runMigrate(ctx context.Context, db *store.DB, args []string, stdout io.Writer) error {
+	sub := "up"
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	switch sub {
+	case "up":
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(stdout, "migrations: nothing to apply")
+		}
+		for _, a := range applied {
+			fmt.Fprintln(stdout, "applied", a)
+		}
+		return nil
+	case "down":
+		p, err := db.MigrateDown(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "rolled back", p)
+		return nil
+	case "status":
+		st, err := db.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, strings.Join(st, "\n"))
+		return nil
+	}
+	return fmt.Errorf("migrate %q: want up, down or status", sub)
+}
+
+func runCalendar(ctx context.Context, db *store.DB, args []string, stdout io.Writer) error {
+	if len(args) != 2 || args[0] != "import" {
+		return errors.New("usage: carepath calendar import FILE (CSV with the header date,kind,note)")
+	}
+	f, err := os.Open(args[1])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, err := migrations.ReadCalendar(f)
+	if err != nil {
+		return err
+	}
+	n, err := db.ImportCalendar(ctx, rows, true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "calendar: %d days imported from %s\n", n, args[1])
+	return nil
+}

@@ -1,0 +1,332 @@
+package domain
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Channel is how an application reached the center.
+type Channel string
+
+// Intake channels.
+const (
+	ChannelMFC        Channel = "mfc"
+	ChannelHotline    Channel = "hotline"
+	ChannelOnline     Channel = "online"
+	ChannelPostOffice Channel = "post_office"
+	ChannelOutreach   Channel = "outreach"
+)
+
+// Channels lists the intake channels.
+var Channels = []Channel{ChannelMFC, ChannelHotline, ChannelOnline, ChannelPostOffice, ChannelOutreach}
+
+// FacilityType is the kind of boarding house.
+type FacilityType string
+
+// Facility types.
+const (
+	ElderlyDisabled    FacilityType = "elderly_disabled"
+	Psychoneurological FacilityType = "psychoneurological"
+	Veterans           FacilityType = "veterans"
+)
+
+// FacilityTypes lists the facility types.
+var FacilityTypes = []FacilityType{ElderlyDisabled, Psychoneurological, Veterans}
+
+// LegalCapacity of the applicant.
+type LegalCapacity string
+
+// Legal capacity values.
+const (
+	Capable       LegalCapacity = "capable"
+	Limited       LegalCapacity = "limited"
+	Incapacitated LegalCapacity = "incapacitated"
+)
+
+// LegalCapacities lists the legal capacity values.
+var LegalCapacities = []LegalCapacity{Capable, Limited, Incapacitated}
+
+// DisabilityGroups lists the accepted disability groups ("none" for no disability).
+var DisabilityGroups = []string{"none", "1", "2", "3"}
+
+// NoticeChannels a relative may prefer.
+var NoticeChannels = []string{"sms", "email", "none"}
+
+// Applicant is the person who needs the place.
+type Applicant struct {
+	FullName        string        `json:"full_name"`
+	BirthDate       Date          `json:"birth_date"`
+	Gender          string        `json:"gender"`
+	SNILS           string        `json:"snils"`
+	Passport        string        `json:"passport,omitempty"`
+	Address         string        `json:"address"`
+	LegalCapacity   LegalCapacity `json:"legal_capacity"`
+	DisabilityGroup string        `json:"disability_group"`
+}
+
+// FirstName is the part of the name a notice by SMS may carry (Russian order: surname first).
+func (a Applicant) FirstName() string {
+	parts := strings.Fields(a.FullName)
+	if len(parts) >= 2 {
+		return parts[1]
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return ""
+}
+
+// Contact is a relative or representative of the applicant.
+type Contact struct {
+	Name                string `json:"name"`
+	Relation            string `json:"relation"`
+	Phone               string `json:"phone,omitempty"`
+	Email               string `json:"email,omitempty"`
+	LegalRepresentative bool   `json:"legal_representative"`
+	ConsentToNotices    bool   `json:"consent_to_notices"`
+	PreferredChannel    string `json:"preferred_channel"`
+}
+
+// IPPSU is the individual programme of social services.
+type IPPSU struct {
+	Number string `json:"number"`
+	Date   Date   `json:"date"`
+}
+
+// Case is one application and, later, one residence.
+type Case struct {
+	ID           string       `json:"id"`
+	Number       string       `json:"number"`
+	State        State        `json:"state"`
+	Version      int          `json:"version"`
+	Channel      Channel      `json:"channel"`
+	FacilityType FacilityType `json:"facility_type"`
+	Applicant    Applicant    `json:"applicant"`
+	Contacts     []Contact    `json:"contacts"`
+
+	HealthOrgID    string `json:"health_org_id,omitempty"`
+	GuardianshipID string `json:"guardianship_id,omitempty"`
+	// FacilityID is the home the person lives in (set on admission).
+	FacilityID string `json:"facility_id,omitempty"`
+	// VoucherFacilityID is the home whose bed the current voucher reserves.
+	VoucherFacilityID string `json:"voucher_facility_id,omitempty"`
+	VoucherValidUntil *Date  `json:"voucher_valid_until,omitempty"`
+	LeaveReturnBy     *Date  `json:"leave_return_by,omitempty"`
+	IPPSU             *IPPSU `json:"ippsu,omitempty"`
+	AssigneeID        string `json:"assignee_id,omitempty"`
+
+	Checklist Checklist  `json:"checklist"`
+	Deadlines []Deadline `json:"deadlines"`
+
+	StateEnteredAt time.Time `json:"state_entered_at"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+
+	// AccessCodeHash verifies the relatives' access code; the code itself is never stored.
+	AccessCodeHash string `json:"-"`
+	// WaitingPosition is the case's place on the waiting list for its facility type, when waiting
+	// (computed by the store on read).
+	WaitingPosition int `json:"waiting_position,omitempty"`
+}
+
+// Represented reports whether someone acts for the applicant.
+func (c *Case) Represented() bool {
+	for _, r := range c.Contacts {
+		if r.LegalRepresentative {
+			return true
+		}
+	}
+	return c.Applicant.LegalCapacity != Capable
+}
+
+// InTransfer reports whether the person lives in one home while a move to another is under way.
+func (c *Case) InTransfer() bool {
+	return c.FacilityID != "" && (c.State == TransferPending || c.State == VoucherIssued)
+}
+
+// NewCase is what an intake operator or a service center supplies to register a case.
+type NewCase struct {
+	Channel        Channel      `json:"channel"`
+	FacilityType   FacilityType `json:"facility_type"`
+	Applicant      Applicant    `json:"applicant"`
+	Contacts       []Contact    `json:"contacts"`
+	HealthOrgID    string       `json:"health_org_id"`
+	GuardianshipID string       `json:"guardianship_id"`
+	AssigneeID     string       `json:"assignee_id"`
+}
+
+var (
+	phoneRe = regexp.MustCompile(`^\+?[0-9][0-9 ()-]{6,20}$`)
+	uuidRe  = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+// IsUUID reports whether s looks like a UUID (ids are UUIDs everywhere).
+func IsUUID(s string) bool { return uuidRe.MatchString(s) }
+
+func oneOf[T ~string](field string, v T, allowed []T) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	return Invalid(field, "must be one of %s, got %q", strings.Join(names, ", "), v)
+}
+
+func required(field, v string, max int) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return Invalid(field, "is required")
+	}
+	if utf8.RuneCountInString(v) > max {
+		return Invalid(field, "is longer than %d characters", max)
+	}
+	return nil
+}
+
+// Validate checks a new case and normalises it (SNILS to its canonical form). The first fault
+// is returned, naming the field.
+func (n *NewCase) Validate(today Date) error {
+	if err := oneOf("channel", n.Channel, Channels); err != nil {
+		return err
+	}
+	if err := oneOf("facility_type", n.FacilityType, FacilityTypes); err != nil {
+		return err
+	}
+	a := &n.Applicant
+	if err := required("applicant.full_name", a.FullName, 200); err != nil {
+		return err
+	}
+	if a.BirthDate.IsZero() {
+		return Invalid("applicant.birth_date", "is required")
+	}
+	if !a.BirthDate.Before(today) || a.BirthDate.Year() < 1900 {
+		return Invalid("applicant.birth_date", "must be a past date after 1900")
+	}
+	if err := oneOf("applicant.gender", a.Gender, []string{"female", "male"}); err != nil {
+		return err
+	}
+	snils, err := NormalizeSNILS(a.SNILS)
+	if err != nil {
+		return err
+	}
+	a.SNILS = snils
+	if err := required("applicant.address", a.Address, 500); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(a.Passport) > 100 {
+		return Invalid("applicant.passport", "is longer than 100 characters")
+	}
+	if err := oneOf("applicant.legal_capacity", a.LegalCapacity, LegalCapacities); err != nil {
+		return err
+	}
+	if a.DisabilityGroup == "" {
+		a.DisabilityGroup = "none"
+	}
+	if err := oneOf("applicant.disability_group", a.DisabilityGroup, DisabilityGroups); err != nil {
+		return err
+	}
+	if len(n.Contacts) > 20 {
+		return Invalid("contacts", "at most 20 contacts")
+	}
+	for i := range n.Contacts {
+		if err := n.Contacts[i].validate(fmt.Sprintf("contacts[%d]", i)); err != nil {
+			return err
+		}
+	}
+	if a.LegalCapacity == Incapacitated && n.GuardianshipID == "" {
+		return Invalid("guardianship_id", "is required when the applicant is legally incapacitated")
+	}
+	for field, id := range map[string]string{"health_org_id": n.HealthOrgID, "guardianship_id": n.GuardianshipID, "assignee_id": n.AssigneeID} {
+		if id != "" && !IsUUID(id) {
+			return Invalid(field, "must be a UUID")
+		}
+	}
+	return nil
+}
+
+func (r *Contact) validate(field string) error {
+	if err := required(field+".name", r.Name, 200); err != nil {
+		return err
+	}
+	if err := required(field+".relation", r.Relation, 100); err != nil {
+		return err
+	}
+	if r.Phone != "" && !phoneRe.MatchString(r.Phone) {
+		return Invalid(field+".phone", "is not a phone number")
+	}
+	if r.Email != "" {
+		if _, err := mail.ParseAddress(r.Email); err != nil || strings.ContainsAny(r.Email, "<> ") {
+			return Invalid(field+".email", "is not an e-mail address")
+		}
+	}
+	if r.PreferredChannel == "" {
+		r.PreferredChannel = "sms"
+		if r.Phone == "" {
+			r.PreferredChannel = "email"
+		}
+	}
+	if err := oneOf(field+".preferred_channel", r.PreferredChannel, NoticeChannels); err != nil {
+		return err
+	}
+	if r.PreferredChannel == "sms" && r.Phone == "" {
+		return Invalid(field+".phone", "is required when the preferred channel is sms")
+	}
+	if r.PreferredChannel == "email" && r.Email == "" {
+		return Invalid(field+".email", "is required when the preferred channel is email")
+	}
+	return nil
+}
+
+var snilsDigits = regexp.MustCompile(`^\d{3}-?\d{3}-?\d{3}[ -]?\d{2}$`)
+
+// NormalizeSNILS validates a SNILS (insurance number) with its checksum and returns it as
+// "XXX-XXX-XXX YY".
+func NormalizeSNILS(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if !snilsDigits.MatchString(s) {
+		return "", Invalid("applicant.snils", "must be 11 digits, as XXX-XXX-XXX YY")
+	}
+	var d []int
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			d = append(d, int(r-'0'))
+		}
+	}
+	number := 0
+	sum := 0
+	for i := 0; i < 9; i++ {
+		number = number*10 + d[i]
+		sum += d[i] * (9 - i)
+	}
+	check := d[9]*10 + d[10]
+	// Numbers up to 001-001-998 were issued before checksums existed.
+	if number > 1001998 {
+		want := sum
+		if want >= 100 {
+			want %= 101
+			if want == 100 {
+				want = 0
+			}
+		}
+		if want != check {
+			return "", Invalid("applicant.snils", "checksum does not match (expected %02d)", want)
+		}
+	}
+	return fmt.Sprintf("%d%d%d-%d%d%d-%d%d%d %d%d", d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10]), nil
+}
+
+// MaskSNILS hides all but the last two digits of the control number, for lists.
+func MaskSNILS(s string) string {
+	if len(s) < 2 {
+		return ""
+	}
+	return "***-***-*** " + s[len(s)-2:]
+}

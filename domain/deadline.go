@@ -1,0 +1,198 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// DeadlineKind names what a deadline watches.
+type DeadlineKind string
+
+// Deadline kinds (../shared/domain.md "Deadlines").
+const (
+	DeadlineDocumentCollection DeadlineKind = "document_collection"
+	DeadlineReviewDecision     DeadlineKind = "review_decision"
+	DeadlineIPPSU              DeadlineKind = "ippsu"
+	DeadlineVoucherAdmission   DeadlineKind = "voucher_admission"
+	DeadlineLeaveReturn        DeadlineKind = "leave_return"
+	DeadlineIPPSUReview        DeadlineKind = "ippsu_review"
+	DeadlineDocumentExpiry     DeadlineKind = "document_expiry"
+	DeadlineGuardianshipNotice DeadlineKind = "guardianship_notice"
+)
+
+// DeadlineKinds lists every kind.
+var DeadlineKinds = []DeadlineKind{DeadlineDocumentCollection, DeadlineReviewDecision, DeadlineIPPSU,
+	DeadlineVoucherAdmission, DeadlineLeaveReturn, DeadlineIPPSUReview, DeadlineDocumentExpiry, DeadlineGuardianshipNotice}
+
+// DeadlineState is where a deadline stands. Open deadlines past due are shown as overdue.
+type DeadlineState string
+
+// Deadline states.
+const (
+	DeadlineOpen      DeadlineState = "open"
+	DeadlineOverdue   DeadlineState = "overdue"
+	DeadlineMet       DeadlineState = "met"
+	DeadlineMissed    DeadlineState = "missed"
+	DeadlineCancelled DeadlineState = "cancelled"
+)
+
+// Deadline is a date by which something must happen on a case.
+type Deadline struct {
+	ID       int64         `json:"id"`
+	Kind     DeadlineKind  `json:"kind"`
+	Ref      string        `json:"ref,omitempty"`
+	OpenedAt time.Time     `json:"opened_at"`
+	DueOn    Date          `json:"due_on"`
+	DueAt    time.Time     `json:"due_at"`
+	State    DeadlineState `json:"state"`
+	ClosedAt *time.Time    `json:"closed_at,omitempty"`
+}
+
+// StateAt is the deadline's state at an instant: open deadlines past due are overdue.
+func (d Deadline) StateAt(now time.Time) DeadlineState {
+	if d.State == DeadlineOpen && !now.Before(d.DueAt) {
+		return DeadlineOverdue
+	}
+	return d.State
+}
+
+// Settings are the configurable periods (the *assumptions* of domain.md).
+type Settings struct {
+	DocumentCollectionDays int      // calendar days, default 30
+	ReviewDecisionWD       int      // working days, default 5
+	IPPSUWD                int      // working days, default 10
+	VoucherValidDays       int      // calendar days, default 30
+	MaxLeaveDays           int      // calendar days, default 30
+	IPPSUReviewYears       int      // default 3
+	GuardianshipNoticeWD   int      // working days, default 1
+	Validity               Validity // months per expiring document type
+}
+
+// DefaultSettings returns the periods domain.md gives.
+func DefaultSettings() Settings {
+	return Settings{DocumentCollectionDays: 30, ReviewDecisionWD: 5, IPPSUWD: 10, VoucherValidDays: 30,
+		MaxLeaveDays: 30, IPPSUReviewYears: 3, GuardianshipNoticeWD: 1, Validity: DefaultValidity()}
+}
+
+// deadlineRule says when a deadline of a kind opens, in which states it stays open, which events
+// meet it, and how its due date is computed.
+type deadlineRule struct {
+	kind DeadlineKind
+	// opensOn: entering this state opens the deadline (unless openedBy is set).
+	opensOn State
+	// openedBy: these events open it instead.
+	openedBy []EventName
+	// holds: the states in which it stays open; leaving them closes it.
+	holds []State
+	// metBy: events that close it as met (or missed when late); any other way out cancels it.
+	metBy []EventName
+	due   func(s Settings, cal *Calendar, c *Case, today Date) (Date, bool)
+}
+
+var preAdmission = []State{Intake, CollectingDocuments, UnderReview, Rejected, WaitingList, VoucherIssued}
+var placed = []State{WaitingList, VoucherIssued, Residing, OnLeave, Hospitalized, TransferPending}
+
+// deadlineRules is the deadline table. The decision and the IPPSU are counted from the day the
+// complete application enters review (the law counts from the application, and the center only
+// has an application it can decide on once its documents are complete).
+var deadlineRules = []deadlineRule{
+	{kind: DeadlineDocumentCollection, opensOn: CollectingDocuments, holds: []State{CollectingDocuments},
+		metBy: []EventName{SubmitForReview},
+		due: func(s Settings, _ *Calendar, _ *Case, today Date) (Date, bool) {
+			return today.AddDays(s.DocumentCollectionDays), true
+		}},
+	{kind: DeadlineReviewDecision, opensOn: UnderReview, holds: []State{UnderReview},
+		metBy: []EventName{RecognizeNeed, Reject, ReturnForDocuments},
+		due: func(s Settings, cal *Calendar, _ *Case, today Date) (Date, bool) {
+			return cal.AddWorkingDays(today, s.ReviewDecisionWD), true
+		}},
+	{kind: DeadlineIPPSU, opensOn: UnderReview, holds: []State{UnderReview},
+		metBy: []EventName{RecognizeNeed},
+		due: func(s Settings, cal *Calendar, _ *Case, today Date) (Date, bool) {
+			return cal.AddWorkingDays(today, s.IPPSUWD), true
+		}},
+	{kind: DeadlineVoucherAdmission, opensOn: VoucherIssued, holds: []State{VoucherIssued},
+		metBy: []EventName{Admit},
+		due: func(_ Settings, _ *Calendar, c *Case, _ Date) (Date, bool) {
+			if c.VoucherValidUntil == nil {
+				return Date{}, false
+			}
+			return *c.VoucherValidUntil, true
+		}},
+	{kind: DeadlineLeaveReturn, opensOn: OnLeave, holds: []State{OnLeave},
+		metBy: []EventName{EndLeave},
+		due: func(_ Settings, _ *Calendar, c *Case, _ Date) (Date, bool) {
+			if c.LeaveReturnBy == nil {
+				return Date{}, false
+			}
+			return *c.LeaveReturnBy, true
+		}},
+	{kind: DeadlineIPPSUReview, openedBy: []EventName{RecognizeNeed}, holds: placed,
+		due: func(s Settings, _ *Calendar, c *Case, _ Date) (Date, bool) {
+			if c.IPPSU == nil {
+				return Date{}, false
+			}
+			return c.IPPSU.Date.AddYears(s.IPPSUReviewYears), true
+		}},
+	// Document expiry deadlines are opened when a document is recorded (see recordDocument) and
+	// guardianship notices when the notice is written; both close through these rules.
+	{kind: DeadlineDocumentExpiry, holds: preAdmission, metBy: []EventName{Admit}},
+	{kind: DeadlineGuardianshipNotice, holds: nil},
+}
+
+// closeDeadlines closes the open deadlines whose rule does not hold in the new state; it returns
+// the deadlines that stay open and the ones it closed.
+func closeDeadlines(open []Deadline, event EventName, to State, now time.Time) (keep, closed []Deadline) {
+	for _, d := range open {
+		r := ruleFor(d.Kind)
+		if r == nil || r.holds == nil || slices.Contains(r.holds, to) {
+			keep = append(keep, d)
+			continue
+		}
+		d.State = DeadlineCancelled
+		if slices.Contains(r.metBy, event) {
+			d.State = DeadlineMet
+			if !now.Before(d.DueAt) {
+				d.State = DeadlineMissed
+			}
+		}
+		at := now
+		d.ClosedAt = &at
+		closed = append(closed, d)
+	}
+	return keep, closed
+}
+
+// openDeadlines returns the deadlines the event opens on entering the state.
+func openDeadlines(s Settings, cal *Calendar, c *Case, event EventName, from, to State, now time.Time) []Deadline {
+	today := DateOf(now)
+	var out []Deadline
+	for _, r := range deadlineRules {
+		if r.due == nil {
+			continue
+		}
+		opens := (r.openedBy == nil && r.opensOn == to && from != to) || slices.Contains(r.openedBy, event)
+		if !opens {
+			continue
+		}
+		due, ok := r.due(s, cal, c, today)
+		if !ok {
+			continue
+		}
+		out = append(out, newDeadline(r.kind, "", due, now))
+	}
+	return out
+}
+
+func newDeadline(kind DeadlineKind, ref string, due Date, now time.Time) Deadline {
+	return Deadline{Kind: kind, Ref: ref, OpenedAt: now, DueOn: due, DueAt: due.EndInMoscow(), State: DeadlineOpen}
+}
+
+func ruleFor(k DeadlineKind) *deadlineRule {
+	for i := range deadlineRules {
+		if deadlineRules[i].kind == k {
+			return &deadlineRules[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/looplab/fsm"
+)
+
+// State is where a case stands.
+type State string
+
+// The states of a case (../shared/domain.md "The lifecycle of a case").
+const (
+	Intake              State = "intake"
+	CollectingDocuments State = "collecting_documents"
+	UnderReview         State = "under_review"
+	Rejected            State = "rejected"
+	WaitingList         State = "waiting_list"
+	VoucherIssued       State = "voucher_issued"
+	Residing            State = "residing"
+	OnLeave             State = "on_leave"
+	Hospitalized        State = "hospitalized"
+	TransferPending     State = "transfer_pending"
+	Discharged          State = "discharged"
+	Deceased            State = "deceased"
+	Withdrawn           State = "withdrawn"
+)
+
+// StateDef describes a state: its code, the label shown to people and whether it ends the case.
+type StateDef struct {
+	Name     State  `json:"name"`
+	Label    string `json:"label"`
+	Terminal bool   `json:"terminal"`
+	// Stage numbers the path a family walks (1..StageCount); 0 for states off the main path.
+	Stage int `json:"stage"`
+}
+
+// States lists every state in the order a case usually passes them.
+var States = []StateDef{
+	{Intake, "Заявление зарегистрировано", false, 1},
+	{CollectingDocuments, "Сбор документов", false, 2},
+	{UnderReview, "Рассмотрение заявления", false, 3},
+	{Rejected, "Отказ", false, 0},
+	{WaitingList, "Очередь на путёвку", false, 4},
+	{VoucherIssued, "Путёвка выдана", false, 5},
+	{Residing, "Проживает в учреждении", false, 6},
+	{OnLeave, "Временное выбытие", false, 6},
+	{Hospitalized, "На госпитализации", false, 6},
+	{TransferPending, "Ожидает перевода", false, 6},
+	{Discharged, "Выбыл из учреждения", true, 0},
+	{Deceased, "Умер", true, 0},
+	{Withdrawn, "Заявление отозвано", true, 0},
+}
+
+// StageCount is the number of stages on the main path (intake .. residing).
+const StageCount = 6
+
+// EventName names a lifecycle event.
+type EventName string
+
+// The lifecycle events.
+const (
+	RequestDocuments   EventName = "request_documents"
+	SubmitForReview    EventName = "submit_for_review"
+	ReturnForDocuments EventName = "return_for_documents"
+	RecognizeNeed      EventName = "recognize_need"
+	Reject             EventName = "reject"
+	Appeal             EventName = "appeal"
+	IssueVoucher       EventName = "issue_voucher"
+	CancelVoucher      EventName = "cancel_voucher"
+	Admit              EventName = "admit"
+	StartLeave         EventName = "start_leave"
+	EndLeave           EventName = "end_leave"
+	Hospitalize        EventName = "hospitalize"
+	EndHospitalization EventName = "end_hospitalization"
+	RequestTransfer    EventName = "request_transfer"
+	Discharge          EventName = "discharge"
+	RecordDeath        EventName = "record_death"
+	Withdraw           EventName = "withdraw"
+)
+
+// EventDef is one row of the lifecycle table.
+type EventDef struct {
+	Name    EventName `json:"name"`
+	Sources []State   `json:"sources"`
+	Dest    State     `json:"destination"`
+	// AltDest is where the event leads instead of Dest in a special case (cancel_voucher during a
+	// transfer goes back to transfer_pending); empty when there is none.
+	AltDest State  `json:"alternative_destination,omitempty"`
+	Guard   string `json:"guard,omitempty"`
+}
+
+// Events is the lifecycle table: written once, the FSM, the OpenAPI enums, GET /lifecycle and
+// the Mermaid diagram are all derived from it.
+var Events = []EventDef{
+	{RequestDocuments, []State{Intake}, CollectingDocuments, "", ""},
+	{SubmitForReview, []State{CollectingDocuments}, UnderReview, "", "every mandatory document received and valid"},
+	{ReturnForDocuments, []State{UnderReview}, CollectingDocuments, "", "a reason"},
+	{RecognizeNeed, []State{UnderReview}, WaitingList, "", "IPPSU number and date recorded"},
+	{Reject, []State{UnderReview}, Rejected, "", "a reason"},
+	{Appeal, []State{Rejected}, UnderReview, "", ""},
+	{IssueVoucher, []State{WaitingList, TransferPending}, VoucherIssued, "", "a facility of the right type with a free bed; the bed is reserved atomically"},
+	{CancelVoucher, []State{VoucherIssued}, WaitingList, TransferPending, "the bed is released; back to transfer_pending when the voucher was for a transfer"},
+	{Admit, []State{VoucherIssued}, Residing, "", "medical clearance still valid on the admission date"},
+	{StartLeave, []State{Residing}, OnLeave, "", "a planned return date at most 30 days ahead"},
+	{EndLeave, []State{OnLeave}, Residing, "", ""},
+	{Hospitalize, []State{Residing, OnLeave}, Hospitalized, "", ""},
+	{EndHospitalization, []State{Hospitalized}, Residing, "", ""},
+	{RequestTransfer, []State{Residing}, TransferPending, "", ""},
+	{Discharge, []State{Residing, OnLeave, Hospitalized, TransferPending}, Discharged, "", "a reason; the bed is released"},
+	{RecordDeath, []State{Residing, OnLeave, Hospitalized, TransferPending}, Deceased, "", "the date of death; the bed is released"},
+	{Withdraw, []State{Intake, CollectingDocuments, UnderReview, Rejected, WaitingList, VoucherIssued}, Withdrawn, "", "not during a transfer"},
+}
+
+var (
+	stateIndex = map[State]StateDef{}
+	eventIndex = map[EventName]EventDef{}
+	fsmEvents  fsm.Events
+)
+
+func init() {
+	for _, s := range States {
+		stateIndex[s.Name] = s
+	}
+	for _, e := range Events {
+		eventIndex[e.Name] = e
+		src := make([]string, len(e.Sources))
+		for i, s := range e.Sources {
+			src[i] = string(s)
+		}
+		fsmEvents = append(fsmEvents, fsm.EventDesc{Name: string(e.Name), Src: src, Dst: string(e.Dest)})
+	}
+}
+
+// LookupState returns the definition of a state.
+func LookupState(s State) (StateDef, bool) { d, ok := stateIndex[s]; return d, ok }
+
+// LookupEvent returns the definition of an event.
+func LookupEvent(e EventName) (EventDef, bool) { d, ok := eventIndex[e]; return d, ok }
+
+// StateNames returns every state code, in table order.
+func StateNames() []string {
+	out := make([]string, len(States))
+	for i, s := range States {
+		out[i] = string(s.Name)
+	}
+	return out
+}
+
+// EventNames returns every event name, in table order.
+func EventNames() []string {
+	out := make([]string, len(Events))
+	for i, e := range Events {
+		out[i] = string(e.Name)
+	}
+	return out
+}
+
+// AllowedEvents returns the events the lifecycle allows from a state, sorted.
+func AllowedEvents(s State) []string {
+	out := newMachine(s, nil).AvailableTransitions()
+	sort.Strings(out)
+	return out
+}
+
+// guardFunc checks an event's conditions before the transition; a non-nil error cancels it.
+type guardFunc func(ctx context.Context, event EventName) error
+
+// newMachine builds a looplab FSM positioned at the stored state. It holds no data of its own:
+// each command gets a fresh machine, and concurrency is the database's business.
+func newMachine(s State, guard guardFunc) *fsm.FSM {
+	callbacks := fsm.Callbacks{}
+	if guard != nil {
+		callbacks["before_event"] = func(ctx context.Context, e *fsm.Event) {
+			if err := guard(ctx, EventName(e.Event)); err != nil {
+				e.Cancel(err)
+			}
+		}
+	}
+	return fsm.NewFSM(string(s), fsmEvents, callbacks)
+}
+
+// transition runs an event through the FSM from the given state, calling guard first, and
+// returns the state the FSM lands in. Errors are domain errors: unknown event EINVALID, not
+// allowed here ECONFLICT, refused by a guard whatever code the guard chose.
+func transition(ctx context.Context, from State, event EventName, guard guardFunc) (State, error) {
+	if _, ok := eventIndex[event]; !ok {
+		return from, Invalid("event", "unknown event %q; known events: %s", event, strings.Join(EventNames(), ", "))
+	}
+	m := newMachine(from, guard)
+	err := m.Event(ctx, string(event))
+	var (
+		invalid  fsm.InvalidEventError
+		canceled fsm.CanceledError
+		noTrans  fsm.NoTransitionError
+	)
+	switch {
+	case err == nil:
+		return State(m.Current()), nil
+	case errors.As(err, &noTrans):
+		// A self-transition changes nothing and is not an error.
+		return from, nil
+	case errors.As(err, &invalid):
+		return from, &Error{Code: ECONFLICT, Field: "event",
+			Message: fmt.Sprintf("event %s is not allowed in state %s; allowed: %s", event, from, strings.Join(AllowedEvents(from), ", "))}
+	case errors.As(err, &canceled):
+		if canceled.Err != nil {
+			return from, canceled.Err
+		}
+		return from, Errorf(EUNPROCESSABLE, "event %s was refused", event)
+	default:
+		return from, fmt.Errorf("lifecycle %s from %s: %w", event, from, err)
+	}
+}
+
+// Mermaid renders the lifecycle as a Mermaid stateDiagram-v2.
+func Mermaid() string {
+	var b strings.Builder
+	b.WriteString("stateDiagram-v2\n")
+	fmt.Fprintf(&b, "    [*] --> %s\n", Intake)
+	for _, e := range Events {
+		for _, s := range e.Sources {
+			fmt.Fprintf(&b, "    %s --> %s: %s\n", s, e.Dest, e.Name)
+		}
+		if e.AltDest != "" {
+			for _, s := range e.Sources {
+				fmt.Fprintf(&b, "    %s --> %s: %s (transfer)\n", s, e.AltDest, e.Name)
+			}
+		}
+	}
+	for _, s := range States {
+		if s.Terminal {
+			fmt.Fprintf(&b, "    %s --> [*]\n", s.Name)
+		}
+	}
+	return b.String()
+}

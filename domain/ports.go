@@ -1,0 +1,128 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// Actor is whoever asks: a specialist, a partner agency, or the system itself.
+type Actor struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Kind is "user", "agency" or "system".
+	Kind string `json:"kind"`
+	// Role is the user's role (specialist, supervisor, admin) or the agency's kind.
+	Role string `json:"role"`
+}
+
+// System is the actor of scheduled work (voucher expiry, reminders).
+var System = Actor{ID: "system", Name: "carepath", Kind: "system", Role: "system"}
+
+// HistoryEntry is one immutable line of a case's history. Versions are gapless per case.
+type HistoryEntry struct {
+	CaseID    string         `json:"-"`
+	Version   int            `json:"version"`
+	Event     string         `json:"event"`
+	From      State          `json:"from"`
+	To        State          `json:"to"`
+	ActorID   string         `json:"actor_id"`
+	ActorName string         `json:"actor_name"`
+	ActorRole string         `json:"actor_role"`
+	Comment   string         `json:"comment,omitempty"`
+	Payload   map[string]any `json:"payload,omitempty"`
+	At        time.Time      `json:"at"`
+}
+
+// Facility is a boarding house with beds.
+type Facility struct {
+	ID       string       `json:"id"`
+	Name     string       `json:"name"`
+	Type     FacilityType `json:"type"`
+	Capacity int          `json:"capacity"`
+	// Taken counts beds occupied by residents or reserved by vouchers.
+	Taken    int    `json:"taken"`
+	AgencyID string `json:"agency_id,omitempty"`
+}
+
+// FreeBeds is the number of beds neither occupied nor reserved.
+func (f Facility) FreeBeds() int { return f.Capacity - f.Taken }
+
+// Change is what one command does to a case besides its own fields: the history line, the
+// deadlines it opens and closes and the notices it causes. The store saves it with the case in
+// one transaction.
+type Change struct {
+	History        HistoryEntry
+	OpenDeadlines  []Deadline
+	CloseDeadlines []Deadline
+	Notices        []Notice
+}
+
+// CaseTx is what a command may touch besides its case, inside the case's transaction.
+type CaseTx interface {
+	// Facility returns a facility; ENOTFOUND when there is none.
+	Facility(ctx context.Context, id string) (*Facility, error)
+	// ReserveBed takes one free bed of a facility atomically; EUNPROCESSABLE when none is free.
+	ReserveBed(ctx context.Context, facilityID string) error
+	// ReleaseBed gives a bed back.
+	ReleaseBed(ctx context.Context, facilityID string) error
+}
+
+// CaseFilter selects cases for a list.
+type CaseFilter struct {
+	State        State
+	FacilityType FacilityType
+	Assignee     string
+	Overdue      bool
+	Q            string
+	Limit        int
+	Cursor       string
+	// Now decides what is overdue.
+	Now time.Time
+}
+
+// CaseSummary is a case as a list shows it: no personal data beyond the name.
+type CaseSummary struct {
+	ID             string       `json:"id"`
+	Number         string       `json:"number"`
+	State          State        `json:"state"`
+	Version        int          `json:"version"`
+	FacilityType   FacilityType `json:"facility_type"`
+	Channel        Channel      `json:"channel"`
+	ApplicantName  string       `json:"applicant_name"`
+	AssigneeID     string       `json:"assignee_id,omitempty"`
+	StateEnteredAt time.Time    `json:"state_entered_at"`
+	CreatedAt      time.Time    `json:"created_at"`
+	NextDueAt      *time.Time   `json:"next_due_at,omitempty"`
+	Overdue        bool         `json:"overdue"`
+}
+
+// CasePage is one page of a list; NextCursor is empty on the last page.
+type CasePage struct {
+	Items      []CaseSummary `json:"items"`
+	NextCursor string        `json:"next_cursor"`
+}
+
+// CaseStore keeps cases. Implementations return *Error with ENOTFOUND, ESTALE or ECONFLICT where
+// the doc says so; anything else is an internal failure.
+type CaseStore interface {
+	// Create saves a new case with its first history line, deadlines and notices, assigning its
+	// ID and its number (KC-YYYY-NNNNNN, sequential per year).
+	Create(ctx context.Context, c *Case, ch *Change) error
+	// Get loads a case with its checklist and open deadlines; ENOTFOUND.
+	Get(ctx context.Context, id string) (*Case, error)
+	// Update loads the case, checks that its version is the expected one (ESTALE otherwise),
+	// lets fn change it and saves case and change in one transaction. A concurrent change that
+	// commits first makes the save fail with ESTALE and nothing is written.
+	Update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx CaseTx, c *Case) (*Change, error)) (*Case, error)
+	// List returns a page of cases, newest first, with keyset pagination; EINVALID for a bad cursor.
+	List(ctx context.Context, f CaseFilter) (CasePage, error)
+	// History returns the case's history, oldest first; ENOTFOUND.
+	History(ctx context.Context, id string) ([]HistoryEntry, error)
+	// Facilities lists the facilities.
+	Facilities(ctx context.Context) ([]Facility, error)
+}
+
+// CalendarSource gives the production calendar in force.
+type CalendarSource interface {
+	Calendar(ctx context.Context) (*Calendar, error)
+}

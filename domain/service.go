@@ -1,0 +1,442 @@
+package domain
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Service is what the center does with cases. Each command loads a case through the store, lets
+// the lifecycle decide, and saves the case with its history, deadlines and notices in one
+// transaction.
+type Service struct {
+	Cases    CaseStore
+	Calendar CalendarSource
+	Settings Settings
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// EventCommand is one lifecycle event with its data; which fields matter depends on the event.
+type EventCommand struct {
+	Event       EventName `json:"event"`
+	Comment     string    `json:"comment"`
+	Reason      string    `json:"reason"`
+	IPPSUNumber string    `json:"ippsu_number"`
+	IPPSUDate   *Date     `json:"ippsu_date"`
+	FacilityID  string    `json:"facility_id"`
+	ValidUntil  *Date     `json:"valid_until"`
+	AdmittedOn  *Date     `json:"admitted_on"`
+	ReturnBy    *Date     `json:"return_by"`
+	DateOfDeath *Date     `json:"date_of_death"`
+}
+
+// accessAlphabet has no characters that read alike (0/O, 1/I/L).
+const accessAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// AccessCodeLength is the length of a relatives' access code.
+const AccessCodeLength = 12
+
+// NewAccessCode returns a random access code.
+func NewAccessCode() string {
+	b := make([]byte, AccessCodeLength)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	for i := range b {
+		b[i] = accessAlphabet[int(b[i])%len(accessAlphabet)]
+	}
+	return string(b)
+}
+
+// HashAccessCode hashes an access code bound to its case's id. The code is random with about
+// 59 bits of entropy, so a fast hash is enough; guessing online is stopped by rate limits.
+func HashAccessCode(caseID, code string) string {
+	code = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(code), "-", ""))
+	sum := sha256.Sum256([]byte(caseID + ":" + code))
+	return hex.EncodeToString(sum[:])
+}
+
+// AccessCodeMatches compares in constant time.
+func AccessCodeMatches(hash, caseID, code string) bool {
+	return subtle.ConstantTimeCompare([]byte(hash), []byte(HashAccessCode(caseID, code))) == 1
+}
+
+// Register validates and saves a new case in intake with its checklist; it returns the case and
+// the relatives' access code, which is not stored and cannot be shown again.
+func (s *Service) Register(ctx context.Context, actor Actor, n NewCase) (*Case, string, error) {
+	now := s.now()
+	if err := n.Validate(DateOf(now)); err != nil {
+		return nil, "", err
+	}
+	c := &Case{
+		ID: uuid.NewString(), State: Intake, Version: 1, Channel: n.Channel, FacilityType: n.FacilityType,
+		Applicant: n.Applicant, Contacts: n.Contacts, HealthOrgID: n.HealthOrgID,
+		GuardianshipID: n.GuardianshipID, AssigneeID: n.AssigneeID,
+		StateEnteredAt: now, CreatedAt: now, UpdatedAt: now,
+	}
+	if c.Contacts == nil {
+		c.Contacts = []Contact{}
+	}
+	c.Checklist = BuildChecklist(c)
+	code := NewAccessCode()
+	ch := &Change{History: HistoryEntry{Version: 1, Event: "register", To: Intake,
+		ActorID: actor.ID, ActorName: actor.Name, ActorRole: actor.Role, At: now,
+		Payload: map[string]any{"channel": n.Channel}}}
+	c.AccessCodeHash = HashAccessCode(c.ID, code)
+	if err := s.Cases.Create(ctx, c, ch); err != nil {
+		return nil, "", fmt.Errorf("register case: %w", err)
+	}
+	return c, code, nil
+}
+
+// Get returns a case.
+func (s *Service) Get(ctx context.Context, id string) (*Case, error) {
+	if !IsUUID(id) {
+		return nil, Errorf(ENOTFOUND, "case %s not found", id)
+	}
+	return s.Cases.Get(ctx, id)
+}
+
+// List returns a page of cases.
+func (s *Service) List(ctx context.Context, f CaseFilter) (CasePage, error) {
+	if f.State != "" {
+		if _, ok := stateIndex[f.State]; !ok {
+			return CasePage{}, Invalid("state", "unknown state %q", f.State)
+		}
+	}
+	if f.FacilityType != "" {
+		if err := oneOf("facility_type", f.FacilityType, FacilityTypes); err != nil {
+			return CasePage{}, err
+		}
+	}
+	if f.Assignee != "" && !IsUUID(f.Assignee) {
+		return CasePage{}, Invalid("assignee", "must be a UUID")
+	}
+	if f.Limit == 0 {
+		f.Limit = 50
+	}
+	if f.Limit < 1 || f.Limit > 200 {
+		return CasePage{}, Invalid("limit", "must be between 1 and 200")
+	}
+	if utf8.RuneCountInString(f.Q) > 200 {
+		return CasePage{}, Invalid("q", "is longer than 200 characters")
+	}
+	f.Q = strings.TrimSpace(f.Q)
+	f.Now = s.now()
+	return s.Cases.List(ctx, f)
+}
+
+// History returns a case's history, oldest first.
+func (s *Service) History(ctx context.Context, id string) ([]HistoryEntry, error) {
+	if !IsUUID(id) {
+		return nil, Errorf(ENOTFOUND, "case %s not found", id)
+	}
+	return s.Cases.History(ctx, id)
+}
+
+// Facilities lists the boarding houses.
+func (s *Service) Facilities(ctx context.Context) ([]Facility, error) { return s.Cases.Facilities(ctx) }
+
+// Fire applies a lifecycle event to the case at the expected version.
+func (s *Service) Fire(ctx context.Context, actor Actor, id string, version int, cmd EventCommand) (*Case, error) {
+	if !IsUUID(id) {
+		return nil, Errorf(ENOTFOUND, "case %s not found", id)
+	}
+	if _, ok := eventIndex[cmd.Event]; !ok {
+		return nil, Invalid("event", "unknown event %q; known events: %s", cmd.Event, strings.Join(EventNames(), ", "))
+	}
+	if utf8.RuneCountInString(cmd.Comment) > 2000 || utf8.RuneCountInString(cmd.Reason) > 2000 {
+		return nil, Invalid("comment", "comment and reason are at most 2000 characters")
+	}
+	cal, err := s.Calendar.Calendar(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load calendar: %w", err)
+	}
+	return s.Cases.Update(ctx, id, version, func(ctx context.Context, tx CaseTx, c *Case) (*Change, error) {
+		return s.apply(ctx, tx, cal, actor, c, cmd)
+	})
+}
+
+// apply runs one event on a loaded case: the FSM with the event's guard, then the event's
+// effects, the deadlines it closes and opens, and the history line.
+func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Actor, c *Case, cmd EventCommand) (*Change, error) {
+	now := s.now()
+	from := c.State
+	e := &effects{s: s, tx: tx, c: c, cmd: cmd, now: now, today: DateOf(now), payload: map[string]any{}}
+	to, err := transition(ctx, from, cmd.Event, func(ctx context.Context, ev EventName) error {
+		return e.guardAndApply(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if to == from {
+		// A self-transition changes nothing (no such event exists in the table today).
+		return nil, nil
+	}
+	if e.altDest != "" {
+		to = e.altDest
+	}
+	c.State = to
+	c.StateEnteredAt = now
+	c.UpdatedAt = now
+	c.Version++
+	keep, closed := closeDeadlines(c.Deadlines, cmd.Event, to, now)
+	opened := openDeadlines(s.Settings, cal, c, cmd.Event, from, to, now)
+	c.Deadlines = append(keep, opened...)
+	ch := &Change{
+		History: HistoryEntry{CaseID: c.ID, Version: c.Version, Event: string(cmd.Event), From: from, To: to,
+			ActorID: actor.ID, ActorName: actor.Name, ActorRole: actor.Role, Comment: cmd.Comment, Payload: e.payload, At: now},
+		OpenDeadlines:  opened,
+		CloseDeadlines: closed,
+	}
+	return ch, nil
+}
+
+// effects carries one event's guard and its changes to the case. The guard runs inside the
+// FSM's before_event callback, so a refusal cancels the transition with the reasons.
+type effects struct {
+	s       *Service
+	tx      CaseTx
+	c       *Case
+	cmd     EventCommand
+	now     time.Time
+	today   Date
+	payload map[string]any
+	altDest State
+}
+
+func refuse(reasons ...string) error {
+	return &Error{Code: EUNPROCESSABLE, Message: "the event's conditions are not met: " + strings.Join(reasons, "; "), Reasons: reasons}
+}
+
+func (e *effects) needReason() error {
+	if strings.TrimSpace(e.cmd.Reason) == "" {
+		return refuse("a reason is required")
+	}
+	e.payload["reason"] = e.cmd.Reason
+	return nil
+}
+
+func (e *effects) releaseVoucherBed(ctx context.Context) error {
+	if e.c.VoucherFacilityID == "" {
+		return nil
+	}
+	if err := e.tx.ReleaseBed(ctx, e.c.VoucherFacilityID); err != nil {
+		return err
+	}
+	e.payload["released_facility_id"] = e.c.VoucherFacilityID
+	e.c.VoucherFacilityID = ""
+	e.c.VoucherValidUntil = nil
+	return nil
+}
+
+func (e *effects) releaseResidenceBed(ctx context.Context) error {
+	if e.c.FacilityID == "" {
+		return nil
+	}
+	if err := e.tx.ReleaseBed(ctx, e.c.FacilityID); err != nil {
+		return err
+	}
+	e.payload["released_facility_id"] = e.c.FacilityID
+	return nil
+}
+
+func (e *effects) guardAndApply(ctx context.Context) error {
+	c, cmd := e.c, e.cmd
+	switch cmd.Event {
+	case SubmitForReview:
+		if reasons := c.Checklist.Blocking(e.today, false); len(reasons) > 0 {
+			return refuse(reasons...)
+		}
+	case ReturnForDocuments, Reject, Discharge:
+		if err := e.needReason(); err != nil {
+			return err
+		}
+		if cmd.Event == Discharge {
+			return e.releaseResidenceBed(ctx)
+		}
+	case RecognizeNeed:
+		var reasons []string
+		if strings.TrimSpace(cmd.IPPSUNumber) == "" {
+			reasons = append(reasons, "ippsu_number is required")
+		}
+		if cmd.IPPSUDate == nil {
+			reasons = append(reasons, "ippsu_date is required")
+		} else if cmd.IPPSUDate.After(e.today) {
+			reasons = append(reasons, "ippsu_date cannot be in the future")
+		}
+		if len(reasons) > 0 {
+			return refuse(reasons...)
+		}
+		c.IPPSU = &IPPSU{Number: strings.TrimSpace(cmd.IPPSUNumber), Date: *cmd.IPPSUDate}
+		e.payload["ippsu_number"], e.payload["ippsu_date"] = c.IPPSU.Number, c.IPPSU.Date.String()
+	case IssueVoucher:
+		return e.issueVoucher(ctx)
+	case CancelVoucher:
+		if c.FacilityID != "" {
+			e.altDest = TransferPending
+		}
+		return e.releaseVoucherBed(ctx)
+	case Admit:
+		admitted := e.today
+		if cmd.AdmittedOn != nil {
+			admitted = *cmd.AdmittedOn
+		}
+		var reasons []string
+		if admitted.After(e.today) {
+			reasons = append(reasons, "admitted_on cannot be in the future")
+		}
+		if c.VoucherValidUntil != nil && admitted.After(*c.VoucherValidUntil) {
+			reasons = append(reasons, "the voucher expired on "+c.VoucherValidUntil.String())
+		}
+		reasons = append(reasons, c.Checklist.Blocking(admitted, true)...)
+		if len(reasons) > 0 {
+			return refuse(reasons...)
+		}
+		if c.FacilityID != "" {
+			// A transfer: the bed at the old home is given back once the person moves.
+			if err := e.tx.ReleaseBed(ctx, c.FacilityID); err != nil {
+				return err
+			}
+			e.payload["previous_facility_id"] = c.FacilityID
+		}
+		c.FacilityID, c.VoucherFacilityID, c.VoucherValidUntil = c.VoucherFacilityID, "", nil
+		e.payload["facility_id"], e.payload["admitted_on"] = c.FacilityID, admitted.String()
+	case StartLeave:
+		if cmd.ReturnBy == nil {
+			return refuse("return_by is required")
+		}
+		if !cmd.ReturnBy.After(e.today) || cmd.ReturnBy.After(e.today.AddDays(e.s.Settings.MaxLeaveDays)) {
+			return refuse(fmt.Sprintf("return_by must be within the next %d days", e.s.Settings.MaxLeaveDays))
+		}
+		c.LeaveReturnBy = cmd.ReturnBy
+		e.payload["return_by"] = cmd.ReturnBy.String()
+	case EndLeave, Hospitalize:
+		c.LeaveReturnBy = nil
+	case RecordDeath:
+		if cmd.DateOfDeath == nil {
+			return refuse("date_of_death is required")
+		}
+		if cmd.DateOfDeath.After(e.today) {
+			return refuse("date_of_death cannot be in the future")
+		}
+		e.payload["date_of_death"] = cmd.DateOfDeath.String()
+		return e.releaseResidenceBed(ctx)
+	case Withdraw:
+		if c.InTransfer() {
+			return refuse("the person lives in a boarding house and a transfer is under way: cancel the voucher, then discharge")
+		}
+		return e.releaseVoucherBed(ctx)
+	}
+	return nil
+}
+
+func (e *effects) issueVoucher(ctx context.Context) error {
+	c, cmd := e.c, e.cmd
+	if cmd.FacilityID == "" {
+		return refuse("facility_id is required")
+	}
+	if !IsUUID(cmd.FacilityID) {
+		return refuse("facility " + cmd.FacilityID + " does not exist")
+	}
+	f, err := e.tx.Facility(ctx, cmd.FacilityID)
+	if ErrorCode(err) == ENOTFOUND {
+		return refuse("facility " + cmd.FacilityID + " does not exist")
+	} else if err != nil {
+		return err
+	}
+	var reasons []string
+	if f.Type != c.FacilityType {
+		reasons = append(reasons, fmt.Sprintf("facility %s is of type %s, the case needs %s", f.Name, f.Type, c.FacilityType))
+	}
+	if f.ID == c.FacilityID {
+		reasons = append(reasons, "the person already lives in "+f.Name)
+	}
+	validUntil := e.today.AddDays(e.s.Settings.VoucherValidDays)
+	if cmd.ValidUntil != nil {
+		if !cmd.ValidUntil.After(e.today) {
+			reasons = append(reasons, "valid_until must be after today")
+		}
+		validUntil = *cmd.ValidUntil
+	}
+	if len(reasons) > 0 {
+		return refuse(reasons...)
+	}
+	// The reservation is a conditional update in the case's transaction: two vouchers racing for
+	// the last bed cannot both win.
+	if err := e.tx.ReserveBed(ctx, f.ID); err != nil {
+		return err
+	}
+	c.VoucherFacilityID = f.ID
+	c.VoucherValidUntil = &validUntil
+	e.payload["facility_id"], e.payload["valid_until"] = f.ID, validUntil.String()
+	return nil
+}
+
+// RecordDocument records a document's status on the case's checklist. version is the expected
+// case version; 0 means "whatever is current" (documents arrive from partners who do not track
+// versions, and a document update does not race with the lifecycle's guards in a harmful way:
+// the guards read the checklist inside the same row-versioned transaction).
+func (s *Service) RecordDocument(ctx context.Context, actor Actor, id string, t DocType, version int, u DocumentUpdate) (*Case, error) {
+	if !IsUUID(id) {
+		return nil, Errorf(ENOTFOUND, "case %s not found", id)
+	}
+	if _, ok := docIndex[t]; !ok {
+		return nil, Invalid("type", "unknown document type %q", t)
+	}
+	today := DateOf(s.now())
+	if err := u.validate(t, today, s.Settings.Validity); err != nil {
+		return nil, err
+	}
+	return s.Cases.Update(ctx, id, version, func(ctx context.Context, tx CaseTx, c *Case) (*Change, error) {
+		if ts, ok := LookupState(c.State); ok && ts.Terminal {
+			return nil, Errorf(ECONFLICT, "case %s is %s: its documents can no longer change", c.Number, c.State)
+		}
+		now := s.now()
+		d, ok := c.Checklist.Get(t)
+		if !ok {
+			d = Document{Type: t, Supplier: docIndex[t].Supplier}
+		}
+		d.Status, d.IssuedOn, d.ValidUntil, d.Note = u.Status, u.IssuedOn, u.ValidUntil, u.Note
+		c.Checklist.put(d)
+		c.Version++
+		c.UpdatedAt = now
+		ch := &Change{History: HistoryEntry{CaseID: c.ID, Version: c.Version, Event: "record_document", From: c.State, To: c.State,
+			ActorID: actor.ID, ActorName: actor.Name, ActorRole: actor.Role, Comment: u.Note, At: now,
+			Payload: map[string]any{"type": t, "status": u.Status}}}
+		// A document that expires gets a deadline before admission; recording it again replaces it.
+		var keep []Deadline
+		for _, dl := range c.Deadlines {
+			if dl.Kind == DeadlineDocumentExpiry && dl.Ref == string(t) {
+				dl.State, dl.ClosedAt = DeadlineCancelled, &now
+				ch.CloseDeadlines = append(ch.CloseDeadlines, dl)
+				continue
+			}
+			keep = append(keep, dl)
+		}
+		c.Deadlines = keep
+		if u.Status == DocReceived && u.ValidUntil != nil && slices.Contains(preAdmission, c.State) {
+			dl := newDeadline(DeadlineDocumentExpiry, string(t), *u.ValidUntil, now)
+			ch.OpenDeadlines = append(ch.OpenDeadlines, dl)
+			c.Deadlines = append(c.Deadlines, dl)
+		}
+		return ch, nil
+	})
+}

@@ -1,0 +1,563 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+
+	"carepath/domain"
+)
+
+// Cases implements domain.CaseStore on Postgres.
+type Cases struct {
+	db     *DB
+	sealer *Sealer
+	// AfterSave, when set, runs inside each case transaction after the case and its change are
+	// written (the notices outbox hooks in here).
+	AfterSave func(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error
+}
+
+// NewCases returns the case store.
+func NewCases(db *DB, sealer *Sealer) *Cases { return &Cases{db: db, sealer: sealer} }
+
+// caseRow is the cases table as gorm sees it.
+type caseRow struct {
+	ID                string `gorm:"primaryKey"`
+	Seq               int64  `gorm:"->"`
+	Number            string
+	State             string
+	Version           int
+	Channel           string
+	FacilityType      string
+	ApplicantName     string
+	LegalCapacity     string
+	Applicant         string // jsonb
+	Personal          []byte
+	Contacts          string // jsonb
+	HealthOrgID       *string
+	GuardianshipID    *string
+	FacilityID        *string
+	VoucherFacilityID *string
+	VoucherValidUntil *time.Time
+	LeaveReturnBy     *time.Time
+	IPPSUNumber       *string `gorm:"column:ippsu_number"`
+	IPPSUDate         *time.Time `gorm:"column:ippsu_date"`
+	AssigneeID        *string
+	Checklist         string // jsonb
+	AccessCodeHash    string
+	NextDueAt         *time.Time
+	StateEnteredAt    time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+func (caseRow) TableName() string { return "cases" }
+
+// applicantPublic is the part of the applicant stored in clear.
+type applicantPublic struct {
+	BirthDate       domain.Date `json:"birth_date"`
+	Gender          string      `json:"gender"`
+	DisabilityGroup string      `json:"disability_group"`
+}
+
+// applicantPersonal is the part sealed at rest.
+type applicantPersonal struct {
+	SNILS    string `json:"snils"`
+	Passport string `json:"passport,omitempty"`
+	Address  string `json:"address"`
+}
+
+type historyRow struct {
+	CaseID    string
+	Version   int
+	Event     string
+	FromState string
+	ToState   string
+	ActorID   string
+	ActorName string
+	ActorRole string
+	Comment   string
+	Payload   string // jsonb
+	At        time.Time
+}
+
+func (historyRow) TableName() string { return "case_history" }
+
+type deadlineRow struct {
+	ID       int64 `gorm:"primaryKey;->"`
+	CaseID   string
+	Kind     string
+	Ref      string
+	OpenedAt time.Time
+	DueOn    time.Time
+	DueAt    time.Time
+	State    string
+	ClosedAt *time.Time
+}
+
+func (deadlineRow) TableName() string { return "deadlines" }
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func dateTime(d *domain.Date) *time.Time {
+	if d == nil {
+		return nil
+	}
+	t := d.Time()
+	return &t
+}
+
+func timeDate(t *time.Time) *domain.Date {
+	if t == nil {
+		return nil
+	}
+	d := domain.NewDate(t.Year(), t.Month(), t.Day())
+	return &d
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("marshal %T: %v", v, err))
+	}
+	return string(b)
+}
+
+func (s *Cases) toRow(c *domain.Case) caseRow {
+	personal, _ := json.Marshal(applicantPersonal{SNILS: c.Applicant.SNILS, Passport: c.Applicant.Passport, Address: c.Applicant.Address})
+	r := caseRow{
+		ID: c.ID, Number: c.Number, State: string(c.State), Version: c.Version, Channel: string(c.Channel),
+		FacilityType: string(c.FacilityType), ApplicantName: c.Applicant.FullName, LegalCapacity: string(c.Applicant.LegalCapacity),
+		Applicant: mustJSON(applicantPublic{c.Applicant.BirthDate, c.Applicant.Gender, c.Applicant.DisabilityGroup}),
+		Personal:  s.sealer.Seal(personal), Contacts: mustJSON(c.Contacts),
+		HealthOrgID: nullable(c.HealthOrgID), GuardianshipID: nullable(c.GuardianshipID), FacilityID: nullable(c.FacilityID),
+		VoucherFacilityID: nullable(c.VoucherFacilityID), VoucherValidUntil: dateTime(c.VoucherValidUntil),
+		LeaveReturnBy: dateTime(c.LeaveReturnBy), AssigneeID: nullable(c.AssigneeID), Checklist: mustJSON(c.Checklist),
+		AccessCodeHash: c.AccessCodeHash, NextDueAt: nextDue(c.Deadlines),
+		StateEnteredAt: c.StateEnteredAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	if c.IPPSU != nil {
+		r.IPPSUNumber = &c.IPPSU.Number
+		r.IPPSUDate = dateTime(&c.IPPSU.Date)
+	}
+	return r
+}
+
+func (s *Cases) fromRow(r caseRow) (*domain.Case, error) {
+	c := &domain.Case{
+		ID: r.ID, Number: r.Number, State: domain.State(r.State), Version: r.Version, Channel: domain.Channel(r.Channel),
+		FacilityType: domain.FacilityType(r.FacilityType), HealthOrgID: deref(r.HealthOrgID), GuardianshipID: deref(r.GuardianshipID),
+		FacilityID: deref(r.FacilityID), VoucherFacilityID: deref(r.VoucherFacilityID), VoucherValidUntil: timeDate(r.VoucherValidUntil),
+		LeaveReturnBy: timeDate(r.LeaveReturnBy), AssigneeID: deref(r.AssigneeID), AccessCodeHash: r.AccessCodeHash,
+		StateEnteredAt: r.StateEnteredAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+	var pub applicantPublic
+	if err := json.Unmarshal([]byte(r.Applicant), &pub); err != nil {
+		return nil, fmt.Errorf("case %s applicant: %w", r.ID, err)
+	}
+	plain, err := s.sealer.Open(r.Personal)
+	if err != nil {
+		return nil, fmt.Errorf("case %s personal data: %w", r.ID, err)
+	}
+	var per applicantPersonal
+	if err := json.Unmarshal(plain, &per); err != nil {
+		return nil, fmt.Errorf("case %s personal data: %w", r.ID, err)
+	}
+	c.Applicant = domain.Applicant{FullName: r.ApplicantName, BirthDate: pub.BirthDate, Gender: pub.Gender, SNILS: per.SNILS,
+		Passport: per.Passport, Address: per.Address, LegalCapacity: domain.LegalCapacity(r.LegalCapacity), DisabilityGroup: pub.DisabilityGroup}
+	if err := json.Unmarshal([]byte(r.Contacts), &c.Contacts); err != nil {
+		return nil, fmt.Errorf("case %s contacts: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.Checklist), &c.Checklist); err != nil {
+		return nil, fmt.Errorf("case %s checklist: %w", r.ID, err)
+	}
+	if r.IPPSUNumber != nil && r.IPPSUDate != nil {
+		c.IPPSU = &domain.IPPSU{Number: *r.IPPSUNumber, Date: *timeDate(r.IPPSUDate)}
+	}
+	return c, nil
+}
+
+func nextDue(ds []domain.Deadline) *time.Time {
+	var min *time.Time
+	for i := range ds {
+		if ds[i].State == domain.DeadlineOpen && (min == nil || ds[i].DueAt.Before(*min)) {
+			t := ds[i].DueAt
+			min = &t
+		}
+	}
+	return min
+}
+
+func deadlineToRow(caseID string, d domain.Deadline) deadlineRow {
+	return deadlineRow{CaseID: caseID, Kind: string(d.Kind), Ref: d.Ref, OpenedAt: d.OpenedAt, DueOn: d.DueOn.Time(),
+		DueAt: d.DueAt, State: string(d.State), ClosedAt: d.ClosedAt}
+}
+
+func historyToRow(caseID string, h domain.HistoryEntry) historyRow {
+	payload := h.Payload
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	return historyRow{CaseID: caseID, Version: h.Version, Event: h.Event, FromState: string(h.From), ToState: string(h.To),
+		ActorID: h.ActorID, ActorName: h.ActorName, ActorRole: h.ActorRole, Comment: h.Comment, Payload: mustJSON(payload), At: h.At}
+}
+
+// Create implements domain.CaseStore.
+func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) error {
+	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		year := c.CreatedAt.In(domain.Moscow).Year()
+		var last int
+		err := tx.Raw(`INSERT INTO case_numbers (year, last) VALUES (?, 1)
+			ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, year).Scan(&last).Error
+		if err != nil {
+			return fmt.Errorf("next case number: %w", err)
+		}
+		c.Number = fmt.Sprintf("KC-%d-%06d", year, last)
+		row := s.toRow(c)
+		if err := tx.Create(&row).Error; err != nil {
+			return translate(err, "case")
+		}
+		return s.saveChange(ctx, tx, c, ch)
+	})
+}
+
+// saveChange writes a command's history line, deadlines and notices.
+func (s *Cases) saveChange(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error {
+	h := historyToRow(c.ID, ch.History)
+	if err := tx.Create(&h).Error; err != nil {
+		return translate(err, "history")
+	}
+	for _, d := range ch.CloseDeadlines {
+		if err := tx.Exec("UPDATE deadlines SET state = ?, closed_at = ? WHERE id = ? AND state = 'open'", string(d.State), d.ClosedAt, d.ID).Error; err != nil {
+			return fmt.Errorf("close deadline: %w", err)
+		}
+	}
+	if len(ch.OpenDeadlines) > 0 {
+		rows := make([]deadlineRow, len(ch.OpenDeadlines))
+		for i, d := range ch.OpenDeadlines {
+			rows[i] = deadlineToRow(c.ID, d)
+		}
+		if err := tx.Create(&rows).Error; err != nil {
+			return translate(err, "deadline")
+		}
+		// Give the case's in-memory deadlines their new ids.
+		n := 0
+		for i := range c.Deadlines {
+			if c.Deadlines[i].ID == 0 && n < len(rows) {
+				c.Deadlines[i].ID = rows[n].ID
+				n++
+			}
+		}
+	}
+	if s.AfterSave != nil {
+		return s.AfterSave(ctx, tx, c, ch)
+	}
+	return nil
+}
+
+// Get implements domain.CaseStore.
+func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
+	db := s.db.Gorm.WithContext(ctx)
+	c, err := s.load(db, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.State == domain.WaitingList {
+		var ahead int64
+		err := db.Raw(`SELECT count(*) FROM cases WHERE state = 'waiting_list' AND facility_type = ?
+			AND (state_entered_at, id) < (?, ?::uuid)`, string(c.FacilityType), c.StateEnteredAt, c.ID).Scan(&ahead).Error
+		if err != nil {
+			return nil, fmt.Errorf("waiting position of case %s: %w", id, err)
+		}
+		c.WaitingPosition = int(ahead) + 1
+	}
+	return c, nil
+}
+
+func (s *Cases) load(db *gorm.DB, id string) (*domain.Case, error) {
+	var row caseRow
+	res := db.Where("id = ?", id).Limit(1).Find(&row)
+	if res.Error != nil {
+		return nil, fmt.Errorf("load case %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, domain.Errorf(domain.ENOTFOUND, "case %s not found", id)
+	}
+	c, err := s.fromRow(row)
+	if err != nil {
+		return nil, err
+	}
+	var ds []deadlineRow
+	if err := db.Where("case_id = ? AND state = 'open'", id).Order("due_at").Find(&ds).Error; err != nil {
+		return nil, fmt.Errorf("load deadlines of case %s: %w", id, err)
+	}
+	c.Deadlines = make([]domain.Deadline, len(ds))
+	for i, d := range ds {
+		c.Deadlines[i] = domain.Deadline{ID: d.ID, Kind: domain.DeadlineKind(d.Kind), Ref: d.Ref, OpenedAt: d.OpenedAt,
+			DueOn: domain.NewDate(d.DueOn.Year(), d.DueOn.Month(), d.DueOn.Day()), DueAt: d.DueAt,
+			State: domain.DeadlineState(d.State), ClosedAt: d.ClosedAt}
+	}
+	return c, nil
+}
+
+// Update implements domain.CaseStore. A version of 0 takes whatever version is current and
+// retries a few times if another command commits first.
+func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
+	attempts := 1
+	if version == 0 {
+		attempts = 5
+	}
+	var err error
+	for i := 0; i < attempts; i++ {
+		var c *domain.Case
+		c, err = s.update(ctx, id, version, fn)
+		if err == nil || domain.ErrorCode(err) != domain.ESTALE || version != 0 {
+			return c, err
+		}
+	}
+	return nil, err
+}
+
+func (s *Cases) update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
+	var out *domain.Case
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		loaded := c.Version
+		if version != 0 && loaded != version {
+			return staleVersion(c.Number, version, loaded)
+		}
+		ch, err := fn(ctx, caseTx{tx}, c)
+		if err != nil {
+			return err
+		}
+		out = c
+		if ch == nil {
+			return nil
+		}
+		row := s.toRow(c)
+		res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", id, loaded).Select("*").Omit("id", "seq", "number", "created_at", "access_code_hash").Updates(&row)
+		if res.Error != nil {
+			return translate(res.Error, "case")
+		}
+		if res.RowsAffected == 0 {
+			return staleVersion(c.Number, loaded, 0)
+		}
+		return s.saveChange(ctx, tx, c, ch)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func staleVersion(number string, want, have int) error {
+	if have == 0 {
+		return domain.Errorf(domain.ESTALE, "case %s was changed by someone else meanwhile (version %d is no longer current)", number, want)
+	}
+	return domain.Errorf(domain.ESTALE, "case %s is at version %d, not %d: reload it and try again", number, have, want)
+}
+
+// caseTx implements domain.CaseTx inside a case transaction.
+type caseTx struct{ tx *gorm.DB }
+
+type facilityRow struct {
+	ID       string `gorm:"primaryKey"`
+	Name     string
+	Type     string
+	Capacity int
+	Taken    int
+	AgencyID *string
+}
+
+func (facilityRow) TableName() string { return "facilities" }
+
+func (f facilityRow) domain() domain.Facility {
+	return domain.Facility{ID: f.ID, Name: f.Name, Type: domain.FacilityType(f.Type), Capacity: f.Capacity, Taken: f.Taken, AgencyID: deref(f.AgencyID)}
+}
+
+func (t caseTx) Facility(ctx context.Context, id string) (*domain.Facility, error) {
+	var f facilityRow
+	res := t.tx.Where("id = ?", id).Limit(1).Find(&f)
+	if res.Error != nil {
+		return nil, fmt.Errorf("load facility %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, domain.Errorf(domain.ENOTFOUND, "facility %s not found", id)
+	}
+	d := f.domain()
+	return &d, nil
+}
+
+func (t caseTx) ReserveBed(ctx context.Context, facilityID string) error {
+	res := t.tx.Exec("UPDATE facilities SET taken = taken + 1 WHERE id = ? AND taken < capacity", facilityID)
+	if res.Error != nil {
+		return fmt.Errorf("reserve bed: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return &domain.Error{Code: domain.EUNPROCESSABLE, Message: "no free bed", Reasons: []string{"the facility has no free bed"}}
+	}
+	return nil
+}
+
+func (t caseTx) ReleaseBed(ctx context.Context, facilityID string) error {
+	res := t.tx.Exec("UPDATE facilities SET taken = taken - 1 WHERE id = ? AND taken > 0", facilityID)
+	if res.Error != nil {
+		return fmt.Errorf("release bed: %w", res.Error)
+	}
+	return nil
+}
+
+// Facilities implements domain.CaseStore.
+func (s *Cases) Facilities(ctx context.Context) ([]domain.Facility, error) {
+	var rows []facilityRow
+	if err := s.db.Gorm.WithContext(ctx).Order("name").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list facilities: %w", err)
+	}
+	out := make([]domain.Facility, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// History implements domain.CaseStore.
+func (s *Cases) History(ctx context.Context, id string) ([]domain.HistoryEntry, error) {
+	db := s.db.Gorm.WithContext(ctx)
+	var rows []historyRow
+	if err := db.Where("case_id = ?", id).Order("version").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("history of case %s: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return nil, domain.Errorf(domain.ENOTFOUND, "case %s not found", id)
+	}
+	out := make([]domain.HistoryEntry, len(rows))
+	for i, r := range rows {
+		out[i] = domain.HistoryEntry{CaseID: r.CaseID, Version: r.Version, Event: r.Event, From: domain.State(r.FromState), To: domain.State(r.ToState),
+			ActorID: r.ActorID, ActorName: r.ActorName, ActorRole: r.ActorRole, Comment: r.Comment, At: r.At}
+		if err := json.Unmarshal([]byte(r.Payload), &out[i].Payload); err != nil {
+			return nil, fmt.Errorf("history of case %s: %w", id, err)
+		}
+	}
+	return out, nil
+}
+
+type summaryRow struct {
+	ID             string
+	Seq            int64
+	Number         string
+	State          string
+	Version        int
+	FacilityType   string
+	Channel        string
+	ApplicantName  string
+	AssigneeID     *string
+	StateEnteredAt time.Time
+	CreatedAt      time.Time
+	NextDueAt      *time.Time
+}
+
+// List implements domain.CaseStore: newest first by the insertion sequence, so a cursor stays
+// stable while new cases arrive at the top.
+func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage, error) {
+	q := s.db.Gorm.WithContext(ctx).Table("cases").
+		Select("id, seq, number, state, version, facility_type, channel, applicant_name, assignee_id, state_entered_at, created_at, next_due_at")
+	if f.State != "" {
+		q = q.Where("state = ?", string(f.State))
+	}
+	if f.FacilityType != "" {
+		q = q.Where("facility_type = ?", string(f.FacilityType))
+	}
+	if f.Assignee != "" {
+		q = q.Where("assignee_id = ?", f.Assignee)
+	}
+	if f.Overdue {
+		q = q.Where("next_due_at <= ?", f.Now)
+	}
+	if f.Q != "" {
+		if upper := strings.ToUpper(f.Q); strings.HasPrefix(upper, "KC-") {
+			q = q.Where("number = ?", upper)
+		} else {
+			q = q.Where("applicant_name ILIKE ?", "%"+escapeLike(f.Q)+"%")
+		}
+	}
+	if f.Cursor != "" {
+		seq, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return domain.CasePage{}, err
+		}
+		q = q.Where("seq < ?", seq)
+	}
+	var rows []summaryRow
+	if err := q.Order("seq DESC").Limit(f.Limit + 1).Scan(&rows).Error; err != nil {
+		return domain.CasePage{}, fmt.Errorf("list cases: %w", err)
+	}
+	page := domain.CasePage{Items: make([]domain.CaseSummary, 0, len(rows))}
+	if len(rows) > f.Limit {
+		rows = rows[:f.Limit]
+		page.NextCursor = encodeCursor(rows[len(rows)-1].Seq)
+	}
+	for _, r := range rows {
+		page.Items = append(page.Items, domain.CaseSummary{ID: r.ID, Number: r.Number, State: domain.State(r.State), Version: r.Version,
+			FacilityType: domain.FacilityType(r.FacilityType), Channel: domain.Channel(r.Channel), ApplicantName: r.ApplicantName,
+			AssigneeID: deref(r.AssigneeID), StateEnteredAt: r.StateEnteredAt, CreatedAt: r.CreatedAt, NextDueAt: r.NextDueAt,
+			Overdue: r.NextDueAt != nil && !f.Now.Before(*r.NextDueAt)})
+	}
+	return page, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func encodeCursor(seq int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil && len(b) > 1 && b[0] == 's' {
+		if seq, err := strconv.ParseInt(string(b[1:]), 10, 64); err == nil && seq > 0 {
+			return seq, nil
+		}
+	}
+	return 0, domain.Invalid("cursor", "is not a cursor this server gave out")
+}
+
+// translate turns constraint violations into domain errors a caller can act on.
+func translate(err error, what string) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23503": // foreign key
+			return domain.Errorf(domain.EUNPROCESSABLE, "%s refers to something that does not exist (%s)", what, pgErr.ConstraintName)
+		case "23505": // unique
+			return domain.Errorf(domain.ECONFLICT, "%s already exists (%s)", what, pgErr.ConstraintName)
+		case "23514": // check
+			return domain.Errorf(domain.EINVALID, "%s breaks rule %s", what, pgErr.ConstraintName)
+		}
+	}
+	return fmt.Errorf("save %s: %w", what, err)
+}

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"carepath/domain"
+)
+
+// DemoAccessCode opens the showcase demo case; it is printed by `carepath seed`. Demo data only.
+const DemoAccessCode = "CAREPATH2345"
+
+// DemoResult is what the demo seed reports.
+type DemoResult struct {
+	Created     int
+	Existing    int
+	ShowcaseID  string
+	ShowcaseNum string
+}
+
+type demoAgency struct{ name, kind string }
+
+var demoAgencies = []demoAgency{
+	{"МФЦ района Бабушкинский", "mfc"},
+	{"ГБУЗ «Городская поликлиника № 220»", "health"},
+	{"Орган опеки района Бабушкинский", "guardianship"},
+	{"Управление социальной защиты СВАО", "social_protection"},
+}
+
+type demoFacility struct {
+	name     string
+	typ      domain.FacilityType
+	capacity int
+}
+
+var demoFacilities = []demoFacility{
+	{"Пансионат «Бабушкинский»", domain.ElderlyDisabled, 120},
+	{"Пансионат «Ясенево»", domain.ElderlyDisabled, 80},
+	{"ПНИ № 30", domain.Psychoneurological, 150},
+	{"ПНИ № 5", domain.Psychoneurological, 90},
+	{"Дом ветеранов № 1", domain.Veterans, 60},
+}
+
+var (
+	demoSurnames = []string{"Иванова", "Петрова", "Смирнова", "Кузнецова", "Соколова", "Попова", "Лебедева", "Козлова", "Новикова", "Морозова", "Волкова", "Зайцева", "Павлова"}
+	demoNames    = []string{"Мария Петровна", "Анна Ивановна", "Валентина Сергеевна", "Галина Николаевна"}
+	// the path from intake to each state
+	demoPaths = map[domain.State][]domain.EventName{
+		domain.Intake:              nil,
+		domain.CollectingDocuments: {domain.RequestDocuments},
+		domain.UnderReview:         {domain.RequestDocuments, domain.SubmitForReview},
+		domain.Rejected:            {domain.RequestDocuments, domain.SubmitForReview, domain.Reject},
+		domain.WaitingList:         {domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed},
+		domain.VoucherIssued:       {domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher},
+		domain.Residing:            {domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher, domain.Admit},
+		domain.OnLeave:             {domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher, domain.Admit, domain.StartLeave},
+		domain.Hospitalized:        {domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher, domain.Admit, domain.Hospitalize},
+		domain.TransferPending:     {domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher, domain.Admit, domain.RequestTransfer},
+		domain.Discharged:          {domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher, domain.Admit, domain.Discharge},
+		domain.Deceased:            {domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher, domain.Admit, domain.RecordDeath},
+		domain.Withdrawn:           {domain.RequestDocuments, domain.Withdraw},
+	}
+)
+
+// demoSNILS makes a valid SNILS from a number.
+func demoSNILS(n int) string {
+	base := 100000000 + n*7919
+	d := fmt.Sprintf("%09d", base)
+	sum := 0
+	for i := 0; i < 9; i++ {
+		sum += int(d[i]-'0') * (9 - i)
+	}
+	check := sum
+	if check >= 100 {
+		check %= 101
+		if check == 100 {
+			check = 0
+		}
+	}
+	return fmt.Sprintf("%s-%s-%s %02d", d[0:3], d[3:6], d[6:9], check)
+}
+
+// SeedDemo loads the demo agencies, facilities and about fifty cases spread over every state,
+// each walked through the real lifecycle so its history, checklist and deadlines are real.
+// Running it again changes nothing: every item is looked up by its unique name first.
+func SeedDemo(ctx context.Context, db *DB, cases *Cases, svc *domain.Service) (DemoResult, error) {
+	var res DemoResult
+	g := db.Gorm.WithContext(ctx)
+	agencyIDs := map[string]string{}
+	for _, a := range demoAgencies {
+		var id string
+		err := g.Raw(`INSERT INTO agencies (name, kind) VALUES (?, ?)
+			ON CONFLICT (kind, name) DO UPDATE SET name = excluded.name RETURNING id`, a.name, a.kind).Scan(&id).Error
+		if err != nil {
+			return res, fmt.Errorf("seed agency %s: %w", a.name, err)
+		}
+		agencyIDs[a.kind] = id
+	}
+	facilityOf := map[domain.FacilityType][]string{}
+	for _, f := range demoFacilities {
+		var id string
+		err := g.Raw(`INSERT INTO facilities (name, type, capacity) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`, f.name, string(f.typ), f.capacity).Scan(&id).Error
+		if err != nil {
+			return res, fmt.Errorf("seed facility %s: %w", f.name, err)
+		}
+		facilityOf[f.typ] = append(facilityOf[f.typ], id)
+	}
+	actor := domain.Actor{ID: "demo-seed", Name: "demo seed", Kind: "system", Role: "admin"}
+	today := domain.DateOf(time.Now())
+	n := 0
+	for i, surname := range demoSurnames {
+		for j, name := range demoNames {
+			state := domain.States[(i*len(demoNames)+j)%len(domain.States)].Name
+			full := surname + " " + name
+			n++
+			var existing int64
+			if err := g.Raw("SELECT count(*) FROM cases WHERE applicant_name = ?", full).Scan(&existing).Error; err != nil {
+				return res, err
+			}
+			if existing > 0 {
+				res.Existing++
+				continue
+			}
+			nc := domain.NewCase{
+				Channel:      domain.Channels[n%len(domain.Channels)],
+				FacilityType: domain.FacilityTypes[n%len(domain.FacilityTypes)],
+				Applicant: domain.Applicant{FullName: full, BirthDate: domain.NewDate(1930+n%30, time.Month(1+n%12), 1+n%27), Gender: "female",
+					SNILS: demoSNILS(n), Passport: fmt.Sprintf("45 %02d %06d", n%100, 100000+n), Address: fmt.Sprintf("Москва, ул. Менжинского, д. %d, кв. %d", 1+n%40, 1+n%120),
+					LegalCapacity: domain.Capable, DisabilityGroup: []string{"none", "1", "2", "3"}[n%4]},
+				Contacts: []domain.Contact{{Name: "Родственник " + surname, Relation: "son", Phone: fmt.Sprintf("+7 916 %03d-%02d-%02d", n%1000, n%100, (n*7)%100),
+					Email: fmt.Sprintf("relative%d@example.org", n), LegalRepresentative: n%3 == 0, ConsentToNotices: true, PreferredChannel: "sms"}},
+				HealthOrgID: agencyIDs["health"],
+			}
+			if nc.FacilityType == domain.Psychoneurological && n%2 == 0 {
+				nc.Applicant.LegalCapacity = domain.Incapacitated
+				nc.GuardianshipID = agencyIDs["guardianship"]
+			}
+			c, _, err := svc.Register(ctx, actor, nc)
+			if err != nil {
+				return res, fmt.Errorf("seed case %s: %w", full, err)
+			}
+			if err := walkDemo(ctx, svc, actor, c, demoPaths[state], facilityOf[nc.FacilityType], today); err != nil {
+				return res, fmt.Errorf("seed case %s to %s: %w", full, state, err)
+			}
+			res.Created++
+		}
+	}
+	// The showcase: the first case on the waiting list, with a known access code.
+	var show struct {
+		ID     string
+		Number string
+	}
+	if err := g.Raw("SELECT id, number FROM cases WHERE applicant_name = ?", demoSurnames[1]+" "+demoNames[0]).Scan(&show).Error; err != nil {
+		return res, err
+	}
+	if show.ID != "" {
+		if err := cases.SetAccessCodeHash(ctx, show.ID, domain.HashAccessCode(show.ID, DemoAccessCode)); err != nil {
+			return res, err
+		}
+	}
+	res.ShowcaseID, res.ShowcaseNum = show.ID, show.Number
+	return res, nil
+}
+
+func walkDemo(ctx context.Context, svc *domain.Service, actor domain.Actor, c *domain.Case, path []domain.EventName, facilities []string, today domain.Date) error {
+	var err error
+	for k, ev := range path {
+		if ev == domain.SubmitForReview {
+			issued := today.AddDays(-20)
+			for _, d := range c.Checklist {
+				if !d.Required {
+					continue
+				}
+				if c, err = svc.RecordDocument(ctx, actor, c.ID, d.Type, c.Version, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &issued, Note: "демо"}); err != nil {
+					return err
+				}
+			}
+		}
+		cmd := domain.EventCommand{Event: ev, Comment: "демо-данные"}
+		switch ev {
+		case domain.Reject, domain.Discharge:
+			cmd.Reason = "демо: причина"
+		case domain.RecognizeNeed:
+			d := today.AddDays(-3)
+			cmd.IPPSUNumber, cmd.IPPSUDate = fmt.Sprintf("ИППСУ-%s-%d", c.Number, k), &d
+		case domain.IssueVoucher:
+			cmd.FacilityID = facilities[len(c.Number)%len(facilities)]
+		case domain.StartLeave:
+			d := today.AddDays(10)
+			cmd.ReturnBy = &d
+		case domain.RecordDeath:
+			cmd.DateOfDeath = &today
+		}
+		if c, err = svc.Fire(ctx, actor, c.ID, c.Version, cmd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetAccessCodeHash replaces a case's access code hash (rotation, and the demo's known code).
+func (s *Cases) SetAccessCodeHash(ctx context.Context, id, hash string) error {
+	res := s.db.Gorm.WithContext(ctx).Session(&gorm.Session{}).Exec("UPDATE cases SET access_code_hash = ? WHERE id = ?", hash, id)
+	if res.Error != nil {
+		return fmt.Errorf("set access code of case %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return domain.Errorf(domain.ENOTFOUND, "case %s not found", id)
+	}
+	return nil
+}
