@@ -1,0 +1,491 @@
+package domain_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"carepath/domain"
+	"carepath/store"
+	"carepath/store/dbtest"
+)
+
+// fixture is a domain service over a real, fresh Postgres database.
+type fixture struct {
+	t     *testing.T
+	db    *store.DB
+	svc   *domain.Service
+	now   time.Time
+	actor domain.Actor
+}
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db := dbtest.Open(t)
+	sealer, err := store.NewSealer([][]byte{testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, db: db, now: time.Date(2026, 12, 30, 10, 0, 0, 0, domain.Moscow),
+		actor: domain.Actor{ID: "tester", Name: "Тестовый специалист", Kind: "user", Role: "specialist"}}
+	f.svc = &domain.Service{Cases: store.NewCases(db, sealer), Calendar: store.NewCalendars(db),
+		Settings: domain.DefaultSettings(), Now: func() time.Time { return f.now }}
+	return f
+}
+
+func (f *fixture) today() domain.Date { return domain.DateOf(f.now) }
+
+func (f *fixture) facility(name string, typ domain.FacilityType, capacity int) string {
+	f.t.Helper()
+	var id string
+	if err := f.db.Gorm.Raw("INSERT INTO facilities (name, type, capacity) VALUES (?, ?, ?) RETURNING id", name, string(typ), capacity).Scan(&id).Error; err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
+func (f *fixture) taken(id string) int {
+	f.t.Helper()
+	var n int
+	if err := f.db.Gorm.Raw("SELECT taken FROM facilities WHERE id = ?", id).Scan(&n).Error; err != nil {
+		f.t.Fatal(err)
+	}
+	return n
+}
+
+func newCase(mutate ...func(*domain.NewCase)) domain.NewCase {
+	n := domain.NewCase{
+		Channel: domain.ChannelMFC, FacilityType: domain.ElderlyDisabled,
+		Applicant: domain.Applicant{FullName: "Иванова Мария Петровна", BirthDate: domain.MustDate("1941-03-15"), Gender: "female",
+			SNILS: "112-233-445 95", Address: "Москва, ул. Летчика Бабушкина, д. 1", LegalCapacity: domain.Capable, DisabilityGroup: "none"},
+		Contacts: []domain.Contact{{Name: "Иванов Сергей", Relation: "son", Phone: "+7 916 123-45-67", ConsentToNotices: true}},
+	}
+	for _, m := range mutate {
+		m(&n)
+	}
+	return n
+}
+
+func (f *fixture) register(n domain.NewCase) *domain.Case {
+	f.t.Helper()
+	c, code, err := f.svc.Register(context.Background(), f.actor, n)
+	if err != nil {
+		f.t.Fatalf("register: %v", err)
+	}
+	if len(code) < 10 {
+		f.t.Fatalf("access code %q is shorter than 10 characters", code)
+	}
+	return c
+}
+
+func (f *fixture) fire(c *domain.Case, cmd domain.EventCommand) (*domain.Case, error) {
+	f.t.Helper()
+	return f.svc.Fire(context.Background(), f.actor, c.ID, c.Version, cmd)
+}
+
+func (f *fixture) mustFire(c *domain.Case, cmd domain.EventCommand) *domain.Case {
+	f.t.Helper()
+	out, err := f.fire(c, cmd)
+	if err != nil {
+		f.t.Fatalf("%s from %s: %v", cmd.Event, c.State, err)
+	}
+	return out
+}
+
+// receiveAll records every required document as received, issued ten days ago.
+func (f *fixture) receiveAll(c *domain.Case) *domain.Case {
+	f.t.Helper()
+	issued := f.today().AddDays(-10)
+	for _, d := range c.Checklist {
+		if !d.Required {
+			continue
+		}
+		var err error
+		c, err = f.svc.RecordDocument(context.Background(), f.actor, c.ID, d.Type, c.Version, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &issued})
+		if err != nil {
+			f.t.Fatalf("record %s: %v", d.Type, err)
+		}
+	}
+	return c
+}
+
+// toWaitingList walks a case from intake to the waiting list.
+func (f *fixture) toWaitingList(c *domain.Case) *domain.Case {
+	f.t.Helper()
+	c = f.mustFire(c, domain.EventCommand{Event: domain.RequestDocuments})
+	c = f.receiveAll(c)
+	c = f.mustFire(c, domain.EventCommand{Event: domain.SubmitForReview})
+	d := f.today().AddDays(-1)
+	return f.mustFire(c, domain.EventCommand{Event: domain.RecognizeNeed, IPPSUNumber: "77-001", IPPSUDate: &d})
+}
+
+func openKinds(c *domain.Case) []string {
+	var out []string
+	for _, d := range c.Deadlines {
+		out = append(out, string(d.Kind)+":"+d.Ref)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func reasonsOf(t *testing.T, err error, code string) []string {
+	t.Helper()
+	de, ok := domain.AsError(err)
+	if !ok || de.Code != code {
+		t.Fatalf("got %v, want a %s error", err, code)
+	}
+	return de.Reasons
+}
+
+func TestChecklistFollowsTheFacts(t *testing.T) {
+	f := newFixture(t)
+	g := f.facility("ПНИ", domain.Psychoneurological, 1)
+	_ = g
+	var guardianship string
+	if err := f.db.Gorm.Raw("INSERT INTO agencies (name, kind) VALUES ('Опека', 'guardianship') RETURNING id").Scan(&guardianship).Error; err != nil {
+		t.Fatal(err)
+	}
+	c := f.register(newCase(func(n *domain.NewCase) {
+		n.FacilityType = domain.Psychoneurological
+		n.Applicant.LegalCapacity = domain.Incapacitated
+		n.Applicant.DisabilityGroup = "1"
+		n.GuardianshipID = guardianship
+	}))
+	var types []string
+	for _, d := range c.Checklist {
+		if d.Required {
+			types = append(types, string(d.Type))
+		}
+		if d.Status != domain.DocMissing {
+			t.Errorf("new checklist item %s is %s", d.Type, d.Status)
+		}
+	}
+	want := []string{"application", "passport", "snils", "medical_card", "no_contraindications", "income_certificate", "residence_proof",
+		"representative_authority", "disability_certificate", "rehabilitation_programme", "psychiatric_commission", "incapacity_ruling", "guardianship_decision"}
+	if !slices.Equal(types, want) {
+		t.Fatalf("checklist %v, want %v", types, want)
+	}
+	plain := f.register(newCase())
+	if len(plain.Checklist) != 7 {
+		t.Fatalf("a capable applicant without disability needs 7 documents, got %d", len(plain.Checklist))
+	}
+}
+
+func TestSubmitForReviewNamesEveryMissingDocument(t *testing.T) {
+	f := newFixture(t)
+	c := f.mustFire(f.register(newCase()), domain.EventCommand{Event: domain.RequestDocuments})
+	issued := f.today().AddDays(-5)
+	c, err := f.svc.RecordDocument(context.Background(), f.actor, c.ID, domain.DocPassport, c.Version, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &issued})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.fire(c, domain.EventCommand{Event: domain.SubmitForReview})
+	reasons := reasonsOf(t, err, domain.EUNPROCESSABLE)
+	if len(reasons) != 6 {
+		t.Fatalf("want 6 reasons (every missing document), got %v", reasons)
+	}
+	for _, r := range reasons {
+		if strings.Contains(r, "passport") {
+			t.Errorf("the received passport is named as blocking: %q", r)
+		}
+	}
+	after, _ := f.svc.Get(context.Background(), c.ID)
+	if after.State != domain.CollectingDocuments || after.Version != c.Version {
+		t.Fatalf("a refused event changed the case: %s v%d", after.State, after.Version)
+	}
+	c = f.receiveAll(c)
+	c = f.mustFire(c, domain.EventCommand{Event: domain.SubmitForReview})
+	if c.State != domain.UnderReview {
+		t.Fatalf("state %s", c.State)
+	}
+}
+
+func TestExpiredMedicalDocumentBlocksReviewAndAdmission(t *testing.T) {
+	f := newFixture(t)
+	fac := f.facility("Пансионат", domain.ElderlyDisabled, 5)
+	c := f.mustFire(f.register(newCase()), domain.EventCommand{Event: domain.RequestDocuments})
+	c = f.receiveAll(c)
+	// A medical card issued seven months ago has expired (validity six months).
+	old := f.today().AddMonths(-7)
+	c, err := f.svc.RecordDocument(context.Background(), f.actor, c.ID, domain.DocMedicalCard, 0, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &old})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := c.Checklist.Get(domain.DocMedicalCard)
+	if d.ValidUntil == nil || d.ValidUntil.String() != old.AddMonths(6).String() {
+		t.Fatalf("valid_until %v, want issue date + 6 months", d.ValidUntil)
+	}
+	_, err = f.fire(c, domain.EventCommand{Event: domain.SubmitForReview})
+	reasons := reasonsOf(t, err, domain.EUNPROCESSABLE)
+	if len(reasons) != 1 || !strings.Contains(reasons[0], "medical_card expired") {
+		t.Fatalf("reasons %v", reasons)
+	}
+	// Renewed: the case goes through review and gets a voucher.
+	c = f.receiveAll(c)
+	c = f.mustFire(c, domain.EventCommand{Event: domain.SubmitForReview})
+	ippsu := f.today()
+	c = f.mustFire(c, domain.EventCommand{Event: domain.RecognizeNeed, IPPSUNumber: "1", IPPSUDate: &ippsu})
+	c = f.mustFire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: fac})
+	// Admission must find the clearance valid on the admission date: move the clock past it.
+	f.now = f.now.AddDate(0, 0, 200)
+	late := f.today()
+	c.VoucherValidUntil = nil
+	_, err = f.fire(c, domain.EventCommand{Event: domain.Admit, AdmittedOn: &late})
+	reasons = reasonsOf(t, err, domain.EUNPROCESSABLE)
+	joined := strings.Join(reasons, "; ")
+	for _, want := range []string{"voucher expired", "medical_card expired", "no_contraindications expired"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("reasons %q lack %q", joined, want)
+		}
+	}
+}
+
+func TestGuardsNeedTheirData(t *testing.T) {
+	f := newFixture(t)
+	c := f.mustFire(f.register(newCase()), domain.EventCommand{Event: domain.RequestDocuments})
+	c = f.mustFire(f.receiveAll(c), domain.EventCommand{Event: domain.SubmitForReview})
+	for _, cmd := range []domain.EventCommand{
+		{Event: domain.Reject},
+		{Event: domain.ReturnForDocuments},
+		{Event: domain.RecognizeNeed, IPPSUNumber: "1"},
+		{Event: domain.RecognizeNeed},
+	} {
+		if _, err := f.fire(c, cmd); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+			t.Errorf("%s without its data: got %v, want EUNPROCESSABLE", cmd.Event, err)
+		}
+	}
+	c = f.mustFire(c, domain.EventCommand{Event: domain.Reject, Reason: "не нуждается"})
+	c = f.mustFire(c, domain.EventCommand{Event: domain.Appeal})
+	if c.State != domain.UnderReview {
+		t.Fatalf("appeal: %s", c.State)
+	}
+}
+
+func TestDeadlinesOpenAndCloseWithTheLifecycle(t *testing.T) {
+	f := newFixture(t)
+	c := f.mustFire(f.register(newCase()), domain.EventCommand{Event: domain.RequestDocuments})
+	if got := openKinds(c); !slices.Equal(got, []string{"document_collection:"}) {
+		t.Fatalf("collecting: %v", got)
+	}
+	if c.Deadlines[0].DueOn.String() != "2027-01-29" {
+		t.Errorf("document collection due %s, want 30 calendar days later", c.Deadlines[0].DueOn)
+	}
+	c = f.receiveAll(c)
+	c = f.mustFire(c, domain.EventCommand{Event: domain.SubmitForReview})
+	// Entering review on 2026-12-30: decision in 5 working days, IPPSU in 10, over the holidays.
+	due := map[string]string{}
+	for _, d := range c.Deadlines {
+		due[string(d.Kind)] = d.DueOn.String()
+	}
+	if due["review_decision"] != "2027-01-15" || due["ippsu"] != "2027-01-22" {
+		t.Fatalf("review deadlines %v", due)
+	}
+	if _, ok := due["document_collection"]; ok {
+		t.Fatalf("document collection still open after submission")
+	}
+	for _, k := range []string{"document_expiry"} {
+		if _, ok := due[k]; !ok {
+			t.Errorf("no %s deadline for the received medical documents: %v", k, due)
+		}
+	}
+	ippsu := f.today()
+	c = f.mustFire(c, domain.EventCommand{Event: domain.RecognizeNeed, IPPSUNumber: "1", IPPSUDate: &ippsu})
+	got := openKinds(c)
+	if slices.Contains(got, "review_decision:") || slices.Contains(got, "ippsu:") || !slices.Contains(got, "ippsu_review:") {
+		t.Fatalf("after recognition: %v", got)
+	}
+	var states []string
+	if err := f.db.Gorm.Raw("SELECT kind || '=' || state FROM deadlines WHERE case_id = ? AND state <> 'open' ORDER BY kind", c.ID).Scan(&states).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(states, []string{"document_collection=met", "ippsu=met", "review_decision=met"}) {
+		t.Fatalf("closed deadlines %v", states)
+	}
+}
+
+func TestVoucherReservesAndReleasesBeds(t *testing.T) {
+	f := newFixture(t)
+	small := f.facility("Малый пансионат", domain.ElderlyDisabled, 1)
+	pni := f.facility("ПНИ", domain.Psychoneurological, 10)
+	a := f.toWaitingList(f.register(newCase()))
+	b := f.toWaitingList(f.register(newCase(func(n *domain.NewCase) { n.Applicant.FullName = "Петрова Анна" })))
+	if b.WaitingPosition != 0 {
+		// positions are computed on read
+		t.Logf("waiting position on write: %d", b.WaitingPosition)
+	}
+	got, _ := f.svc.Get(context.Background(), b.ID)
+	if got.WaitingPosition != 2 {
+		t.Errorf("second on the list has position %d", got.WaitingPosition)
+	}
+	_, err := f.fire(a, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: pni})
+	if r := reasonsOf(t, err, domain.EUNPROCESSABLE); !strings.Contains(r[0], "type psychoneurological") {
+		t.Fatalf("wrong type: %v", r)
+	}
+	a = f.mustFire(a, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: small})
+	if f.taken(small) != 1 || a.VoucherValidUntil == nil || a.VoucherValidUntil.String() != f.today().AddDays(30).String() {
+		t.Fatalf("voucher: taken %d, valid until %v", f.taken(small), a.VoucherValidUntil)
+	}
+	if _, err := f.fire(b, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: small}); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+		t.Fatalf("no free bed: got %v", err)
+	}
+	a = f.mustFire(a, domain.EventCommand{Event: domain.CancelVoucher, Comment: "семья передумала"})
+	if a.State != domain.WaitingList || f.taken(small) != 0 {
+		t.Fatalf("cancel: %s, taken %d", a.State, f.taken(small))
+	}
+	b = f.mustFire(b, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: small})
+	b = f.mustFire(b, domain.EventCommand{Event: domain.Admit})
+	if b.State != domain.Residing || b.FacilityID != small || f.taken(small) != 1 {
+		t.Fatalf("admit: %s in %s, taken %d", b.State, b.FacilityID, f.taken(small))
+	}
+	b = f.mustFire(b, domain.EventCommand{Event: domain.Discharge, Reason: "переезд к семье"})
+	if f.taken(small) != 0 {
+		t.Fatalf("discharge kept the bed")
+	}
+}
+
+func TestTransferKeepsTheOldBedUntilAdmission(t *testing.T) {
+	f := newFixture(t)
+	oldHome := f.facility("Старый пансионат", domain.ElderlyDisabled, 3)
+	newHome := f.facility("Новый пансионат", domain.ElderlyDisabled, 3)
+	c := f.toWaitingList(f.register(newCase()))
+	c = f.mustFire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: oldHome})
+	c = f.mustFire(c, domain.EventCommand{Event: domain.Admit})
+	c = f.mustFire(c, domain.EventCommand{Event: domain.RequestTransfer})
+	if _, err := f.fire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: oldHome}); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+		t.Fatalf("voucher to the home the person lives in: %v", err)
+	}
+	c = f.mustFire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: newHome})
+	if f.taken(oldHome) != 1 || f.taken(newHome) != 1 {
+		t.Fatalf("during transfer: old %d new %d", f.taken(oldHome), f.taken(newHome))
+	}
+	if _, err := f.fire(c, domain.EventCommand{Event: domain.Withdraw}); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+		t.Fatalf("withdraw during a transfer: %v", err)
+	}
+	// Cancelling the transfer's voucher goes back to transfer_pending, not the waiting list.
+	c = f.mustFire(c, domain.EventCommand{Event: domain.CancelVoucher})
+	if c.State != domain.TransferPending || f.taken(newHome) != 0 {
+		t.Fatalf("cancel transfer voucher: %s, new home taken %d", c.State, f.taken(newHome))
+	}
+	c = f.mustFire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: newHome})
+	c = f.mustFire(c, domain.EventCommand{Event: domain.Admit})
+	if c.State != domain.Residing || c.FacilityID != newHome || f.taken(oldHome) != 0 || f.taken(newHome) != 1 {
+		t.Fatalf("after transfer: %s in %s, old %d new %d", c.State, c.FacilityID, f.taken(oldHome), f.taken(newHome))
+	}
+}
+
+func TestLeaveHospitalAndDeath(t *testing.T) {
+	f := newFixture(t)
+	home := f.facility("Пансионат", domain.ElderlyDisabled, 2)
+	c := f.toWaitingList(f.register(newCase()))
+	c = f.mustFire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: home})
+	c = f.mustFire(c, domain.EventCommand{Event: domain.Admit})
+	tooFar := f.today().AddDays(31)
+	if _, err := f.fire(c, domain.EventCommand{Event: domain.StartLeave, ReturnBy: &tooFar}); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+		t.Fatalf("leave of 31 days: %v", err)
+	}
+	back := f.today().AddDays(14)
+	c = f.mustFire(c, domain.EventCommand{Event: domain.StartLeave, ReturnBy: &back})
+	if got := openKinds(c); !slices.Contains(got, "leave_return:") {
+		t.Fatalf("on leave: %v", got)
+	}
+	c = f.mustFire(c, domain.EventCommand{Event: domain.Hospitalize})
+	if c.LeaveReturnBy != nil || slices.Contains(openKinds(c), "leave_return:") {
+		t.Fatalf("hospitalised from leave kept the leave deadline: %v", openKinds(c))
+	}
+	c = f.mustFire(c, domain.EventCommand{Event: domain.EndHospitalization})
+	future := f.today().AddDays(1)
+	if _, err := f.fire(c, domain.EventCommand{Event: domain.RecordDeath, DateOfDeath: &future}); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+		t.Fatalf("death in the future: %v", err)
+	}
+	today := f.today()
+	c = f.mustFire(c, domain.EventCommand{Event: domain.RecordDeath, DateOfDeath: &today})
+	if c.State != domain.Deceased || f.taken(home) != 0 || len(c.Deadlines) != 0 {
+		t.Fatalf("deceased: %s, taken %d, open deadlines %v", c.State, f.taken(home), openKinds(c))
+	}
+	if _, err := f.svc.RecordDocument(context.Background(), f.actor, c.ID, domain.DocPassport, 0, domain.DocumentUpdate{Status: domain.DocRequested}); domain.ErrorCode(err) != domain.ECONFLICT {
+		t.Fatalf("document on a closed case: %v", err)
+	}
+}
+
+func TestHistoryIsGaplessAndComplete(t *testing.T) {
+	f := newFixture(t)
+	c := f.toWaitingList(f.register(newCase()))
+	h, err := f.svc.History(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != c.Version {
+		t.Fatalf("%d history entries for version %d", len(h), c.Version)
+	}
+	for i, e := range h {
+		if e.Version != i+1 {
+			t.Fatalf("entry %d has version %d", i, e.Version)
+		}
+		if e.ActorID != "tester" || e.At.IsZero() {
+			t.Fatalf("entry %d: %+v", i, e)
+		}
+	}
+	if h[0].Event != "register" || h[len(h)-1].To != domain.WaitingList {
+		t.Fatalf("history from %s to %s", h[0].Event, h[len(h)-1].To)
+	}
+}
+
+func TestStaleVersionChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	c := f.register(newCase())
+	moved := f.mustFire(c, domain.EventCommand{Event: domain.RequestDocuments})
+	_, err := f.fire(c, domain.EventCommand{Event: domain.Withdraw}) // c still has version 1
+	if domain.ErrorCode(err) != domain.ESTALE {
+		t.Fatalf("stale version: got %v", err)
+	}
+	now, _ := f.svc.Get(context.Background(), c.ID)
+	if now.State != moved.State || now.Version != moved.Version {
+		t.Fatalf("stale command changed the case: %s v%d", now.State, now.Version)
+	}
+}
+
+func TestNewCaseValidation(t *testing.T) {
+	f := newFixture(t)
+	bad := map[string]func(*domain.NewCase){
+		"channel":                    func(n *domain.NewCase) { n.Channel = "fax" },
+		"facility_type":              func(n *domain.NewCase) { n.FacilityType = "hotel" },
+		"applicant.full_name":        func(n *domain.NewCase) { n.Applicant.FullName = " " },
+		"applicant.snils":            func(n *domain.NewCase) { n.Applicant.SNILS = "112-233-445 96" },
+		"applicant.birth_date":       func(n *domain.NewCase) { n.Applicant.BirthDate = domain.MustDate("2099-01-01") },
+		"applicant.legal_capacity":   func(n *domain.NewCase) { n.Applicant.LegalCapacity = "partial" },
+		"contacts[0].phone":          func(n *domain.NewCase) { n.Contacts[0].Phone = "call me" },
+		"guardianship_id":            func(n *domain.NewCase) { n.Applicant.LegalCapacity = domain.Incapacitated },
+		"contacts[0].email":          func(n *domain.NewCase) { n.Contacts[0].PreferredChannel = "email" },
+		"applicant.disability_group": func(n *domain.NewCase) { n.Applicant.DisabilityGroup = "4" },
+	}
+	for field, mutate := range bad {
+		_, _, err := f.svc.Register(context.Background(), f.actor, newCase(mutate))
+		de, ok := domain.AsError(err)
+		if !ok || de.Code != domain.EINVALID || de.Field != field {
+			t.Errorf("%s: got %v", field, err)
+		}
+	}
+	var n int
+	f.db.Gorm.Raw("SELECT count(*) FROM cases").Scan(&n)
+	if n != 0 {
+		t.Fatalf("invalid input created %d cases", n)
+	}
+}
+
+func TestSNILS(t *testing.T) {
+	for in, want := range map[string]string{"11223344595": "112-233-445 95", "112-233-445 95": "112-233-445 95", "001-001-998 00": "001-001-998 00"} {
+		got, err := domain.NormalizeSNILS(in)
+		if err != nil || got != want {
+			t.Errorf("NormalizeSNILS(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"112-233-445 94", "1122334459", "abc", ""} {
+		if _, err := domain.NormalizeSNILS(in); err == nil {
+			t.Errorf("NormalizeSNILS(%q) accepted", in)
+		}
+	}
+}
