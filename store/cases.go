@@ -48,7 +48,7 @@ type caseRow struct {
 	VoucherFacilityID *string
 	VoucherValidUntil *time.Time
 	LeaveReturnBy     *time.Time
-	IPPSUNumber       *string `gorm:"column:ippsu_number"`
+	IPPSUNumber       *string    `gorm:"column:ippsu_number"`
 	IPPSUDate         *time.Time `gorm:"column:ippsu_date"`
 	AssigneeID        *string
 	Checklist         string // jsonb
