@@ -61,7 +61,11 @@ func writeError(c *gin.Context, err error) {
 			"method", c.Request.Method, "route", c.FullPath())
 		de = &domain.Error{Code: domain.EINTERNAL, Message: "something went wrong on our side; the request id identifies it in our logs"}
 	}
-	status := StatusOf(de.Code)
+	writeProblem(c, StatusOf(de.Code), de)
+}
+
+// writeProblem answers with a problem of the given status; writeError is the usual way in.
+func writeProblem(c *gin.Context, status int, de *domain.Error) {
 	if de.Code == domain.ERATELIMIT && de.RetryAfterSeconds > 0 {
 		c.Header("Retry-After", strconv.Itoa(de.RetryAfterSeconds))
 	}

@@ -54,6 +54,7 @@ type Server struct {
 	// Extra lets other parts (the worker's ops UI) add routes.
 	Extra func(r *gin.Engine)
 
+	engine  *gin.Engine
 	spec    *openapi3.T
 	router  routers.Router
 	metrics *httpMetrics
@@ -81,15 +82,18 @@ func (s *Server) Handler() (http.Handler, error) {
 	})
 	r.NoMethod(func(c *gin.Context) {
 		c.Header("Allow", strings.Join(allowedMethods(r, c.Request.URL.Path), ", "))
-		writeError(c, &domain.Error{Code: domain.EINVALID, Message: "method " + c.Request.Method + " is not allowed here"})
-		c.Status(http.StatusMethodNotAllowed)
+		writeProblem(c, http.StatusMethodNotAllowed, &domain.Error{Code: domain.EINVALID, Message: "method " + c.Request.Method + " is not allowed here"})
 	})
 	s.routes(r)
 	if s.Extra != nil {
 		s.Extra(r)
 	}
+	s.engine = r
 	return r, nil
 }
+
+// Routes lists every route the handler serves (for the contract and access-matrix tests).
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
 
 func allowedMethods(r *gin.Engine, path string) []string {
 	var out []string

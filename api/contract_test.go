@@ -1,0 +1,191 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"carepath/domain"
+)
+
+// pathParams supplies real values for the path parameters of an operation, keyed by the path
+// template; a parameter not given here uses its example from the contract.
+func pathParams(h *harness, path string) (map[string]string, map[string]string) {
+	params, headers := map[string]string{}, map[string]string{}
+	if strings.HasPrefix(path, "/api/v1/cases/{id}") {
+		id, etag := h.createCase()
+		params["id"], headers["If-Match"] = id, etag
+	}
+	return params, headers
+}
+
+// TestEveryOperationExampleSucceeds sends each operation's request example, as the docs show
+// it, and expects success: the docs and the server cannot drift apart.
+func TestEveryOperationExampleSucceeds(t *testing.T) {
+	h := newHarness(t)
+	spec, _ := h.api.Spec()
+	paths := spec.Paths.InMatchingOrder()
+	sort.Strings(paths)
+	for _, path := range paths {
+		item := spec.Paths.Value(path)
+		for method, op := range item.Operations() {
+			t.Run(method+" "+path, func(t *testing.T) {
+				h.t = t
+				params, headers := pathParams(h, path)
+				target := path
+				query := url.Values{}
+				hdrs := []string{}
+				for _, pref := range append(item.Parameters, op.Parameters...) {
+					p := pref.Value
+					v, ok := params[p.Name]
+					if !ok && p.In == "header" {
+						v, ok = headers[p.Name]
+					}
+					if !ok {
+						v, ok = exampleString(p.Example)
+					}
+					if !ok {
+						if p.Required {
+							t.Fatalf("required %s parameter %q has no example", p.In, p.Name)
+						}
+						continue
+					}
+					switch p.In {
+					case "path":
+						target = strings.ReplaceAll(target, "{"+p.Name+"}", url.PathEscape(v))
+					case "query":
+						query.Set(p.Name, v)
+					case "header":
+						hdrs = append(hdrs, p.Name, v)
+					}
+				}
+				if len(query) > 0 {
+					target += "?" + query.Encode()
+				}
+				var body any
+				if op.RequestBody != nil {
+					mt := op.RequestBody.Value.Content.Get("application/json")
+					if mt == nil || mt.Example == nil {
+						t.Fatalf("request body has no example")
+					}
+					body = mt.Example
+				}
+				r := h.do(method, target, body, hdrs...)
+				if r.status < 200 || r.status > 299 {
+					t.Fatalf("example answered %d: %s", r.status, r.body)
+				}
+			})
+		}
+	}
+}
+
+func exampleString(ex any) (string, bool) {
+	switch v := ex.(type) {
+	case nil:
+		return "", false
+	case string:
+		return v, true
+	default:
+		b, _ := json.Marshal(v)
+		return string(b), true
+	}
+}
+
+func enumOf(t *testing.T, spec *openapi3.T, schema string) []string {
+	t.Helper()
+	s := spec.Components.Schemas[schema]
+	if s == nil {
+		t.Fatalf("no schema %s", schema)
+	}
+	var out []string
+	for _, v := range s.Value.Enum {
+		out = append(out, fmt.Sprint(v))
+	}
+	return out
+}
+
+func names[T ~string](xs []T) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return out
+}
+
+// TestContractEnumsMatchTheDomain: the lifecycle table and the domain's lists are the one
+// definition; the contract's enums must say the same.
+func TestContractEnumsMatchTheDomain(t *testing.T) {
+	h := newHarness(t)
+	spec, _ := h.api.Spec()
+	var docTypes []string
+	for _, d := range domain.DocTypes {
+		docTypes = append(docTypes, string(d.Type))
+	}
+	checks := map[string][]string{
+		"State":        domain.StateNames(),
+		"Event":        domain.EventNames(),
+		"FacilityType": names(domain.FacilityTypes),
+		"Channel":      names(domain.Channels),
+		"DocType":      docTypes,
+		"DocStatus":    names(domain.DocStatuses),
+		"DeadlineKind": names(domain.DeadlineKinds),
+	}
+	for schema, want := range checks {
+		if got := enumOf(t, spec, schema); !slices.Equal(got, want) {
+			t.Errorf("openapi %s enum %v, domain has %v", schema, got, want)
+		}
+	}
+	var codes []string
+	for _, c := range []string{domain.EINVALID, domain.ENOTFOUND, domain.ECONFLICT, domain.ESTALE, domain.EUNPROCESSABLE,
+		domain.EUNAUTHORIZED, domain.EFORBIDDEN, domain.ERATELIMIT, domain.EUNAVAILABLE, domain.EINTERNAL} {
+		codes = append(codes, c)
+	}
+	if got := spec.Components.Schemas["Problem"].Value.Properties["code"].Value.Enum; len(got) != len(codes) {
+		t.Errorf("Problem.code enum has %d values, the domain %d", len(got), len(codes))
+	}
+}
+
+// TestLifecycleEndpointIsTheTable: GET /lifecycle serves the table and its diagram.
+func TestLifecycleEndpointIsTheTable(t *testing.T) {
+	h := newHarness(t)
+	m := h.do("GET", "/api/v1/lifecycle", nil).json(t)
+	if len(m["states"].([]any)) != len(domain.States) || len(m["events"].([]any)) != len(domain.Events) {
+		t.Fatalf("lifecycle: %d states, %d events", len(m["states"].([]any)), len(m["events"].([]any)))
+	}
+	if m["mermaid"] != domain.Mermaid() {
+		t.Fatal("mermaid diagram differs from the table's")
+	}
+}
+
+// TestEveryRouteIsInTheContract: each /api/v1 route the router serves is described in
+// openapi.yaml, with the same method.
+func TestEveryRouteIsInTheContract(t *testing.T) {
+	h := newHarness(t)
+	spec, _ := h.api.Spec()
+	for _, rt := range h.api.Routes() {
+		if !strings.HasPrefix(rt.Path, "/api/") && rt.Path != "/healthz" && rt.Path != "/readyz" {
+			continue
+		}
+		p := ginToOpenAPI(rt.Path)
+		item := spec.Paths.Value(p)
+		if item == nil || item.GetOperation(rt.Method) == nil {
+			t.Errorf("route %s %s is not in openapi.yaml", rt.Method, p)
+		}
+	}
+}
+
+func ginToOpenAPI(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if strings.HasPrefix(s, ":") {
+			parts[i] = "{" + s[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}

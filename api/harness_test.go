@@ -1,0 +1,176 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/redis/go-redis/v9"
+
+	"carepath/api"
+	"carepath/domain"
+	"carepath/store"
+	"carepath/store/dbtest"
+)
+
+const adminToken = "test-admin-token-0123456789"
+
+// harness is the real router over real Postgres and Redis, served over real HTTP. Every
+// response it sees is checked against openapi.yaml.
+type harness struct {
+	t     *testing.T
+	srv   *httptest.Server
+	api   *api.Server
+	db    *store.DB
+	cases *store.Cases
+	svc   *domain.Service
+	token string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	db := dbtest.Open(t)
+	sealer, err := store.NewSealer([][]byte{[]byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt, _ := redis.ParseURL(dbtest.RedisURL(t))
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	cases := store.NewCases(db, sealer)
+	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings()}
+	s := &api.Server{
+		Cases:  svc,
+		Auth:   api.BootstrapToken(adminToken),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+	}
+	h, err := s.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, token: adminToken}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v: %s", err, r.body)
+	}
+	return m
+}
+
+// do sends a request with the harness token and checks the response against the contract.
+func (h *harness) do(method, path string, body any, headers ...string) response {
+	h.t.Helper()
+	var rd io.Reader
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		raw, _ = json.Marshal(b)
+	}
+	if raw != nil {
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if raw != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if h.token != "" {
+		req.Header.Set("Authorization", "Bearer "+h.token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	h.checkContract(req, raw, resp, out)
+	return response{resp.StatusCode, resp.Header, out}
+}
+
+// checkContract validates a response against openapi.yaml: status documented, body matching
+// its schema. Errors must be problem+json.
+func (h *harness) checkContract(req *http.Request, reqBody []byte, resp *http.Response, body []byte) {
+	h.t.Helper()
+	if resp.StatusCode >= 400 && !strings.HasPrefix(resp.Header.Get("Content-Type"), api.ProblemContentType) {
+		h.t.Errorf("%s %s: error %d is %q, not problem+json: %s", req.Method, req.URL.Path, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	_, router := h.api.Spec()
+	r2 := req.Clone(context.Background())
+	r2.Body = io.NopCloser(bytes.NewReader(reqBody))
+	route, params, err := router.FindRoute(r2)
+	if err != nil {
+		return // not in the contract (e.g. 404 for an unknown path): nothing to check
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r2, PathParams: params, Route: route},
+		Status:                 resp.StatusCode,
+		Header:                 resp.Header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	in.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		h.t.Errorf("%s %s -> %d breaks the contract: %v\nbody: %.400s", req.Method, req.URL.Path, resp.StatusCode, err, body)
+	}
+}
+
+func (h *harness) facility(name string, typ domain.FacilityType, capacity int) string {
+	h.t.Helper()
+	var id string
+	if err := h.db.Gorm.Raw("INSERT INTO facilities (name, type, capacity) VALUES (?, ?, ?) RETURNING id", name, string(typ), capacity).Scan(&id).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+var newCaseBody = map[string]any{
+	"channel":       "hotline",
+	"facility_type": "elderly_disabled",
+	"applicant": map[string]any{
+		"full_name": "Кузнецова Галина Николаевна", "birth_date": "1938-07-01", "gender": "female",
+		"snils": "112-233-445 95", "address": "Москва, ул. Снежная, д. 3", "legal_capacity": "capable",
+	},
+	"contacts": []any{map[string]any{"name": "Кузнецов Олег", "relation": "son", "phone": "+7 903 000-00-01", "consent_to_notices": true}},
+}
+
+// createCase registers a case through the API and returns its id and ETag.
+func (h *harness) createCase() (string, string) {
+	h.t.Helper()
+	r := h.do("POST", "/api/v1/cases", newCaseBody)
+	if r.status != http.StatusCreated {
+		h.t.Fatalf("create case: %d %s", r.status, r.body)
+	}
+	return r.json(h.t)["id"].(string), r.header.Get("ETag")
+}
