@@ -203,3 +203,16 @@ func TestMigrateCommands(t *testing.T) {
 		t.Fatalf("calendar import: %v %s", err, out.String())
 	}
 }
+
+// TestREADMEListsEveryVariable keeps the README's configuration table and configVars as one.
+func TestREADMEListsEveryVariable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range configVars {
+		if !strings.Contains(string(b), "| `"+v.name+"` |") {
+			t.Errorf("README.md configuration table lacks %s", v.name)
+		}
+	}
+}
