@@ -55,9 +55,9 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 			Name: "carepath_http_requests_total", Help: "HTTP requests by method, route and status.",
 		}, []string{"method", "route", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "carepath_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Name: "carepath_http_request_duration_seconds", Help: "HTTP request latency by method, route and status.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"method", "route"}),
+		}, []string{"method", "route", "status"}),
 	}
 	reg.MustRegister(m.requests, m.duration)
 	return m
@@ -73,8 +73,9 @@ func (s *Server) observe(c *gin.Context) {
 		route = "unmatched"
 	}
 	status := c.Writer.Status()
-	s.metrics.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
-	s.metrics.duration.WithLabelValues(c.Request.Method, route).Observe(d.Seconds())
+	code := strconv.Itoa(status)
+	s.metrics.requests.WithLabelValues(c.Request.Method, route, code).Inc()
+	s.metrics.duration.WithLabelValues(c.Request.Method, route, code).Observe(d.Seconds())
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
