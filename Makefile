@@ -27,7 +27,7 @@ test: services
 
 ## lint: golangci-lint (installed into GOPATH/bin on first use)
 lint:
-	@command -v golangci-lint >/dev/null || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@latest
+	@command -v golangci-lint >/dev/null || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 	golangci-lint run ./...
 
 ## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases)

@@ -341,7 +341,7 @@ func TestVoucherReservesAndReleasesBeds(t *testing.T) {
 	if b.State != domain.Residing || b.FacilityID != small || f.taken(small) != 1 {
 		t.Fatalf("admit: %s in %s, taken %d", b.State, b.FacilityID, f.taken(small))
 	}
-	b = f.mustFire(b, domain.EventCommand{Event: domain.Discharge, Reason: "переезд к семье"})
+	f.mustFire(b, domain.EventCommand{Event: domain.Discharge, Reason: "переезд к семье"})
 	if f.taken(small) != 0 {
 		t.Fatalf("discharge kept the bed")
 	}

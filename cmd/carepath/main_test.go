@@ -122,7 +122,9 @@ func TestServeReadinessFollowsRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p map[string]any
-	json.NewDecoder(resp.Body).Decode(&p)
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatalf("readyz body: %v", err)
+	}
 	resp.Body.Close()
 	if resp.StatusCode != 503 || !strings.Contains(fmt.Sprint(p["detail"]), "redis") || strings.Contains(fmt.Sprint(p["detail"]), "postgres") {
 		t.Fatalf("readyz with redis down: %d %v", resp.StatusCode, p)
@@ -196,7 +198,9 @@ func TestMigrateCommands(t *testing.T) {
 		t.Fatalf("up on a migrated database: %v %s", err, out.String())
 	}
 	f, _ := os.CreateTemp(t.TempDir(), "cal*.csv")
-	f.WriteString("date,kind,note\n2028-01-03,holiday,New Year\n")
+	if _, err := f.WriteString("date,kind,note\n2028-01-03,holiday,New Year\n"); err != nil {
+		t.Fatal(err)
+	}
 	f.Close()
 	out = syncBuffer{}
 	if err := run(context.Background(), []string{"calendar", "import", f.Name()}, env(vars), &out, &syncBuffer{}); err != nil || !strings.Contains(out.String(), "1 days imported") {
