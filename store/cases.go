@@ -284,8 +284,9 @@ func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
 	}
 	if c.State == domain.WaitingList {
 		var ahead int64
-		err := db.Raw(`SELECT count(*) FROM cases WHERE state = 'waiting_list' AND facility_type = ?
-			AND (state_entered_at, id) < (?, ?::uuid)`, string(c.FacilityType), c.StateEnteredAt, c.ID).Scan(&ahead).Error
+		// Ahead are those who entered the list earlier; on the same instant, who registered first.
+		err := db.Raw(`SELECT count(*) FROM cases w, cases me WHERE me.id = ? AND w.state = 'waiting_list'
+			AND w.facility_type = me.facility_type AND (w.state_entered_at, w.seq) < (me.state_entered_at, me.seq)`, c.ID).Scan(&ahead).Error
 		if err != nil {
 			return nil, fmt.Errorf("waiting position of case %s: %w", id, err)
 		}
