@@ -12,6 +12,15 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/openapi.yaml", s.openapiYAML)
 	r.GET("/docs", s.docsPage)
 	r.GET("/static/*path", s.static)
+
+	// Pages for people (web/pages): they fetch their data from /api/v1 like any other client.
+	r.GET("/", s.page("index.html"))
+	r.GET("/status", s.page("status.html")) // relatives: case number + access code
+	r.GET("/console", s.page("console.html"))
+	r.GET("/console/new", s.page("console.html"))
+	r.GET("/console/cases/:id", s.page("console.html"))
+	r.GET("/console/reference.js", s.consoleReference)
+
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
 
 	v1 := r.Group("/api/v1", s.validate)

@@ -9,3 +9,9 @@ import "embed"
 //
 //go:embed static
 var Static embed.FS
+
+// Pages holds pages/: the HTML shells of the landing page, the specialists' console and the
+// relatives' status page. They carry no data; their scripts fetch it from /api/v1.
+//
+//go:embed pages
+var Pages embed.FS

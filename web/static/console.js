@@ -1,0 +1,754 @@
+// console.js: the specialists' console. Three views on one shell, chosen by the path:
+//   /console             case list with filters and keyset paging (filters live in the URL)
+//   /console/cases/{id}  everything about one case, its documents, deadlines, history and events
+//   /console/new         register a case; shows its number and the one-time access code
+// The bearer token is pasted once and kept in sessionStorage (gone when the tab closes).
+(function () {
+  'use strict';
+  const { h, replace, fmtDate, fmtDue, fmtDateTime, today, request, problemBox } = window.carepath;
+  const REF = window.CAREPATH_REF;
+  const main = document.getElementById('main');
+  const nav = document.getElementById('nav');
+  const TOKEN_KEY = 'carepath.token';
+  const PAGE_SIZE = 50;
+
+  // Labels the domain does not carry (state and document names come from REF, i.e. the domain).
+  const EVENT_LABELS = {
+    request_documents: 'Запросить документы',
+    submit_for_review: 'Передать на рассмотрение',
+    return_for_documents: 'Вернуть на досбор документов',
+    recognize_need: 'Признать нуждающимся',
+    reject: 'Отказать',
+    appeal: 'Обжалование отказа',
+    issue_voucher: 'Выдать путёвку',
+    cancel_voucher: 'Аннулировать путёвку',
+    admit: 'Поступление в учреждение',
+    start_leave: 'Временное выбытие',
+    end_leave: 'Возвращение из временного выбытия',
+    hospitalize: 'Госпитализация',
+    end_hospitalization: 'Выписка из больницы',
+    request_transfer: 'Заявление о переводе',
+    discharge: 'Выбытие из учреждения',
+    record_death: 'Зарегистрировать смерть',
+    withdraw: 'Отзыв заявления',
+    register: 'Регистрация заявления',
+    record_document: 'Отметка о документе',
+  };
+  // Events that end something for the family: shown in red, so no one presses them by habit.
+  const DANGER = new Set(['reject', 'withdraw', 'record_death', 'discharge', 'cancel_voucher']);
+  const FACILITY_TYPE_LABELS = {
+    elderly_disabled: 'Дом-интернат для престарелых и инвалидов',
+    psychoneurological: 'Психоневрологический интернат',
+    veterans: 'Дом ветеранов',
+  };
+  // In the list, where space is short.
+  const FACILITY_TYPE_SHORT = { elderly_disabled: 'Для престарелых и инвалидов', psychoneurological: 'ПНИ', veterans: 'Дом ветеранов' };
+  // Relations are free text; the API's examples use English words, shown here in Russian.
+  const RELATION_LABELS = {
+    son: 'сын', daughter: 'дочь', wife: 'жена', husband: 'муж', spouse: 'супруг(а)', brother: 'брат', sister: 'сестра',
+    grandson: 'внук', granddaughter: 'внучка', nephew: 'племянник', niece: 'племянница', guardian: 'опекун',
+    representative: 'представитель', neighbour: 'сосед(ка)', neighbor: 'сосед(ка)', other: 'другое',
+  };
+  const CHANNEL_LABELS = {
+    mfc: 'МФЦ', hotline: 'Горячая линия', online: 'Онлайн', post_office: 'Почта', outreach: 'Выездное обследование',
+  };
+  const DOC_STATUS_LABELS = {
+    missing: 'нет', requested: 'запрошен', received: 'получен', rejected: 'отклонён', expired: 'срок истёк',
+  };
+  const DEADLINE_KIND_LABELS = {
+    document_collection: 'Сбор документов',
+    review_decision: 'Решение о признании нуждающимся',
+    ippsu: 'Составление ИППСУ',
+    voucher_admission: 'Поступление по путёвке',
+    leave_return: 'Возвращение из временного выбытия',
+    ippsu_review: 'Пересмотр ИППСУ',
+    document_expiry: 'Истечение срока документа',
+    guardianship_notice: 'Уведомление органа опеки',
+  };
+  const DEADLINE_STATE_LABELS = {
+    open: 'в срок', overdue: 'просрочен', met: 'выполнен', missed: 'пропущен', cancelled: 'отменён',
+  };
+  const LEGAL_CAPACITY_LABELS = { capable: 'дееспособен', limited: 'ограниченно дееспособен', incapacitated: 'недееспособен' };
+  const DISABILITY_LABELS = { none: 'нет', 1: 'I группа', 2: 'II группа', 3: 'III группа' };
+  const NOTICE_CHANNEL_LABELS = { sms: 'SMS', email: 'Эл. почта', none: 'Не уведомлять' };
+  const GENDER_LABELS = { female: 'женский', male: 'мужской' };
+  const SUPPLIER_LABELS = {
+    applicant: 'заявитель', health: 'медицинская организация', guardianship: 'орган опеки', court: 'суд',
+    social_protection: 'соцзащита',
+  };
+  const PAYLOAD_LABELS = {
+    reason: 'Причина', ippsu_number: 'Номер ИППСУ', ippsu_date: 'Дата ИППСУ', facility_id: 'Учреждение',
+    valid_until: 'Действительна до', admitted_on: 'Дата поступления', return_by: 'Вернуться до',
+    date_of_death: 'Дата смерти', released_facility_id: 'Освобождено место в', previous_facility_id: 'Прежнее учреждение',
+    type: 'Документ', status: 'Статус',
+  };
+
+  // The fields each event needs (issue 3, "Event data fields").
+  const FIELDS = {
+    reason: { label: 'Причина', kind: 'textarea', required: true },
+    ippsu_number: { label: 'Номер ИППСУ', kind: 'text', required: true },
+    ippsu_date: { label: 'Дата ИППСУ', kind: 'date', required: true, max: 'today' },
+    facility_id: { label: 'Учреждение', kind: 'facility', required: true },
+    valid_until: { label: 'Путёвка действительна до', kind: 'date', hint: 'Необязательно: по умолчанию срок действия путёвки по правилам центра.' },
+    admitted_on: { label: 'Дата поступления', kind: 'date', required: true, value: 'today', max: 'today' },
+    return_by: { label: 'Планируемая дата возвращения', kind: 'date', required: true },
+    date_of_death: { label: 'Дата смерти', kind: 'date', required: true, max: 'today' },
+  };
+  const EVENT_FIELDS = {
+    return_for_documents: ['reason'],
+    reject: ['reason'],
+    discharge: ['reason'],
+    recognize_need: ['ippsu_number', 'ippsu_date'],
+    issue_voucher: ['facility_id', 'valid_until'],
+    admit: ['admitted_on'],
+    start_leave: ['return_by'],
+    record_death: ['date_of_death'],
+  };
+
+  const stateOf = Object.fromEntries(REF.states.map((s) => [s.name, s]));
+  const eventOf = Object.fromEntries(REF.events.map((e) => [e.name, e]));
+  const docOf = Object.fromEntries(REF.doc_types.map((d) => [d.type, d]));
+  const stateLabel = (s) => (stateOf[s] ? stateOf[s].label : s || '—');
+  const docLabel = (t) => (docOf[t] ? docOf[t].label : t);
+  const eventLabel = (e) => EVENT_LABELS[e] || e;
+
+  // humanizeReason puts a guard's reason (English, from the domain) into the specialist's words
+  // where it follows a known pattern; anything else is shown as the server wrote it.
+  const REASON_DOC_STATUS = { missing: 'не представлен', requested: 'запрошен, но не получен', rejected: 'отклонён' };
+  function humanizeReason(r) {
+    let m = /^document (\w+) is (\w+)$/.exec(r);
+    if (m) return '«' + docLabel(m[1]) + '» — ' + (REASON_DOC_STATUS[m[2]] || DOC_STATUS_LABELS[m[2]] || m[2]);
+    m = /^document (\w+) expired on (\S+)$/.exec(r);
+    if (m) return '«' + docLabel(m[1]) + '» — срок действия истёк ' + fmtDate(m[2]);
+    m = /^(\w+) is required$/.exec(r);
+    if (m && FIELDS[m[1]]) return 'Не заполнено поле «' + FIELDS[m[1]].label + '»';
+    if (r === 'a reason is required') return 'Укажите причину';
+    return r;
+  }
+
+  // ---- token and API -------------------------------------------------------------------------
+
+  const token = () => sessionStorage.getItem(TOKEN_KEY) || '';
+  class SignedOut extends Error {}
+
+  // api is request() with the specialist's token; a 401 sends them back to the token form.
+  async function api(method, path, opts) {
+    opts = Object.assign({}, opts);
+    opts.headers = Object.assign({ Authorization: 'Bearer ' + token() }, opts.headers || {});
+    const res = await request(method, path, opts);
+    if (res.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin('Токен не принят или больше не действует. Вставьте действующий токен.');
+      throw new SignedOut();
+    }
+    return res;
+  }
+
+  let facilitiesPromise = null;
+  function facilities() {
+    if (!facilitiesPromise) {
+      facilitiesPromise = api('GET', '/api/v1/facilities').then((r) => (r.ok ? r.data.items : []));
+      facilitiesPromise.catch(() => { facilitiesPromise = null; });
+    }
+    return facilitiesPromise;
+  }
+
+  // ---- small builders ------------------------------------------------------------------------
+
+  function field(id, label, input, hint) {
+    if (hint) input.setAttribute('aria-describedby', id + '-hint');
+    return h('div', { class: 'field' }, h('label', { for: id }, label), input,
+      hint ? h('p', { class: 'hint', id: id + '-hint' }, hint) : null);
+  }
+
+  function select(id, options, value, attrs) {
+    return h('select', Object.assign({ id, name: id }, attrs || {}),
+      options.map(([v, l, extra]) => h('option', Object.assign({ value: v, selected: v === value }, extra || {}), l)));
+  }
+
+  // cell is a table cell whose content is one block, so that on a phone, where each row becomes
+  // a card of label/value lines, the value stays in one piece beside its label.
+  function cell(label, ...content) {
+    return h('td', { 'data-label': label }, h('div', { class: 'cell' }, ...content));
+  }
+
+  function dl(rows) {
+    return h('dl', { class: 'facts' }, rows.filter((r) => r && r[1] !== undefined && r[1] !== null && r[1] !== '')
+      .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+  }
+
+  function section(id, title, ...children) {
+    return h('section', { class: 'card', id: id.replace(/^h-/, ''), 'aria-labelledby': id }, h('h2', { id }, title), ...children);
+  }
+
+  function stateBadge(state, id) {
+    return h('span', { class: 'state state-' + state, id, dataset: { state } }, stateLabel(state));
+  }
+
+  function setTitle(t) { document.title = t + ' — консоль специалиста'; }
+
+  // ---- login ---------------------------------------------------------------------------------
+
+  function showLogin(message) {
+    nav.hidden = true;
+    setTitle('Вход');
+    const input = h('input', { id: 'token', type: 'password', required: true, autocomplete: 'off', spellcheck: 'false' });
+    const msg = h('div', { id: 'login-message' }, message ? h('p', { class: 'problem', role: 'alert' }, message) : null);
+    const button = h('button', { type: 'submit', class: 'primary' }, 'Войти');
+    const form = h('form', {
+      class: 'card', id: 'login-form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const t = input.value.trim();
+        if (!t) { replace(msg, h('p', { class: 'problem', role: 'alert' }, 'Вставьте токен.')); input.focus(); return; }
+        button.disabled = true;
+        const res = await request('GET', '/api/v1/facilities', { headers: { Authorization: 'Bearer ' + t } });
+        button.disabled = false;
+        if (res.status === 401) {
+          replace(msg, h('p', { class: 'problem', role: 'alert' }, 'Токен не принят. Проверьте, что он скопирован целиком.'));
+          input.select();
+          return;
+        }
+        if (!res.ok) { replace(msg, problemBox(res)); return; }
+        sessionStorage.setItem(TOKEN_KEY, t);
+        facilitiesPromise = Promise.resolve(res.data.items);
+        route();
+      },
+    },
+    h('h1', {}, 'Вход в консоль'),
+    field('token', 'Токен доступа', input, 'Токен выдаёт администратор. Он хранится только в этой вкладке браузера, пока она открыта.'),
+    button, msg);
+    replace(main, h('div', { class: 'narrow' }, form));
+    input.focus();
+  }
+
+  // ---- case list -----------------------------------------------------------------------------
+
+  async function listPage() {
+    setTitle('Дела');
+    const params = new URLSearchParams(location.search);
+    const f = {
+      q: params.get('q') || '', state: params.get('state') || '', facility_type: params.get('facility_type') || '',
+      overdue: params.get('overdue') === 'true', cursor: params.get('cursor') || '',
+    };
+    const form = h('form', { class: 'filters card', method: 'get', action: '/console', role: 'search', 'aria-label': 'Поиск дел' },
+      field('q', 'Номер дела или ФИО', h('input', { id: 'q', name: 'q', type: 'search', value: f.q, maxlength: 200, placeholder: 'KC-2026-000001 или Иванова' })),
+      field('state', 'Состояние', select('state', [['', 'Все состояния']].concat(REF.states.map((s) => [s.name, s.label])), f.state)),
+      field('facility_type', 'Тип учреждения', select('facility_type', [['', 'Все типы']].concat(REF.facility_types.map((t) => [t, FACILITY_TYPE_LABELS[t] || t])), f.facility_type)),
+      h('div', { class: 'field check' }, h('input', { type: 'checkbox', id: 'overdue', name: 'overdue', value: 'true', checked: f.overdue }),
+        h('label', { for: 'overdue' }, 'Только с просроченными сроками')),
+      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Найти'), h('a', { class: 'button', href: '/console' }, 'Сбросить')));
+    const results = h('div', { id: 'results', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Загрузка…'));
+    replace(main, h('div', { class: 'page-head' }, h('h1', {}, 'Дела'), h('a', { class: 'button primary', href: '/console/new' }, 'Зарегистрировать дело')), form, results);
+
+    const q = new URLSearchParams();
+    for (const k of ['q', 'state', 'facility_type', 'cursor']) if (f[k]) q.set(k, f[k]);
+    if (f.overdue) q.set('overdue', 'true');
+    q.set('limit', String(PAGE_SIZE));
+    const res = await api('GET', '/api/v1/cases?' + q.toString());
+    if (!res.ok) { replace(results, problemBox(res)); return; }
+    const items = res.data.items || [];
+    if (!items.length) {
+      replace(results, h('p', { class: 'empty' }, f.cursor ? 'Больше дел нет.' : 'Дел по этим условиям не найдено.'),
+        f.cursor ? h('a', { href: pageURL(params, '') }, '← К первой странице') : null);
+      return;
+    }
+    const now = Date.now();
+    const rows = items.map((c) => {
+      const overdue = c.overdue;
+      const due = c.next_due_at ? h('span', { class: overdue ? 'due overdue' : 'due' },
+        fmtDue(c.next_due_at), overdue ? h('span', { class: 'badge danger' }, 'просрочено') : null) : '—';
+      return h('tr', { class: overdue ? 'overdue' : null, dataset: { caseId: c.id, state: c.state } },
+        cell('Номер', h('a', { href: '/console/cases/' + c.id, class: 'case-link' }, c.number)),
+        cell('Заявитель', c.applicant_name),
+        cell('Состояние', stateBadge(c.state)),
+        cell('Учреждение', h('span', { title: FACILITY_TYPE_LABELS[c.facility_type] }, FACILITY_TYPE_SHORT[c.facility_type] || c.facility_type)),
+        cell('Ближайший срок', due),
+        cell('В состоянии с', fmtDate(c.state_entered_at), ' ', h('span', { class: 'muted small' }, daysSince(c.state_entered_at, now))));
+    });
+    replace(results,
+      h('table', { class: 'cases' },
+        h('caption', { class: 'sr-only' }, 'Дела'),
+        h('thead', {}, h('tr', {}, ['Номер', 'Заявитель', 'Состояние', 'Учреждение', 'Ближайший срок', 'В состоянии с'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, rows)),
+      h('nav', { class: 'pager', 'aria-label': 'Страницы' },
+        h('span', { class: 'muted' }, 'На странице: ' + items.length),
+        f.cursor ? h('a', { href: pageURL(params, ''), class: 'button' }, '← К первой странице') : null,
+        res.data.next_cursor ? h('a', { href: pageURL(params, res.data.next_cursor), class: 'button', id: 'next-page', rel: 'next' }, 'Следующая страница →') : null));
+  }
+
+  function pageURL(params, cursor) {
+    const p = new URLSearchParams(params);
+    p.delete('cursor');
+    if (cursor) p.set('cursor', cursor);
+    const s = p.toString();
+    return '/console' + (s ? '?' + s : '');
+  }
+
+  function daysSince(ts, now) {
+    if (!ts) return '';
+    const d = Math.floor((now - new Date(ts).getTime()) / 86400000);
+    if (d < 1) return '(сегодня)';
+    return '(' + d + ' дн.)';
+  }
+
+  // ---- one case ------------------------------------------------------------------------------
+
+  async function casePage(id) {
+    setTitle('Дело');
+    replace(main, h('p', { class: 'muted' }, 'Загрузка дела…'));
+    const [res, hist, facs] = await Promise.all([
+      api('GET', '/api/v1/cases/' + encodeURIComponent(id)),
+      api('GET', '/api/v1/cases/' + encodeURIComponent(id) + '/history'),
+      facilities(),
+    ]);
+    if (!res.ok) {
+      replace(main, h('nav', { class: 'crumbs' }, h('a', { href: '/console' }, '← Все дела')), h('h1', {}, 'Дело'), problemBox(res));
+      return;
+    }
+    const st = { id, c: res.data, etag: res.etag, history: hist.ok ? hist.data.items : null, facilities: facs };
+    renderCase(st);
+  }
+
+  async function reloadHistory(st) {
+    const hist = await api('GET', '/api/v1/cases/' + encodeURIComponent(st.id) + '/history');
+    st.history = hist.ok ? hist.data.items : null;
+  }
+
+  function facilityName(st, id) {
+    if (!id) return '';
+    const f = st.facilities.find((x) => x.id === id);
+    return f ? f.name : id;
+  }
+
+  // renderCase draws the whole case from st; flash is a one-line confirmation of what just
+  // happened, announced to screen readers and focused.
+  function renderCase(st, flash) {
+    const c = st.c;
+    setTitle(c.number + ' ' + c.applicant.full_name);
+    const stage = stateOf[c.state] && stateOf[c.state].stage;
+    const flashBox = h('div', { id: 'flash', tabindex: '-1' }, flash ? h('p', { class: 'flash', role: 'status' }, flash) : null);
+    replace(main,
+      h('nav', { class: 'crumbs' }, h('a', { href: '/console' }, '← Все дела')),
+      h('header', { class: 'case-head' },
+        h('h1', {}, h('span', { id: 'case-number' }, c.number), ' ', h('span', { class: 'applicant-name' }, c.applicant.full_name)),
+        h('p', { class: 'case-state' }, stateBadge(c.state, 'case-state'),
+          ' с ', fmtDateTime(c.state_entered_at),
+          stage ? h('span', { class: 'muted' }, ' · этап ' + stage + ' из ' + REF.stage_count) : null,
+          h('span', { class: 'muted' }, ' · версия ' + c.version))),
+      flashBox,
+      h('div', { class: 'case-layout' },
+        h('div', { class: 'case-main' }, actionsSection(st), checklistSection(st), historySection(st)),
+        h('div', { class: 'case-side' }, deadlinesSection(st), applicantSection(c), contactsSection(c), placementSection(st))));
+    if (flash) flashBox.focus();
+  }
+
+  function actionsSection(st) {
+    const c = st.c;
+    const formBox = h('div', { id: 'event-form-box' });
+    const events = c.allowed_events || [];
+    const buttons = events.map((ev) => h('button', {
+      type: 'button', class: DANGER.has(ev) ? 'event danger' : 'event', dataset: { event: ev }, 'aria-expanded': 'false',
+      'aria-controls': 'event-form-box',
+      onclick: (e) => openEventForm(st, ev, e.currentTarget, formBox),
+    }, eventLabel(ev)));
+    return section('h-actions', 'Действия',
+      events.length ? h('div', { class: 'event-buttons' }, buttons) : h('p', { class: 'muted' }, 'Дело закрыто: действий нет.'),
+      formBox);
+  }
+
+  function eventInput(st, name) {
+    const def = FIELDS[name];
+    const id = 'ev-' + name;
+    let input;
+    if (def.kind === 'textarea') {
+      input = h('textarea', { id, name, rows: 3, maxlength: 2000, required: def.required });
+    } else if (def.kind === 'facility') {
+      const fits = st.facilities.filter((f) => f.type === st.c.facility_type);
+      input = select(id, [['', 'Выберите учреждение']].concat(fits.map((f) => [f.id,
+        f.name + ' — свободно ' + f.free_beds + ' из ' + f.capacity, f.free_beds > 0 ? {} : { disabled: true }])), '', { required: true });
+      input.name = name;
+    } else {
+      input = h('input', { id, name, type: def.kind, required: def.required });
+      if (def.value === 'today') input.value = today();
+      if (def.max === 'today') input.max = today();
+    }
+    return field(id, def.label + (def.required ? '' : ' (необязательно)'), input, def.hint);
+  }
+
+  function openEventForm(st, ev, button, box) {
+    replace(document.getElementById('flash'));
+    main.querySelectorAll('button.event').forEach((b) => b.setAttribute('aria-expanded', String(b === button)));
+    main.querySelectorAll('button.event').forEach((b) => b.classList.toggle('active', b === button));
+    const def = eventOf[ev];
+    const dest = def ? (def.alternative_destination && st.c.facility_id && ev === 'cancel_voucher' ? def.alternative_destination : def.destination) : '';
+    const names = EVENT_FIELDS[ev] || [];
+    const msg = h('div', { class: 'form-message' });
+    const comment = h('textarea', { id: 'ev-comment', name: 'comment', rows: 2, maxlength: 2000 });
+    const submit = h('button', { type: 'submit', class: DANGER.has(ev) ? 'primary danger' : 'primary' }, 'Выполнить: ' + eventLabel(ev));
+    const form = h('form', {
+      id: 'event-form', class: 'event-form', dataset: { event: ev },
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const body = { event: ev };
+        for (const n of names) {
+          const v = form.elements[n].value.trim();
+          if (v) body[n] = v;
+        }
+        if (comment.value.trim()) body.comment = comment.value.trim();
+        submit.disabled = true;
+        replace(msg, h('p', { class: 'muted' }, 'Отправка…'));
+        const res = await api('POST', '/api/v1/cases/' + encodeURIComponent(st.id) + '/events', { body, headers: { 'If-Match': st.etag } });
+        submit.disabled = false;
+        if (!res.ok) {
+          replace(msg, problemBox(res, humanizeReason), res.status === 412 ? reloadButton(st) : null);
+          msg.querySelector('.problem').focus();
+          return;
+        }
+        st.c = res.data;
+        st.etag = res.etag;
+        await reloadHistory(st);
+        if (ev === 'issue_voucher' || ev === 'cancel_voucher' || ev === 'discharge' || ev === 'record_death' || ev === 'admit') {
+          facilitiesPromise = null;
+          st.facilities = await facilities();
+        }
+        renderCase(st, eventLabel(ev) + ': выполнено. Новое состояние — «' + res.data.state_label + '».');
+      },
+    },
+    h('h3', {}, eventLabel(ev)),
+    dest ? h('p', { class: 'muted small' }, stateLabel(st.c.state) + ' → ' + stateLabel(dest)) : null,
+    names.map((n) => eventInput(st, n)),
+    field('ev-comment', 'Комментарий (необязательно)', comment),
+    h('div', { class: 'buttons' }, submit,
+      h('button', { type: 'button', onclick: () => { replace(box); button.setAttribute('aria-expanded', 'false'); button.classList.remove('active'); button.focus(); } }, 'Отмена')),
+    msg);
+    replace(box, form);
+    const first = form.querySelector('input, select, textarea');
+    if (first) first.focus();
+  }
+
+  function reloadButton(st) {
+    return h('button', { type: 'button', onclick: () => casePage(st.id) }, 'Обновить дело');
+  }
+
+  function deadlinesSection(st) {
+    const ds = (st.c.deadlines || []).filter((d) => d.state === 'open' || d.state === 'overdue')
+      .sort((a, b) => (a.due_at < b.due_at ? -1 : 1));
+    if (!ds.length) return section('h-deadlines', 'Сроки', h('p', { class: 'muted' }, 'Открытых сроков нет.'));
+    return section('h-deadlines', 'Сроки',
+      h('ul', { class: 'deadlines' }, ds.map((d) => h('li', { class: d.state === 'overdue' ? 'overdue' : null, dataset: { kind: d.kind, state: d.state } },
+        h('span', { class: 'deadline-kind' }, DEADLINE_KIND_LABELS[d.kind] || d.kind, d.ref && docOf[d.ref] ? ': ' + docLabel(d.ref) : ''),
+        h('span', { class: 'deadline-due' }, 'до ', h('strong', {}, d.due_on ? fmtDate(d.due_on) : fmtDue(d.due_at)), ' включительно',
+          d.state === 'overdue' ? h('span', { class: 'badge danger' }, 'просрочен') : null)))));
+  }
+
+  function applicantSection(c) {
+    const a = c.applicant || {};
+    return section('h-applicant', 'Заявитель', dl([
+      ['ФИО', a.full_name],
+      ['Дата рождения', a.birth_date ? fmtDate(a.birth_date) + ' (' + age(a.birth_date) + ')' : ''],
+      ['Пол', GENDER_LABELS[a.gender] || a.gender],
+      ['СНИЛС', a.snils],
+      ['Паспорт', a.passport],
+      ['Адрес', a.address],
+      ['Дееспособность', LEGAL_CAPACITY_LABELS[a.legal_capacity] || a.legal_capacity],
+      ['Инвалидность', a.disability_group ? DISABILITY_LABELS[a.disability_group] || a.disability_group : ''],
+    ]));
+  }
+
+  function age(birth) {
+    const [y, m, d] = birth.split('-').map(Number);
+    const [ty, tm, td] = today().split('-').map(Number);
+    let n = ty - y;
+    if (tm < m || (tm === m && td < d)) n--;
+    const mod10 = n % 10, mod100 = n % 100;
+    const word = mod10 === 1 && mod100 !== 11 ? 'год' : mod10 >= 2 && mod10 <= 4 && (mod100 < 12 || mod100 > 14) ? 'года' : 'лет';
+    return n + ' ' + word;
+  }
+
+  function contactsSection(c) {
+    const cs = c.contacts || [];
+    if (!cs.length) return section('h-contacts', 'Контакты', h('p', { class: 'muted' }, 'Контактов нет.'));
+    return section('h-contacts', 'Контакты', h('ul', { class: 'contacts' }, cs.map((p) => h('li', {},
+      h('p', {}, h('strong', {}, p.name), p.relation ? ' — ' + (RELATION_LABELS[p.relation.toLowerCase()] || p.relation) : '',
+        p.legal_representative ? h('span', { class: 'badge' }, 'законный представитель') : null),
+      p.phone ? h('p', {}, 'Тел.: ', h('a', { href: 'tel:' + p.phone.replace(/[^+\d]/g, '') }, p.phone)) : null,
+      p.email ? h('p', {}, 'Эл. почта: ', h('a', { href: 'mailto:' + p.email }, p.email)) : null,
+      h('p', { class: 'muted small' }, p.consent_to_notices
+        ? 'Согласие на уведомления: да' + (p.preferred_channel ? ' (' + (NOTICE_CHANNEL_LABELS[p.preferred_channel] || p.preferred_channel) + ')' : '')
+        : 'Согласия на уведомления нет')))));
+  }
+
+  function placementSection(st) {
+    const c = st.c;
+    return section('h-placement', 'Размещение', dl([
+      ['Тип учреждения', FACILITY_TYPE_LABELS[c.facility_type] || c.facility_type],
+      ['Канал обращения', CHANNEL_LABELS[c.channel] || c.channel],
+      ['Зарегистрировано', fmtDateTime(c.created_at)],
+      ['ИППСУ', c.ippsu ? '№ ' + c.ippsu.number + ' от ' + fmtDate(c.ippsu.date) : ''],
+      ['Место в очереди', c.waiting_position ? String(c.waiting_position) : ''],
+      ['Путёвка в', facilityName(st, c.voucher_facility_id)],
+      ['Путёвка действительна до', fmtDate(c.voucher_valid_until)],
+      ['Учреждение', facilityName(st, c.facility_id)],
+      ['Вернуться из выбытия до', fmtDate(c.leave_return_by)],
+    ]));
+  }
+
+  function checklistSection(st) {
+    const c = st.c;
+    const box = h('div', { id: 'doc-form-box' });
+    const closed = stateOf[c.state] && stateOf[c.state].terminal;
+    const items = c.checklist || [];
+    const received = items.filter((d) => d.required && d.status === 'received').length;
+    const required = items.filter((d) => d.required).length;
+    const rows = items.map((d) => h('tr', { class: 'doc-' + d.status, dataset: { doc: d.type, status: d.status } },
+      cell('Документ',
+        h('span', { class: 'doc-name' }, docLabel(d.type)), d.required ? '' : h('span', { class: 'muted small' }, ' (необязательный)'),
+        h('span', { class: 'doc-meta muted small' }, 'выдаёт: ' + (SUPPLIER_LABELS[d.supplier] || d.supplier || '—')),
+        d.note ? h('span', { class: 'doc-note small' }, d.note) : null),
+      cell('Статус', h('span', { class: 'doc-status status-' + d.status }, DOC_STATUS_LABELS[d.status] || d.status)),
+      cell('Выдан', fmtDate(d.issued_on) || '—'),
+      cell('Действует до', fmtDate(d.valid_until) || '—'),
+      h('td', { class: 'row-action' }, closed ? null : h('button', {
+        type: 'button', class: 'small-button', dataset: { editDoc: d.type }, 'aria-controls': 'doc-form-box',
+        'aria-label': 'Отметить документ: ' + docLabel(d.type),
+        onclick: (e) => openDocForm(st, d, e.currentTarget, box),
+      }, 'Отметить'))));
+    return h('section', { class: 'card', id: 'checklist', 'aria-labelledby': 'h-checklist' },
+      h('h2', { id: 'h-checklist' }, 'Документы ', h('span', { class: 'muted small' }, 'получено ' + received + ' из ' + required + ' обязательных')),
+      h('div', { class: 'table-scroll' }, h('table', { class: 'checklist' },
+        h('thead', {}, h('tr', {}, ['Документ', 'Статус', 'Выдан', 'Действует до', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, rows))),
+      box);
+  }
+
+  function openDocForm(st, d, button, box) {
+    const msg = h('div', { class: 'form-message' });
+    const status = select('doc-status', REF.doc_recordable.map((s) => [s, DOC_STATUS_LABELS[s] || s]), d.status === 'missing' || d.status === 'expired' ? 'received' : d.status);
+    const issued = h('input', { id: 'doc-issued', name: 'issued_on', type: 'date', max: today(), value: d.issued_on || '' });
+    const valid = h('input', { id: 'doc-valid', name: 'valid_until', type: 'date', value: d.valid_until || '' });
+    const note = h('textarea', { id: 'doc-note', name: 'note', rows: 2, maxlength: 2000 }, d.note || '');
+    const medical = docOf[d.type] && docOf[d.type].medical;
+    const submit = h('button', { type: 'submit', class: 'primary' }, 'Сохранить');
+    const form = h('form', {
+      id: 'doc-form', class: 'event-form', dataset: { doc: d.type },
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const body = { status: status.value };
+        if (issued.value) body.issued_on = issued.value;
+        if (valid.value) body.valid_until = valid.value;
+        if (note.value.trim()) body.note = note.value.trim();
+        submit.disabled = true;
+        const res = await api('PUT', '/api/v1/cases/' + encodeURIComponent(st.id) + '/documents/' + encodeURIComponent(d.type),
+          { body, headers: { 'If-Match': st.etag } });
+        submit.disabled = false;
+        if (!res.ok) {
+          replace(msg, problemBox(res, humanizeReason), res.status === 412 ? reloadButton(st) : null);
+          return;
+        }
+        st.c = res.data;
+        st.etag = res.etag;
+        await reloadHistory(st);
+        const now = (res.data.checklist || []).find((x) => x.type === d.type);
+        renderCase(st, '«' + docLabel(d.type) + '»: ' + (DOC_STATUS_LABELS[now ? now.status : body.status] || body.status) + '.');
+      },
+    },
+    h('h3', {}, docLabel(d.type)),
+    field('doc-status', 'Статус', status),
+    h('div', { class: 'row' },
+      field('doc-issued', 'Дата выдачи', issued),
+      field('doc-valid', 'Действует до', valid, medical ? 'Если не указать, срок рассчитается по правилам для этого документа.' : null)),
+    field('doc-note', 'Примечание', note),
+    h('div', { class: 'buttons' }, submit, h('button', { type: 'button', onclick: () => { replace(box); button.focus(); } }, 'Отмена')),
+    msg);
+    replace(box, form);
+    status.focus();
+    form.scrollIntoView({ block: 'nearest' });
+  }
+
+  function historySection(st) {
+    if (!st.history) return h('section', { class: 'card', id: 'history', 'aria-labelledby': 'h-history' }, h('h2', { id: 'h-history' }, 'История'), h('p', { class: 'problem' }, 'Историю загрузить не удалось.'));
+    const items = st.history.slice().reverse();
+    return h('section', { class: 'card', id: 'history', 'aria-labelledby': 'h-history' },
+      h('h2', { id: 'h-history' }, 'История ', h('span', { class: 'muted small' }, 'сначала новые')),
+      h('ol', { class: 'timeline', reversed: true }, items.map((e) => h('li', { dataset: { event: e.event, version: String(e.version) } },
+        h('p', { class: 'timeline-head' },
+          h('time', { datetime: e.at }, fmtDateTime(e.at)), ' ',
+          h('strong', {}, eventLabel(e.event)),
+          e.from && e.from !== e.to ? h('span', { class: 'muted' }, ' ' + stateLabel(e.from) + ' → ' + stateLabel(e.to)) : null),
+        h('p', { class: 'muted small' }, (e.actor_name || e.actor_id) + (e.actor_role ? ' · ' + e.actor_role : '') + ' · версия ' + e.version),
+        e.comment ? h('p', { class: 'comment' }, e.comment) : null,
+        payloadList(st, e.payload)))));
+  }
+
+  function payloadList(st, p) {
+    if (!p) return null;
+    const rows = Object.entries(p).map(([k, v]) => {
+      let shown = String(v);
+      if (k.endsWith('facility_id')) shown = facilityName(st, v);
+      else if (k === 'type') shown = docLabel(v);
+      else if (k === 'status') shown = DOC_STATUS_LABELS[v] || v;
+      else if (/^\d{4}-\d{2}-\d{2}$/.test(shown)) shown = fmtDate(shown);
+      return [PAYLOAD_LABELS[k] || k, shown];
+    });
+    return rows.length ? dl(rows) : null;
+  }
+
+  // ---- register a case -----------------------------------------------------------------------
+
+  function newCasePage() {
+    setTitle('Новое дело');
+    const msg = h('div', { id: 'new-case-message' });
+    const contacts = h('div', { id: 'contacts' });
+    let contactN = 0;
+    const addContact = () => {
+      const n = contactN++;
+      const id = (k) => 'contact-' + n + '-' + k;
+      const fs = h('fieldset', { class: 'contact', dataset: { n: String(n) } },
+        h('legend', {}, 'Контакт'),
+        h('div', { class: 'row' },
+          field(id('name'), 'ФИО', h('input', { id: id('name'), name: 'name', required: true, maxlength: 200 })),
+          field(id('relation'), 'Кем приходится', h('input', { id: id('relation'), name: 'relation', required: true, maxlength: 100, placeholder: 'сын, дочь, соседка…' }))),
+        h('div', { class: 'row' },
+          field(id('phone'), 'Телефон', h('input', { id: id('phone'), name: 'phone', type: 'tel', autocomplete: 'off', placeholder: '+7 900 000-00-00' })),
+          field(id('email'), 'Эл. почта', h('input', { id: id('email'), name: 'email', type: 'email', autocomplete: 'off' }))),
+        h('div', { class: 'field check' }, h('input', { type: 'checkbox', id: id('legal'), name: 'legal_representative' }), h('label', { for: id('legal') }, 'Законный представитель')),
+        h('div', { class: 'field check' }, h('input', { type: 'checkbox', id: id('consent'), name: 'consent_to_notices', checked: true }), h('label', { for: id('consent') }, 'Согласен получать уведомления')),
+        field(id('channel'), 'Как уведомлять', select(id('channel'), REF.notice_channels.map((c) => [c, NOTICE_CHANNEL_LABELS[c] || c]), 'sms', { name: 'preferred_channel' })),
+        h('button', { type: 'button', class: 'small-button', onclick: () => { fs.remove(); } }, 'Удалить контакт'));
+      contacts.appendChild(fs);
+      return fs;
+    };
+    addContact();
+    const capacity = select('legal_capacity', REF.legal_capacities.map((c) => [c, LEGAL_CAPACITY_LABELS[c] || c]), 'capable', { required: true });
+    const guardianship = h('input', { id: 'guardianship_id', name: 'guardianship_id', autocomplete: 'off', spellcheck: 'false', placeholder: '00000000-0000-0000-0000-000000000000' });
+    const guardBox = field('guardianship_id', 'Орган опеки (идентификатор)', guardianship, 'Обязателен для недееспособного заявителя.');
+    guardBox.hidden = true;
+    capacity.addEventListener('change', () => { guardBox.hidden = capacity.value !== 'incapacitated'; });
+    const submit = h('button', { type: 'submit', class: 'primary' }, 'Зарегистрировать');
+
+    const form = h('form', {
+      id: 'new-case-form', class: 'card', novalidate: true,
+      onsubmit: async (e) => {
+        e.preventDefault();
+        main.querySelectorAll('[aria-invalid]').forEach((el) => el.removeAttribute('aria-invalid'));
+        const v = (name) => form.elements[name].value.trim();
+        const body = {
+          channel: v('channel'), facility_type: v('facility_type'),
+          applicant: {
+            full_name: v('full_name'), birth_date: v('birth_date'), gender: v('gender'), snils: v('snils'),
+            address: v('address'), legal_capacity: v('legal_capacity'), disability_group: v('disability_group'),
+          },
+          contacts: [],
+        };
+        if (v('passport')) body.applicant.passport = v('passport');
+        if (body.applicant.legal_capacity === 'incapacitated' && v('guardianship_id')) body.guardianship_id = v('guardianship_id');
+        contacts.querySelectorAll('fieldset.contact').forEach((fs) => {
+          const get = (n) => fs.querySelector('[name="' + n + '"]');
+          const ct = { name: get('name').value.trim(), relation: get('relation').value.trim(),
+            legal_representative: get('legal_representative').checked, consent_to_notices: get('consent_to_notices').checked,
+            preferred_channel: get('preferred_channel').value };
+          if (get('phone').value.trim()) ct.phone = get('phone').value.trim();
+          if (get('email').value.trim()) ct.email = get('email').value.trim();
+          body.contacts.push(ct);
+        });
+        const missing = ['full_name', 'birth_date', 'snils', 'address'].filter((n) => !v(n));
+        if (missing.length) {
+          missing.forEach((n) => form.elements[n].setAttribute('aria-invalid', 'true'));
+          replace(msg, h('p', { class: 'problem', role: 'alert' }, 'Заполните обязательные поля заявителя.'));
+          form.elements[missing[0]].focus();
+          return;
+        }
+        submit.disabled = true;
+        const res = await api('POST', '/api/v1/cases', { body });
+        submit.disabled = false;
+        if (!res.ok) {
+          replace(msg, problemBox(res));
+          const el = fieldElement(form, contacts, res.problem && res.problem.field);
+          if (el) { el.setAttribute('aria-invalid', 'true'); el.focus(); } else msg.querySelector('.problem').focus();
+          return;
+        }
+        showCreated(res.data);
+      },
+    },
+    h('fieldset', {}, h('legend', {}, 'Обращение'),
+      h('div', { class: 'row' },
+        field('channel', 'Канал обращения', select('channel', REF.channels.map((c) => [c, CHANNEL_LABELS[c] || c]), 'hotline')),
+        field('facility_type', 'Тип учреждения', select('facility_type', REF.facility_types.map((t) => [t, FACILITY_TYPE_LABELS[t] || t]), 'elderly_disabled')))),
+    h('fieldset', {}, h('legend', {}, 'Заявитель'),
+      field('full_name', 'ФИО', h('input', { id: 'full_name', name: 'full_name', required: true, maxlength: 200, autocomplete: 'off' })),
+      h('div', { class: 'row' },
+        field('birth_date', 'Дата рождения', h('input', { id: 'birth_date', name: 'birth_date', type: 'date', required: true, max: today(), min: '1900-01-01' })),
+        field('gender', 'Пол', select('gender', [['female', 'женский'], ['male', 'мужской']], 'female'))),
+      h('div', { class: 'row' },
+        field('snils', 'СНИЛС', h('input', { id: 'snils', name: 'snils', required: true, inputmode: 'numeric', autocomplete: 'off', placeholder: '123-456-789 01' }), 'Контрольное число проверяется.'),
+        field('passport', 'Паспорт (необязательно)', h('input', { id: 'passport', name: 'passport', maxlength: 100, autocomplete: 'off', placeholder: '45 03 123456' }))),
+      field('address', 'Адрес', h('input', { id: 'address', name: 'address', required: true, maxlength: 500, autocomplete: 'off' })),
+      h('div', { class: 'row' },
+        field('legal_capacity', 'Дееспособность', capacity),
+        field('disability_group', 'Инвалидность', select('disability_group', REF.disability_groups.map((g) => [g, DISABILITY_LABELS[g] || g]), 'none'))),
+      guardBox),
+    h('fieldset', {}, h('legend', {}, 'Родственники и представители'), contacts,
+      h('button', { type: 'button', onclick: () => { addContact().querySelector('input').focus(); } }, 'Добавить контакт')),
+    h('div', { class: 'buttons' }, submit, h('a', { class: 'button', href: '/console' }, 'Отмена')),
+    msg);
+    replace(main, h('nav', { class: 'crumbs' }, h('a', { href: '/console' }, '← Все дела')), h('h1', {}, 'Новое дело'), form);
+    form.elements.full_name.focus();
+  }
+
+  // fieldElement finds the input a problem's field names: "applicant.snils", "contacts.0.phone".
+  function fieldElement(form, contacts, path) {
+    if (!path) return null;
+    const parts = path.split('.');
+    if (parts[0] === 'applicant' && parts[1]) return form.elements[parts[1]] || null;
+    if (parts[0] === 'contacts') {
+      const fs = contacts.querySelectorAll('fieldset.contact')[Number(parts[1])];
+      return fs && parts[2] ? fs.querySelector('[name="' + parts[2] + '"]') : null;
+    }
+    return form.elements[parts[0]] || null;
+  }
+
+  function showCreated(c) {
+    setTitle('Дело ' + c.number + ' зарегистрировано');
+    const box = h('section', { class: 'card created', 'aria-labelledby': 'h-created', tabindex: '-1' },
+      h('h1', { id: 'h-created' }, 'Дело зарегистрировано'),
+      dl([
+        ['Номер дела', h('span', { class: 'big mono', id: 'created-number' }, c.number)],
+        ['Код доступа', h('span', { class: 'big mono', id: 'created-code' }, c.access_code)],
+        ['Заявитель', c.applicant.full_name],
+      ]),
+      h('p', { class: 'warning' }, 'Код доступа показывается только один раз. Продиктуйте его заявителю или родственнику: ' +
+        'с номером дела и кодом они узнают статус на странице «Статус заявления» (/status).'),
+      h('div', { class: 'buttons' },
+        h('a', { class: 'button primary', href: '/console/cases/' + c.id }, 'Открыть дело'),
+        h('a', { class: 'button', href: '/console/new' }, 'Зарегистрировать ещё')));
+    replace(main, box);
+    box.focus();
+  }
+
+  // ---- routing -------------------------------------------------------------------------------
+
+  async function route() {
+    if (!token()) { showLogin(); return; }
+    nav.hidden = false;
+    const p = location.pathname.replace(/\/+$/, '') || '/console';
+    try {
+      let m;
+      if (p === '/console') await listPage();
+      else if (p === '/console/new') newCasePage();
+      else if ((m = /^\/console\/cases\/([^/]+)$/.exec(p))) await casePage(decodeURIComponent(m[1]));
+      else replace(main, h('h1', {}, 'Страница не найдена'), h('a', { href: '/console' }, 'К списку дел'));
+    } catch (e) {
+      if (!(e instanceof SignedOut)) {
+        replace(main, h('div', { class: 'problem', role: 'alert' }, 'Ошибка в консоли: ' + e.message));
+        throw e;
+      }
+    }
+  }
+
+  document.getElementById('logout').addEventListener('click', () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    location.href = '/console';
+  });
+  route();
+})();
