@@ -9,7 +9,7 @@ export HTTP_ADDR             ?= 127.0.0.1:8080
 # development only: the admin token `make run` prints; never use it in production
 export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 
-.PHONY: run test lint bench services build clean
+.PHONY: run test lint bench services browser build clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -20,8 +20,9 @@ run: services build
 	@echo "carepath: http://$(HTTP_ADDR)/docs  (admin token: $(BOOTSTRAP_ADMIN_TOKEN))"
 	exec $(BIN) all
 
-## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis
-test: services
+## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis, and the
+## pages in a real headless Chromium
+test: services browser
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
 
@@ -37,6 +38,11 @@ bench: services build
 ## services: make sure PostgreSQL and Redis answer (start or install them when they do not)
 services:
 	@scripts/services.sh
+
+## browser: make sure Debian's chromium is there for the pages' tests (they skip without it,
+## except in CI, where they fail)
+browser:
+	@scripts/browser.sh || [ "$${CI:-}" != true ]
 
 clean:
 	rm -rf bin

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -542,5 +543,42 @@ func TestStatusPage(t *testing.T) {
 	b.wait("not found", `!!document.querySelector('#status-error') && document.querySelector('#status-error').textContent.includes('не найдено')`)
 	if got := b.text("#status-error"); got != wrongCode {
 		t.Errorf("wrong number shows %q, wrong code %q: they must be the same", got, wrongCode)
+	}
+}
+
+// TestPagesAreSelfContained: every page is served with its Content-Security-Policy, and loads
+// nothing from another host (the center's network may have no internet; relatives' browsers
+// must not leak a case to a CDN). Needs no browser.
+func TestPagesAreSelfContained(t *testing.T) {
+	h := newHarness(t)
+	ref := regexp.MustCompile(`(?:src|href)="([^"]*)"`)
+	for _, path := range []string{"/", "/status", "/console", "/console/new", "/console/cases/" + "6f1c2f0e-3a7b-4c1d-9e2f-0a1b2c3d4e5f"} {
+		r := h.do("GET", path, nil)
+		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s: %d %s", path, r.status, r.header.Get("Content-Type"))
+			continue
+		}
+		if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'self'") {
+			t.Errorf("GET %s: Content-Security-Policy %q", path, csp)
+		}
+		for _, m := range ref.FindAllStringSubmatch(string(r.body), -1) {
+			u := m[1]
+			if !strings.HasPrefix(u, "#") && (!strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//")) {
+				t.Errorf("GET %s refers to %q, not a path on this host", path, u)
+				continue
+			}
+			if strings.HasPrefix(u, "/static/") || strings.HasPrefix(u, "/console/reference.js") {
+				if a := h.do("GET", u, nil); a.status != http.StatusOK || len(a.body) == 0 {
+					t.Errorf("GET %s: asset %s answers %d", path, u, a.status)
+				}
+			}
+		}
+	}
+	// The console's vocabulary comes from the domain's tables.
+	r := h.do("GET", "/console/reference.js", nil)
+	for _, s := range domain.States {
+		if !strings.Contains(string(r.body), s.Label) {
+			t.Errorf("reference.js lacks the label of %s", s.Name)
+		}
 	}
 }

@@ -472,7 +472,7 @@
     return section('h-contacts', 'Контакты', h('ul', { class: 'contacts' }, cs.map((p) => h('li', {},
       h('p', {}, h('strong', {}, p.name), p.relation ? ' — ' + (RELATION_LABELS[p.relation.toLowerCase()] || p.relation) : '',
         p.legal_representative ? h('span', { class: 'badge' }, 'законный представитель') : null),
-      p.phone ? h('p', {}, 'Тел.: ', h('a', { href: 'tel:' + p.phone.replace(/[^+\d]/g, '') }, p.phone)) : null,
+      p.phone ? h('p', {}, 'Тел.: ', h('a', { class: 'nowrap', href: 'tel:' + p.phone.replace(/[^+\d]/g, '') }, p.phone)) : null,
       p.email ? h('p', {}, 'Эл. почта: ', h('a', { href: 'mailto:' + p.email }, p.email)) : null,
       h('p', { class: 'muted small' }, p.consent_to_notices
         ? 'Согласие на уведомления: да' + (p.preferred_channel ? ' (' + (NOTICE_CHANNEL_LABELS[p.preferred_channel] || p.preferred_channel) + ')' : '')

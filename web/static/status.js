@@ -42,11 +42,11 @@
   }
 
   function render(v) {
-    const phone = v.phone ? h('a', { href: 'tel:' + v.phone.replace(/[^+\d]/g, '') }, v.phone) : null;
+    const phone = v.phone ? h('a', { class: 'nowrap', href: 'tel:' + v.phone.replace(/[^+\d]/g, '') }, v.phone) : null;
     replace(result,
       h('p', { class: 'muted' }, 'Дело ', h('span', { class: 'mono', id: 'status-number' }, v.number)),
       h('h2', { id: 'status-state', class: 'status-state' }, v.stateLabel),
-      v.since ? h('p', {}, 'С ', fmtDate(v.since)) : null,
+      v.since ? h('p', {}, 'В этом состоянии с ', fmtDate(v.since)) : null,
       v.stage > 0 && v.stageCount > 0 ? h('div', { class: 'stage' },
         h('p', { id: 'status-stage' }, 'Этап ' + v.stage + ' из ' + v.stageCount),
         h('ol', { class: 'stages', 'aria-hidden': 'true' },
