@@ -411,6 +411,7 @@ func TestConsoleCasePageFiresEvents(t *testing.T) {
 
 	// issue_voucher: the facility comes from GET /api/v1/facilities, with its free beds.
 	fire("issue_voucher")
+	b.shot("console-voucher-form", false)
 	options := evalJS[[]string](b, `[...document.querySelectorAll('#ev-facility_id option')].map(o => o.value + '|' + o.textContent)`)
 	if !slices.Contains(options, facility+"|Пансионат «Тестовый» — свободно 3 из 3") {
 		t.Fatalf("facility options %v", options)

@@ -89,7 +89,7 @@
     ippsu_number: { label: 'Номер ИППСУ', kind: 'text', required: true },
     ippsu_date: { label: 'Дата ИППСУ', kind: 'date', required: true, max: 'today' },
     facility_id: { label: 'Учреждение', kind: 'facility', required: true },
-    valid_until: { label: 'Путёвка действительна до', kind: 'date', hint: 'Необязательно: по умолчанию срок действия путёвки по правилам центра.' },
+    valid_until: { label: 'Путёвка действительна до', kind: 'date', hint: 'По умолчанию — срок действия путёвки по правилам центра.' },
     admitted_on: { label: 'Дата поступления', kind: 'date', required: true, value: 'today', max: 'today' },
     return_by: { label: 'Планируемая дата возвращения', kind: 'date', required: true },
     date_of_death: { label: 'Дата смерти', kind: 'date', required: true, max: 'today' },
