@@ -68,6 +68,7 @@
     e.preventDefault();
     const number = numberInput.value.trim().toUpperCase();
     const code = codeInput.value.trim().toUpperCase();
+    numberInput.value = number;
     numberInput.removeAttribute('aria-invalid');
     codeInput.removeAttribute('aria-invalid');
     result.hidden = true;
