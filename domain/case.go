@@ -118,6 +118,8 @@ type Case struct {
 	LeaveReturnBy     *Date  `json:"leave_return_by,omitempty"`
 	IPPSU             *IPPSU `json:"ippsu,omitempty"`
 	AssigneeID        string `json:"assignee_id,omitempty"`
+	// FiledByAgencyID is the service center that filed the case, when one did.
+	FiledByAgencyID string `json:"filed_by_agency_id,omitempty"`
 
 	Checklist Checklist  `json:"checklist"`
 	Deadlines []Deadline `json:"deadlines"`

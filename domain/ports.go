@@ -13,6 +13,8 @@ type Actor struct {
 	Kind string `json:"kind"`
 	// Role is the user's role (specialist, supervisor, admin) or the agency's kind.
 	Role string `json:"role"`
+	// Facilities are the boarding houses a facility agency runs (its residents are its cases).
+	Facilities []string `json:"facilities,omitempty"`
 }
 
 // System is the actor of scheduled work (voucher expiry, reminders).
@@ -74,8 +76,10 @@ type CaseFilter struct {
 	Assignee     string
 	Overdue      bool
 	Q            string
-	Limit        int
-	Cursor       string
+	// Party keeps the cases this agency is party to (domain.PartyTo).
+	Party  *Actor
+	Limit  int
+	Cursor string
 	// Now decides what is overdue.
 	Now time.Time
 }
@@ -94,6 +98,13 @@ type CaseSummary struct {
 	CreatedAt      time.Time    `json:"created_at"`
 	NextDueAt      *time.Time   `json:"next_due_at,omitempty"`
 	Overdue        bool         `json:"overdue"`
+
+	// The parties, for the agency policy; not shown.
+	HealthOrgID       string `json:"-"`
+	GuardianshipID    string `json:"-"`
+	FiledByAgencyID   string `json:"-"`
+	FacilityID        string `json:"-"`
+	VoucherFacilityID string `json:"-"`
 }
 
 // CasePage is one page of a list; NextCursor is empty on the last page.

@@ -22,6 +22,9 @@ type Service struct {
 	Cases    CaseStore
 	Calendar CalendarSource
 	Settings Settings
+	// Users checks assignees (reassignment); Board lists deadlines.
+	Users UserDirectory
+	Board DeadlineBoard
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -85,10 +88,21 @@ func (s *Service) Register(ctx context.Context, actor Actor, n NewCase) (*Case, 
 	if err := n.Validate(DateOf(now)); err != nil {
 		return nil, "", err
 	}
+	filedBy := ""
+	if actor.Kind == ActorAgency {
+		// A service center files in its own name and leaves the assignment to the center.
+		if n.Channel != ChannelMFC {
+			return nil, "", Invalid("channel", "a service center files applications with channel mfc")
+		}
+		if n.AssigneeID != "" {
+			return nil, "", Invalid("assignee_id", "is set by the center, not by a partner agency")
+		}
+		filedBy = actor.ID
+	}
 	c := &Case{
 		ID: uuid.NewString(), State: Intake, Version: 1, Channel: n.Channel, FacilityType: n.FacilityType,
 		Applicant: n.Applicant, Contacts: n.Contacts, HealthOrgID: n.HealthOrgID,
-		GuardianshipID: n.GuardianshipID, AssigneeID: n.AssigneeID,
+		GuardianshipID: n.GuardianshipID, AssigneeID: n.AssigneeID, FiledByAgencyID: filedBy,
 		StateEnteredAt: now, CreatedAt: now, UpdatedAt: now,
 	}
 	if c.Contacts == nil {
@@ -165,11 +179,26 @@ func (s *Service) Fire(ctx context.Context, actor Actor, id string, version int,
 	if utf8.RuneCountInString(cmd.Comment) > 2000 || utf8.RuneCountInString(cmd.Reason) > 2000 {
 		return nil, Invalid("comment", "comment and reason are at most 2000 characters")
 	}
+	if actor.Kind == ActorAgency {
+		// Before the version check: a stale version must not reveal another agency's case.
+		if !slices.Contains(AgencyEvents[actor.Agency()], cmd.Event) {
+			return nil, notVisible(id)
+		}
+		if _, err := s.visibleTo(ctx, actor, id); err != nil {
+			return nil, err
+		}
+	}
 	cal, err := s.Calendar.Calendar(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load calendar: %w", err)
 	}
 	return s.Cases.Update(ctx, id, version, func(ctx context.Context, tx CaseTx, c *Case) (*Change, error) {
+		if !MayFire(actor, c, cmd.Event) {
+			if actor.Kind == ActorAgency {
+				return nil, notVisible(id)
+			}
+			return nil, Errorf(EFORBIDDEN, "role %s may not fire %s", actor.Role, cmd.Event)
+		}
 		return s.apply(ctx, tx, cal, actor, c, cmd)
 	})
 }
@@ -401,11 +430,25 @@ func (s *Service) RecordDocument(ctx context.Context, actor Actor, id string, t 
 	if _, ok := docIndex[t]; !ok {
 		return nil, Invalid("type", "unknown document type %q", t)
 	}
+	if actor.Kind == ActorAgency {
+		if !AgencyDocuments(actor.Agency(), t) {
+			return nil, notVisible(id)
+		}
+		if _, err := s.visibleTo(ctx, actor, id); err != nil {
+			return nil, err
+		}
+	}
 	today := DateOf(s.now())
 	if err := u.validate(t, today, s.Settings.Validity); err != nil {
 		return nil, err
 	}
 	return s.Cases.Update(ctx, id, version, func(ctx context.Context, tx CaseTx, c *Case) (*Change, error) {
+		if !MayRecordDocument(actor, c, t) {
+			if actor.Kind == ActorAgency {
+				return nil, notVisible(id)
+			}
+			return nil, Errorf(EFORBIDDEN, "role %s may not record documents", actor.Role)
+		}
 		if ts, ok := LookupState(c.State); ok && ts.Terminal {
 			return nil, Errorf(ECONFLICT, "case %s is %s: its documents can no longer change", c.Number, c.State)
 		}

@@ -51,6 +51,7 @@ type caseRow struct {
 	IPPSUNumber       *string    `gorm:"column:ippsu_number"`
 	IPPSUDate         *time.Time `gorm:"column:ippsu_date"`
 	AssigneeID        *string
+	FiledByAgencyID   *string
 	Checklist         string // jsonb
 	AccessCodeHash    string
 	NextDueAt         *time.Time
@@ -87,6 +88,8 @@ type historyRow struct {
 	Comment   string
 	Payload   string // jsonb
 	At        time.Time
+	PrevHash  string
+	Hash      string
 }
 
 func (historyRow) TableName() string { return "case_history" }
@@ -152,7 +155,8 @@ func (s *Cases) toRow(c *domain.Case) caseRow {
 		Personal:  s.sealer.Seal(personal), Contacts: mustJSON(c.Contacts),
 		HealthOrgID: nullable(c.HealthOrgID), GuardianshipID: nullable(c.GuardianshipID), FacilityID: nullable(c.FacilityID),
 		VoucherFacilityID: nullable(c.VoucherFacilityID), VoucherValidUntil: dateTime(c.VoucherValidUntil),
-		LeaveReturnBy: dateTime(c.LeaveReturnBy), AssigneeID: nullable(c.AssigneeID), Checklist: mustJSON(c.Checklist),
+		LeaveReturnBy: dateTime(c.LeaveReturnBy), AssigneeID: nullable(c.AssigneeID), FiledByAgencyID: nullable(c.FiledByAgencyID),
+		Checklist:      mustJSON(c.Checklist),
 		AccessCodeHash: c.AccessCodeHash, NextDueAt: nextDue(c.Deadlines),
 		StateEnteredAt: c.StateEnteredAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
@@ -168,7 +172,8 @@ func (s *Cases) fromRow(r caseRow) (*domain.Case, error) {
 		ID: r.ID, Number: r.Number, State: domain.State(r.State), Version: r.Version, Channel: domain.Channel(r.Channel),
 		FacilityType: domain.FacilityType(r.FacilityType), HealthOrgID: deref(r.HealthOrgID), GuardianshipID: deref(r.GuardianshipID),
 		FacilityID: deref(r.FacilityID), VoucherFacilityID: deref(r.VoucherFacilityID), VoucherValidUntil: timeDate(r.VoucherValidUntil),
-		LeaveReturnBy: timeDate(r.LeaveReturnBy), AssigneeID: deref(r.AssigneeID), AccessCodeHash: r.AccessCodeHash,
+		LeaveReturnBy: timeDate(r.LeaveReturnBy), AssigneeID: deref(r.AssigneeID), FiledByAgencyID: deref(r.FiledByAgencyID),
+		AccessCodeHash: r.AccessCodeHash,
 		StateEnteredAt: r.StateEnteredAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	var pub applicantPublic
@@ -218,8 +223,10 @@ func historyToRow(caseID string, h domain.HistoryEntry) historyRow {
 	if payload == nil {
 		payload = map[string]any{}
 	}
+	// Postgres keeps microseconds: the hash is taken over the time as it will be read back.
 	return historyRow{CaseID: caseID, Version: h.Version, Event: h.Event, FromState: string(h.From), ToState: string(h.To),
-		ActorID: h.ActorID, ActorName: h.ActorName, ActorRole: h.ActorRole, Comment: h.Comment, Payload: mustJSON(payload), At: h.At}
+		ActorID: h.ActorID, ActorName: h.ActorName, ActorRole: h.ActorRole, Comment: h.Comment, Payload: mustJSON(payload),
+		At: h.At.UTC().Truncate(time.Microsecond)}
 }
 
 // Create implements domain.CaseStore.
@@ -241,9 +248,18 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 	})
 }
 
-// saveChange writes a command's history line, deadlines and notices.
+// saveChange writes a command's history line, deadlines and notices. The history line is
+// chained to the case's previous one: the caller holds the case row (created it, or updated it
+// under its version), so no other line of this case can be written between reading the
+// previous hash and inserting this one.
 func (s *Cases) saveChange(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error {
 	h := historyToRow(c.ID, ch.History)
+	if h.Version > 1 {
+		if err := tx.Raw("SELECT hash FROM case_history WHERE case_id = ? AND version = ?", c.ID, h.Version-1).Scan(&h.PrevHash).Error; err != nil {
+			return fmt.Errorf("previous history line of case %s: %w", c.ID, err)
+		}
+	}
+	h.Hash = historyHash(h.PrevHash, h)
 	if err := tx.Create(&h).Error; err != nil {
 		return translate(err, "history")
 	}
@@ -359,7 +375,7 @@ func (s *Cases) update(ctx context.Context, id string, version int, fn func(ctx 
 			return nil
 		}
 		row := s.toRow(c)
-		res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", id, loaded).Select("*").Omit("id", "seq", "number", "created_at", "access_code_hash").Updates(&row)
+		res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", id, loaded).Select("*").Omit("id", "seq", "number", "created_at", "filed_by_agency_id").Updates(&row)
 		if res.Error != nil {
 			return translate(res.Error, "case")
 		}
@@ -466,7 +482,13 @@ func (s *Cases) History(ctx context.Context, id string) ([]domain.HistoryEntry, 
 }
 
 type summaryRow struct {
-	ID             string
+	ID                string
+	HealthOrgID       *string
+	GuardianshipID    *string
+	FiledByAgencyID   *string
+	FacilityID        *string
+	VoucherFacilityID *string
+
 	Seq            int64
 	Number         string
 	State          string
@@ -484,7 +506,8 @@ type summaryRow struct {
 // stable while new cases arrive at the top.
 func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage, error) {
 	q := s.db.Gorm.WithContext(ctx).Table("cases").
-		Select("id, seq, number, state, version, facility_type, channel, applicant_name, assignee_id, state_entered_at, created_at, next_due_at")
+		Select("id, seq, number, state, version, facility_type, channel, applicant_name, assignee_id, state_entered_at, created_at, next_due_at, " +
+			"health_org_id, guardianship_id, filed_by_agency_id, facility_id, voucher_facility_id")
 	if f.State != "" {
 		q = q.Where("state = ?", string(f.State))
 	}
@@ -496,6 +519,9 @@ func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage,
 	}
 	if f.Overdue {
 		q = q.Where("next_due_at <= ?", f.Now)
+	}
+	if f.Party != nil {
+		q = partyWhere(q, *f.Party)
 	}
 	if f.Q != "" {
 		if upper := strings.ToUpper(f.Q); strings.HasPrefix(upper, "KC-") {
@@ -524,7 +550,9 @@ func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage,
 		page.Items = append(page.Items, domain.CaseSummary{ID: r.ID, Number: r.Number, State: domain.State(r.State), Version: r.Version,
 			FacilityType: domain.FacilityType(r.FacilityType), Channel: domain.Channel(r.Channel), ApplicantName: r.ApplicantName,
 			AssigneeID: deref(r.AssigneeID), StateEnteredAt: r.StateEnteredAt, CreatedAt: r.CreatedAt, NextDueAt: r.NextDueAt,
-			Overdue: r.NextDueAt != nil && !f.Now.Before(*r.NextDueAt)})
+			Overdue:     r.NextDueAt != nil && !f.Now.Before(*r.NextDueAt),
+			HealthOrgID: deref(r.HealthOrgID), GuardianshipID: deref(r.GuardianshipID), FiledByAgencyID: deref(r.FiledByAgencyID),
+			FacilityID: deref(r.FacilityID), VoucherFacilityID: deref(r.VoucherFacilityID)})
 	}
 	return page, nil
 }

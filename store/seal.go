@@ -100,3 +100,6 @@ func (s *Sealer) Open(sealed []byte) ([]byte, error) {
 func (s *Sealer) Current(sealed []byte) bool {
 	return len(sealed) >= 4 && [4]byte(sealed[:4]) == s.current
 }
+
+// KeyID is the id of the current key, the first four bytes of every value it seals.
+func (s *Sealer) KeyID() []byte { return s.current[:] }

@@ -1,0 +1,290 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// Who may do what: this file is the one place carepath decides it. The api checks route-level
+// actions with Authorize; the Service checks the case-level rules (party to the case, which
+// events and documents an agency kind may report) with the functions below; the role matrix test
+// walks every route against the same tables.
+
+// Action is something an actor may be allowed to do.
+type Action string
+
+// Actions, one per kind of route.
+const (
+	ActPublic         Action = "public"          // no credential needed
+	ActSelf           Action = "self"            // any authenticated actor: who am I
+	ActFacilitiesRead Action = "facilities.read" // the boarding houses and their beds
+	ActCaseCreate     Action = "case.create"     // register an application
+	ActCaseRead       Action = "case.read"       // the whole case, lists, history
+	ActCaseEvent      Action = "case.event"      // fire lifecycle events (agencies: their own)
+	ActCaseDocument   Action = "case.document"   // record documents (agencies: their own)
+	ActCaseAccessCode Action = "case.access_code"
+	ActCaseReassign   Action = "case.reassign"
+	ActDeadlinesRead  Action = "deadlines.read" // deadlines of one's own cases
+	ActDeadlinesAll   Action = "deadlines.all"  // every specialist's deadlines
+	ActUsersManage    Action = "users.manage"
+	ActAgenciesManage Action = "agencies.manage"
+	ActAuditRead      Action = "audit.read"
+	ActAgencyCases    Action = "agency.cases" // an agency's own cases, cut to its role
+	ActFacilityBeds   Action = "facility.beds"
+)
+
+// Actor kinds.
+const (
+	ActorUser   = "user"
+	ActorAgency = "agency"
+	ActorSystem = "system"
+)
+
+// Roles of the center's specialists.
+const (
+	RoleSpecialist = "specialist"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+)
+
+// Roles lists the specialists' roles.
+var Roles = []string{RoleSpecialist, RoleSupervisor, RoleAdmin}
+
+// AgencyKind is the kind of a partner agency.
+type AgencyKind string
+
+// Agency kinds.
+const (
+	AgencyMFC              AgencyKind = "mfc"
+	AgencyHealth           AgencyKind = "health"
+	AgencyGuardianship     AgencyKind = "guardianship"
+	AgencyFacility         AgencyKind = "facility"
+	AgencySocialProtection AgencyKind = "social_protection"
+)
+
+// AgencyKinds lists the agency kinds.
+var AgencyKinds = []AgencyKind{AgencyMFC, AgencyHealth, AgencyGuardianship, AgencyFacility, AgencySocialProtection}
+
+var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActCaseRead, ActCaseEvent,
+	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead}
+
+// Grants is the role matrix: for each "kind:role" the actions granted. Agencies are further
+// limited, case by case, to the cases they are a party to and to AgencyEvents/AgencyDocuments.
+// The admin manages identities and reads the audit; by need-to-know it does not read cases.
+var Grants = map[string][]Action{
+	"user:specialist": specialistActions,
+	"user:supervisor": append(slices.Clone(specialistActions), ActCaseReassign, ActDeadlinesAll),
+	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead},
+
+	"agency:mfc":               {ActSelf, ActCaseCreate, ActAgencyCases},
+	"agency:health":            {ActSelf, ActAgencyCases, ActCaseEvent, ActCaseDocument},
+	"agency:guardianship":      {ActSelf, ActAgencyCases, ActCaseDocument},
+	"agency:facility":          {ActSelf, ActAgencyCases, ActCaseEvent, ActFacilityBeds},
+	"agency:social_protection": {ActSelf, ActAgencyCases},
+}
+
+// AgencyEvents are the lifecycle events each agency kind may report, on cases it is party to.
+var AgencyEvents = map[AgencyKind][]EventName{
+	AgencyHealth:   {Hospitalize, EndHospitalization},
+	AgencyFacility: {Admit, StartLeave, EndLeave, Hospitalize, EndHospitalization, Discharge, RecordDeath},
+}
+
+// AgencyDocuments says which documents an agency kind may record: health organisations the
+// medical ones, guardianship bodies their decisions.
+func AgencyDocuments(kind AgencyKind, t DocType) bool {
+	d, ok := docIndex[t]
+	if !ok {
+		return false
+	}
+	switch kind {
+	case AgencyHealth:
+		return d.Medical
+	case AgencyGuardianship:
+		return t == DocGuardianshipDecision
+	}
+	return false
+}
+
+// Agency returns the kind of an agency actor ("" for anyone else).
+func (a Actor) Agency() AgencyKind {
+	if a.Kind != ActorAgency {
+		return ""
+	}
+	return AgencyKind(a.Role)
+}
+
+// May reports whether the matrix grants an action to the actor.
+func (a Actor) May(act Action) bool {
+	if act == ActPublic {
+		return true
+	}
+	if a.Kind == ActorSystem {
+		return true
+	}
+	return slices.Contains(Grants[a.Kind+":"+a.Role], act)
+}
+
+// Authorize returns nil when the matrix grants the action; otherwise EFORBIDDEN for a specialist
+// and ENOTFOUND for an agency, which must not learn what lies outside its own surface.
+func Authorize(a Actor, act Action) error {
+	if a.May(act) {
+		return nil
+	}
+	if a.Kind == ActorAgency {
+		return Errorf(ENOTFOUND, "not found")
+	}
+	return Errorf(EFORBIDDEN, "role %s may not do %s", a.Role, act)
+}
+
+// notVisible is what an agency hears about a case it is not party to, or an event or document it
+// may not report: the same as for a case that does not exist.
+func notVisible(id string) error { return Errorf(ENOTFOUND, "case %s not found", id) }
+
+// PartyTo reports whether an agency is a party to a case: the health organisation and the
+// guardianship body named on it, the service center that filed it, and a boarding house whose
+// bed the person occupies or holds a voucher for.
+func PartyTo(a Actor, c *Case) bool {
+	if a.Kind != ActorAgency || a.ID == "" {
+		return false
+	}
+	switch a.Agency() {
+	case AgencyHealth:
+		return c.HealthOrgID == a.ID
+	case AgencyGuardianship:
+		return c.GuardianshipID == a.ID
+	case AgencyMFC:
+		return c.FiledByAgencyID == a.ID
+	case AgencyFacility:
+		return ownFacility(a, c.FacilityID) || ownFacility(a, c.VoucherFacilityID)
+	}
+	return false
+}
+
+func ownFacility(a Actor, id string) bool { return id != "" && slices.Contains(a.Facilities, id) }
+
+// MayFire reports whether the actor may fire the event on this case. Specialists may fire any
+// event (the lifecycle guards decide the rest); an agency only its kind's events on cases it is
+// party to, and a boarding house admits only on its own voucher and reports the rest only for
+// its own residents.
+func MayFire(a Actor, c *Case, ev EventName) bool {
+	switch a.Kind {
+	case ActorSystem:
+		return true
+	case ActorUser:
+		return a.May(ActCaseEvent)
+	}
+	if !a.May(ActCaseEvent) || !slices.Contains(AgencyEvents[a.Agency()], ev) || !PartyTo(a, c) {
+		return false
+	}
+	if a.Agency() == AgencyFacility {
+		if ev == Admit {
+			return ownFacility(a, c.VoucherFacilityID)
+		}
+		return ownFacility(a, c.FacilityID)
+	}
+	return true
+}
+
+// MayRecordDocument reports whether the actor may record the document on this case.
+func MayRecordDocument(a Actor, c *Case, t DocType) bool {
+	switch a.Kind {
+	case ActorSystem:
+		return true
+	case ActorUser:
+		return a.May(ActCaseDocument)
+	}
+	return a.May(ActCaseDocument) && AgencyDocuments(a.Agency(), t) && PartyTo(a, c)
+}
+
+// AgencyApplicant is the applicant as an agency sees it: no address, no passport, SNILS masked.
+type AgencyApplicant struct {
+	FullName      string        `json:"full_name"`
+	BirthDate     Date          `json:"birth_date"`
+	Gender        string        `json:"gender"`
+	SNILS         string        `json:"snils"`
+	LegalCapacity LegalCapacity `json:"legal_capacity,omitempty"`
+}
+
+// AgencyCase is a case cut to what an agency's role needs.
+type AgencyCase struct {
+	ID         string          `json:"id"`
+	Number     string          `json:"number"`
+	State      State           `json:"state"`
+	StateLabel string          `json:"state_label"`
+	Version    int             `json:"version"`
+	Applicant  AgencyApplicant `json:"applicant"`
+	// FacilityType is medical secrecy: shown to health, guardianship and the boarding houses.
+	FacilityType      FacilityType `json:"facility_type,omitempty"`
+	FacilityID        string       `json:"facility_id,omitempty"`
+	VoucherFacilityID string       `json:"voucher_facility_id,omitempty"`
+	VoucherValidUntil *Date        `json:"voucher_valid_until,omitempty"`
+	LeaveReturnBy     *Date        `json:"leave_return_by,omitempty"`
+	// Representatives are shown to the guardianship body only.
+	Representatives []Contact `json:"representatives,omitempty"`
+	// Documents are the checklist items the agency supplies or needs, without notes.
+	Documents      []AgencyDocument `json:"documents"`
+	AllowedEvents  []string         `json:"allowed_events"`
+	StateEnteredAt time.Time        `json:"state_entered_at"`
+}
+
+// AgencyDocument is a checklist item without the specialist's notes.
+type AgencyDocument struct {
+	Type       DocType   `json:"type"`
+	Label      string    `json:"label"`
+	Status     DocStatus `json:"status"`
+	Required   bool      `json:"required"`
+	IssuedOn   *Date     `json:"issued_on"`
+	ValidUntil *Date     `json:"valid_until"`
+}
+
+// AgencyView cuts a case to the agency's role. The service center sees the applicant's own
+// documents (what to bring), the health organisation the medical ones, the guardianship body
+// its decisions and the representatives, a boarding house the voucher, leave and the medical
+// clearance it must check on admission.
+func AgencyView(a Actor, c *Case, now time.Time) AgencyCase {
+	kind := a.Agency()
+	v := AgencyCase{ID: c.ID, Number: c.Number, State: c.State, Version: c.Version, StateEnteredAt: c.StateEnteredAt,
+		Applicant: AgencyApplicant{FullName: c.Applicant.FullName, BirthDate: c.Applicant.BirthDate, Gender: c.Applicant.Gender,
+			SNILS: MaskSNILS(c.Applicant.SNILS)},
+		Documents: []AgencyDocument{}, AllowedEvents: []string{}}
+	if st, ok := LookupState(c.State); ok {
+		v.StateLabel = st.Label
+	}
+	if kind == AgencyHealth || kind == AgencyGuardianship || kind == AgencyFacility {
+		v.FacilityType = c.FacilityType
+		v.Applicant.LegalCapacity = c.Applicant.LegalCapacity
+	}
+	if kind == AgencyFacility || kind == AgencyGuardianship {
+		v.FacilityID, v.VoucherFacilityID, v.VoucherValidUntil, v.LeaveReturnBy = c.FacilityID, c.VoucherFacilityID, c.VoucherValidUntil, c.LeaveReturnBy
+	}
+	if kind == AgencyGuardianship {
+		for _, r := range c.Contacts {
+			if r.LegalRepresentative {
+				v.Representatives = append(v.Representatives, r)
+			}
+		}
+	}
+	today := DateOf(now)
+	for _, d := range c.Checklist {
+		def := docIndex[d.Type]
+		var show bool
+		switch kind {
+		case AgencyMFC:
+			show = def.Supplier == "applicant"
+		case AgencyHealth, AgencyFacility:
+			show = def.Medical
+		case AgencyGuardianship:
+			show = AgencyDocuments(kind, d.Type) || d.Type == DocIncapacityRuling
+		}
+		if show {
+			v.Documents = append(v.Documents, AgencyDocument{Type: d.Type, Label: def.Label, Status: d.StatusOn(today),
+				Required: d.Required, IssuedOn: d.IssuedOn, ValidUntil: d.ValidUntil})
+		}
+	}
+	for _, ev := range AllowedEvents(c.State) {
+		if MayFire(a, c, EventName(ev)) {
+			v.AllowedEvents = append(v.AllowedEvents, ev)
+		}
+	}
+	return v
+}

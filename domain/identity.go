@@ -1,0 +1,381 @@
+package domain
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// User is a specialist of the center.
+type User struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Email      string     `json:"email,omitempty"`
+	Phone      string     `json:"phone,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+}
+
+// NewUser is what an admin supplies to add a specialist.
+type NewUser struct {
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+	// ExpiresInDays is the life of the first token; the configured default when 0.
+	ExpiresInDays int `json:"expires_in_days"`
+}
+
+// Webhook is where and what the notices worker delivers to an agency.
+type Webhook struct {
+	URL string `json:"url"`
+	// Secret signs deliveries; write-only: never shown back.
+	Secret string `json:"secret,omitempty"`
+	// Happenings the agency wants; empty means every happening its kind hears of.
+	Happenings []string `json:"happenings"`
+}
+
+// Agency is a partner agency.
+type Agency struct {
+	ID   string     `json:"id"`
+	Name string     `json:"name"`
+	Kind AgencyKind `json:"kind"`
+	// FacilityIDs are the boarding houses a facility agency runs.
+	FacilityIDs []string  `json:"facility_ids"`
+	WebhookURL  string    `json:"webhook_url"`
+	HasSecret   bool      `json:"webhook_secret_set"`
+	Happenings  []string  `json:"webhook_happenings"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// NewAgency is what an admin supplies to add a partner agency.
+type NewAgency struct {
+	Name        string     `json:"name"`
+	Kind        AgencyKind `json:"kind"`
+	FacilityIDs []string   `json:"facility_ids"`
+	Webhook     *Webhook   `json:"webhook"`
+}
+
+// Credential is a secret shown once: a specialist's token or an agency's API key.
+type Credential struct {
+	Secret    string     `json:"-"`
+	Hash      string     `json:"-"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Identities keeps specialists, agencies and their credentials. Only hashes of credentials are
+// stored.
+type Identities interface {
+	// CreateUser saves a user with its first token; ECONFLICT when the name is taken.
+	CreateUser(ctx context.Context, u *User, tok Credential) error
+	// Users lists the users by name.
+	Users(ctx context.Context) ([]User, error)
+	// User returns a user; ENOTFOUND.
+	User(ctx context.Context, id string) (*User, error)
+	// AddToken gives a user one more token; ENOTFOUND.
+	AddToken(ctx context.Context, userID string, tok Credential) error
+	// RevokeTokens revokes every token of a user and returns how many; ENOTFOUND.
+	RevokeTokens(ctx context.Context, userID string, at time.Time) (int, error)
+	// HasAdmin reports whether an enabled admin exists.
+	HasAdmin(ctx context.Context) (bool, error)
+	// CreateAgency saves an agency with its first key, its webhook secret, and links its
+	// facilities; ECONFLICT when the name is taken, EUNPROCESSABLE when a facility does not exist
+	// or has another agency.
+	CreateAgency(ctx context.Context, a *Agency, key Credential, webhookSecret string) error
+	// Agencies lists the agencies by kind and name.
+	Agencies(ctx context.Context) ([]Agency, error)
+	// Agency returns an agency; ENOTFOUND.
+	Agency(ctx context.Context, id string) (*Agency, error)
+	// RotateAgencyKey adds a key and makes every other valid key of the agency expire at
+	// oldUntil (unless it expires earlier); ENOTFOUND.
+	RotateAgencyKey(ctx context.Context, agencyID string, key Credential, oldUntil time.Time) error
+	// SetWebhook replaces an agency's webhook settings (the secret only when one is given);
+	// ENOTFOUND.
+	SetWebhook(ctx context.Context, agencyID string, w Webhook) error
+	// ActorByCredential returns the actor whose token or key has this hash and is valid at now;
+	// ENOTFOUND otherwise.
+	ActorByCredential(ctx context.Context, hash string, now time.Time) (Actor, error)
+}
+
+// AccessSettings are the configurable parts of access.
+type AccessSettings struct {
+	// TokenTTL is the life of a specialist's token (default 90 days).
+	TokenTTL time.Duration
+	// KeyGrace is how long an agency's old key keeps working after a rotation (default 24 h).
+	KeyGrace time.Duration
+	// CenterPhone is printed on the relatives' status view.
+	CenterPhone string
+	// StatusWindow, StatusMaxPerNumber and StatusMaxPerAddress limit failed lookups
+	// (default 5 per case number and 30 per client address in 15 minutes).
+	StatusWindow        time.Duration
+	StatusMaxPerNumber  int
+	StatusMaxPerAddress int
+}
+
+// DefaultAccessSettings returns the defaults of the issue.
+func DefaultAccessSettings() AccessSettings {
+	return AccessSettings{TokenTTL: 90 * 24 * time.Hour, KeyGrace: 24 * time.Hour, CenterPhone: "+7 (495) 000-00-00",
+		StatusWindow: 15 * time.Minute, StatusMaxPerNumber: 5, StatusMaxPerAddress: 30}
+}
+
+// Access is who may come in and what was seen: credentials of specialists and agencies, the
+// relatives' status lookup and the audit of case access.
+type Access struct {
+	Identities Identities
+	Log        AccessLog
+	Lookups    StatusStore
+	Settings   AccessSettings
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+func (s *Access) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Credential prefixes tell a reader what a leaked secret is (and secret scanners can find them).
+const (
+	UserTokenPrefix = "cpt_"
+	AgencyKeyPrefix = "cpk_"
+)
+
+var secretEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// NewCredential makes a random secret with 256 bits of entropy and its hash.
+func NewCredential(prefix string) Credential {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	secret := prefix + strings.ToLower(secretEncoding.EncodeToString(b))
+	return Credential{Secret: secret, Hash: HashCredential(secret)}
+}
+
+// HashCredential is how tokens and keys are stored and looked up: a plain SHA-256 is enough for
+// secrets of 256 random bits.
+func HashCredential(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate turns a bearer secret into its actor; EUNAUTHORIZED when it is unknown, expired
+// or revoked, or its owner is disabled.
+func (s *Access) Authenticate(ctx context.Context, bearer string) (Actor, error) {
+	if len(bearer) > 200 {
+		return Actor{}, Errorf(EUNAUTHORIZED, "the bearer token is not valid")
+	}
+	a, err := s.Identities.ActorByCredential(ctx, HashCredential(bearer), s.now())
+	if ErrorCode(err) == ENOTFOUND {
+		return Actor{}, Errorf(EUNAUTHORIZED, "the bearer token is not valid")
+	}
+	if err != nil {
+		return Actor{}, fmt.Errorf("authenticate: %w", err)
+	}
+	return a, nil
+}
+
+var emailRe = regexp.MustCompile(`^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$`)
+
+func (s *Access) tokenFor(days int) (Credential, error) {
+	ttl := s.Settings.TokenTTL
+	if days != 0 {
+		if days < 1 || days > 3650 {
+			return Credential{}, Invalid("expires_in_days", "must be between 1 and 3650")
+		}
+		ttl = time.Duration(days) * 24 * time.Hour
+	}
+	tok := NewCredential(UserTokenPrefix)
+	exp := s.now().Add(ttl).UTC()
+	tok.ExpiresAt = &exp
+	return tok, nil
+}
+
+// CreateUser adds a specialist and returns it with its first token, shown only here.
+func (s *Access) CreateUser(ctx context.Context, n NewUser) (*User, Credential, error) {
+	n.Name = strings.TrimSpace(n.Name)
+	if err := required("name", n.Name, 200); err != nil {
+		return nil, Credential{}, err
+	}
+	if err := oneOf("role", n.Role, Roles); err != nil {
+		return nil, Credential{}, err
+	}
+	if n.Email != "" && !emailRe.MatchString(n.Email) {
+		return nil, Credential{}, Invalid("email", "is not an e-mail address")
+	}
+	if n.Phone != "" && !phoneRe.MatchString(n.Phone) {
+		return nil, Credential{}, Invalid("phone", "is not a phone number")
+	}
+	tok, err := s.tokenFor(n.ExpiresInDays)
+	if err != nil {
+		return nil, Credential{}, err
+	}
+	u := &User{Name: n.Name, Role: n.Role, Email: n.Email, Phone: n.Phone, CreatedAt: s.now().UTC()}
+	if err := s.Identities.CreateUser(ctx, u, tok); err != nil {
+		return nil, Credential{}, fmt.Errorf("create user %s: %w", n.Name, err)
+	}
+	return u, tok, nil
+}
+
+// SeedAdmin creates the first admin with the given token when no admin exists yet; it reports
+// whether it did. BOOTSTRAP_ADMIN_TOKEN comes in here and nowhere else.
+func (s *Access) SeedAdmin(ctx context.Context, token string) (bool, error) {
+	if token == "" {
+		return false, nil
+	}
+	has, err := s.Identities.HasAdmin(ctx)
+	if err != nil || has {
+		return false, err
+	}
+	exp := s.now().Add(s.Settings.TokenTTL).UTC()
+	u := &User{Name: "bootstrap admin", Role: RoleAdmin, CreatedAt: s.now().UTC()}
+	err = s.Identities.CreateUser(ctx, u, Credential{Hash: HashCredential(token), ExpiresAt: &exp})
+	if ErrorCode(err) == ECONFLICT {
+		return false, nil // another process seeded it meanwhile
+	}
+	return err == nil, err
+}
+
+// Users lists the specialists.
+func (s *Access) Users(ctx context.Context) ([]User, error) { return s.Identities.Users(ctx) }
+
+// IssueToken gives a specialist a new token, shown only here.
+func (s *Access) IssueToken(ctx context.Context, userID string, days int) (Credential, error) {
+	if !IsUUID(userID) {
+		return Credential{}, Errorf(ENOTFOUND, "user %s not found", userID)
+	}
+	tok, err := s.tokenFor(days)
+	if err != nil {
+		return Credential{}, err
+	}
+	if err := s.Identities.AddToken(ctx, userID, tok); err != nil {
+		return Credential{}, fmt.Errorf("issue token: %w", err)
+	}
+	return tok, nil
+}
+
+// RevokeTokens revokes every token of a specialist at once.
+func (s *Access) RevokeTokens(ctx context.Context, userID string) (int, error) {
+	if !IsUUID(userID) {
+		return 0, Errorf(ENOTFOUND, "user %s not found", userID)
+	}
+	return s.Identities.RevokeTokens(ctx, userID, s.now())
+}
+
+var happeningRe = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+
+func (w *Webhook) validate() error {
+	w.URL = strings.TrimSpace(w.URL)
+	if w.URL != "" {
+		u, err := url.Parse(w.URL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(w.URL) > 2000 {
+			return Invalid("webhook.url", "must be an http(s) URL")
+		}
+	}
+	if utf8.RuneCountInString(w.Secret) > 200 {
+		return Invalid("webhook.secret", "is longer than 200 characters")
+	}
+	if w.Secret != "" && len(w.Secret) < 16 {
+		return Invalid("webhook.secret", "must be at least 16 characters")
+	}
+	if len(w.Happenings) > 50 {
+		return Invalid("webhook.happenings", "at most 50")
+	}
+	for i, h := range w.Happenings {
+		if !happeningRe.MatchString(h) {
+			return Invalid(fmt.Sprintf("webhook.happenings[%d]", i), "is not a happening name")
+		}
+	}
+	if w.Happenings == nil {
+		w.Happenings = []string{}
+	}
+	slices.Sort(w.Happenings)
+	w.Happenings = slices.Compact(w.Happenings)
+	return nil
+}
+
+// CreateAgency adds a partner agency and returns it with its first API key, shown only here.
+func (s *Access) CreateAgency(ctx context.Context, n NewAgency) (*Agency, Credential, error) {
+	n.Name = strings.TrimSpace(n.Name)
+	if err := required("name", n.Name, 300); err != nil {
+		return nil, Credential{}, err
+	}
+	if err := oneOf("kind", n.Kind, AgencyKinds); err != nil {
+		return nil, Credential{}, err
+	}
+	if len(n.FacilityIDs) > 0 && n.Kind != AgencyFacility {
+		return nil, Credential{}, Invalid("facility_ids", "only a facility agency runs boarding houses")
+	}
+	for i, id := range n.FacilityIDs {
+		if !IsUUID(id) {
+			return nil, Credential{}, Invalid(fmt.Sprintf("facility_ids[%d]", i), "must be a UUID")
+		}
+	}
+	w := Webhook{Happenings: []string{}}
+	if n.Webhook != nil {
+		w = *n.Webhook
+	}
+	if err := w.validate(); err != nil {
+		return nil, Credential{}, err
+	}
+	ids := slices.Clone(n.FacilityIDs)
+	if ids == nil {
+		ids = []string{}
+	}
+	a := &Agency{Name: n.Name, Kind: n.Kind, FacilityIDs: ids, WebhookURL: w.URL, HasSecret: w.Secret != "",
+		Happenings: w.Happenings, CreatedAt: s.now().UTC()}
+	key := NewCredential(AgencyKeyPrefix)
+	if err := s.Identities.CreateAgency(ctx, a, key, w.Secret); err != nil {
+		return nil, Credential{}, fmt.Errorf("create agency %s: %w", n.Name, err)
+	}
+	return a, key, nil
+}
+
+// Agencies lists the partner agencies.
+func (s *Access) Agencies(ctx context.Context) ([]Agency, error) { return s.Identities.Agencies(ctx) }
+
+// RotateAgencyKey issues a new API key; the agency's other keys keep working for the grace
+// period (the configured one when grace is 0), so a partner switches without downtime.
+func (s *Access) RotateAgencyKey(ctx context.Context, agencyID string, grace time.Duration) (Credential, time.Time, error) {
+	if !IsUUID(agencyID) {
+		return Credential{}, time.Time{}, Errorf(ENOTFOUND, "agency %s not found", agencyID)
+	}
+	if grace == 0 {
+		grace = s.Settings.KeyGrace
+	}
+	if grace < 0 || grace > 30*24*time.Hour {
+		return Credential{}, time.Time{}, Invalid("grace_hours", "must be between 0 and 720")
+	}
+	key := NewCredential(AgencyKeyPrefix)
+	until := s.now().Add(grace).UTC()
+	if err := s.Identities.RotateAgencyKey(ctx, agencyID, key, until); err != nil {
+		return Credential{}, time.Time{}, fmt.Errorf("rotate key of agency %s: %w", agencyID, err)
+	}
+	return key, until, nil
+}
+
+// SetWebhook replaces an agency's webhook settings.
+func (s *Access) SetWebhook(ctx context.Context, agencyID string, w Webhook) (*Agency, error) {
+	if !IsUUID(agencyID) {
+		return nil, Errorf(ENOTFOUND, "agency %s not found", agencyID)
+	}
+	if err := w.validate(); err != nil {
+		return nil, err
+	}
+	if err := s.Identities.SetWebhook(ctx, agencyID, w); err != nil {
+		return nil, fmt.Errorf("set webhook of agency %s: %w", agencyID, err)
+	}
+	return s.Identities.Agency(ctx, agencyID)
+}

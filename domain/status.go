@@ -1,0 +1,194 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// StatusView is what a relative learns with a case number and an access code: where the case
+// stands and what comes next. No diagnosis, no medical contents, no type of home, no other
+// person's data.
+type StatusView struct {
+	CaseNumber       string   `json:"case_number"`
+	StateLabel       string   `json:"state_label"`
+	Stage            int      `json:"stage"`
+	StageCount       int      `json:"stage_count"`
+	StateEnteredOn   Date     `json:"state_entered_on"`
+	NextStep         string   `json:"next_step,omitempty"`
+	NextStepBy       *Date    `json:"next_step_by,omitempty"`
+	MissingDocuments []string `json:"missing_documents"`
+	WaitingPosition  int      `json:"waiting_position,omitempty"`
+	CenterPhone      string   `json:"center_phone"`
+}
+
+// nextStep says, per state, what happens next in words a family understands, and which deadline
+// tells by when.
+type nextStep struct {
+	text string
+	by   DeadlineKind
+}
+
+var nextSteps = map[State]nextStep{
+	Intake:              {"Специалист центра проверит заявление и сообщит, какие документы нужны", ""},
+	CollectingDocuments: {"Представить недостающие документы", DeadlineDocumentCollection},
+	UnderReview:         {"Решение о признании нуждающимся в социальном обслуживании", DeadlineReviewDecision},
+	Rejected:            {"Отказ можно обжаловать: позвоните в центр, специалист объяснит порядок", ""},
+	WaitingList:         {"Ожидание путёвки: очередь продвигается по мере освобождения мест", ""},
+	VoucherIssued:       {"Заселение в учреждение по путёвке", DeadlineVoucherAdmission},
+	Residing:            {"Проживание в учреждении", ""},
+	OnLeave:             {"Возвращение в учреждение после временного выбытия", DeadlineLeaveReturn},
+	Hospitalized:        {"Возвращение в учреждение после госпитализации", ""},
+	TransferPending:     {"Перевод в другое учреждение: ожидание путёвки", ""},
+}
+
+// publicDocLabel names a document for a relative; a name that would tell the type of home
+// (medical secrecy) is replaced by a neutral one.
+func publicDocLabel(t DocType) string {
+	if t == DocPsychiatricCommission {
+		return "Заключение врачебной комиссии"
+	}
+	return docIndex[t].Label
+}
+
+// StatusCase is what the store reads for one lookup, in one round trip: the case (when the
+// number exists) and the failure counters of the number and of the client address.
+type StatusCase struct {
+	Found          bool
+	ID             string
+	Number         string
+	State          State
+	StateEnteredAt time.Time
+	AccessCodeHash string
+	Checklist      Checklist
+	// Deadlines are the case's open deadlines (kind and due date are enough here).
+	Deadlines []Deadline
+	ByNumber  StatusCounter
+	ByAddress StatusCounter
+}
+
+// StatusCounter is the failures of one key in its current window.
+type StatusCounter struct {
+	Failures    int
+	WindowStart time.Time
+}
+
+// StatusStore serves the relatives' lookup.
+type StatusStore interface {
+	// StatusCase reads the case with this number (Found false when there is none) and the
+	// counters of the two keys.
+	StatusCase(ctx context.Context, number, numberKey, addressKey string) (*StatusCase, error)
+	// WaitingPosition returns the case's place on the waiting list (1 = next).
+	WaitingPosition(ctx context.Context, caseID string) (int, error)
+	// RecordFailure counts one failed lookup for each key, starting a new window for a key whose
+	// window has ended.
+	RecordFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error
+	// ClearFailures forgets the failures of a key (a correct lookup clears its number's).
+	ClearFailures(ctx context.Context, key string) error
+}
+
+var caseNumberRe = regexp.MustCompile(`^KC-[0-9]{4}-[0-9]{6}$`)
+
+// A lookup of a number that does not exist still hashes and compares, against these, so that
+// a wrong number and a wrong code cost the same.
+const dummyCaseID = "00000000-0000-4000-8000-000000000000"
+
+var dummyHash = HashAccessCode(dummyCaseID, "DUMMY-NEVER-MATCHES")
+
+// ErrStatusNotFound is the one answer for a wrong number and a wrong code alike.
+func errStatusNotFound() error {
+	return Errorf(ENOTFOUND, "no case matches this number and access code")
+}
+
+// AddressKey groups client addresses for the lockout: one IPv4 address, or one IPv6 /64 (what a
+// single customer usually holds).
+func AddressKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return "a:" + addr
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return "a:" + p.String()
+	}
+	return "a:" + ip.String()
+}
+
+func (s *Access) locked(c StatusCounter, max int, now time.Time) (bool, int) {
+	if c.Failures < max {
+		return false, 0
+	}
+	until := c.WindowStart.Add(s.Settings.StatusWindow)
+	if !now.Before(until) {
+		return false, 0
+	}
+	return true, int(math.Ceil(until.Sub(now).Seconds()))
+}
+
+// Status answers a relative's lookup. A wrong number and a wrong code give the same ENOTFOUND
+// after the same work; after too many failures for the number or from the address within the
+// window the answer is ERATELIMIT with the seconds to wait, whatever the code.
+func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*StatusView, error) {
+	now := s.now()
+	number = strings.ToUpper(strings.TrimSpace(number))
+	if !caseNumberRe.MatchString(number) {
+		return nil, Invalid("case_number", "must look like KC-2025-000123")
+	}
+	numberKey, addressKey := "n:"+number, AddressKey(clientAddr)
+	rec, err := s.Lookups.StatusCase(ctx, number, numberKey, addressKey)
+	if err != nil {
+		return nil, fmt.Errorf("status lookup: %w", err)
+	}
+	lockN, waitN := s.locked(rec.ByNumber, s.Settings.StatusMaxPerNumber, now)
+	lockA, waitA := s.locked(rec.ByAddress, s.Settings.StatusMaxPerAddress, now)
+	if lockN || lockA {
+		return nil, &Error{Code: ERATELIMIT, Message: "too many failed lookups; try again later or call the center",
+			RetryAfterSeconds: max(waitN, waitA)}
+	}
+	id, hash := dummyCaseID, dummyHash
+	if rec.Found {
+		id, hash = rec.ID, rec.AccessCodeHash
+	}
+	if !AccessCodeMatches(hash, id, code) || !rec.Found {
+		if err := s.Lookups.RecordFailure(ctx, []string{numberKey, addressKey}, now, s.Settings.StatusWindow); err != nil {
+			return nil, fmt.Errorf("status lookup: %w", err)
+		}
+		return nil, errStatusNotFound()
+	}
+	if rec.ByNumber.Failures > 0 {
+		if err := s.Lookups.ClearFailures(ctx, numberKey); err != nil {
+			return nil, fmt.Errorf("status lookup: %w", err)
+		}
+	}
+	v := &StatusView{CaseNumber: rec.Number, StageCount: StageCount, StateEnteredOn: DateOf(rec.StateEnteredAt),
+		MissingDocuments: []string{}, CenterPhone: s.Settings.CenterPhone}
+	if st, ok := LookupState(rec.State); ok {
+		v.StateLabel, v.Stage = st.Label, st.Stage
+	}
+	if ns, ok := nextSteps[rec.State]; ok {
+		v.NextStep = ns.text
+		for _, d := range rec.Deadlines {
+			if d.Kind == ns.by && d.State == DeadlineOpen && (v.NextStepBy == nil || d.DueOn.Before(*v.NextStepBy)) {
+				due := d.DueOn
+				v.NextStepBy = &due
+			}
+		}
+	}
+	if slices.Contains(preAdmission, rec.State) && rec.State != Rejected {
+		for _, t := range rec.Checklist.Missing(DateOf(now)) {
+			v.MissingDocuments = append(v.MissingDocuments, publicDocLabel(t))
+		}
+	}
+	if rec.State == WaitingList {
+		if v.WaitingPosition, err = s.Lookups.WaitingPosition(ctx, rec.ID); err != nil {
+			return nil, fmt.Errorf("status lookup: %w", err)
+		}
+	}
+	return v, nil
+}

@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"carepath/domain"
+)
+
+// Lookups implements domain.StatusStore: the relatives' lookup reads the case and both failure
+// counters in one round trip, so a correct lookup costs one indexed query.
+type Lookups struct{ db *DB }
+
+// NewLookups returns the status lookup store.
+func NewLookups(db *DB) *Lookups { return &Lookups{db: db} }
+
+const statusQuery = `SELECT c.id::text, c.number, c.state, c.state_entered_at, c.access_code_hash, c.checklist::text,
+	(SELECT coalesce(json_agg(json_build_object('kind', d.kind, 'due_on', d.due_on)), '[]')::text
+	   FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open'),
+	fn.failures, fn.window_start, fa.failures, fa.window_start
+FROM (SELECT 1) one
+LEFT JOIN cases c ON c.number = $1
+LEFT JOIN status_failures fn ON fn.key = $2
+LEFT JOIN status_failures fa ON fa.key = $3`
+
+// StatusCase implements domain.StatusStore.
+func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string) (*domain.StatusCase, error) {
+	var (
+		id, num, state, hash, checklist, deadlines sql.NullString
+		entered, nStart, aStart                    sql.NullTime
+		nFail, aFail                               sql.NullInt64
+	)
+	err := l.db.SQL.QueryRowContext(ctx, statusQuery, number, numberKey, addressKey).
+		Scan(&id, &num, &state, &entered, &hash, &checklist, &deadlines, &nFail, &nStart, &aFail, &aStart)
+	if err != nil {
+		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
+	}
+	rec := &domain.StatusCase{
+		ByNumber:  domain.StatusCounter{Failures: int(nFail.Int64), WindowStart: nStart.Time},
+		ByAddress: domain.StatusCounter{Failures: int(aFail.Int64), WindowStart: aStart.Time},
+	}
+	if !id.Valid {
+		return rec, nil
+	}
+	rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash =
+		true, id.String, num.String, domain.State(state.String), entered.Time, hash.String
+	if err := json.Unmarshal([]byte(checklist.String), &rec.Checklist); err != nil {
+		return nil, fmt.Errorf("case %s checklist: %w", number, err)
+	}
+	var ds []struct {
+		Kind  string `json:"kind"`
+		DueOn string `json:"due_on"`
+	}
+	if err := json.Unmarshal([]byte(deadlines.String), &ds); err != nil {
+		return nil, fmt.Errorf("case %s deadlines: %w", number, err)
+	}
+	for _, d := range ds {
+		due, err := domain.ParseDate(d.DueOn)
+		if err != nil {
+			return nil, fmt.Errorf("case %s deadline: %w", number, err)
+		}
+		rec.Deadlines = append(rec.Deadlines, domain.Deadline{Kind: domain.DeadlineKind(d.Kind), DueOn: due, State: domain.DeadlineOpen})
+	}
+	return rec, nil
+}
+
+// WaitingPosition implements domain.StatusStore; the same count as Cases.Get, by the partial
+// waiting-list index.
+func (l *Lookups) WaitingPosition(ctx context.Context, caseID string) (int, error) {
+	var ahead int
+	err := l.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM cases w, cases c WHERE c.id = $1 AND w.state = 'waiting_list'
+		AND w.facility_type = c.facility_type AND (w.state_entered_at, w.id) < (c.state_entered_at, c.id)`, caseID).Scan(&ahead)
+	if err != nil {
+		return 0, fmt.Errorf("waiting position of case %s: %w", caseID, err)
+	}
+	return ahead + 1, nil
+}
+
+// RecordFailure implements domain.StatusStore: one atomic upsert per key, so concurrent
+// failures are all counted.
+func (l *Lookups) RecordFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
+	for _, k := range keys {
+		_, err := l.db.SQL.ExecContext(ctx, `INSERT INTO status_failures (key, failures, window_start) VALUES ($1, 1, $2)
+			ON CONFLICT (key) DO UPDATE SET
+			  failures = CASE WHEN status_failures.window_start <= $3 THEN 1 ELSE status_failures.failures + 1 END,
+			  window_start = CASE WHEN status_failures.window_start <= $3 THEN $2 ELSE status_failures.window_start END`,
+			k, now, now.Add(-window))
+		if err != nil {
+			return fmt.Errorf("count failed lookup: %w", err)
+		}
+	}
+	return nil
+}
+
+// ClearFailures implements domain.StatusStore.
+func (l *Lookups) ClearFailures(ctx context.Context, key string) error {
+	if _, err := l.db.SQL.ExecContext(ctx, "DELETE FROM status_failures WHERE key = $1", key); err != nil {
+		return fmt.Errorf("clear failed lookups: %w", err)
+	}
+	return nil
+}
+
+// PruneFailures removes counters whose window ended (the worker or an operator may run it; a
+// stale row is harmless, since an ended window counts as empty).
+func (l *Lookups) PruneFailures(ctx context.Context, now time.Time, window time.Duration) (int64, error) {
+	res, err := l.db.SQL.ExecContext(ctx, "DELETE FROM status_failures WHERE window_start <= $1", now.Add(-window))
+	if err != nil {
+		return 0, fmt.Errorf("prune failed lookups: %w", err)
+	}
+	return res.RowsAffected()
+}
