@@ -47,11 +47,28 @@ func viewOf(c *domain.Case, now time.Time) caseView {
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
+// writeCase logs the access and writes the case: whole to a specialist, cut to its role for an
+// agency (the service center that files a case also gets its access code to hand over).
 func (s *Server) writeCase(c *gin.Context, status int, cs *domain.Case, accessCode string) {
+	if !s.audited(c, cs.ID) {
+		return
+	}
+	c.Header("ETag", etag(cs.Version))
+	if accessCode != "" {
+		c.Header("Cache-Control", "no-store")
+	}
+	if a := actorOf(c); a.Kind == domain.ActorAgency {
+		c.JSON(status, agencyCaseView{domain.AgencyView(a, cs, time.Now()), accessCode})
+		return
+	}
 	v := viewOf(cs, time.Now())
 	v.AccessCode = accessCode
-	c.Header("ETag", etag(cs.Version))
 	c.JSON(status, v)
+}
+
+type agencyCaseView struct {
+	domain.AgencyCase
+	AccessCode string `json:"access_code,omitempty"`
 }
 
 // decode reads a JSON body strictly: unknown fields and wrong types are EINVALID naming the field.
@@ -151,7 +168,7 @@ func (s *Server) listCases(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, page)
+	s.writePage(c, page)
 }
 
 func (s *Server) fireEvent(c *gin.Context) {
@@ -196,6 +213,9 @@ func (s *Server) getHistory(c *gin.Context) {
 	h, err := s.Cases.History(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		writeError(c, err)
+		return
+	}
+	if !s.audited(c, c.Param("id")) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"items": h})

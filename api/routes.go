@@ -3,9 +3,12 @@ package api
 import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"carepath/domain"
 )
 
-// routes lists every route of the service in one place.
+// routes lists every route of the service in one place, each /api/v1 route with the action it
+// needs (domain/access.go decides who may do it; the role matrix test walks this list).
 func (s *Server) routes(r *gin.Engine) {
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -24,14 +27,57 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
 
 	v1 := r.Group("/api/v1", s.validate)
-	v1.GET("/lifecycle", s.getLifecycle)
+	pub, authed := routeGroup{s, v1, false}, routeGroup{s, v1.Group("", s.authenticate), true}
 
-	authed := v1.Group("", s.authenticate)
-	authed.GET("/facilities", s.listFacilities)
-	authed.POST("/cases", s.createCase)
-	authed.GET("/cases", s.listCases)
-	authed.GET("/cases/:id", s.getCase)
-	authed.POST("/cases/:id/events", s.fireEvent)
-	authed.PUT("/cases/:id/documents/:type", s.recordDocument)
-	authed.GET("/cases/:id/history", s.getHistory)
+	pub.handle("GET", "/lifecycle", domain.ActPublic, s.getLifecycle)
+	pub.handle("POST", "/status", domain.ActPublic, s.lookupStatus)
+
+	authed.handle("GET", "/me", domain.ActSelf, s.getMe)
+	authed.handle("GET", "/facilities", domain.ActFacilitiesRead, s.listFacilities)
+	authed.handle("POST", "/cases", domain.ActCaseCreate, s.createCase)
+	authed.handle("GET", "/cases", domain.ActCaseRead, s.listCases)
+	authed.handle("GET", "/cases/:id", domain.ActCaseRead, s.getCase)
+	authed.handle("POST", "/cases/:id/events", domain.ActCaseEvent, s.fireEvent)
+	authed.handle("PUT", "/cases/:id/documents/:type", domain.ActCaseDocument, s.recordDocument)
+	authed.handle("GET", "/cases/:id/history", domain.ActCaseRead, s.getHistory)
+	authed.handle("POST", "/cases/:id/access-code", domain.ActCaseAccessCode, s.rotateAccessCode)
+	authed.handle("POST", "/cases/:id/assignee", domain.ActCaseReassign, s.reassign)
+	authed.handle("GET", "/deadlines", domain.ActDeadlinesRead, s.listDeadlines)
+
+	authed.handle("GET", "/agency/cases", domain.ActAgencyCases, s.listAgencyCases)
+	authed.handle("GET", "/agency/cases/:id", domain.ActAgencyCases, s.getAgencyCase)
+	authed.handle("PUT", "/agency/facilities/:id/beds", domain.ActFacilityBeds, s.reportBeds)
+
+	authed.handle("GET", "/users", domain.ActUsersManage, s.listUsers)
+	authed.handle("POST", "/users", domain.ActUsersManage, s.createUser)
+	authed.handle("POST", "/users/:id/tokens", domain.ActUsersManage, s.issueToken)
+	authed.handle("DELETE", "/users/:id/tokens", domain.ActUsersManage, s.revokeTokens)
+	authed.handle("GET", "/agencies", domain.ActAgenciesManage, s.listAgencies)
+	authed.handle("POST", "/agencies", domain.ActAgenciesManage, s.createAgency)
+	authed.handle("POST", "/agencies/:id/keys", domain.ActAgenciesManage, s.rotateAgencyKey)
+	authed.handle("PUT", "/agencies/:id/webhook", domain.ActAgenciesManage, s.setWebhook)
+	authed.handle("GET", "/audit", domain.ActAuditRead, s.queryAudit)
 }
+
+// routeGroup registers routes and remembers each one's action.
+type routeGroup struct {
+	s      *Server
+	g      *gin.RouterGroup
+	authed bool
+}
+
+func (rg routeGroup) handle(method, path string, act domain.Action, h gin.HandlerFunc) {
+	full := rg.g.BasePath() + path
+	if rg.s.actions == nil {
+		rg.s.actions = map[string]domain.Action{}
+	}
+	rg.s.actions[method+" "+full] = act
+	if rg.authed {
+		rg.g.Handle(method, path, rg.s.allow(act), h)
+		return
+	}
+	rg.g.Handle(method, path, h)
+}
+
+// RouteActions returns, for each /api/v1 route ("METHOD /path/:param"), the action it needs.
+func (s *Server) RouteActions() map[string]domain.Action { return s.actions }

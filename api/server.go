@@ -5,7 +5,7 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -31,30 +31,24 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, bearer string) (domain.Actor, error)
 }
 
-// BootstrapToken authenticates the single development token of BOOTSTRAP_ADMIN_TOKEN as an
-// admin, so that nothing ships open before real identities exist.
-type BootstrapToken string
-
-// Authenticate implements Authenticator.
-func (t BootstrapToken) Authenticate(_ context.Context, bearer string) (domain.Actor, error) {
-	if t != "" && subtle.ConstantTimeCompare([]byte(t), []byte(bearer)) == 1 {
-		return domain.Actor{ID: "bootstrap-admin", Name: "bootstrap admin", Kind: "user", Role: "admin"}, nil
-	}
-	return domain.Actor{}, domain.Errorf(domain.EUNAUTHORIZED, "the bearer token is not valid")
-}
-
 // Server holds what the handlers need.
 type Server struct {
-	Cases  *domain.Service
+	Cases *domain.Service
+	// Access answers the relatives' lookup, manages identities and keeps the access log.
+	Access *domain.Access
 	Auth   Authenticator
-	Checks []Check
-	Logger *slog.Logger
+	// TrustedProxies may set X-Forwarded-For (the client address the lookup lockout counts);
+	// none by default, so the address is the peer's.
+	TrustedProxies []string
+	Checks         []Check
+	Logger         *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Extra lets other parts (the worker's ops UI) add routes.
 	Extra func(r *gin.Engine)
 
 	engine  *gin.Engine
+	actions map[string]domain.Action
 	spec    *openapi3.T
 	router  routers.Router
 	metrics *httpMetrics
@@ -76,6 +70,9 @@ func (s *Server) Handler() (http.Handler, error) {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
+	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
 	r.Use(s.requestID, s.observe, s.recoverPanic)
 	r.NoRoute(func(c *gin.Context) {
 		writeError(c, domain.Errorf(domain.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))

@@ -22,9 +22,11 @@ type Service struct {
 	Cases    CaseStore
 	Calendar CalendarSource
 	Settings Settings
-	// Users checks assignees (reassignment); Board lists deadlines.
+	// Users checks assignees (reassignment); Board lists deadlines; Beds takes the boarding
+	// houses' reports.
 	Users UserDirectory
 	Board DeadlineBoard
+	Beds  BedRegister
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }

@@ -19,15 +19,35 @@ type DemoResult struct {
 	Existing    int
 	ShowcaseID  string
 	ShowcaseNum string
+	// Credentials are the demo bearer tokens and API keys, printed by `carepath seed`.
+	Credentials []DemoCredential
 }
 
-type demoAgency struct{ name, kind string }
+// DemoCredential is a demo identity and its bearer secret. The secrets are fixed and public:
+// demo data only, never in production.
+type DemoCredential struct {
+	Who    string
+	Role   string
+	Secret string
+}
+
+type demoAgency struct{ name, kind, key string }
 
 var demoAgencies = []demoAgency{
-	{"МФЦ района Бабушкинский", "mfc"},
-	{"ГБУЗ «Городская поликлиника № 220»", "health"},
-	{"Орган опеки района Бабушкинский", "guardianship"},
-	{"Управление социальной защиты СВАО", "social_protection"},
+	{"МФЦ района Бабушкинский", "mfc", "cpk_demo_mfc_not_secret"},
+	{"ГБУЗ «Городская поликлиника № 220»", "health", "cpk_demo_health_not_secret"},
+	{"Орган опеки района Бабушкинский", "guardianship", "cpk_demo_guardianship_not_secret"},
+	{"Управление социальной защиты СВАО", "social_protection", "cpk_demo_social_protection_not_secret"},
+	{"Дирекция пансионата «Бабушкинский»", "facility", "cpk_demo_facility_not_secret"},
+}
+
+// the facility the demo facility agency runs
+const demoFacilityOfAgency = "Пансионат «Бабушкинский»"
+
+var demoUsers = []struct{ name, role, token string }{
+	{"Демо Специалист", domain.RoleSpecialist, "cpt_demo_specialist_not_secret"},
+	{"Демо Руководитель", domain.RoleSupervisor, "cpt_demo_supervisor_not_secret"},
+	{"Демо Администратор", domain.RoleAdmin, "cpt_demo_admin_not_secret"},
 }
 
 type demoFacility struct {
@@ -90,6 +110,7 @@ func SeedDemo(ctx context.Context, db *DB, cases *Cases, svc *domain.Service) (D
 	var res DemoResult
 	g := db.Gorm.WithContext(ctx)
 	agencyIDs := map[string]string{}
+	keysValid := time.Now().AddDate(1, 0, 0)
 	for _, a := range demoAgencies {
 		var id string
 		err := g.Raw(`INSERT INTO agencies (name, kind) VALUES (?, ?)
@@ -97,7 +118,31 @@ func SeedDemo(ctx context.Context, db *DB, cases *Cases, svc *domain.Service) (D
 		if err != nil {
 			return res, fmt.Errorf("seed agency %s: %w", a.name, err)
 		}
+		err = g.Exec(`INSERT INTO agency_keys (agency_id, key_hash, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (key_hash) DO UPDATE SET expires_at = excluded.expires_at, revoked_at = NULL`,
+			id, domain.HashCredential(a.key), keysValid).Error
+		if err != nil {
+			return res, fmt.Errorf("seed key of agency %s: %w", a.name, err)
+		}
 		agencyIDs[a.kind] = id
+		res.Credentials = append(res.Credentials, DemoCredential{Who: a.name, Role: "agency " + a.kind, Secret: a.key})
+	}
+	userIDs := map[string]string{}
+	for _, u := range demoUsers {
+		var id string
+		err := g.Raw(`INSERT INTO users (name, role) VALUES (?, ?)
+			ON CONFLICT ((lower(name))) DO UPDATE SET role = excluded.role RETURNING id`, u.name, u.role).Scan(&id).Error
+		if err != nil {
+			return res, fmt.Errorf("seed user %s: %w", u.name, err)
+		}
+		err = g.Exec(`INSERT INTO user_tokens (user_id, token_hash, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (token_hash) DO UPDATE SET expires_at = excluded.expires_at, revoked_at = NULL`,
+			id, domain.HashCredential(u.token), keysValid).Error
+		if err != nil {
+			return res, fmt.Errorf("seed token of user %s: %w", u.name, err)
+		}
+		userIDs[u.role] = id
+		res.Credentials = append(res.Credentials, DemoCredential{Who: u.name, Role: u.role, Secret: u.token})
 	}
 	facilityOf := map[domain.FacilityType][]string{}
 	for _, f := range demoFacilities {
@@ -108,6 +153,11 @@ func SeedDemo(ctx context.Context, db *DB, cases *Cases, svc *domain.Service) (D
 			return res, fmt.Errorf("seed facility %s: %w", f.name, err)
 		}
 		facilityOf[f.typ] = append(facilityOf[f.typ], id)
+		if f.name == demoFacilityOfAgency {
+			if err := g.Exec("UPDATE facilities SET agency_id = ? WHERE id = ?", agencyIDs["facility"], id).Error; err != nil {
+				return res, fmt.Errorf("link facility %s: %w", f.name, err)
+			}
+		}
 	}
 	actor := domain.Actor{ID: "demo-seed", Name: "demo seed", Kind: "system", Role: "admin"}
 	today := domain.DateOf(time.Now())
@@ -134,6 +184,7 @@ func SeedDemo(ctx context.Context, db *DB, cases *Cases, svc *domain.Service) (D
 				Contacts: []domain.Contact{{Name: "Родственник " + surname, Relation: "son", Phone: fmt.Sprintf("+7 916 %03d-%02d-%02d", n%1000, n%100, (n*7)%100),
 					Email: fmt.Sprintf("relative%d@example.org", n), LegalRepresentative: n%3 == 0, ConsentToNotices: true, PreferredChannel: "sms"}},
 				HealthOrgID: agencyIDs["health"],
+				AssigneeID:  userIDs[domain.RoleSpecialist],
 			}
 			if nc.FacilityType == domain.Psychoneurological && n%2 == 0 {
 				nc.Applicant.LegalCapacity = domain.Incapacitated

@@ -27,6 +27,8 @@ type Config struct {
 	DBMaxConns      int
 	ShutdownTimeout time.Duration
 	Settings        domain.Settings
+	Access          domain.AccessSettings
+	TrustedProxies  []string
 }
 
 // configVar documents one variable: name, default, meaning. The README table is this list.
@@ -37,7 +39,11 @@ var configVars = []configVar{
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the job queue (may lose its contents without losing anything)"},
 	{"HTTP_ADDR", "127.0.0.1:8080", "where the HTTP server listens"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"BOOTSTRAP_ADMIN_TOKEN", "", "a development admin bearer token; empty means no one can sign in with it"},
+	{"BOOTSTRAP_ADMIN_TOKEN", "", "seeds the first admin with this bearer token when no admin exists; ignored once one does (then use `carepath users create`)"},
+	{"TOKEN_TTL_DAYS", "90", "life of a specialist's bearer token, days"},
+	{"AGENCY_KEY_GRACE_HOURS", "24", "how long an agency's previous API keys keep working after a rotation, hours"},
+	{"CENTER_PHONE", "+7 (495) 000-00-00", "the center's phone number shown on the relatives' status page (set it: the default is a placeholder)"},
+	{"TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (the lookup lockout counts per client address)"},
 	{"DATA_KEY", "", "base64 32-byte AES keys, comma-separated, first one current, that seal SNILS, passport and address; empty uses a development key and warns"},
 	{"DB_MAX_CONNS", "32", "the Postgres connection pool size"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown waits for in-flight work"},
@@ -114,6 +120,27 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("SHUTDOWN_TIMEOUT %q: want a duration such as 15s", get("SHUTDOWN_TIMEOUT"))
 	}
 	c.ShutdownTimeout = d
+	c.Access = domain.DefaultAccessSettings()
+	c.Access.CenterPhone = get("CENTER_PHONE")
+	for name, dst := range map[string]*time.Duration{"TOKEN_TTL_DAYS": &c.Access.TokenTTL, "AGENCY_KEY_GRACE_HOURS": &c.Access.KeyGrace} {
+		n, err := strconv.Atoi(get(name))
+		if err != nil || n < 1 || n > 3650 {
+			return c, fmt.Errorf("%s %q: want a whole number from 1 to 3650", name, get(name))
+		}
+		unit := time.Hour
+		if name == "TOKEN_TTL_DAYS" {
+			unit = 24 * time.Hour
+		}
+		*dst = time.Duration(n) * unit
+	}
+	for _, p := range strings.Split(get("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+				return c, fmt.Errorf("TRUSTED_PROXIES: %q is not an address or CIDR", p)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
 	v, err := domain.ParseValidity(get("DOCUMENT_VALIDITY_MONTHS"))
 	if err != nil {
 		return c, fmt.Errorf("DOCUMENT_VALIDITY_MONTHS: %w", err)

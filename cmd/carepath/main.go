@@ -48,6 +48,12 @@ commands:
   migrate [up|down|status]  apply, roll back one, or list the database migrations
   seed [--cases N]          load the idempotent demo data, or generate N more cases in bulk
   calendar import FILE      add or correct production calendar days (CSV: date,kind,note)
+  users create --name N --role R [--email E] [--phone P] [--expires-days D]
+                            add a specialist (specialist, supervisor, admin); prints its token once
+  users list                list the specialists
+  audit verify              check the hash chains of history and access log; non-zero exit on a break
+  audit seal                chain history lines that have no hash yet (bulk loads, older databases)
+  rekey                     re-seal personal data not sealed with the current DATA_KEY (the first)
   version                   print the version
 
 configuration comes from environment variables; see README.md`
@@ -65,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "all", "serve", "worker", "migrate", "seed", "calendar":
+	case "all", "serve", "worker", "migrate", "seed", "calendar", "users", "audit", "rekey":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -101,7 +107,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer app.close()
 	logger.Debug("migrations checked", "ms", time.Since(start).Milliseconds())
 
+	if seeded, err := app.access.SeedAdmin(ctx, cfg.BootstrapToken); err != nil {
+		return fmt.Errorf("seed the first admin: %w", err)
+	} else if seeded {
+		logger.Info("first admin created with BOOTSTRAP_ADMIN_TOKEN")
+	}
+
 	switch cmd {
+	case "users":
+		return runUsers(ctx, app, args, stdout)
+	case "audit":
+		return runAudit(ctx, app, args, stdout)
+	case "rekey":
+		return runRekey(ctx, app, stdout)
 	case "seed":
 		return runSeed(ctx, app, args, stdout)
 	case "serve":
@@ -122,7 +140,9 @@ type app struct {
 	rdb     *redis.Client
 	logger  *slog.Logger
 	cases   *store.Cases
+	sealer  *store.Sealer
 	service *domain.Service
+	access  *domain.Access
 	server  *api.Server
 	worker  *jobs.Worker
 	cfg     Config
@@ -140,12 +160,17 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	cases := store.NewCases(db, sealer)
-	service := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: cfg.Settings}
-	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, service: service, cfg: cfg}
+	identities := store.NewIdentities(db)
+	service := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
+		Users: identities, Board: cases, Beds: cases}
+	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: cfg.Access}
+	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
 	a.server = &api.Server{
-		Cases:  service,
-		Auth:   api.BootstrapToken(cfg.BootstrapToken),
-		Logger: logger,
+		Cases:          service,
+		Access:         access,
+		Auth:           access,
+		TrustedProxies: cfg.TrustedProxies,
+		Logger:         logger,
 		Checks: []api.Check{
 			{Name: "postgres", Ping: db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
