@@ -577,6 +577,9 @@ func decodeCursor(c string) (int64, error) {
 
 // translate turns constraint violations into domain errors a caller can act on.
 func translate(err error, what string) error {
+	if err == nil {
+		return nil
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {

@@ -1,0 +1,256 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"carepath/api"
+	"carepath/domain"
+)
+
+// matrixRequest builds a request for a route as the identity would send it: the identity's own
+// case, facility and permitted event or document type, so that a refusal can only come from
+// the access rules.
+func (e *accessEnv) matrixRequest(route, who string) (method, path string, body any, headers []string) {
+	method, tmpl, _ := strings.Cut(route, " ")
+	a := e.actors[who]
+	docType, event := "passport", "request_documents"
+	switch a.Agency() {
+	case domain.AgencyHealth:
+		docType, event = "medical_card", "hospitalize"
+	case domain.AgencyGuardianship:
+		docType = "guardianship_decision"
+	case domain.AgencyFacility:
+		event = "start_leave"
+	}
+	c := e.load(e.caseID)
+	path = tmpl
+	switch {
+	case strings.HasPrefix(tmpl, "/api/v1/cases/:id"), strings.HasPrefix(tmpl, "/api/v1/agency/cases/:id"):
+		path = strings.Replace(path, ":id", e.caseID, 1)
+	case strings.HasPrefix(tmpl, "/api/v1/users/:id"):
+		path = strings.Replace(path, ":id", e.userIDs["victim"], 1)
+	case strings.HasPrefix(tmpl, "/api/v1/agencies/:id"):
+		path = strings.Replace(path, ":id", e.agencyID["social_protection"], 1)
+	case strings.HasPrefix(tmpl, "/api/v1/agency/facilities/:id"):
+		path = strings.Replace(path, ":id", e.facility["own"], 1)
+	}
+	path = strings.Replace(path, ":type", docType, 1)
+	today := domain.DateOf(e.clock.now())
+	switch route {
+	case "POST /api/v1/status":
+		body = map[string]any{"case_number": c.Number, "access_code": e.caseCode}
+	case "POST /api/v1/cases":
+		n := e.newCase()
+		n.Applicant.FullName = "Новая Заявительница " + who
+		body = n
+	case "POST /api/v1/cases/:id/events":
+		b := map[string]any{"event": event}
+		if event == "start_leave" {
+			b["return_by"] = today.AddDays(5).String()
+		}
+		body, headers = b, []string{"If-Match", quoted(c.Version)}
+	case "PUT /api/v1/cases/:id/documents/:type":
+		issued := today.AddDays(-2).String()
+		body = map[string]any{"status": "received", "issued_on": issued}
+	case "POST /api/v1/cases/:id/assignee":
+		body, headers = map[string]any{"assignee_id": e.userIDs["supervisor"]}, []string{"If-Match", quoted(c.Version)}
+	case "PUT /api/v1/agency/facilities/:id/beds":
+		body = map[string]any{"capacity": 12}
+	case "POST /api/v1/users":
+		body = map[string]any{"name": "Матрица " + who, "role": "specialist"}
+	case "POST /api/v1/users/:id/tokens":
+		body = map[string]any{"expires_in_days": 1}
+	case "POST /api/v1/agencies":
+		body = map[string]any{"name": "Матрица " + who, "kind": "health"}
+	case "POST /api/v1/agencies/:id/keys":
+		body = map[string]any{"grace_hours": 1}
+	case "PUT /api/v1/agencies/:id/webhook":
+		body = map[string]any{"url": "https://example.org/hook", "happenings": []string{"admitted"}}
+	}
+	return method, path, body, headers
+}
+
+// caseScoped routes act on one case; an agency passes them only for a case it is party to.
+func caseScoped(route string) bool {
+	return strings.Contains(route, "/cases/:id")
+}
+
+// expected says whether the matrix grants the request, from the policy of domain/access.go and
+// the case as it is now.
+func (e *accessEnv) expected(route string, act domain.Action, who string) bool {
+	a, ok := e.actors[who]
+	if act == domain.ActPublic {
+		return true
+	}
+	if !ok || !a.May(act) {
+		return false
+	}
+	if a.Kind != domain.ActorAgency {
+		return true
+	}
+	c := e.load(e.caseID)
+	switch {
+	case route == "POST /api/v1/cases/:id/events":
+		ev := map[domain.AgencyKind]domain.EventName{domain.AgencyHealth: domain.Hospitalize, domain.AgencyFacility: domain.StartLeave}[a.Agency()]
+		return domain.MayFire(a, c, ev)
+	case route == "PUT /api/v1/cases/:id/documents/:type":
+		t := map[domain.AgencyKind]domain.DocType{domain.AgencyHealth: domain.DocMedicalCard, domain.AgencyGuardianship: domain.DocGuardianshipDecision}[a.Agency()]
+		return domain.MayRecordDocument(a, c, t)
+	case route == "PUT /api/v1/agency/facilities/:id/beds":
+		return slices.Contains(a.Facilities, e.facility["own"])
+	case caseScoped(route):
+		return domain.PartyTo(a, c)
+	}
+	return true
+}
+
+// TestRoleMatrix walks every route of the gin engine with every role, an agency of each kind,
+// foreign agencies and no credential, and fails on any access the matrix does not grant, on
+// any refusal of what it grants, on a refused request that changed something, and on a granted
+// case access that left no line in the access log.
+func TestRoleMatrix(t *testing.T) {
+	e := newAccessEnv(t, false)
+	actions := e.server.RouteActions()
+	engineRoutes := e.engine.Routes()
+	var routes []string
+	for _, r := range engineRoutes {
+		key := r.Method + " " + r.Path
+		if !strings.HasPrefix(r.Path, "/api/v1/") {
+			continue
+		}
+		if _, ok := actions[key]; !ok {
+			t.Errorf("route %s has no action: register it with routeGroup.handle", key)
+		}
+		routes = append(routes, key)
+	}
+	if len(routes) < 20 {
+		t.Fatalf("only %d /api/v1 routes found", len(routes))
+	}
+	slices.Sort(routes)
+	// The case must be under way for events and documents; recorded documents keep it there.
+	auditedActions := []domain.Action{domain.ActCaseCreate, domain.ActCaseRead, domain.ActCaseEvent, domain.ActCaseDocument,
+		domain.ActCaseAccessCode, domain.ActCaseReassign, domain.ActDeadlinesRead, domain.ActAgencyCases}
+	for _, route := range routes {
+		act := actions[route]
+		for _, who := range append([]string{"nobody"}, matrixIdentities...) {
+			method, path, body, headers := e.matrixRequest(route, who)
+			want := e.expected(route, act, who)
+			before := e.load(e.caseID)
+			logged := e.count("SELECT count(*) FROM access_log")
+			res := e.do(method, path, e.tokens[who], body, headers...)
+			granted := res.status < 300 || res.status == http.StatusConflict || res.status == http.StatusPreconditionFailed ||
+				res.status == http.StatusUnprocessableEntity
+			denied := res.status == http.StatusUnauthorized || res.status == http.StatusForbidden || res.status == http.StatusNotFound
+			switch {
+			case want && !granted:
+				t.Errorf("%s as %s: want access, got %d %s", route, who, res.status, res.body)
+			case !want && !denied:
+				t.Errorf("%s as %s: the matrix does not grant it, got %d %s", route, who, res.status, res.body)
+			case !want:
+				if who == "nobody" && res.status != http.StatusUnauthorized {
+					t.Errorf("%s without a credential: want 401, got %d", route, res.status)
+				}
+				if a := e.actors[who]; a.Kind == domain.ActorAgency && res.status != http.StatusNotFound {
+					t.Errorf("%s as agency %s: a refusal must be 404, got %d", route, who, res.status)
+				}
+				if after := e.load(e.caseID); after.Version != before.Version {
+					t.Errorf("%s as %s: refused, yet the case changed from version %d to %d", route, who, before.Version, after.Version)
+				}
+			case res.status < 300 && slices.Contains(auditedActions, act):
+				if e.count("SELECT count(*) FROM access_log") == logged && !(act == domain.ActAgencyCases && route == "GET /api/v1/agency/cases" && !domain.PartyTo(e.actors[who], before)) {
+					t.Errorf("%s as %s: case data was shown or changed but the access log has no new line", route, who)
+				}
+			}
+			if route == "POST /api/v1/cases/:id/access-code" && res.status == http.StatusOK {
+				e.caseCode = res.json(t)["access_code"].(string)
+			}
+			if route == "GET /api/v1/agency/cases" && res.status == http.StatusOK {
+				listed := strings.Contains(string(res.body), e.caseID)
+				if party := domain.PartyTo(e.actors[who], e.load(e.caseID)); listed != party {
+					t.Errorf("agency %s list: case listed %v, party to it %v", who, listed, party)
+				}
+			}
+		}
+	}
+
+	// A few facts the matrix must hold, written out by hand so the test does not only check the
+	// table against itself.
+	c := e.load(e.caseID)
+	for _, tc := range []struct {
+		who, method, path string
+		status            int
+	}{
+		{"admin", "GET", "/api/v1/cases/" + c.ID, http.StatusForbidden},
+		{"specialist", "GET", "/api/v1/users", http.StatusForbidden},
+		{"specialist", "GET", "/api/v1/audit", http.StatusForbidden},
+		{"supervisor", "GET", "/api/v1/agencies", http.StatusForbidden},
+		{"health", "GET", "/api/v1/cases/" + c.ID, http.StatusNotFound},
+		{"health", "GET", "/api/v1/cases", http.StatusNotFound},
+		{"health", "GET", "/api/v1/agency/cases/" + c.ID, http.StatusOK},
+		{"foreign_health", "GET", "/api/v1/agency/cases/" + c.ID, http.StatusNotFound},
+		{"foreign_facility", "GET", "/api/v1/agency/cases/" + c.ID, http.StatusNotFound},
+		{"social_protection", "GET", "/api/v1/agency/cases/" + c.ID, http.StatusNotFound},
+		{"mfc", "GET", "/api/v1/agency/cases/" + c.ID, http.StatusOK},
+		{"specialist", "GET", "/api/v1/agency/cases/" + c.ID, http.StatusForbidden},
+		{"health", "GET", "/api/v1/agency/cases/00000000-0000-4000-8000-000000000001", http.StatusNotFound},
+	} {
+		if res := e.do(tc.method, tc.path, e.tokens[tc.who], nil); res.status != tc.status {
+			t.Errorf("%s %s as %s: want %d, got %d %s", tc.method, tc.path, tc.who, tc.status, res.status, res.body)
+		}
+	}
+	// An agency firing an event its kind may not report, or recording a document it does not
+	// supply, hears 404 as for a case that does not exist, and nothing changes.
+	c = e.load(e.caseID)
+	for _, tc := range []struct{ who, method, path string }{
+		{"health", "POST", "/api/v1/cases/" + c.ID + "/events"},
+		{"guardianship", "PUT", "/api/v1/cases/" + c.ID + "/documents/passport"},
+		{"health", "PUT", "/api/v1/cases/" + c.ID + "/documents/passport"},
+		{"facility", "PUT", "/api/v1/cases/" + c.ID + "/documents/medical_card"},
+	} {
+		var body any = map[string]any{"status": "received", "issued_on": domain.DateOf(e.clock.now()).String()}
+		headers := []string{}
+		if tc.method == "POST" {
+			body, headers = map[string]any{"event": "discharge", "reason": "x"}, []string{"If-Match", quoted(c.Version)}
+		}
+		if res := e.do(tc.method, tc.path, e.tokens[tc.who], body, headers...); res.status != http.StatusNotFound {
+			t.Errorf("%s %s as %s: want 404, got %d %s", tc.method, tc.path, tc.who, res.status, res.body)
+		}
+	}
+	if after := e.load(e.caseID); after.Version != c.Version {
+		t.Errorf("refused agency requests changed the case")
+	}
+	// A foreign agency with a stale If-Match must not learn the case exists.
+	res := e.do("POST", "/api/v1/cases/"+c.ID+"/events", e.tokens["foreign_facility"], map[string]any{"event": "end_leave"}, "If-Match", `"1"`)
+	if res.status != http.StatusNotFound || strings.Contains(string(res.body), c.Number) {
+		t.Errorf("foreign agency with a stale version: want a 404 that names nothing, got %d %s", res.status, res.body)
+	}
+}
+
+// TestRouteActionsMatchContract checks that each /api/v1 route is in openapi.yaml and that its
+// operation names the action the route needs.
+func TestRouteActionsMatchContract(t *testing.T) {
+	s := &api.Server{}
+	if _, err := s.Handler(); err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := s.Spec()
+	for route, act := range s.RouteActions() {
+		method, path, _ := strings.Cut(route, " ")
+		for _, p := range []string{":id", ":type"} {
+			path = strings.Replace(path, p, "{"+p[1:]+"}", 1)
+		}
+		item := spec.Paths.Find(path)
+		if item == nil || item.GetOperation(method) == nil {
+			t.Errorf("route %s is not in openapi.yaml", route)
+			continue
+		}
+		got := fmt.Sprint(item.GetOperation(method).Extensions["x-carepath-action"])
+		if got != string(act) {
+			t.Errorf("%s: openapi.yaml says x-carepath-action %q, the route needs %q", route, got, act)
+		}
+	}
+}
