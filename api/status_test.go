@@ -1,0 +1,201 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"carepath/domain"
+)
+
+func (e *accessEnv) status(number, code, addr string) response {
+	e.t.Helper()
+	headers := []string{"X-Request-Id", "status-test"}
+	if addr != "" {
+		headers = append(headers, "X-Forwarded-For", addr)
+	}
+	return e.do("POST", "/api/v1/status", "", map[string]any{"case_number": number, "access_code": code}, headers...)
+}
+
+func TestStatusView(t *testing.T) {
+	e := newAccessEnv(t, true)
+	ctx := context.Background()
+	// A case on the waiting list behind one other of its type, and a case collecting documents.
+	first, _, err := e.service.Register(ctx, system, e.newCase())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.walk(first, "", domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed)
+	second, code, err := e.service.Register(ctx, system, e.newCase())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.walk(second, "", domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed)
+
+	res := e.status(second.Number, code, "198.51.100.1")
+	if res.status != http.StatusOK {
+		t.Fatalf("status lookup: %d %s", res.status, res.body)
+	}
+	v := res.json(t)
+	if v["state_label"] != "Очередь на путёвку" || v["stage"] != float64(4) || v["stage_count"] != float64(domain.StageCount) {
+		t.Errorf("stage: %v", v)
+	}
+	if v["waiting_position"] != float64(2) {
+		t.Errorf("waiting position: want 2, got %v", v["waiting_position"])
+	}
+	if v["center_phone"] == "" || v["state_entered_on"] != domain.DateOf(time.Now()).String() {
+		t.Errorf("phone and date: %v", v)
+	}
+	// Nothing medical, no type of home, no other person's data.
+	for _, secret := range []string{"psycho", "ПНИ", "психиатр", "Кузнецов Павел", "112-233", "Менжинского", "incapacitated", "ИППСУ-1"} {
+		if bytes.Contains(res.body, []byte(secret)) {
+			t.Errorf("the relatives' view shows %q: %s", secret, res.body)
+		}
+	}
+
+	// Collecting documents: the missing ones by name, the psychiatric commission in neutral words,
+	// and by when.
+	third, code3, err := e.service.Register(ctx, system, e.newCase())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.walk(third, "", domain.RequestDocuments)
+	res = e.status(strings.ToLower(third.Number), " "+strings.ToLower(code3[:4])+"-"+code3[4:]+" ", "198.51.100.1")
+	if res.status != http.StatusOK {
+		t.Fatalf("status lookup: %d %s", res.status, res.body)
+	}
+	v = res.json(t)
+	missing := fmt.Sprint(v["missing_documents"])
+	if !strings.Contains(missing, "Паспорт") || !strings.Contains(missing, "Заключение врачебной комиссии") || strings.Contains(missing, "психиатр") {
+		t.Errorf("missing documents: %s", missing)
+	}
+	if v["next_step"] == nil || v["next_step_by"] == nil {
+		t.Errorf("next step and by when: %v", v)
+	}
+	if bytes.Contains(res.body, []byte("psycho")) || bytes.Contains(res.body, []byte("ПНИ")) {
+		t.Errorf("the view tells the type of home: %s", res.body)
+	}
+}
+
+// TestStatusEnumeration: a wrong number and a wrong code get the same status and body.
+func TestStatusEnumeration(t *testing.T) {
+	e := newAccessEnv(t, true)
+	c := e.load(e.caseID)
+	wrongCode := e.status(c.Number, "WRONGCODE234", "198.51.100.2")
+	wrongNumber := e.status("KC-2031-999999", e.caseCode, "198.51.100.3")
+	if wrongCode.status != http.StatusNotFound || wrongNumber.status != http.StatusNotFound {
+		t.Fatalf("want 404 for both, got %d and %d", wrongCode.status, wrongNumber.status)
+	}
+	if !bytes.Equal(wrongCode.body, wrongNumber.body) {
+		t.Errorf("bodies differ:\nwrong code:   %s\nwrong number: %s", wrongCode.body, wrongNumber.body)
+	}
+	if wrongCode.header.Get("Content-Type") != wrongNumber.header.Get("Content-Type") {
+		t.Errorf("content types differ")
+	}
+	// Both count towards the number's lockout alike: five failures lock a number that does not
+	// exist exactly as one that does.
+	for i := 0; i < 4; i++ {
+		e.status(c.Number, "WRONGCODE234", fmt.Sprintf("198.51.100.%d", 10+i))
+		e.status("KC-2031-999999", "WRONGCODE234", fmt.Sprintf("198.51.100.%d", 20+i))
+	}
+	a, b := e.status(c.Number, "WRONGCODE234", "198.51.100.30"), e.status("KC-2031-999999", "WRONGCODE234", "198.51.100.31")
+	if a.status != http.StatusTooManyRequests || b.status != http.StatusTooManyRequests || !bytes.Equal(a.body, b.body) {
+		t.Errorf("lockout differs between an existing and a missing number: %d %s / %d %s", a.status, a.body, b.status, b.body)
+	}
+	// Malformed input is refused before any lookup.
+	if res := e.status("12345", "X", ""); res.status != http.StatusBadRequest {
+		t.Errorf("malformed number: want 400, got %d", res.status)
+	}
+}
+
+func TestStatusLockout(t *testing.T) {
+	e := newAccessEnv(t, true)
+	c := e.load(e.caseID)
+	ctx := context.Background()
+	other, otherCode, err := e.service.Register(ctx, system, e.newCase())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Five failures for one number from five addresses lock the number, even for the right code.
+	for i := 0; i < 5; i++ {
+		if res := e.status(c.Number, "WRONGCODE234", fmt.Sprintf("203.0.113.%d", i)); res.status != http.StatusNotFound {
+			t.Fatalf("failure %d: want 404, got %d", i+1, res.status)
+		}
+	}
+	res := e.status(c.Number, e.caseCode, "203.0.113.99")
+	if res.status != http.StatusTooManyRequests {
+		t.Fatalf("after 5 failures: want 429, got %d %s", res.status, res.body)
+	}
+	retry, err := strconv.Atoi(res.header.Get("Retry-After"))
+	if err != nil || retry < 1 || retry > 15*60 {
+		t.Errorf("Retry-After: %q", res.header.Get("Retry-After"))
+	}
+	// Others are not affected: another case from the same addresses answers at once.
+	if res := e.status(other.Number, otherCode, "203.0.113.1"); res.status != http.StatusOK {
+		t.Errorf("another case while one is locked: want 200, got %d %s", res.status, res.body)
+	}
+	// The window ends: the right code works again, and clears the number's failures.
+	e.clock.advance(15*time.Minute + time.Second)
+	if res := e.status(c.Number, e.caseCode, "203.0.113.99"); res.status != http.StatusOK {
+		t.Fatalf("after the window: want 200, got %d %s", res.status, res.body)
+	}
+	if n := e.count("SELECT count(*) FROM status_failures WHERE key = ?", "n:"+c.Number); n != 0 {
+		t.Errorf("a correct lookup should clear the number's failures, %d left", n)
+	}
+
+	// Thirty failures from one address, each on a different number, lock the address.
+	for i := 0; i < 30; i++ {
+		if res := e.status(fmt.Sprintf("KC-2030-%06d", i), "WRONGCODE234", "192.0.2.7"); res.status != http.StatusNotFound {
+			t.Fatalf("address failure %d: want 404, got %d", i+1, res.status)
+		}
+	}
+	if res := e.status(other.Number, otherCode, "192.0.2.7"); res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Errorf("after 30 failures from one address: want 429 with Retry-After, got %d", res.status)
+	}
+	// The same case from another address is answered.
+	if res := e.status(other.Number, otherCode, "192.0.2.8"); res.status != http.StatusOK {
+		t.Errorf("another address: want 200, got %d", res.status)
+	}
+	// An IPv6 customer is one /64.
+	for i := 0; i < 30; i++ {
+		e.status(fmt.Sprintf("KC-2030-%06d", 100+i), "WRONGCODE234", fmt.Sprintf("2001:db8:1:2::%x", i+1))
+	}
+	if res := e.status(other.Number, otherCode, "2001:db8:1:2:ffff::1"); res.status != http.StatusTooManyRequests {
+		t.Errorf("30 failures from one IPv6 /64: want 429, got %d", res.status)
+	}
+}
+
+// TestAccessCodeRotation: a specialist gives a case a new code; the old one stops working.
+func TestAccessCodeRotation(t *testing.T) {
+	e := newAccessEnv(t, true)
+	c := e.load(e.caseID)
+	old := e.caseCode
+	res := e.do("POST", "/api/v1/cases/"+c.ID+"/access-code", e.tokens["specialist"], nil)
+	if res.status != http.StatusOK {
+		t.Fatalf("rotate: %d %s", res.status, res.body)
+	}
+	code := res.json(t)["access_code"].(string)
+	if code == old || len(code) != domain.AccessCodeLength {
+		t.Fatalf("new code %q", code)
+	}
+	if res := e.status(c.Number, old, "198.51.100.50"); res.status != http.StatusNotFound {
+		t.Errorf("old code: want 404, got %d", res.status)
+	}
+	if res := e.status(c.Number, code, "198.51.100.51"); res.status != http.StatusOK {
+		t.Errorf("new code: want 200, got %d %s", res.status, res.body)
+	}
+	h, err := e.service.History(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := h[len(h)-1]
+	if last.Event != "rotate_access_code" || last.ActorID != e.userIDs["specialist"] || strings.Contains(fmt.Sprint(last.Payload), code) {
+		t.Errorf("history of the rotation: %+v", last)
+	}
+}
