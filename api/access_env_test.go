@@ -203,21 +203,6 @@ func (e *accessEnv) residingCase(filer domain.Actor, facilityID string) (string,
 	return c.ID, code
 }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r response) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("response %d is not a JSON object: %s", r.status, r.body)
-	}
-	return m
-}
-
 func (e *accessEnv) do(method, path, token string, body any, headers ...string) response {
 	e.t.Helper()
 	var rd io.Reader
@@ -241,12 +226,17 @@ func (e *accessEnv) do(method, path, token string, body any, headers ...string) 
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	var raw []byte
+	if body != nil {
+		raw, _ = json.Marshal(body)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	(&harness{t: e.t, api: e.server}).checkContract(req, raw, res, b)
 	return response{res.StatusCode, res.Header, b}
 }
 

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -18,11 +19,47 @@ import (
 // template; a parameter not given here uses its example from the contract.
 func pathParams(h *harness, path string) (map[string]string, map[string]string) {
 	params, headers := map[string]string{}, map[string]string{}
-	if strings.HasPrefix(path, "/api/v1/cases/{id}") {
+	switch {
+	case strings.HasPrefix(path, "/api/v1/cases/{id}"):
 		id, etag := h.createCase()
 		params["id"], headers["If-Match"] = id, etag
+	case strings.HasPrefix(path, "/api/v1/agency/cases/{id}"):
+		// a case the health organisation (the agency the example runs as) is party to
+		c, _, err := h.svc.Register(context.Background(), domain.System, exampleNewCase(h))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		params["id"] = c.ID
+	case path == "/api/v1/status":
+		// the example's case number and access code
+		id, _ := h.createCase()
+		if err := h.db.Gorm.Exec("UPDATE cases SET number = 'KC-2025-000002' WHERE id = ?", id).Error; err != nil {
+			h.t.Fatal(err)
+		}
+		if err := h.cases.SetAccessCodeHash(context.Background(), id, domain.HashAccessCode(id, "CAREPATH2345")); err != nil {
+			h.t.Fatal(err)
+		}
 	}
 	return params, headers
+}
+
+func exampleNewCase(h *harness) domain.NewCase {
+	return domain.NewCase{Channel: domain.ChannelHotline, FacilityType: domain.ElderlyDisabled, HealthOrgID: h.tokens["health_id"],
+		Applicant: domain.Applicant{FullName: "Пример Заявитель", BirthDate: domain.NewDate(1940, 2, 3), Gender: "male",
+			SNILS: "112-233-445 95", Address: "Москва", LegalCapacity: domain.Capable}, Contacts: []domain.Contact{}}
+}
+
+// tokenFor picks an identity the matrix grants the operation's action: a supervisor where it
+// can, then an admin, then an agency of the kind that can.
+func tokenFor(h *harness, op *openapi3.Operation) string {
+	act := domain.Action(fmt.Sprint(op.Extensions["x-carepath-action"]))
+	for _, who := range []domain.Actor{{Kind: domain.ActorUser, Role: domain.RoleSupervisor}, {Kind: domain.ActorUser, Role: domain.RoleAdmin},
+		{Kind: domain.ActorAgency, Role: "health"}, {Kind: domain.ActorAgency, Role: "facility"}, {Kind: domain.ActorAgency, Role: "mfc"}} {
+		if who.May(act) {
+			return h.tokens[who.Role]
+		}
+	}
+	return ""
 }
 
 // TestEveryOperationExampleSucceeds sends each operation's request example, as the docs show
@@ -76,6 +113,7 @@ func TestEveryOperationExampleSucceeds(t *testing.T) {
 					}
 					body = mt.Example
 				}
+				h.token = tokenFor(h, op)
 				r := h.do(method, target, body, hdrs...)
 				if r.status < 200 || r.status > 299 {
 					t.Fatalf("example answered %d: %s", r.status, r.body)

@@ -20,7 +20,6 @@ import (
 	"carepath/store/dbtest"
 )
 
-const adminToken = "test-admin-token-0123456789"
 
 // harness is the real router over real Postgres and Redis, served over real HTTP. Every
 // response it sees is checked against openapi.yaml.
@@ -31,7 +30,11 @@ type harness struct {
 	db    *store.DB
 	cases *store.Cases
 	svc   *domain.Service
-	token string
+	// token is sent with every request: a supervisor's unless a test sets another of tokens
+	// (the roles and an agency of each kind).
+	token  string
+	tokens map[string]string
+	access *domain.Access
 }
 
 func newHarness(t *testing.T) *harness {
@@ -45,20 +48,68 @@ func newHarness(t *testing.T) *harness {
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
 	cases := store.NewCases(db, sealer)
-	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings()}
+	ids := store.NewIdentities(db)
+	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases}
+	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: domain.DefaultAccessSettings()}
 	s := &api.Server{
 		Cases:  svc,
-		Auth:   api.BootstrapToken(adminToken),
+		Access: access,
+		Auth:   access,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 	}
-	h, err := s.Handler()
+	handler, err := s.Handler()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, token: adminToken}
+	h := &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, access: access, tokens: map[string]string{}}
+	h.identities()
+	h.token = h.tokens[domain.RoleSupervisor]
+	return h
+}
+
+// The ids the contract's examples use: a specialist to assign cases to, an agency to manage
+// and a boarding house run by the facility agency, created here with exactly those ids.
+const (
+	exampleUserID     = "0b6f7a1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
+	exampleAgencyID   = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"
+	exampleFacilityID = "3d8e2a10-5b7c-4f1e-9a2b-6c7d8e9f0a1b"
+)
+
+// identities gives the harness a user of each role and an agency of each kind.
+func (h *harness) identities() {
+	h.t.Helper()
+	ctx := context.Background()
+	for _, role := range domain.Roles {
+		_, tok, err := h.access.CreateUser(ctx, domain.NewUser{Name: "Harness " + role, Role: role})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.tokens[role] = tok.Secret
+	}
+	g := h.db.Gorm
+	for _, q := range []string{
+		"INSERT INTO users (id, name, role) VALUES ('" + exampleUserID + "', 'Пример Специалист', 'specialist')",
+		"INSERT INTO agencies (id, name, kind) VALUES ('" + exampleAgencyID + "', 'Пример Агентство', 'social_protection')",
+		"INSERT INTO facilities (id, name, type, capacity) VALUES ('" + exampleFacilityID + "', 'Пример Пансионат', 'elderly_disabled', 100)",
+	} {
+		if err := g.Exec(q).Error; err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	for _, kind := range domain.AgencyKinds {
+		n := domain.NewAgency{Name: "Harness " + string(kind), Kind: kind}
+		if kind == domain.AgencyFacility {
+			n.FacilityIDs = []string{exampleFacilityID}
+		}
+		a, key, err := h.access.CreateAgency(ctx, n)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		h.tokens[string(kind)], h.tokens[string(kind)+"_id"] = key.Secret, a.ID
+	}
 }
 
 type response struct {
