@@ -9,7 +9,7 @@ export HTTP_ADDR             ?= 127.0.0.1:8080
 # development only: the admin token `make run` prints; never use it in production
 export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 
-.PHONY: run test lint bench services browser build clean
+.PHONY: run test lint bench bench-status services browser build clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -34,6 +34,10 @@ lint:
 ## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases)
 bench: services build
 	scripts/bench.sh
+
+## bench-status: the relatives' lookup against pgbench -S, same clients (docs/BENCHMARKS.md)
+bench-status: services
+	scripts/bench-status.sh
 
 ## services: make sure PostgreSQL and Redis answer (start or install them when they do not)
 services:
