@@ -25,7 +25,7 @@ import (
 // kind, and a case walked to residence that the "own" agencies are party to and the "foreign"
 // ones are not.
 type accessEnv struct {
-	t       *testing.T
+	t       testing.TB
 	db      *store.DB
 	srv     *httptest.Server
 	server  *api.Server
@@ -68,7 +68,7 @@ var matrixIdentities = []string{"specialist", "supervisor", "admin",
 	"mfc", "health", "guardianship", "facility", "social_protection",
 	"foreign_mfc", "foreign_health", "foreign_guardianship", "foreign_facility"}
 
-func newAccessEnv(t *testing.T, trustProxy bool) *accessEnv {
+func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.Open(t)

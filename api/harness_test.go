@@ -24,7 +24,7 @@ import (
 // harness is the real router over real Postgres and Redis, served over real HTTP. Every
 // response it sees is checked against openapi.yaml.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	api   *api.Server
 	db    *store.DB
@@ -118,7 +118,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {

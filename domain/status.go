@@ -65,7 +65,9 @@ type StatusCase struct {
 	State          State
 	StateEnteredAt time.Time
 	AccessCodeHash string
-	Checklist      Checklist
+	// Checklist decodes the checklist; the lookup asks for it only when it shows missing
+	// documents, and only after the code matched.
+	Checklist func() (Checklist, error)
 	// Deadlines are the case's open deadlines (kind and due date are enough here).
 	Deadlines []Deadline
 	ByNumber  StatusCounter
@@ -83,7 +85,8 @@ type StatusStore interface {
 	// StatusCase reads the case with this number (Found false when there is none) and the
 	// counters of the two keys.
 	StatusCase(ctx context.Context, number, numberKey, addressKey string) (*StatusCase, error)
-	// WaitingPosition returns the case's place on the waiting list (1 = next).
+	// WaitingPosition returns the case's place on the waiting list (1 = next); it may be a few
+	// seconds old.
 	WaitingPosition(ctx context.Context, caseID string) (int, error)
 	// RecordFailure counts one failed lookup for each key, starting a new window for a key whose
 	// window has ended.
@@ -181,7 +184,11 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 		}
 	}
 	if slices.Contains(preAdmission, rec.State) && rec.State != Rejected {
-		for _, t := range rec.Checklist.Missing(DateOf(now)) {
+		cl, err := rec.Checklist()
+		if err != nil {
+			return nil, fmt.Errorf("status lookup: %w", err)
+		}
+		for _, t := range cl.Missing(DateOf(now)) {
 			v.MissingDocuments = append(v.MissingDocuments, publicDocLabel(t))
 		}
 	}

@@ -40,6 +40,9 @@ CREATE INDEX cases_guardianship_seq ON cases (guardianship_id, seq DESC) WHERE g
 CREATE INDEX cases_facility_seq ON cases (facility_id, seq DESC) WHERE facility_id IS NOT NULL;
 CREATE INDEX cases_voucher_facility_seq ON cases (voucher_facility_id, seq DESC) WHERE voucher_facility_id IS NOT NULL;
 CREATE INDEX cases_filed_by_seq ON cases (filed_by_agency_id, seq DESC) WHERE filed_by_agency_id IS NOT NULL;
+-- The waiting list in its order (entry, then registration): positions are counted index-only.
+CREATE INDEX cases_waiting_order ON cases (facility_type, state_entered_at, seq) WHERE state = 'waiting_list';
+DROP INDEX cases_waiting;
 
 -- History lines are chained per case: hash = SHA-256(prev_hash, the line's fields), computed by
 -- the store in the case's transaction. Empty hash: a line written before this migration or by a
@@ -108,6 +111,8 @@ CREATE TRIGGER case_history_append_only BEFORE UPDATE OR DELETE ON case_history
 DROP FUNCTION case_history_guard();
 ALTER TABLE case_history DROP COLUMN hash;
 ALTER TABLE case_history DROP COLUMN prev_hash;
+CREATE INDEX cases_waiting ON cases (facility_type, state_entered_at) WHERE state = 'waiting_list';
+DROP INDEX cases_waiting_order;
 DROP INDEX cases_filed_by_seq;
 DROP INDEX cases_voucher_facility_seq;
 DROP INDEX cases_facility_seq;

@@ -299,14 +299,9 @@ func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
 		return nil, err
 	}
 	if c.State == domain.WaitingList {
-		var ahead int64
-		// Ahead are those who entered the list earlier; on the same instant, who registered first.
-		err := db.Raw(`SELECT count(*) FROM cases w, cases me WHERE me.id = ? AND w.state = 'waiting_list'
-			AND w.facility_type = me.facility_type AND (w.state_entered_at, w.seq) < (me.state_entered_at, me.seq)`, c.ID).Scan(&ahead).Error
-		if err != nil {
-			return nil, fmt.Errorf("waiting position of case %s: %w", id, err)
+		if c.WaitingPosition, err = waitingPosition(ctx, s.db.SQL, c.ID); err != nil {
+			return nil, err
 		}
-		c.WaitingPosition = int(ahead) + 1
 	}
 	return c, nil
 }

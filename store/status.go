@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"carepath/domain"
@@ -12,10 +14,24 @@ import (
 
 // Lookups implements domain.StatusStore: the relatives' lookup reads the case and both failure
 // counters in one round trip, so a correct lookup costs one indexed query.
-type Lookups struct{ db *DB }
+type Lookups struct {
+	db *DB
+	// waiting is a snapshot of every waiting-list position, refreshed in the background when
+	// older than WaitingTTL: counting the cases ahead costs time in proportion to the position
+	// (milliseconds at the back of a list of tens of thousands), a map lookup does not.
+	waiting    atomic.Pointer[waitingSnapshot]
+	refreshing atomic.Bool
+	// WaitingTTL is how old a position shown to relatives may be (default 30 s).
+	WaitingTTL time.Duration
+}
+
+type waitingSnapshot struct {
+	at  time.Time
+	pos map[string]int
+}
 
 // NewLookups returns the status lookup store.
-func NewLookups(db *DB) *Lookups { return &Lookups{db: db} }
+func NewLookups(db *DB) *Lookups { return &Lookups{db: db, WaitingTTL: 30 * time.Second} }
 
 const statusQuery = `SELECT c.id::text, c.number, c.state, c.state_entered_at, c.access_code_hash, c.checklist::text,
 	(SELECT coalesce(json_agg(json_build_object('kind', d.kind, 'due_on', d.due_on)), '[]')::text
@@ -47,8 +63,12 @@ func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey 
 	}
 	rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash =
 		true, id.String, num.String, domain.State(state.String), entered.Time, hash.String
-	if err := json.Unmarshal([]byte(checklist.String), &rec.Checklist); err != nil {
-		return nil, fmt.Errorf("case %s checklist: %w", number, err)
+	rec.Checklist = func() (domain.Checklist, error) {
+		var cl domain.Checklist
+		if err := json.Unmarshal([]byte(checklist.String), &cl); err != nil {
+			return nil, fmt.Errorf("case %s checklist: %w", number, err)
+		}
+		return cl, nil
 	}
 	var ds []struct {
 		Kind  string `json:"kind"`
@@ -67,12 +87,62 @@ func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey 
 	return rec, nil
 }
 
-// WaitingPosition implements domain.StatusStore; the same count as Cases.Get, by the partial
-// waiting-list index.
+// WaitingPosition implements domain.StatusStore: from the snapshot when the case is in it (at
+// most WaitingTTL old, or twice that while a refresh runs), else counted like Cases.Get.
 func (l *Lookups) WaitingPosition(ctx context.Context, caseID string) (int, error) {
+	snap := l.waiting.Load()
+	if snap == nil || time.Since(snap.at) > l.WaitingTTL {
+		if l.refreshing.CompareAndSwap(false, true) {
+			go l.refreshWaiting()
+		}
+	}
+	if snap != nil && time.Since(snap.at) <= 2*l.WaitingTTL {
+		if p, ok := snap.pos[strings.ToLower(caseID)]; ok {
+			return p, nil
+		}
+	}
+	return waitingPosition(ctx, l.db.SQL, caseID)
+}
+
+// refreshWaiting reads every waiting case in list order, one indexed pass.
+func (l *Lookups) refreshWaiting() {
+	defer l.refreshing.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	at := time.Now()
+	rows, err := l.db.SQL.QueryContext(ctx, `SELECT id::text, facility_type FROM cases WHERE state = 'waiting_list'
+		ORDER BY facility_type, state_entered_at, seq`)
+	if err != nil {
+		return // the next lookup tries again; meanwhile positions are counted
+	}
+	defer rows.Close()
+	pos := map[string]int{}
+	n, last := 0, ""
+	for rows.Next() {
+		var id, ft string
+		if err := rows.Scan(&id, &ft); err != nil {
+			return
+		}
+		if ft != last {
+			n, last = 0, ft
+		}
+		n++
+		pos[id] = n
+	}
+	if rows.Err() == nil {
+		l.waiting.Store(&waitingSnapshot{at: at, pos: pos})
+	}
+}
+
+// waitingPosition counts the cases ahead on the waiting list of the case's facility type: those
+// who entered it earlier and, on the same instant, who registered first. The one definition of
+// the order, for Cases.Get and the status lookup.
+func waitingPosition(ctx context.Context, db interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, caseID string) (int, error) {
 	var ahead int
-	err := l.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM cases w, cases c WHERE c.id = $1 AND w.state = 'waiting_list'
-		AND w.facility_type = c.facility_type AND (w.state_entered_at, w.id) < (c.state_entered_at, c.id)`, caseID).Scan(&ahead)
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM cases w, cases me WHERE me.id = $1 AND w.state = 'waiting_list'
+		AND w.facility_type = me.facility_type AND (w.state_entered_at, w.seq) < (me.state_entered_at, me.seq)`, caseID).Scan(&ahead)
 	if err != nil {
 		return 0, fmt.Errorf("waiting position of case %s: %w", caseID, err)
 	}
