@@ -52,6 +52,7 @@ type config struct {
 	setCodes bool
 	wrong    float64
 	jsonPath string
+	pairsOut string
 }
 
 // Result is what one run measured.
@@ -80,6 +81,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.BoolVar(&cfg.setCodes, "set-codes", false, "give the sampled cases known access codes (writes the benchmark database)")
 	fs.Float64Var(&cfg.wrong, "wrong", 0, "share of lookups with a wrong code (404 expected; they count towards the lockout)")
 	fs.StringVar(&cfg.jsonPath, "json", "", "also write the result as JSON to this file")
+	fs.StringVar(&cfg.pairsOut, "pairs-out", "", "only prepare: write \"number code\" lines to this file for another load tool (wrk) and stop")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,6 +91,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	pairs, err := prepare(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if cfg.pairsOut != "" {
+		var b bytes.Buffer
+		for _, p := range pairs {
+			fmt.Fprintf(&b, "%s %s\n", p.number, p.code)
+		}
+		return os.WriteFile(cfg.pairsOut, b.Bytes(), 0o600)
 	}
 	fmt.Fprintf(stdout, "status lookup: %d cases, %d connections, warm-up %s, measuring %s\n", len(pairs), cfg.conns, cfg.warmup, cfg.duration)
 	res, err := load(ctx, cfg, pairs)
