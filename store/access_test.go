@@ -295,3 +295,52 @@ func TestRekey(t *testing.T) {
 		t.Errorf("%d cases hold the SNILS in clear", clear)
 	}
 }
+
+// TestWaitingPositionSnapshot: the status lookup's positions, from the snapshot or counted,
+// are those Cases.Get counts.
+func TestWaitingPositionSnapshot(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	var ids []string
+	for i := 0; i < 4; i++ {
+		c := f.register(t, "Очередь Тест")
+		today := domain.DateOf(time.Now()).AddDays(-1)
+		for _, d := range c.Checklist {
+			var err error
+			if c, err = f.service.RecordDocument(ctx, sys, c.ID, d.Type, 0, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &today}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, cmd := range []domain.EventCommand{{Event: domain.RequestDocuments}, {Event: domain.SubmitForReview},
+			{Event: domain.RecognizeNeed, IPPSUNumber: "1", IPPSUDate: &today}} {
+			var err error
+			if c, err = f.service.Fire(ctx, sys, c.ID, c.Version, cmd); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids = append(ids, c.ID)
+	}
+	l := store.NewLookups(f.db)
+	check := func() {
+		t.Helper()
+		for _, id := range ids {
+			c, err := f.cases.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := l.WaitingPosition(ctx, id)
+			if err != nil || p != c.WaitingPosition {
+				t.Errorf("case %s: lookup position %d (%v), Get %d", id, p, err, c.WaitingPosition)
+			}
+		}
+	}
+	check() // counted while the snapshot is built
+	deadline := time.Now().Add(10 * time.Second)
+	for !l.HasWaitingSnapshot() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !l.HasWaitingSnapshot() {
+		t.Fatal("no snapshot after 10 s")
+	}
+	check() // from the snapshot
+}

@@ -182,3 +182,6 @@ func (l *Lookups) PruneFailures(ctx context.Context, now time.Time, window time.
 	}
 	return res.RowsAffected()
 }
+
+// HasWaitingSnapshot reports whether positions are served from a snapshot.
+func (l *Lookups) HasWaitingSnapshot() bool { return l.waiting.Load() != nil }
