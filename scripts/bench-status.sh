@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 db_url=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/carepath_status_bench?sslmode=disable}
 pg_url=${BENCH_PGBENCH_URL:-postgres://postgres@127.0.0.1:5432/carepath_pgbench?sslmode=disable}
-addr=${BENCH_ADDR:-127.0.0.1:18080}
+addr=${BENCH_ADDR:-127.0.0.1:18097}
 clients=${BENCH_CLIENTS:-32}
 duration=${BENCH_SECONDS:-30}
 want_cases=${BENCH_CASES:-1000000}
@@ -19,6 +19,9 @@ mkdir -p "$out" bin
 go build -o bin/carepath ./cmd/carepath
 go build -o bin/carepath-status-load ./cmd/carepath-status-load
 
+# GOGC: the server keeps a small live heap, so the default collects very often; 400 trades a
+# few MB for CPU (a deployment setting, see docs/BENCHMARKS.md).
+export GOGC=${GOGC:-400}
 export DATABASE_URL=$db_url LOG_LEVEL=${LOG_LEVEL:-warn} HTTP_ADDR=$addr DB_MAX_CONNS=${DB_MAX_CONNS:-$clients}
 bin/carepath migrate up >/dev/null
 have=$(psql "$db_url" -Atc "SELECT count(*) FROM cases")
@@ -44,6 +47,7 @@ bin/carepath serve 2> "$out/status-server.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://$addr/healthz" >/dev/null && break; sleep 0.1; done
+kill -0 "$server" 2>/dev/null || { echo "bench-status: carepath serve did not start:" >&2; cat "$out/status-server.log" >&2; exit 1; }
 
 # The load: wrk (C, light on the shared CPU) when installed, with bodies for $sample real cases;
 # otherwise the Go loader, which also checks every answer.
