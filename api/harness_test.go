@@ -20,7 +20,6 @@ import (
 	"carepath/store/dbtest"
 )
 
-
 // harness is the real router over real Postgres and Redis, served over real HTTP. Every
 // response it sees is checked against openapi.yaml.
 type harness struct {
