@@ -40,8 +40,6 @@ if ! psql "$pg_url" -Atc "SELECT 1 FROM pgbench_accounts LIMIT 1" >/dev/null 2>&
   psql "${pg_url%/*}/postgres" -qc "CREATE DATABASE $pg_name" 2>/dev/null || true
   pgbench -i -q -s 10 "$pg_url" >/dev/null 2>&1
 fi
-pgbench -S -M prepared -n -c "$clients" -j "$(nproc)" -T "$duration" "$pg_url" > "$out/status-pgbench.txt" 2>&1
-pg_tps=$(awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]; exit}' "$out/status-pgbench.txt")
 
 bin/carepath serve 2> "$out/status-server.log" &
 server=$!
@@ -50,26 +48,44 @@ for _ in $(seq 1 100); do curl -fs "http://$addr/healthz" >/dev/null && break; s
 kill -0 "$server" 2>/dev/null || { echo "bench-status: carepath serve did not start:" >&2; cat "$out/status-server.log" >&2; exit 1; }
 
 # The load: wrk (C, light on the shared CPU) when installed, with bodies for $sample real cases;
-# otherwise the Go loader, which also checks every answer.
+# otherwise the Go loader, which also checks every answer. On a machine shared with other work
+# the two measurements alternate in rounds, and the median round is reported, so that a burst of
+# someone else's load does not land on one side only.
+use_wrk=""
 if command -v wrk >/dev/null; then
+  use_wrk=1
   bin/carepath-status-load -db "$db_url" -set-codes -cases "$sample" -pairs-out "$out/status-pairs.txt"
-  wrk -t"$(nproc)" -c"$clients" -d"${duration}s" --latency -s scripts/status-wrk.lua "http://$addr" -- "$out/status-pairs.txt" \
-    | tee "$out/status-wrk.txt"
-  if grep -q "Non-2xx" "$out/status-wrk.txt"; then echo "bench-status: some lookups failed" >&2; exit 1; fi
-  tps=$(awk '/^Requests\/sec:/ {print $2}' "$out/status-wrk.txt")
-  p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms/, "", v)} else if (v ~ /s$/) {sub(/s/, "", v); v *= 1000}; print v}' "$out/status-wrk.txt")
-  tool=wrk
-else
-  bin/carepath-status-load -url "http://$addr" -db "$db_url" -set-codes -cases "$sample" -c "$clients" \
-    -d "${duration}s" -json "$out/status-load.json" | tee "$out/status-load.txt"
-  tps=$(sed -n 's/.*"tps": \([0-9.]*\).*/\1/p' "$out/status-load.json")
-  p99=$(sed -n 's/.*"p99_ms": \([0-9.]*\).*/\1/p' "$out/status-load.json")
-  tool=carepath-status-load
 fi
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-awk -v t="$tps" -v p="$pg_tps" -v q="$p99" -v n="$have" -v c="$clients" -v tool="$tool" 'BEGIN {
-  r = 100 * t / p
-  printf "cases %d, clients %d (%s): status lookup %.0f tps, pgbench -S %.0f tps = %.0f%% (target >= 50%%); p99 %.2f ms (target < 10 ms)\n", n, c, tool, t, p, r, q
-  if (r < 50 || q >= 10) { print "bench-status: target NOT met"; exit 1 }
-  print "bench-status: target met"
-}'
+rounds=${BENCH_ROUNDS:-3}
+: > "$out/status-rounds.txt"
+for r in $(seq 1 "$rounds"); do
+  pgbench -S -M prepared -n -c "$clients" -j "$(nproc)" -T "$duration" "$pg_url" > "$out/status-pgbench-$r.txt" 2>&1
+  pg_tps=$(awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]; exit}' "$out/status-pgbench-$r.txt")
+  if [[ -n $use_wrk ]]; then
+    wrk -t"$(nproc)" -c"$clients" -d"${duration}s" --latency -s scripts/status-wrk.lua "http://$addr" -- "$out/status-pairs.txt" \
+      > "$out/status-wrk-$r.txt"
+    if grep -q "Non-2xx" "$out/status-wrk-$r.txt"; then cat "$out/status-wrk-$r.txt"; echo "bench-status: some lookups failed" >&2; exit 1; fi
+    tps=$(awk '/^Requests\/sec:/ {print $2}' "$out/status-wrk-$r.txt")
+    p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms/, "", v)} else if (v ~ /s$/) {sub(/s/, "", v); v *= 1000}; print v}' "$out/status-wrk-$r.txt")
+  else
+    bin/carepath-status-load -url "http://$addr" -db "$db_url" -set-codes -cases "$sample" -c "$clients" \
+      -d "${duration}s" -json "$out/status-load-$r.json" > "$out/status-load-$r.txt"
+    tps=$(sed -n 's/.*"tps": \([0-9.]*\).*/\1/p' "$out/status-load-$r.json")
+    p99=$(sed -n 's/.*"p99_ms": \([0-9.]*\).*/\1/p' "$out/status-load-$r.json")
+  fi
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  echo "$tps $pg_tps $p99 $load" >> "$out/status-rounds.txt"
+  awk -v r="$r" -v t="$tps" -v p="$pg_tps" -v q="$p99" -v l="$load" 'BEGIN {
+    printf "round %d: status lookup %.0f tps, pgbench -S %.0f tps = %.0f%%, p99 %.2f ms (load average %s)\n", r, t, p, 100*t/p, q, l }'
+done
+tool=carepath-status-load; [[ -n $use_wrk ]] && tool=wrk
+echo "$(nproc) cores; $have cases; $clients clients; $tool; ${duration}s per side per round"
+m=$(( (rounds + 1) / 2 ))
+ratio=$(awk '{ printf "%.1f\n", 100 * $1 / $2 }' "$out/status-rounds.txt" | sort -n | sed -n "${m}p")
+p99=$(awk '{ print $3 }' "$out/status-rounds.txt" | sort -n | sed -n "${m}p")
+echo "median round: status lookup = ${ratio}% of pgbench -S (target >= 50%); p99 ${p99} ms (target < 10 ms)"
+if awk -v r="$ratio" -v q="$p99" 'BEGIN { exit !(r >= 50 && q < 10) }'; then
+  echo "bench-status: target met"
+else
+  echo "bench-status: target NOT met"; exit 1
+fi
