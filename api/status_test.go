@@ -199,3 +199,16 @@ func TestAccessCodeRotation(t *testing.T) {
 		t.Errorf("history of the rotation: %+v", last)
 	}
 }
+
+// TestStatusLockoutIgnoresForgedForwarding: without a trusted proxy, X-Forwarded-For is the
+// client's own say-so and does not give it a fresh address for every try.
+func TestStatusLockoutIgnoresForgedForwarding(t *testing.T) {
+	e := newAccessEnv(t, false)
+	for i := 0; i < 30; i++ {
+		e.status(fmt.Sprintf("KC-2030-%06d", i), "WRONGCODE234", fmt.Sprintf("198.18.0.%d", i+1))
+	}
+	c := e.load(e.caseID)
+	if res := e.status(c.Number, e.caseCode, "198.18.1.1"); res.status != http.StatusTooManyRequests {
+		t.Errorf("30 failures from one peer with forged X-Forwarded-For: want 429, got %d", res.status)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -150,8 +151,14 @@ func waitingPosition(ctx context.Context, db interface {
 }
 
 // RecordFailure implements domain.StatusStore: one atomic upsert per key, so concurrent
-// failures are all counted.
+// failures are all counted. One failure in 256 also clears the counters whose window ended, so
+// someone trying many numbers does not grow the table for ever.
 func (l *Lookups) RecordFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
+	if rand.N(256) == 0 {
+		if _, err := l.PruneFailures(ctx, now, window); err != nil {
+			return err
+		}
+	}
 	for _, k := range keys {
 		_, err := l.db.SQL.ExecContext(ctx, `INSERT INTO status_failures (key, failures, window_start) VALUES ($1, 1, $2)
 			ON CONFLICT (key) DO UPDATE SET
