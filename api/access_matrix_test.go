@@ -161,7 +161,9 @@ func TestRoleMatrix(t *testing.T) {
 					t.Errorf("%s as %s: refused, yet the case changed from version %d to %d", route, who, before.Version, after.Version)
 				}
 			case res.status < 300 && slices.Contains(auditedActions, act):
-				if e.count("SELECT count(*) FROM access_log") == logged && !(act == domain.ActAgencyCases && route == "GET /api/v1/agency/cases" && !domain.PartyTo(e.actors[who], before)) {
+				// an agency's empty list shows no case, so there is nothing to log
+				emptyList := route == "GET /api/v1/agency/cases" && !domain.PartyTo(e.actors[who], before)
+				if e.count("SELECT count(*) FROM access_log") == logged && !emptyList {
 					t.Errorf("%s as %s: case data was shown or changed but the access log has no new line", route, who)
 				}
 			}
