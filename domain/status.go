@@ -83,8 +83,8 @@ type StatusCounter struct {
 // StatusStore serves the relatives' lookup.
 type StatusStore interface {
 	// StatusCase reads the case with this number (Found false when there is none) and the
-	// counters of the two keys.
-	StatusCase(ctx context.Context, number, numberKey, addressKey string) (*StatusCase, error)
+	// counters of the two keys; the checklist only when the case is in one of checklistStates.
+	StatusCase(ctx context.Context, number, numberKey, addressKey string, checklistStates []State) (*StatusCase, error)
 	// WaitingPosition returns the case's place on the waiting list (1 = next); it may be a few
 	// seconds old.
 	WaitingPosition(ctx context.Context, caseID string) (int, error)
@@ -94,6 +94,10 @@ type StatusStore interface {
 	// ClearFailures forgets the failures of a key (a correct lookup clears its number's).
 	ClearFailures(ctx context.Context, key string) error
 }
+
+// missingShownIn are the states in which a relative is told which documents are missing: on the
+// way to admission, while documents can still hold it up.
+var missingShownIn = slices.DeleteFunc(slices.Clone(preAdmission), func(s State) bool { return s == Rejected })
 
 var caseNumberRe = regexp.MustCompile(`^KC-[0-9]{4}-[0-9]{6}$`)
 
@@ -144,7 +148,7 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 		return nil, Invalid("case_number", "must look like KC-2025-000123")
 	}
 	numberKey, addressKey := "n:"+number, AddressKey(clientAddr)
-	rec, err := s.Lookups.StatusCase(ctx, number, numberKey, addressKey)
+	rec, err := s.Lookups.StatusCase(ctx, number, numberKey, addressKey, missingShownIn)
 	if err != nil {
 		return nil, fmt.Errorf("status lookup: %w", err)
 	}
@@ -183,7 +187,7 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 			}
 		}
 	}
-	if slices.Contains(preAdmission, rec.State) && rec.State != Rejected {
+	if slices.Contains(missingShownIn, rec.State) {
 		cl, err := rec.Checklist()
 		if err != nil {
 			return nil, fmt.Errorf("status lookup: %w", err)

@@ -34,7 +34,8 @@ type waitingSnapshot struct {
 // NewLookups returns the status lookup store.
 func NewLookups(db *DB) *Lookups { return &Lookups{db: db, WaitingTTL: 30 * time.Second} }
 
-const statusQuery = `SELECT c.id::text, c.number, c.state, c.state_entered_at, c.access_code_hash, c.checklist::text,
+const statusQuery = `SELECT c.id::text, c.number, c.state, c.state_entered_at, c.access_code_hash,
+	CASE WHEN c.state = ANY($4::text[]) THEN c.checklist::text END,
 	(SELECT coalesce(json_agg(json_build_object('kind', d.kind, 'due_on', d.due_on)), '[]')::text
 	   FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open'),
 	fn.failures, fn.window_start, fa.failures, fa.window_start
@@ -44,13 +45,17 @@ LEFT JOIN status_failures fn ON fn.key = $2
 LEFT JOIN status_failures fa ON fa.key = $3`
 
 // StatusCase implements domain.StatusStore.
-func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string) (*domain.StatusCase, error) {
+func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string, checklistStates []domain.State) (*domain.StatusCase, error) {
 	var (
 		id, num, state, hash, checklist, deadlines sql.NullString
 		entered, nStart, aStart                    sql.NullTime
 		nFail, aFail                               sql.NullInt64
 	)
-	err := l.db.SQL.QueryRowContext(ctx, statusQuery, number, numberKey, addressKey).
+	states := make([]string, len(checklistStates))
+	for i, st := range checklistStates {
+		states[i] = string(st)
+	}
+	err := l.db.SQL.QueryRowContext(ctx, statusQuery, number, numberKey, addressKey, states).
 		Scan(&id, &num, &state, &entered, &hash, &checklist, &deadlines, &nFail, &nStart, &aFail, &aStart)
 	if err != nil {
 		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
@@ -66,6 +71,9 @@ func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey 
 		true, id.String, num.String, domain.State(state.String), entered.Time, hash.String
 	rec.Checklist = func() (domain.Checklist, error) {
 		var cl domain.Checklist
+		if !checklist.Valid {
+			return nil, fmt.Errorf("case %s: the checklist was not read in state %s", number, rec.State)
+		}
 		if err := json.Unmarshal([]byte(checklist.String), &cl); err != nil {
 			return nil, fmt.Errorf("case %s checklist: %w", number, err)
 		}
