@@ -59,7 +59,13 @@ fi
 rounds=${BENCH_ROUNDS:-3}
 : > "$out/status-rounds.txt"
 for r in $(seq 1 "$rounds"); do
-  pgbench -S -M prepared -n -c "$clients" -j "$(nproc)" -T "$duration" "$pg_url" > "$out/status-pgbench-$r.txt" 2>&1
+  # a shared server may be out of connections for a moment: try again rather than give up
+  for try in 1 2 3 4 5; do
+    pgbench -S -M prepared -n -c "$clients" -j "$(nproc)" -T "$duration" "$pg_url" > "$out/status-pgbench-$r.txt" 2>&1 && break
+    echo "bench-status: pgbench failed (try $try): $(grep -m1 error "$out/status-pgbench-$r.txt")" >&2
+    [[ $try == 5 ]] && exit 1
+    sleep 5
+  done
   pg_tps=$(awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]; exit}' "$out/status-pgbench-$r.txt")
   if [[ -n $use_wrk ]]; then
     wrk -t"$(nproc)" -c"$clients" -d"${duration}s" --latency -s scripts/status-wrk.lua "http://$addr" -- "$out/status-pairs.txt" \
