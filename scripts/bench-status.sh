@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 db_url=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/carepath_status_bench?sslmode=disable}
-pg_url=${BENCH_PGBENCH_URL:-postgres://postgres@127.0.0.1:5432/carepath_pgbench?sslmode=disable}
+pg_url=${BENCH_PGBENCH_URL:-postgres://postgres@127.0.0.1:5432/carepath_status_pgbench?sslmode=disable}
 addr=${BENCH_ADDR:-127.0.0.1:18097}
 clients=${BENCH_CLIENTS:-32}
 duration=${BENCH_SECONDS:-30}
