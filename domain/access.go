@@ -31,6 +31,8 @@ const (
 	ActAuditRead      Action = "audit.read"
 	ActAgencyCases    Action = "agency.cases" // an agency's own cases, cut to its role
 	ActFacilityBeds   Action = "facility.beds"
+	ActNotices        Action = "notices"    // a case's notices and their delivery
+	ActOpsQueues      Action = "ops.queues" // the job queue console
 )
 
 // Actor kinds.
@@ -66,7 +68,7 @@ const (
 var AgencyKinds = []AgencyKind{AgencyMFC, AgencyHealth, AgencyGuardianship, AgencyFacility, AgencySocialProtection}
 
 var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActCaseRead, ActCaseEvent,
-	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead}
+	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices}
 
 // Grants is the role matrix: for each "kind:role" the actions granted. Agencies are further
 // limited, case by case, to the cases they are a party to and to AgencyEvents/AgencyDocuments.
@@ -74,7 +76,7 @@ var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActC
 var Grants = map[string][]Action{
 	"user:specialist": specialistActions,
 	"user:supervisor": append(slices.Clone(specialistActions), ActCaseReassign, ActDeadlinesAll),
-	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead},
+	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead, ActOpsQueues},
 
 	"agency:mfc":               {ActSelf, ActCaseCreate, ActAgencyCases},
 	"agency:health":            {ActSelf, ActAgencyCases, ActCaseEvent, ActCaseDocument},
