@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -64,7 +63,12 @@ func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
 	}
-	return json.Marshal(d.String())
+	// A date's text never needs JSON escaping; appending it directly keeps the marshaller's
+	// reflection off every checklist item.
+	b := make([]byte, 0, 12)
+	b = append(b, '"')
+	b = d.t.AppendFormat(b, time.DateOnly)
+	return append(b, '"'), nil
 }
 
 // EndInMoscow is the instant the day ends in Moscow: a deadline due on d is due then.

@@ -196,3 +196,24 @@ func ruleFor(k DeadlineKind) *deadlineRule {
 	}
 	return nil
 }
+
+// DeadlinesAfter applies the deadline table to one transition, as a command does: of the case's
+// open deadlines (c.Deadlines) it returns those the new state keeps and those it closes, and the
+// ones entering the state opens. The case must already carry the event's effects (voucher,
+// leave, IPPSU). The bulk generator (store/generate.go) walks its cases through it, so generated
+// deadlines follow the same rules as real ones.
+func DeadlinesAfter(s Settings, cal *Calendar, c *Case, event EventName, from, to State, now time.Time) (keep, opened, closed []Deadline) {
+	keep, closed = closeDeadlines(c.Deadlines, event, to, now)
+	opened = openDeadlines(s, cal, c, event, from, to, now)
+	return keep, opened, closed
+}
+
+// DocumentExpiryDeadline is the deadline a received document that expires opens before
+// admission (see RecordDocument).
+func DocumentExpiryDeadline(t DocType, validUntil Date, now time.Time) Deadline {
+	return newDeadline(DeadlineDocumentExpiry, string(t), validUntil, now)
+}
+
+// ExpiringInPreAdmission reports whether recording a document in this state opens an expiry
+// deadline (documents matter until admission).
+func ExpiringInPreAdmission(s State) bool { return slices.Contains(preAdmission, s) }

@@ -5,7 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
+	"time"
 
+	"carepath/domain"
 	"carepath/store"
 )
 
@@ -13,6 +16,7 @@ func runSeed(ctx context.Context, a *app, args []string, stdout io.Writer) error
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	n := fs.Int("cases", 0, "generate this many more realistic cases in bulk (COPY) instead of the demo set")
+	seed := fs.Uint64("seed", 1, "random seed of the generated cases (with --cases)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -20,7 +24,7 @@ func runSeed(ctx context.Context, a *app, args []string, stdout io.Writer) error
 		return fmt.Errorf("seed --cases %d: want a positive number", *n)
 	}
 	if *n > 0 {
-		return fmt.Errorf("seed --cases is not available yet")
+		return generateCases(ctx, a, *n, *seed, stdout)
 	}
 	res, err := store.SeedDemo(ctx, a.db, a.cases, a.service)
 	if err != nil {
@@ -36,5 +40,31 @@ func runSeed(ctx context.Context, a *app, args []string, stdout io.Writer) error
 		fmt.Fprintf(stdout, "  curl -s -X POST localhost:8080/api/v1/status -H 'Content-Type: application/json' -d '{\"case_number\":\"%s\",\"access_code\":\"%s\"}'\n", res.ShowcaseNum, store.DemoAccessCode)
 		fmt.Fprintf(stdout, "specialists: GET /api/v1/cases/%s\n", res.ShowcaseID)
 	}
+	return nil
+}
+
+func generateCases(ctx context.Context, a *app, n int, seed uint64, stdout io.Writer) error {
+	cal, err := a.service.Calendar.Calendar(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := a.cases.Generate(ctx, store.GenerateOptions{
+		Cases: n, Settings: a.service.Settings, Calendar: cal, Seed: seed,
+		Progress: func(format string, args ...any) { fmt.Fprintf(stdout, "seed: "+format+"\n", args...) },
+	})
+	if err != nil {
+		return fmt.Errorf("seed --cases %d: %w", n, err)
+	}
+	fmt.Fprintf(stdout, "generated %d cases, %d history lines, %d open deadlines, %d facilities in %s\n",
+		res.Cases, res.History, res.Deadlines, res.Facilities, res.Elapsed.Round(time.Millisecond))
+	states := make([]string, 0, len(res.States))
+	for st := range res.States {
+		states = append(states, string(st))
+	}
+	sort.Strings(states)
+	for _, st := range states {
+		fmt.Fprintf(stdout, "  %-22s %d\n", st, res.States[domain.State(st)])
+	}
+	fmt.Fprintln(stdout, "access codes of generated cases: store.GeneratedAccessCode(number) (benchmark data, never production)")
 	return nil
 }
