@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
@@ -497,12 +499,87 @@ type summaryRow struct {
 	NextDueAt      *time.Time
 }
 
+// nameWindow is how many of the newest cases a name search scans by the newest-first index
+// before it turns to the trigram index for the older ones (see List).
+var nameWindow int64 = 10000
+
 // List implements domain.CaseStore: newest first by the insertion sequence, so a cursor stays
 // stable while new cases arrive at the top.
+//
+// At a million cases the rows are wide (checklist JSON) and a filter the index cannot answer
+// costs a page read per row it looks at. So the page's seqs are chosen first, by queries the
+// covering indexes of migration 00005 answer on their own, and only the page's rows are read
+// then. The queries are unnamed statements, planned with their actual values each time: a
+// cached generic plan cannot tell a rare state or name from a common one.
+//
+// A name search has no good plan for every name: a common one is found quickly newest first,
+// a rare one only through the trigram index, and the planner's estimate from the histogram can
+// mistake one for the other (and a rare name scanned newest first reads the whole index). So it
+// goes in two bounded steps: the newest nameWindow cases newest first, then, if the page is not
+// full, the older ones through the trigram index alone.
 func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage, error) {
-	q := s.db.Gorm.WithContext(ctx).Table("cases").
-		Select("id, seq, number, state, version, facility_type, channel, applicant_name, assignee_id, state_entered_at, created_at, next_due_at, " +
-			"health_org_id, guardianship_id, filed_by_agency_id, facility_id, voucher_facility_id")
+	byName := f.Q != "" && !strings.HasPrefix(strings.ToUpper(f.Q), "KC-")
+	var before int64 // seqs below this one; 0 for the first page
+	if f.Cursor != "" {
+		seq, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return domain.CasePage{}, err
+		}
+		before = seq
+	}
+	want := f.Limit + 1
+	var seqs []int64
+	var err error
+	if !byName {
+		seqs, err = s.listSeqs(ctx, f, before, 0, want, false)
+	} else {
+		if before == 0 {
+			if err := s.db.SQL.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) + 1 FROM cases").Scan(&before); err != nil {
+				return domain.CasePage{}, fmt.Errorf("list cases: %w", err)
+			}
+		}
+		low := before - nameWindow
+		seqs, err = s.listSeqs(ctx, f, before, low, want, false)
+		if err == nil && len(seqs) < want && low > 0 {
+			var older []int64
+			older, err = s.listSeqs(ctx, f, low, 0, want-len(seqs), true)
+			seqs = append(seqs, older...)
+		}
+	}
+	if err != nil {
+		return domain.CasePage{}, err
+	}
+	var rows []summaryRow
+	if len(seqs) > 0 {
+		rows, err = s.summaries(ctx, seqs)
+		if err != nil {
+			return domain.CasePage{}, err
+		}
+	}
+	page := domain.CasePage{Items: make([]domain.CaseSummary, 0, len(rows))}
+	if len(rows) > f.Limit {
+		rows = rows[:f.Limit]
+		page.NextCursor = encodeCursor(rows[len(rows)-1].Seq)
+	}
+	for _, r := range rows {
+		page.Items = append(page.Items, domain.CaseSummary{ID: r.ID, Number: r.Number, State: domain.State(r.State), Version: r.Version,
+			FacilityType: domain.FacilityType(r.FacilityType), Channel: domain.Channel(r.Channel), ApplicantName: r.ApplicantName,
+			AssigneeID: deref(r.AssigneeID), StateEnteredAt: r.StateEnteredAt, CreatedAt: r.CreatedAt, NextDueAt: r.NextDueAt,
+			Overdue:     r.NextDueAt != nil && !f.Now.Before(*r.NextDueAt),
+			HealthOrgID: deref(r.HealthOrgID), GuardianshipID: deref(r.GuardianshipID), FiledByAgencyID: deref(r.FiledByAgencyID),
+			FacilityID: deref(r.FacilityID), VoucherFacilityID: deref(r.VoucherFacilityID)})
+	}
+	return page, nil
+}
+
+// listSeqs returns up to n seqs of the cases the filter selects below before (when not 0) and
+// from atLeast on (when not 0), newest first. The query is built by gorm, so the filters and
+// the party rule (partyWhere) are written once, and run as an unnamed statement. byIndexOnly
+// (for the older part of a name search) leaves the planner bitmap scans alone, which means the
+// trigram index: its cost grows with the matches, never with the table, whatever the planner
+// estimates for the name.
+func (s *Cases) listSeqs(ctx context.Context, f domain.CaseFilter, before, atLeast int64, n int, byIndexOnly bool) ([]int64, error) {
+	q := s.db.Gorm.Session(&gorm.Session{DryRun: true}).Table("cases").Select("seq")
 	if f.State != "" {
 		q = q.Where("state = ?", string(f.State))
 	}
@@ -525,31 +602,66 @@ func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage,
 			q = q.Where("applicant_name ILIKE ?", "%"+escapeLike(f.Q)+"%")
 		}
 	}
-	if f.Cursor != "" {
-		seq, err := decodeCursor(f.Cursor)
+	if before > 0 {
+		q = q.Where("seq < ?", before)
+	}
+	if atLeast > 0 {
+		q = q.Where("seq >= ?", atLeast)
+	}
+	stmt := q.Order("seq DESC").Limit(n).Find(&[]int64{}).Statement
+	query, args := stmt.SQL.String(), append([]any{pgx.QueryExecModeExec}, stmt.Vars...)
+	var rows *sql.Rows
+	var err error
+	if !byIndexOnly {
+		rows, err = s.db.SQL.QueryContext(ctx, query, args...)
+	} else {
+		var tx *sql.Tx
+		tx, err = s.db.SQL.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 		if err != nil {
-			return domain.CasePage{}, err
+			return nil, fmt.Errorf("list cases: %w", err)
 		}
-		q = q.Where("seq < ?", seq)
+		defer tx.Rollback() //nolint:errcheck // read-only; nothing to keep
+		if _, err = tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off"); err != nil {
+			return nil, fmt.Errorf("list cases: %w", err)
+		}
+		rows, err = tx.QueryContext(ctx, query, args...)
 	}
-	var rows []summaryRow
-	if err := q.Order("seq DESC").Limit(f.Limit + 1).Scan(&rows).Error; err != nil {
-		return domain.CasePage{}, fmt.Errorf("list cases: %w", err)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	page := domain.CasePage{Items: make([]domain.CaseSummary, 0, len(rows))}
-	if len(rows) > f.Limit {
-		rows = rows[:f.Limit]
-		page.NextCursor = encodeCursor(rows[len(rows)-1].Seq)
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, fmt.Errorf("list cases: %w", err)
+		}
+		out = append(out, seq)
 	}
-	for _, r := range rows {
-		page.Items = append(page.Items, domain.CaseSummary{ID: r.ID, Number: r.Number, State: domain.State(r.State), Version: r.Version,
-			FacilityType: domain.FacilityType(r.FacilityType), Channel: domain.Channel(r.Channel), ApplicantName: r.ApplicantName,
-			AssigneeID: deref(r.AssigneeID), StateEnteredAt: r.StateEnteredAt, CreatedAt: r.CreatedAt, NextDueAt: r.NextDueAt,
-			Overdue:     r.NextDueAt != nil && !f.Now.Before(*r.NextDueAt),
-			HealthOrgID: deref(r.HealthOrgID), GuardianshipID: deref(r.GuardianshipID), FiledByAgencyID: deref(r.FiledByAgencyID),
-			FacilityID: deref(r.FacilityID), VoucherFacilityID: deref(r.VoucherFacilityID)})
+	return out, rows.Err()
+}
+
+// summaries reads the list rows of the given seqs, newest first.
+func (s *Cases) summaries(ctx context.Context, seqs []int64) ([]summaryRow, error) {
+	rows, err := s.db.SQL.QueryContext(ctx, `SELECT id, seq, number, state, version, facility_type, channel, applicant_name,
+			assignee_id, state_entered_at, created_at, next_due_at,
+			health_org_id, guardianship_id, filed_by_agency_id, facility_id, voucher_facility_id
+		FROM cases WHERE seq = ANY ($1) ORDER BY seq DESC`, pgx.QueryExecModeExec, seqs)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	return page, nil
+	defer rows.Close()
+	var out []summaryRow
+	for rows.Next() {
+		var r summaryRow
+		if err := rows.Scan(&r.ID, &r.Seq, &r.Number, &r.State, &r.Version, &r.FacilityType, &r.Channel, &r.ApplicantName,
+			&r.AssigneeID, &r.StateEnteredAt, &r.CreatedAt, &r.NextDueAt,
+			&r.HealthOrgID, &r.GuardianshipID, &r.FiledByAgencyID, &r.FacilityID, &r.VoucherFacilityID); err != nil {
+			return nil, fmt.Errorf("list cases: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 func escapeLike(s string) string {

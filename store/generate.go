@@ -1011,9 +1011,29 @@ func femaleSurname(s string) string {
 	switch {
 	case strings.HasSuffix(s, "ий"):
 		return strings.TrimSuffix(s, "ий") + "ая"
+	case strings.HasSuffix(s, "ых"), strings.HasSuffix(s, "ко"), strings.HasSuffix(s, "ук"), strings.HasSuffix(s, "ич"):
+		return s
 	default:
 		return s + "а"
 	}
+}
+
+// Surnames have a long tail: a few are very common, most are rare. The common ones come from
+// genSurnames (the first ones most often); the tail is composed from syllables.
+var (
+	genOnsets = []string{"Б", "В", "Г", "Д", "Ж", "З", "К", "Л", "М", "Н", "П", "Р", "С", "Т", "Ф", "Х", "Ч", "Ш",
+		"Бр", "Гр", "Кр", "Пр", "Тр", "Ст", "Сл", "См", "Шм", "Дв"}
+	genVowels = []string{"а", "о", "у", "е", "и", "ы", "я"}
+	genCodas  = []string{"л", "н", "р", "в", "к", "т", "ш", "д", "с", "м", "ч", "г", "б", "з", "ст", "рт"}
+	genEnds   = []string{"ов", "ев", "ин", "ышев", "ков", "ников", "енков", "ский", "цкий", "ых", "енко", "ук", "ович", "анов"}
+)
+
+func surname(r *mrand.Rand) string {
+	if r.Float64() < 0.4 {
+		u := r.Float64()
+		return genSurnames[int(u*u*float64(len(genSurnames)))]
+	}
+	return pick(r, genOnsets) + pick(r, genVowels) + pick(r, genCodas) + pick(r, genEnds)
 }
 
 // snilsOf makes a SNILS with a valid checksum from a number above the checksum-free range.
@@ -1058,12 +1078,12 @@ func (g *generator) generate(p *casePlan) (*generatedCase, error) {
 	created := rt.created
 	settings, cal := g.opt.Settings, g.opt.Calendar
 	female := r.Float64() < 0.66
-	surname := pick(r, genSurnames)
+	family := surname(r)
 	pat := pick(r, genPatronymics)
-	name := surname + " " + pick(r, genMaleNames) + " " + pat[0]
+	name := family + " " + pick(r, genMaleNames) + " " + pat[0]
 	gender := "male"
 	if female {
-		name = femaleSurname(surname) + " " + pick(r, genFemaleNames) + " " + pat[1]
+		name = femaleSurname(family) + " " + pick(r, genFemaleNames) + " " + pat[1]
 		gender = "female"
 	}
 	birthFrom, birthSpan := 1925, 40
@@ -1109,10 +1129,10 @@ func (g *generator) generate(p *casePlan) (*generatedCase, error) {
 	}
 	for k := 0; k < nContacts; k++ {
 		rel := pick(r, genRelations)
-		ct := domain.Contact{Name: pick(r, genSurnames) + " " + pick(r, genMaleNames), Relation: rel, Phone: phone(r),
+		ct := domain.Contact{Name: surname(r) + " " + pick(r, genMaleNames), Relation: rel, Phone: phone(r),
 			ConsentToNotices: r.Float64() < 0.85, PreferredChannel: "sms"}
 		if strings.HasSuffix(rel, "ter") || rel == "niece" || rel == "sister" {
-			ct.Name = femaleSurname(pick(r, genSurnames)) + " " + pick(r, genFemaleNames)
+			ct.Name = femaleSurname(surname(r)) + " " + pick(r, genFemaleNames)
 		}
 		if r.Float64() < 0.4 {
 			ct.Email = fmt.Sprintf("relative%d@example.org", r.IntN(10000000))
