@@ -31,9 +31,15 @@ lint:
 	@command -v golangci-lint >/dev/null || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 	golangci-lint run ./...
 
-## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases)
+## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases);
+## the lifecycle section (scripts/bench.sh), then each other section's target that exists
+BENCH_SECTIONS := bench-notices bench-status
 bench: services build
 	scripts/bench.sh
+	@for t in $(BENCH_SECTIONS); do \
+		$(MAKE) -q $$t >/dev/null 2>&1; \
+		if [ $$? -eq 2 ]; then echo "bench: no $$t target yet"; else $(MAKE) --no-print-directory $$t || exit 1; fi; \
+	done
 
 ## bench-status: the relatives' lookup against pgbench -S, same clients (docs/BENCHMARKS.md)
 bench-status: services

@@ -90,7 +90,11 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	g, err := gorm.Open(postgres.New(postgres.Config{Conn: sqlDB}), &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
-		PrepareStmt:            true,
+		// pgx prepares and caches each statement per connection by itself. gorm's own layer on
+		// top goes through database/sql's Tx.Stmt, which prepares every statement again on the
+		// transaction's connection and closes it at commit: two more round trips per statement
+		// of every command (docs/BENCHMARKS.md).
+		PrepareStmt: false,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: the lifecycle figures of issue 3 and the warm start of issue 2, as reported
+# in docs/BENCHMARKS.md. `make bench` runs it (then the other sections' targets).
+#
+# Steps, each bounded in time, all against 127.0.0.1:
+#   1. a fresh database carepath_bench, migrated;
+#   2. `carepath seed --cases $BENCH_CASES` (1,000,000), timed; then VACUUM ANALYZE, timed apart;
+#   3. pgbench TPC-B baseline in its own database carepath_bench_pgbench
+#      (pgbench -i -s 16, then -c 16 -j 2 -T $BENCH_SECONDS);
+#   4. warm start of `carepath serve` with the data present: exec to the first 200 of /readyz;
+#   5. events: POST /cases/{id}/events with If-Match, 16 connections, $BENCH_SECONDS;
+#   6. list: GET /cases with realistic filters, $BENCH_LIST_CONNS connections, $BENCH_SECONDS.
+# Results: bench-results/lifecycle.json and lifecycle.txt (and the logs of each step).
+#
+# BENCH_CASES=20000 BENCH_SECONDS=5 scripts/bench.sh is a quick smoke run; BENCH_REUSE=1 keeps
+# an already generated carepath_bench (skips steps 1-2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/bench-lib.sh
+
+BENCH_CASES=${BENCH_CASES:-1000000}
+BENCH_SECONDS=${BENCH_SECONDS:-30}
+BENCH_LIST_CONNS=${BENCH_LIST_CONNS:-4}
+DB=carepath_bench
+DB_URL=$(bench_db_url $DB)
+PGBENCH_DB=carepath_bench_pgbench
+
+[ -x "$CAREPATH" ] || bench_die "$CAREPATH missing: run make build"
+go build -o "$CAREPATH_LOAD" ./cmd/carepath-load
+
+trap bench_server_stop EXIT
+load_start=$(bench_load)
+
+# 1-2. data
+if [ "${BENCH_REUSE:-}" = 1 ]; then
+	bench_log "reusing $DB"
+	gen_seconds=null
+	vacuum_seconds=null
+else
+	bench_fresh_db $DB
+	bench_step 120 migrate env DATABASE_URL="$DB_URL" "$CAREPATH" migrate up
+	gen_load=$(bench_load)
+	t=$(bench_now)
+	bench_step 900 generate env DATABASE_URL="$DB_URL" "$CAREPATH" seed --cases "$BENCH_CASES"
+	gen_seconds=$(bench_secs "$t")
+	bench_log "generated $BENCH_CASES cases in ${gen_seconds}s"
+	t=$(bench_now)
+	bench_step 600 vacuum psql "$DB_URL" -qX -v ON_ERROR_STOP=1 -c "VACUUM (ANALYZE) cases, case_history, deadlines"
+	vacuum_seconds=$(bench_secs "$t")
+fi
+cases_in_db=$(psql "$DB_URL" -qXAt -c "SELECT count(*) FROM cases")
+history_in_db=$(psql "$DB_URL" -qXAt -c "SELECT count(*) FROM case_history")
+
+# 3. pgbench baseline
+bench_fresh_db $PGBENCH_DB
+bench_step 300 pgbench-init pgbench -i -s 16 -q "$(bench_db_url $PGBENCH_DB)"
+pgbench_load=$(bench_load)
+bench_step $((BENCH_SECONDS + 60)) pgbench pgbench -c 16 -j 2 -T "$BENCH_SECONDS" "$(bench_db_url $PGBENCH_DB)"
+pgbench_tps=$(awk '/^tps = /{print $3; exit}' "$BENCH_RESULTS/pgbench.log")
+pgbench_lat=$(awk '/^latency average = /{print $4; exit}' "$BENCH_RESULTS/pgbench.log")
+[ -n "$pgbench_tps" ] || bench_die "no tps in pgbench output"
+bench_log "pgbench: $pgbench_tps tps"
+
+# 4. warm start, three times (data present, migrations applied); the last server stays up
+: >"$BENCH_RESULTS/serve.log"
+starts=()
+for i in 1 2 3; do
+	bench_server_start "$DB_URL"
+	starts+=("$BENCH_READY_SECONDS")
+	[ $i -lt 3 ] && bench_server_stop
+done
+start_median=$(printf '%s\n' "${starts[@]}" | sort -n | sed -n 2p)
+bench_log "warm start to /readyz: ${starts[*]} s"
+
+# 5-6. load
+events_load=$(bench_load)
+bench_step $((BENCH_SECONDS + 120)) events "$CAREPATH_LOAD" -url "http://$BENCH_ADDR" -token "$BENCH_TOKEN" \
+	-scenario events -c 16 -d "${BENCH_SECONDS}s" -json "$BENCH_RESULTS/events.json"
+list_load=$(bench_load)
+bench_step $((BENCH_SECONDS + 120)) list "$CAREPATH_LOAD" -url "http://$BENCH_ADDR" -token "$BENCH_TOKEN" \
+	-scenario list -c "$BENCH_LIST_CONNS" -d "${BENCH_SECONDS}s" -json "$BENCH_RESULTS/list.json"
+bench_server_stop
+
+events_rps=$(jq .throughput_rps "$BENCH_RESULTS/events.json")
+events_p99=$(jq .latency.p99_ms "$BENCH_RESULTS/events.json")
+list_p99=$(jq .latency.p99_ms "$BENCH_RESULTS/list.json")
+ratio=$(awk -v a="$events_rps" -v b="$pgbench_tps" 'BEGIN{printf "%.3f", a/b}')
+
+jq -n \
+	--arg at "$(date -u +%FT%TZ)" --arg rev "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+	--argjson cpus "$(nproc)" --arg pg "$(psql "$DB_URL" -qXAt -c 'SHOW server_version')" \
+	--arg go "$(go env GOVERSION)" --argjson load_start "$load_start" \
+	--argjson cases "$BENCH_CASES" --argjson cases_in_db "$cases_in_db" --argjson history_in_db "$history_in_db" \
+	--argjson gen_seconds "$gen_seconds" --argjson vacuum_seconds "$vacuum_seconds" --argjson gen_load "${gen_load:-null}" \
+	--argjson pgbench_tps "$pgbench_tps" --argjson pgbench_lat "$pgbench_lat" --argjson pgbench_load "$pgbench_load" \
+	--argjson starts "[$(IFS=,; echo "${starts[*]}")]" --argjson start_median "$start_median" \
+	--argjson events_load "$events_load" --argjson list_load "$list_load" \
+	--argjson ratio "$ratio" --argjson seconds "$BENCH_SECONDS" --argjson list_conns "$BENCH_LIST_CONNS" \
+	--slurpfile events "$BENCH_RESULTS/events.json" --slurpfile list "$BENCH_RESULTS/list.json" \
+	--argjson gen_ok "$( [ "$gen_seconds" = null ] && echo null || bench_pass "$gen_seconds" '<' 180)" \
+	--argjson ratio_ok "$(bench_pass "$ratio" '>=' 0.5)" --argjson events_p99_ok "$(bench_pass "$events_p99" '<' 25)" \
+	--argjson list_ok "$(bench_pass "$list_p99" '<' 20)" --argjson start_ok "$(bench_pass "$start_median" '<' 2)" \
+	'{section: "lifecycle", at: $at, revision: $rev,
+	  machine: {cpus: $cpus, postgres: $pg, go: $go, load_at_start: $load_start},
+	  generator: {cases: $cases, cases_in_db: $cases_in_db, history_lines: $history_in_db, seconds: $gen_seconds,
+	              vacuum_analyze_seconds: $vacuum_seconds, load: $gen_load, target_seconds: 180, pass: $gen_ok},
+	  pgbench: {scale: 16, clients: 16, threads: 2, seconds: $seconds, tps: $pgbench_tps, latency_avg_ms: $pgbench_lat, load: $pgbench_load},
+	  warm_start: {seconds: $starts, median_seconds: $start_median, target_seconds: 2, pass: $start_ok},
+	  events: ($events[0] + {load: $events_load, ratio_to_pgbench: $ratio, target_ratio: 0.5, target_p99_ms: 25,
+	           pass: ($ratio_ok and $events_p99_ok)}),
+	  list: ($list[0] + {load: $list_load, target_p99_ms: 20, pass: $list_ok})}' >"$BENCH_RESULTS/lifecycle.json"
+
+{
+	echo "carepath lifecycle benchmark, $(date -u +%FT%TZ), revision $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "machine: $(nproc) cores (shared), PostgreSQL $(psql "$DB_URL" -qXAt -c 'SHOW server_version'), load at start $load_start"
+	if [ "$gen_seconds" != null ]; then
+		echo "generator:  $BENCH_CASES cases in ${gen_seconds}s (target < 180s; load then $gen_load); VACUUM ANALYZE ${vacuum_seconds}s"
+	fi
+	echo "data:       $cases_in_db cases, $history_in_db history lines"
+	echo "pgbench:    $pgbench_tps tps (TPC-B, scale 16, -c 16 -j 2 -T $BENCH_SECONDS; load $pgbench_load)"
+	echo "warm start: ${starts[*]} s to /readyz 200 (median $start_median; target < 2s)"
+	echo "events:     $events_rps req/s = $ratio of pgbench (target >= 0.5), p99 ${events_p99} ms (target < 25); load $events_load"
+	jq -r '"            p50 \(.latency.p50_ms)  p95 \(.latency.p95_ms)  p99 \(.latency.p99_ms)  max \(.latency.max_ms) ms, errors \(.errors) \(.errors_by_status)"' "$BENCH_RESULTS/events.json"
+	echo "list:       $(jq .throughput_rps "$BENCH_RESULTS/list.json") req/s with $BENCH_LIST_CONNS connections, p99 ${list_p99} ms (target < 20); load $list_load"
+	jq -r '.by_kind | to_entries[] | "            \(.key): n=\(.value.requests) p50 \(.value.p50_ms) p99 \(.value.p99_ms) max \(.value.max_ms)"' "$BENCH_RESULTS/list.json"
+	jq -r '"targets:    generator \(.generator.pass)  warm start \(.warm_start.pass)  events \(.events.pass)  list \(.list.pass)"' "$BENCH_RESULTS/lifecycle.json"
+} | tee "$BENCH_RESULTS/lifecycle.txt"
