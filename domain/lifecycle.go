@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -120,6 +121,8 @@ var (
 	stateIndex = map[State]StateDef{}
 	eventIndex = map[EventName]EventDef{}
 	fsmEvents  fsm.Events
+	// allowedByState caches AllowedEvents.
+	allowedByState = map[State][]string{}
 )
 
 func init() {
@@ -133,6 +136,13 @@ func init() {
 			src[i] = string(s)
 		}
 		fsmEvents = append(fsmEvents, fsm.EventDesc{Name: string(e.Name), Src: src, Dst: string(e.Dest)})
+	}
+	// Every case view lists its allowed events; they depend on the state alone, so the FSM is
+	// asked once per state here rather than on every response.
+	for _, st := range States {
+		out := newMachine(st.Name, nil).AvailableTransitions()
+		sort.Strings(out)
+		allowedByState[st.Name] = out
 	}
 }
 
@@ -162,6 +172,9 @@ func EventNames() []string {
 
 // AllowedEvents returns the events the lifecycle allows from a state, sorted.
 func AllowedEvents(s State) []string {
+	if out, ok := allowedByState[s]; ok {
+		return slices.Clone(out)
+	}
 	out := newMachine(s, nil).AvailableTransitions()
 	sort.Strings(out)
 	return out

@@ -15,13 +15,8 @@ CREATE INDEX cases_assignee_seq ON cases (assignee_id, seq DESC) INCLUDE (state,
 CREATE INDEX cases_list_seq ON cases (seq DESC) INCLUDE (next_due_at, applicant_name);
 -- name patterns are estimated from the histogram: a finer one tells common names from rare ones
 ALTER TABLE cases ALTER COLUMN applicant_name SET STATISTICS 1000;
--- Every lifecycle event changes the state, so no case update is HOT and each adds the name's
--- trigrams to this index again. With the pending list on, the request that fills it (4 MB) pays
--- for merging it: a latency spike. Inserting directly costs a little on every event instead.
-ALTER INDEX cases_applicant_name_trgm SET (fastupdate = off);
 
 -- +goose Down
-ALTER INDEX cases_applicant_name_trgm RESET (fastupdate);
 ALTER TABLE cases ALTER COLUMN applicant_name SET STATISTICS -1;
 DROP INDEX cases_list_seq;
 DROP INDEX cases_assignee_seq;

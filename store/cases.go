@@ -308,28 +308,50 @@ func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
 	return c, nil
 }
 
+// caseWithDeadlines is a case row with its open deadlines as JSON: one round trip instead of two
+// for every command and every read of a case.
+type caseWithDeadlines struct {
+	Case          caseRow `gorm:"embedded"`
+	OpenDeadlines string
+}
+
+type openDeadlineJSON struct {
+	ID       int64     `json:"id"`
+	Kind     string    `json:"kind"`
+	Ref      string    `json:"ref"`
+	OpenedAt time.Time `json:"opened_at"`
+	DueOn    string    `json:"due_on"`
+	DueAt    time.Time `json:"due_at"`
+}
+
 func (s *Cases) load(db *gorm.DB, id string) (*domain.Case, error) {
-	var row caseRow
-	res := db.Where("id = ?", id).Limit(1).Find(&row)
+	var row caseWithDeadlines
+	res := db.Table("cases").Select(`cases.*, (SELECT coalesce(json_agg(json_build_object('id', d.id, 'kind', d.kind,
+			'ref', d.ref, 'opened_at', d.opened_at, 'due_on', d.due_on, 'due_at', d.due_at) ORDER BY d.due_at, d.id), '[]')
+		FROM deadlines d WHERE d.case_id = cases.id AND d.state = 'open') AS open_deadlines`).
+		Where("id = ?", id).Limit(1).Find(&row)
 	if res.Error != nil {
 		return nil, fmt.Errorf("load case %s: %w", id, res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return nil, domain.Errorf(domain.ENOTFOUND, "case %s not found", id)
 	}
-	c, err := s.fromRow(row)
+	c, err := s.fromRow(row.Case)
 	if err != nil {
 		return nil, err
 	}
-	var ds []deadlineRow
-	if err := db.Where("case_id = ? AND state = 'open'", id).Order("due_at").Find(&ds).Error; err != nil {
+	var ds []openDeadlineJSON
+	if err := json.Unmarshal([]byte(row.OpenDeadlines), &ds); err != nil {
 		return nil, fmt.Errorf("load deadlines of case %s: %w", id, err)
 	}
 	c.Deadlines = make([]domain.Deadline, len(ds))
 	for i, d := range ds {
-		c.Deadlines[i] = domain.Deadline{ID: d.ID, Kind: domain.DeadlineKind(d.Kind), Ref: d.Ref, OpenedAt: d.OpenedAt,
-			DueOn: domain.NewDate(d.DueOn.Year(), d.DueOn.Month(), d.DueOn.Day()), DueAt: d.DueAt,
-			State: domain.DeadlineState(d.State), ClosedAt: d.ClosedAt}
+		due, err := domain.ParseDate(d.DueOn)
+		if err != nil {
+			return nil, fmt.Errorf("load deadlines of case %s: %w", id, err)
+		}
+		c.Deadlines[i] = domain.Deadline{ID: d.ID, Kind: domain.DeadlineKind(d.Kind), Ref: d.Ref, OpenedAt: d.OpenedAt.Local(),
+			DueOn: due, DueAt: d.DueAt.Local(), State: domain.DeadlineOpen}
 	}
 	return c, nil
 }

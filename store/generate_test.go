@@ -353,6 +353,25 @@ func TestGeneratedCasesTakeEvents(t *testing.T) {
 	}
 	fire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: fid}, domain.VoucherIssued)
 
+	// The deadlines the events opened and closed are in the table as the cases see them.
+	bad := count(t, db, `SELECT count(*) FROM cases c LEFT JOIN (
+			SELECT case_id, min(due_at) due, count(*) n FROM deadlines WHERE state = 'open' GROUP BY case_id) d ON d.case_id = c.id
+		WHERE c.next_due_at IS DISTINCT FROM d.due
+		   OR (c.state = 'on_leave') <> EXISTS (SELECT 1 FROM deadlines l WHERE l.case_id = c.id AND l.kind = 'leave_return' AND l.state = 'open')`)
+	if bad != 0 {
+		t.Errorf("%d cases whose open deadlines in the table differ from what their events left", bad)
+	}
+	for _, st := range []domain.State{domain.Residing, domain.UnderReview} {
+		c := firstIn(t, db, svc, st, "")
+		var open int
+		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM deadlines WHERE case_id = $1 AND state = 'open'", c.ID).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if open != len(c.Deadlines) || (open > 0 && c.Deadlines[0].ID == 0) {
+			t.Errorf("case %s loads %d open deadlines (first id %v); the table has %d", c.Number, len(c.Deadlines), c.Deadlines, open)
+		}
+	}
+
 	// Stale versions are refused on generated cases as on any other.
 	c = firstIn(t, db, svc, domain.Hospitalized, "")
 	if _, err := svc.Fire(ctx, actor, c.ID, c.Version-1, domain.EventCommand{Event: domain.EndHospitalization}); domain.ErrorCode(err) != domain.ESTALE {
