@@ -13,11 +13,8 @@ CREATE INDEX cases_assignee_seq ON cases (assignee_id, seq DESC) INCLUDE (state,
 -- newest first with the overdue and name filters checked in the index: a common name or the
 -- overdue list stops after a few thousand entries; a rare name goes through the trigram index
 CREATE INDEX cases_list_seq ON cases (seq DESC) INCLUDE (next_due_at, applicant_name);
--- name patterns are estimated from the histogram: a finer one tells common names from rare ones
-ALTER TABLE cases ALTER COLUMN applicant_name SET STATISTICS 1000;
 
 -- +goose Down
-ALTER TABLE cases ALTER COLUMN applicant_name SET STATISTICS -1;
 DROP INDEX cases_list_seq;
 DROP INDEX cases_assignee_seq;
 CREATE INDEX cases_assignee_seq ON cases (assignee_id, seq DESC) WHERE assignee_id IS NOT NULL;
