@@ -95,7 +95,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		// transaction's connection and closes it at commit: two more round trips per statement
 		// of every command (docs/BENCHMARKS.md).
 		PrepareStmt: false,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		NowFunc:     func() time.Time { return time.Now().UTC() },
 	})
 	if err != nil {
 		sqlDB.Close()
