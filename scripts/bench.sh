@@ -79,6 +79,11 @@ bench_step $((BENCH_SECONDS + 120)) events "$CAREPATH_LOAD" -url "http://$BENCH_
 list_load=$(bench_load)
 bench_step $((BENCH_SECONDS + 120)) list "$CAREPATH_LOAD" -url "http://$BENCH_ADDR" -token "$BENCH_TOKEN" \
 	-scenario list -c "$BENCH_LIST_CONNS" -d "${BENCH_SECONDS}s" -json "$BENCH_RESULTS/list.json"
+# the same lists apart: the structured filters alone, and the name searches alone
+for mix in filters names; do
+	bench_step $((BENCH_SECONDS + 120)) list-$mix "$CAREPATH_LOAD" -url "http://$BENCH_ADDR" -token "$BENCH_TOKEN" \
+		-scenario list -mix $mix -c "$BENCH_LIST_CONNS" -d "${BENCH_SECONDS}s" -json "$BENCH_RESULTS/list-$mix.json"
+done
 bench_server_stop
 
 events_rps=$(jq .throughput_rps "$BENCH_RESULTS/events.json")
@@ -97,6 +102,7 @@ jq -n \
 	--argjson events_load "$events_load" --argjson list_load "$list_load" \
 	--argjson ratio "$ratio" --argjson seconds "$BENCH_SECONDS" --argjson list_conns "$BENCH_LIST_CONNS" \
 	--slurpfile events "$BENCH_RESULTS/events.json" --slurpfile list "$BENCH_RESULTS/list.json" \
+	--slurpfile list_filters "$BENCH_RESULTS/list-filters.json" --slurpfile list_names "$BENCH_RESULTS/list-names.json" \
 	--argjson gen_ok "$( [ "$gen_seconds" = null ] && echo null || bench_pass "$gen_seconds" '<' 180)" \
 	--argjson ratio_ok "$(bench_pass "$ratio" '>=' 0.5)" --argjson events_p99_ok "$(bench_pass "$events_p99" '<' 25)" \
 	--argjson list_ok "$(bench_pass "$list_p99" '<' 20)" --argjson start_ok "$(bench_pass "$start_median" '<' 2)" \
@@ -108,7 +114,8 @@ jq -n \
 	  warm_start: {seconds: $starts, median_seconds: $start_median, target_seconds: 2, pass: $start_ok},
 	  events: ($events[0] + {load: $events_load, ratio_to_pgbench: $ratio, target_ratio: 0.5, target_p99_ms: 25,
 	           pass: ($ratio_ok and $events_p99_ok)}),
-	  list: ($list[0] + {load: $list_load, target_p99_ms: 20, pass: $list_ok})}' >"$BENCH_RESULTS/lifecycle.json"
+	  list: ($list[0] + {load: $list_load, target_p99_ms: 20, pass: $list_ok}),
+	  list_filters_only: $list_filters[0], list_names_only: $list_names[0]}' >"$BENCH_RESULTS/lifecycle.json"
 
 {
 	echo "carepath lifecycle benchmark, $(date -u +%FT%TZ), revision $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -123,5 +130,8 @@ jq -n \
 	jq -r '"            p50 \(.latency.p50_ms)  p95 \(.latency.p95_ms)  p99 \(.latency.p99_ms)  max \(.latency.max_ms) ms, errors \(.errors) \(.errors_by_status)"' "$BENCH_RESULTS/events.json"
 	echo "list:       $(jq .throughput_rps "$BENCH_RESULTS/list.json") req/s with $BENCH_LIST_CONNS connections, p99 ${list_p99} ms (target < 20); load $list_load"
 	jq -r '.by_kind | to_entries[] | "            \(.key): n=\(.value.requests) p50 \(.value.p50_ms) p99 \(.value.p99_ms) max \(.value.max_ms)"' "$BENCH_RESULTS/list.json"
+	for mix in filters names; do
+		jq -r --arg mix "$mix" '"list, \($mix) only: \(.throughput_rps) req/s, p50 \(.latency.p50_ms)  p95 \(.latency.p95_ms)  p99 \(.latency.p99_ms)  max \(.latency.max_ms) ms"' "$BENCH_RESULTS/list-$mix.json"
+	done
 	jq -r '"targets:    generator \(.generator.pass)  warm start \(.warm_start.pass)  events \(.events.pass)  list \(.list.pass)"' "$BENCH_RESULTS/lifecycle.json"
 } | tee "$BENCH_RESULTS/lifecycle.txt"

@@ -58,6 +58,7 @@ type config struct {
 	jsonPath    string
 	timeout     time.Duration
 	slow        time.Duration
+	mix         string
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -73,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fs.IntVar(&cfg.casesPerCon, "cases", 100, "events: distinct cases per connection")
 	fs.StringVar(&cfg.jsonPath, "json", "", "also write the results as JSON to this file")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "per-request timeout")
+	fs.StringVar(&cfg.mix, "mix", "all", "list: all, filters (no name search) or names (name search only)")
 	fs.DurationVar(&cfg.slow, "slow", 0, "print requests slower than this (up to 20) to find what is slow")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -465,6 +467,7 @@ func (tc *trackedCase) resync(ctx context.Context, c *client) error {
 
 // listScenario asks for the lists a specialist opens, drawn from what the data holds.
 type listScenario struct {
+	mix      string
 	slow     time.Duration
 	slowSeen atomic.Int32
 
@@ -478,7 +481,10 @@ type listScenario struct {
 }
 
 func (s *listScenario) prepare(ctx context.Context, c *client, cfg config) error {
-	s.slow = cfg.slow
+	s.slow, s.mix = cfg.slow, cfg.mix
+	if s.mix != "all" && s.mix != "filters" && s.mix != "names" {
+		return fmt.Errorf("-mix %q: want all, filters or names", s.mix)
+	}
 	sample, err := collect(ctx, c, url.Values{}, 2000)
 	if err != nil {
 		return err
@@ -517,8 +523,19 @@ func (s *listScenario) prepare(ctx context.Context, c *client, cfg config) error
 	return nil
 }
 
-// listQuery is one list a specialist opens: its kind (for the report) and its filters.
+// query draws a list a specialist opens, within the chosen mix.
 func (s *listScenario) query(r *rand.Rand) (string, url.Values) {
+	for {
+		kind, q := s.draw(r)
+		byName := strings.HasPrefix(kind, "q=") && kind != "q=number"
+		if s.mix == "all" || (s.mix == "names") == byName {
+			return kind, q
+		}
+	}
+}
+
+// draw is one list a specialist opens: its kind (for the report) and its filters.
+func (s *listScenario) draw(r *rand.Rand) (string, url.Values) {
 	q := url.Values{"limit": {"50"}}
 	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
 	switch x := r.IntN(100); {
