@@ -777,7 +777,7 @@ func (p *rebuildPlan) restore(ctx context.Context, tx pgx.Tx, progress func(stri
 var (
 	caseColumns = []string{"id", "number", "state", "version", "channel", "facility_type", "applicant_name", "legal_capacity",
 		"applicant", "personal", "contacts", "health_org_id", "guardianship_id", "facility_id", "voucher_facility_id",
-		"voucher_valid_until", "leave_return_by", "ippsu_number", "ippsu_date", "assignee_id", "checklist", "access_code_hash",
+		"voucher_valid_until", "leave_return_by", "ippsu_number", "ippsu_date", "assignee_id", "filed_by_agency_id", "checklist", "access_code_hash",
 		"next_due_at", "state_entered_at", "created_at", "updated_at"}
 	historyColumns  = []string{"case_id", "version", "event", "from_state", "to_state", "actor_id", "actor_name", "actor_role", "comment", "payload", "at"}
 	deadlineColumns = []string{"case_id", "kind", "ref", "opened_at", "due_on", "due_at", "state"}
@@ -916,6 +916,9 @@ func (g *generator) build(plans []casePlan) *genBatch {
 		cb.nullText(r.IPPSUNumber)
 		cb.nullDate(r.IPPSUDate)
 		if err := cb.nullUUID(r.AssigneeID); err != nil {
+			return fail(err)
+		}
+		if err := cb.nullUUID(r.FiledByAgencyID); err != nil {
 			return fail(err)
 		}
 		cb.jsonb(r.Checklist)
@@ -1161,7 +1164,9 @@ func (g *generator) generate(p *casePlan) (*generatedCase, error) {
 
 	registrar := domain.Actor{ID: specialist.id, Name: specialist.name, Kind: "user", Role: "specialist"}
 	if channel == domain.ChannelMFC {
+		// The service center filed it: it is a party to the case (domain.PartyTo).
 		registrar = domain.Actor{ID: g.mfc[district], Name: "МФЦ района " + genDistricts[district], Kind: "agency", Role: "mfc"}
+		c.FiledByAgencyID = registrar.ID
 	}
 	gc := &generatedCase{c: c, history: make([]domain.HistoryEntry, 0, len(rt.steps)+1)}
 	gc.history = append(gc.history, domain.HistoryEntry{Version: 1, Event: "register", To: domain.Intake, ActorID: registrar.ID,
