@@ -252,3 +252,32 @@ func TestOpsEndpoints(t *testing.T) {
 		t.Fatalf("unknown path: %d", r.status)
 	}
 }
+
+// TestChangeLogsItsAccessOnce: a change writes exactly one access-log line, in the change's own
+// transaction, and a refused change writes none.
+func TestChangeLogsItsAccessOnce(t *testing.T) {
+	h := newHarness(t)
+	id, etag := h.createCase()
+	count := func() int {
+		var n int
+		if err := h.db.Gorm.Raw("SELECT count(*) FROM access_log WHERE case_id = ?", id).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("registration logged %d access lines, want 1", n)
+	}
+	if r := h.do("POST", "/api/v1/cases/"+id+"/events", map[string]any{"event": "request_documents"}, "If-Match", etag); r.status != 200 {
+		t.Fatalf("event: %d %s", r.status, r.body)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("after one event %d access lines, want 2", n)
+	}
+	if r := h.do("POST", "/api/v1/cases/"+id+"/events", map[string]any{"event": "request_documents"}, "If-Match", etag); r.status != 412 {
+		t.Fatalf("stale event: %d", r.status)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("a refused change was logged: %d lines", n)
+	}
+}

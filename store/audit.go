@@ -90,6 +90,13 @@ const accessLockClass = 7002
 // overlapping lists cannot deadlock; the locks do not touch the case rows, so logging a read
 // never waits for a change to the case.
 func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.AccessEntry) error {
+	return l.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return appendAccess(tx, caseIDs, e)
+	})
+}
+
+// appendAccess extends each case's access chain by one line inside tx.
+func appendAccess(tx *gorm.DB, caseIDs []string, e domain.AccessEntry) error {
 	ids := make([]string, 0, len(caseIDs))
 	for _, id := range caseIDs {
 		ids = append(ids, strings.ToLower(id))
@@ -97,43 +104,41 @@ func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.Acces
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	at := e.At.UTC().Truncate(time.Microsecond)
-	return l.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		err := tx.Exec(`SELECT pg_advisory_xact_lock(?, k) FROM (
-			SELECT DISTINCT hashtext(id::text) AS k FROM unnest(?::uuid[]) AS id) keys ORDER BY k`,
-			accessLockClass, pgArray(ids)).Error
-		if err != nil {
-			return fmt.Errorf("lock access chains: %w", err)
-		}
-		var heads []struct {
-			CaseID string
-			Seq    int
-			Hash   string
-		}
-		// The head of each chain by one backward step of the (case_id, seq) index: DISTINCT ON
-		// read every earlier line of the cases, so a list got slower with each time it was shown.
-		err = tx.Raw(`SELECT h.case_id, h.seq, h.hash FROM unnest(?::uuid[]) AS k(id)
-			CROSS JOIN LATERAL (SELECT case_id, seq, hash FROM access_log a WHERE a.case_id = k.id
-				ORDER BY seq DESC LIMIT 1) h`, pgArray(ids)).Scan(&heads).Error
-		if err != nil {
-			return fmt.Errorf("access chain heads: %w", err)
-		}
-		last := map[string]int{}
-		prev := map[string]string{}
-		for _, h := range heads {
-			last[h.CaseID], prev[h.CaseID] = h.Seq, h.Hash
-		}
-		rows := make([]accessRow, len(ids))
-		for i, id := range ids {
-			r := accessRow{CaseID: id, Seq: last[id] + 1, ActorID: e.ActorID, ActorName: e.ActorName, ActorKind: e.ActorKind,
-				Role: e.Role, Method: e.Method, Route: e.Route, RequestID: e.RequestID, At: at, PrevHash: prev[id]}
-			r.Hash = accessHash(r.PrevHash, r)
-			rows[i] = r
-		}
-		if err := tx.Create(&rows).Error; err != nil {
-			return translate(err, "access log")
-		}
-		return nil
-	})
+	err := tx.Exec(`SELECT pg_advisory_xact_lock(?, k) FROM (
+		SELECT DISTINCT hashtext(id::text) AS k FROM unnest(?::uuid[]) AS id) keys ORDER BY k`,
+		accessLockClass, pgArray(ids)).Error
+	if err != nil {
+		return fmt.Errorf("lock access chains: %w", err)
+	}
+	var heads []struct {
+		CaseID string
+		Seq    int
+		Hash   string
+	}
+	// The head of each chain by one backward step of the (case_id, seq) index: DISTINCT ON
+	// read every earlier line of the cases, so a list got slower with each time it was shown.
+	err = tx.Raw(`SELECT h.case_id, h.seq, h.hash FROM unnest(?::uuid[]) AS k(id)
+		CROSS JOIN LATERAL (SELECT case_id, seq, hash FROM access_log a WHERE a.case_id = k.id
+			ORDER BY seq DESC LIMIT 1) h`, pgArray(ids)).Scan(&heads).Error
+	if err != nil {
+		return fmt.Errorf("access chain heads: %w", err)
+	}
+	last := map[string]int{}
+	prev := map[string]string{}
+	for _, h := range heads {
+		last[h.CaseID], prev[h.CaseID] = h.Seq, h.Hash
+	}
+	rows := make([]accessRow, len(ids))
+	for i, id := range ids {
+		r := accessRow{CaseID: id, Seq: last[id] + 1, ActorID: e.ActorID, ActorName: e.ActorName, ActorKind: e.ActorKind,
+			Role: e.Role, Method: e.Method, Route: e.Route, RequestID: e.RequestID, At: at, PrevHash: prev[id]}
+		r.Hash = accessHash(r.PrevHash, r)
+		rows[i] = r
+	}
+	if err := tx.Create(&rows).Error; err != nil {
+		return translate(err, "access log")
+	}
+	return nil
 }
 
 // pgArray writes a text array literal; ids are UUIDs, so nothing needs quoting.

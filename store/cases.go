@@ -287,6 +287,13 @@ func (s *Cases) saveChange(ctx context.Context, tx *gorm.DB, c *domain.Case, ch 
 			}
 		}
 	}
+	// The change's own access-log line goes into the same transaction: one commit per change.
+	if p := domain.PendingAccessFrom(ctx); p != nil {
+		if err := appendAccess(tx, []string{c.ID}, p.Entry); err != nil {
+			return err
+		}
+		p.Written = true
+	}
 	if s.AfterSave != nil {
 		return s.AfterSave(ctx, tx, c, ch)
 	}
