@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -99,21 +98,13 @@ func (s *Server) reassign(c *gin.Context) {
 
 func (s *Server) listDeadlines(c *gin.Context) {
 	f := domain.DeadlineFilter{Assignee: c.Query("assignee")}
-	if v := c.Query("at_risk"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			writeError(c, domain.Invalid("at_risk", "must be true or false"))
-			return
-		}
-		f.AtRisk = b
+	if err := queryBool(c, "at_risk", &f.AtRisk); err != nil {
+		writeError(c, err)
+		return
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			writeError(c, domain.Invalid("limit", "must be a whole number"))
-			return
-		}
-		f.Limit = n
+	if err := queryInt(c, "limit", &f.Limit); err != nil {
+		writeError(c, err)
+		return
 	}
 	items, err := s.Cases.Deadlines(c.Request.Context(), actorOf(c), f)
 	if err != nil {
@@ -135,13 +126,9 @@ func (s *Server) listDeadlines(c *gin.Context) {
 
 func (s *Server) listAgencyCases(c *gin.Context) {
 	f := domain.CaseFilter{State: domain.State(c.Query("state")), Cursor: c.Query("cursor")}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			writeError(c, domain.Invalid("limit", "must be a whole number"))
-			return
-		}
-		f.Limit = n
+	if err := queryInt(c, "limit", &f.Limit); err != nil {
+		writeError(c, err)
+		return
 	}
 	page, err := s.Cases.AgencyCases(c.Request.Context(), actorOf(c), f)
 	if err != nil {
@@ -351,11 +338,9 @@ func (s *Server) queryAudit(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if v := c.Query("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil {
-			writeError(c, domain.Invalid("limit", "must be a whole number"))
-			return
-		}
+	if err := queryInt(c, "limit", &f.Limit); err != nil {
+		writeError(c, err)
+		return
 	}
 	page, err := s.Access.Audit(c.Request.Context(), f)
 	if err != nil {
