@@ -27,6 +27,8 @@ type Service struct {
 	Users UserDirectory
 	Board DeadlineBoard
 	Beds  BedRegister
+	// NoticeLog keeps the notices' delivery log (the notices themselves are written with the case).
+	NoticeLog NoticeStore
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -116,6 +118,7 @@ func (s *Service) Register(ctx context.Context, actor Actor, n NewCase) (*Case, 
 		ActorID: actor.ID, ActorName: actor.Name, ActorRole: actor.Role, At: now,
 		Payload: map[string]any{"channel": n.Channel}}}
 	c.AccessCodeHash = HashAccessCode(c.ID, code)
+	ch.Notices = s.registrationNotices(c, now)
 	if err := s.Cases.Create(ctx, c, ch); err != nil {
 		return nil, "", fmt.Errorf("register case: %w", err)
 	}
@@ -237,6 +240,13 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 		OpenDeadlines:  opened,
 		CloseDeadlines: closed,
 	}
+	notices, watch, err := s.eventNotices(ctx, tx, cal, c, cmd, e.payload, now)
+	if err != nil {
+		return nil, err
+	}
+	ch.Notices = notices
+	ch.OpenDeadlines = append(ch.OpenDeadlines, watch...)
+	c.Deadlines = append(c.Deadlines, watch...)
 	return ch, nil
 }
 
@@ -482,6 +492,7 @@ func (s *Service) RecordDocument(ctx context.Context, actor Actor, id string, t 
 			ch.OpenDeadlines = append(ch.OpenDeadlines, dl)
 			c.Deadlines = append(c.Deadlines, dl)
 		}
+		ch.Notices = s.documentNotices(c, t, u.Status, now)
 		return ch, nil
 	})
 }
