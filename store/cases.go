@@ -106,6 +106,7 @@ type deadlineRow struct {
 	DueAt    time.Time
 	State    string
 	ClosedAt *time.Time
+	RemindAt *time.Time
 }
 
 func (deadlineRow) TableName() string { return "deadlines" }
@@ -217,7 +218,7 @@ func nextDue(ds []domain.Deadline) *time.Time {
 
 func deadlineToRow(caseID string, d domain.Deadline) deadlineRow {
 	return deadlineRow{CaseID: caseID, Kind: string(d.Kind), Ref: d.Ref, OpenedAt: d.OpenedAt, DueOn: d.DueOn.Time(),
-		DueAt: d.DueAt, State: string(d.State), ClosedAt: d.ClosedAt}
+		DueAt: d.DueAt, State: string(d.State), ClosedAt: d.ClosedAt, RemindAt: domain.FirstReminder(d)}
 }
 
 func historyToRow(caseID string, h domain.HistoryEntry) historyRow {
@@ -286,6 +287,9 @@ func (s *Cases) saveChange(ctx context.Context, tx *gorm.DB, c *domain.Case, ch 
 				n++
 			}
 		}
+	}
+	if err := writeNotices(tx, ch.Notices); err != nil {
+		return err
 	}
 	// The change's own access-log line goes into the same transaction: one commit per change.
 	if p := domain.PendingAccessFrom(ctx); p != nil {
