@@ -5,8 +5,10 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -18,6 +20,16 @@ type Periodic struct {
 	Cron     string
 	TaskType string
 	Opts     []asynq.Option
+	// Tick, when set, is the cron spec's period: each tick's task then gets the task id
+	// "<type>@<tick>", the same in every worker, so schedulers running in several workers enqueue
+	// a tick once. The id is kept for a while after the task ends so a late scheduler still
+	// finds it taken.
+	Tick time.Duration
+}
+
+// TickID is the task id of the tick nearest to t.
+func TickID(taskType string, tick time.Duration, t time.Time) string {
+	return taskType + "@" + t.Add(tick/2).Truncate(tick).UTC().Format(time.RFC3339)
 }
 
 // Worker runs the asynq server with a handler for every task type, the scheduler for the
@@ -31,11 +43,14 @@ type Worker struct {
 	Periodic        []Periodic
 	// Loops run beside the server until the context ends.
 	Loops []func(ctx context.Context) error
+	// TaskCheckInterval is how often an idle worker polls Redis (asynq's default is 1s).
+	TaskCheckInterval time.Duration
 }
 
 // NewWorker returns a worker with an empty mux.
 func NewWorker(rdb redis.UniversalClient, logger *slog.Logger) *Worker {
-	return &Worker{Redis: rdb, Logger: logger, Concurrency: 20, ShutdownTimeout: 15 * time.Second, Mux: asynq.NewServeMux()}
+	return &Worker{Redis: rdb, Logger: logger, Concurrency: 20, ShutdownTimeout: 15 * time.Second, Mux: asynq.NewServeMux(),
+		TaskCheckInterval: 100 * time.Millisecond}
 }
 
 // Run blocks until ctx ends, then shuts down gracefully: the scheduler stops enqueuing, the
@@ -47,13 +62,41 @@ func (w *Worker) Run(ctx context.Context) error {
 		Logger:          asynqLogger{w.Logger},
 		LogLevel:        asynq.WarnLevel,
 		Queues:          map[string]int{QueueNotices: 6, QueueScans: 3, "default": 1},
+		// An idle worker looks for new tasks this often: it bounds the queue's share of the
+		// commit-to-delivery latency.
+		TaskCheckInterval: w.TaskCheckInterval,
 	})
 	if err := srv.Start(w.Mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}
-	sched := asynq.NewSchedulerFromRedisClient(w.Redis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel, Location: time.UTC})
+	ticks := map[string]time.Duration{}
+	// The scheduler's options are fixed at registration; the per-tick task id is written into
+	// the first option, a TaskID placeholder, just before each enqueue. The scheduler calls
+	// PreEnqueueFunc and PostEnqueueFunc around every enqueue in one goroutine, so a lock held
+	// from one to the other keeps the rewrite and asynq's read of it together.
+	var enqueueMu sync.Mutex
+	sched := asynq.NewSchedulerFromRedisClient(w.Redis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel, Location: time.UTC,
+		PreEnqueueFunc: func(t *asynq.Task, opts []asynq.Option) {
+			enqueueMu.Lock()
+			if tick, ok := ticks[t.Type()]; ok && len(opts) > 0 {
+				opts[0] = asynq.TaskID(TickID(t.Type(), tick, time.Now()))
+			}
+		},
+		PostEnqueueFunc: func(_ *asynq.TaskInfo, err error) {
+			enqueueMu.Unlock()
+			// A conflict is another worker's scheduler having enqueued this tick first.
+			if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+				w.Logger.Error("schedule a periodic task", "err", err)
+			}
+		},
+	})
 	for _, p := range w.Periodic {
-		if _, err := sched.Register(p.Cron, asynq.NewTask(p.TaskType, nil), p.Opts...); err != nil {
+		opts := p.Opts
+		if p.Tick > 0 {
+			ticks[p.TaskType] = p.Tick
+			opts = append([]asynq.Option{asynq.TaskID(p.TaskType), asynq.Retention(max(2*p.Tick, time.Minute))}, opts...)
+		}
+		if _, err := sched.Register(p.Cron, asynq.NewTask(p.TaskType, nil), opts...); err != nil {
 			srv.Shutdown()
 			return fmt.Errorf("schedule %s: %w", p.TaskType, err)
 		}
