@@ -37,6 +37,12 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		path = strings.Replace(path, ":id", e.agencyID["social_protection"], 1)
 	case strings.HasPrefix(tmpl, "/api/v1/agency/facilities/:id"):
 		path = strings.Replace(path, ":id", e.facility["own"], 1)
+	case strings.HasPrefix(tmpl, "/api/v1/notices/:id"):
+		var id string
+		if err := e.db.Gorm.Raw("SELECT id FROM notices WHERE case_id = ? LIMIT 1", e.caseID).Scan(&id).Error; err != nil || id == "" {
+			e.t.Fatalf("the matrix case has no notice to retry: %v", err)
+		}
+		path = strings.Replace(path, ":id", id, 1)
 	}
 	path = strings.Replace(path, ":type", docType, 1)
 	today := domain.DateOf(e.clock.now())
@@ -119,6 +125,27 @@ func TestRoleMatrix(t *testing.T) {
 	var routes []string
 	for _, r := range engineRoutes {
 		key := r.Method + " " + r.Path
+		if strings.HasPrefix(r.Path, "/ops/") {
+			// The job queue console: admins only, a browser signing in with HTTP Basic.
+			if r.Method != http.MethodGet {
+				continue
+			}
+			path := strings.Replace(r.Path, "/*path", "/", 1)
+			for _, who := range append([]string{"nobody"}, matrixIdentities...) {
+				res := e.do(r.Method, path, e.tokens[who], nil)
+				want := map[bool]int{true: http.StatusOK, false: http.StatusForbidden}[e.actors[who].May(domain.ActOpsQueues)]
+				switch {
+				case who == "nobody":
+					want = http.StatusUnauthorized
+				case e.actors[who].Kind == domain.ActorAgency:
+					want = http.StatusNotFound
+				}
+				if res.status != want {
+					t.Errorf("%s as %s: want %d, got %d", key, who, want, res.status)
+				}
+			}
+			continue
+		}
 		if !strings.HasPrefix(r.Path, "/api/v1/") {
 			// Operations and documentation pages are public and show no case.
 			path := strings.Replace(r.Path, "/*path", "/redoc.standalone.js", 1)
@@ -140,7 +167,7 @@ func TestRoleMatrix(t *testing.T) {
 	slices.Sort(routes)
 	// The case must be under way for events and documents; recorded documents keep it there.
 	auditedActions := []domain.Action{domain.ActCaseCreate, domain.ActCaseRead, domain.ActCaseEvent, domain.ActCaseDocument,
-		domain.ActCaseAccessCode, domain.ActCaseReassign, domain.ActDeadlinesRead, domain.ActAgencyCases}
+		domain.ActCaseAccessCode, domain.ActCaseReassign, domain.ActDeadlinesRead, domain.ActAgencyCases, domain.ActNotices}
 	for _, route := range routes {
 		act := actions[route]
 		for _, who := range append([]string{"nobody"}, matrixIdentities...) {

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
 
 	"carepath/api"
@@ -43,12 +45,14 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt, _ := redis.ParseURL(dbtest.RedisURL(t))
+	redisURL := dbtest.RedisURL(t)
+	opt, _ := redis.ParseURL(redisURL)
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
 	cases := store.NewCases(db, sealer)
 	ids := store.NewIdentities(db)
-	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases}
+	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases,
+		NoticeLog: store.NewNotices(db)}
 	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: domain.DefaultAccessSettings()}
 	s := &api.Server{
 		Cases:  svc,
@@ -56,6 +60,7 @@ func newHarness(t *testing.T) *harness {
 		Auth:   access,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+		Ops:    queueConsole(t, redisURL),
 	}
 	handler, err := s.Handler()
 	if err != nil {
@@ -223,4 +228,16 @@ func (h *harness) createCase() (string, string) {
 		h.t.Fatalf("create case: %d %s", r.status, r.body)
 	}
 	return r.json(h.t)["id"].(string), r.header.Get("ETag")
+}
+
+// queueConsole is the real asynq monitor over the test's Redis database.
+func queueConsole(t testing.TB, redisURL string) http.Handler {
+	t.Helper()
+	opt, err := asynq.ParseRedisURI(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := asynqmon.New(asynqmon.Options{RootPath: "/ops/queues", RedisConnOpt: opt})
+	t.Cleanup(func() { h.Close() })
+	return h
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"carepath/domain"
+	"carepath/store"
 )
 
 // TestAgencyKeyRotation: after a rotation the old and the new key both work for the grace
@@ -223,6 +224,15 @@ func TestDeadlinesAndReassign(t *testing.T) {
 	}
 	if res := e.do("GET", "/api/v1/deadlines?assignee="+e.userIDs["supervisor"], e.tokens["specialist"], nil); res.status != http.StatusForbidden {
 		t.Errorf("a specialist asking for another's deadlines: want 403, got %d", res.status)
+	}
+	// The admission's notice to the guardianship body is delivered (as the worker would), which
+	// meets its one-working-day deadline.
+	var notices []string
+	e.db.Gorm.Raw("SELECT id FROM notices WHERE case_id = ? AND audience = 'guardianship'", e.caseID).Scan(&notices)
+	for _, id := range notices {
+		if err := store.NewNotices(e.db).Delivered(context.Background(), id, domain.AudienceGuardianship, e.clock.now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if res := e.do("GET", "/api/v1/deadlines?at_risk=true", e.tokens["supervisor"], nil); res.status != http.StatusOK || strings.Contains(string(res.body), e.caseID) {
 		t.Errorf("at risk: the IPPSU review is years away, yet listed: %d %s", res.status, res.body)

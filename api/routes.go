@@ -43,6 +43,8 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("POST", "/cases/:id/access-code", domain.ActCaseAccessCode, s.rotateAccessCode)
 	authed.handle("POST", "/cases/:id/assignee", domain.ActCaseReassign, s.reassign)
 	authed.handle("GET", "/deadlines", domain.ActDeadlinesRead, s.listDeadlines)
+	authed.handle("GET", "/cases/:id/notices", domain.ActNotices, s.listCaseNotices)
+	authed.handle("POST", "/notices/:id/retry", domain.ActNotices, s.retryNotice)
 
 	authed.handle("GET", "/agency/cases", domain.ActAgencyCases, s.listAgencyCases)
 	authed.handle("GET", "/agency/cases/:id", domain.ActAgencyCases, s.getAgencyCase)
@@ -57,6 +59,13 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("POST", "/agencies/:id/keys", domain.ActAgenciesManage, s.rotateAgencyKey)
 	authed.handle("PUT", "/agencies/:id/webhook", domain.ActAgenciesManage, s.setWebhook)
 	authed.handle("GET", "/audit", domain.ActAuditRead, s.queryAudit)
+
+	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
+	if s.Ops != nil {
+		ops := r.Group("/ops/queues", s.basicAsBearer, s.authenticate, s.allow(domain.ActOpsQueues))
+		ops.Any("", gin.WrapH(s.Ops))
+		ops.Any("/*path", gin.WrapH(s.Ops))
+	}
 }
 
 // routeGroup registers routes and remembers each one's action.

@@ -44,8 +44,10 @@ type Server struct {
 	Logger         *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
-	// Extra lets other parts (the worker's ops UI) add routes.
+	// Extra lets other parts add routes.
 	Extra func(r *gin.Engine)
+	// Ops is the queue monitoring UI (asynqmon), mounted at /ops/queues for admins.
+	Ops http.Handler
 
 	engine  *gin.Engine
 	actions map[string]domain.Action
