@@ -29,6 +29,30 @@ type Config struct {
 	Settings        domain.Settings
 	Access          domain.AccessSettings
 	TrustedProxies  []string
+	Notices         NoticeConfig
+	// WorkerMetricsAddr, when set, serves /metrics from `carepath worker`.
+	WorkerMetricsAddr string
+}
+
+// NoticeConfig is how the worker delivers notices and scans deadlines.
+type NoticeConfig struct {
+	Concurrency     int
+	MaxAttempts     int
+	BackoffBase     time.Duration
+	BackoffMax      time.Duration
+	Hold            time.Duration
+	RelayPoll       time.Duration
+	RelayLease      time.Duration
+	ScanInterval    time.Duration
+	WebhookTimeout  time.Duration
+	CenterPhone     string
+	SMTPAddr        string
+	SMTPUsername    string
+	SMTPPassword    string
+	SMTPFrom        string
+	SMTPTLS         string
+	SMSGatewayURL   string
+	SMSGatewayToken string
 }
 
 // configVar documents one variable: name, default, meaning. The README table is this list.
@@ -42,7 +66,7 @@ var configVars = []configVar{
 	{"BOOTSTRAP_ADMIN_TOKEN", "", "seeds the first admin with this bearer token when no admin exists; ignored once one does (then use `carepath users create`)"},
 	{"TOKEN_TTL_DAYS", "90", "life of a specialist's bearer token, days"},
 	{"AGENCY_KEY_GRACE_HOURS", "24", "how long an agency's previous API keys keep working after a rotation, hours"},
-	{"CENTER_PHONE", "+7 (495) 000-00-00", "the center's phone number shown on the relatives' status page (set it: the default is a placeholder)"},
+	{"CENTER_PHONE", "+7 (495) 000-00-00", "the center's phone number shown on the relatives' status page and in notices (set it: the default is a placeholder)"},
 	{"TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (the lookup lockout counts per client address)"},
 	{"DATA_KEY", "", "base64 32-byte AES keys, comma-separated, first one current, that seal SNILS, passport and address; empty uses a development key and warns"},
 	{"DB_MAX_CONNS", "32", "the Postgres connection pool size"},
@@ -55,6 +79,24 @@ var configVars = []configVar{
 	{"IPPSU_REVIEW_YEARS", "3", "IPPSU review period, years"},
 	{"GUARDIANSHIP_NOTICE_WD", "1", "guardianship body informed of a move, working days (assumption)"},
 	{"DOCUMENT_VALIDITY_MONTHS", "medical_card=6,no_contraindications=6,psychiatric_commission=6", "validity of expiring documents, months (assumption)"},
+	{"WORKER_CONCURRENCY", "128", "notice deliveries and scans one worker runs at once (partners answer slowly; the database work is batched)"},
+	{"WORKER_METRICS_ADDR", "", "host:port where `carepath worker` serves /metrics; empty: none (`all` and `serve` serve it with the API)"},
+	{"NOTICE_MAX_ATTEMPTS", "8", "delivery attempts before a notice is dead"},
+	{"NOTICE_BACKOFF_BASE", "30s", "wait after the first failed attempt; doubles after each (with jitter)"},
+	{"NOTICE_BACKOFF_MAX", "6h", "longest wait between attempts"},
+	{"NOTICE_HOLD", "2m", "how long an attempt holds its notice; a worker that dies lets it lapse and another delivers"},
+	{"RELAY_POLL_INTERVAL", "1s", "how often the outbox relay looks for due notices besides LISTEN/NOTIFY"},
+	{"RELAY_LEASE", "1m", "a queued notice is queued again after this if not delivered (Redis lost it)"},
+	{"SCAN_INTERVAL", "1m", "period of the reminder and deadline scan"},
+	{"WEBHOOK_TIMEOUT", "10s", "time limit of one webhook request"},
+	{"SMTP_ADDR", "", "SMTP server host:port for e-mail notices; empty: e-mail notices fail until it is set"},
+	{"SMTP_USERNAME", "", "SMTP user (AUTH PLAIN); empty: no authentication"},
+	{"SMTP_PASSWORD", "", "SMTP password"},
+	{"SMTP_FROM", "noreply@carepath.local", "sender address of e-mail notices"},
+	{"SMTP_TLS", "starttls", "starttls, tls (implicit, port 465) or none (a local relay only)"},
+	{"SMS_GATEWAY_URL", "", "HTTP SMS gateway endpoint (POST JSON to, text, client_ref); empty: SMS fail until it is set"},
+	{"SMS_GATEWAY_TOKEN", "", "bearer token for the SMS gateway"},
+	{"SMS_QUIET_HOURS", "21-09", "no SMS in this window, Moscow time; such SMS wait until it ends (\"off\" for none)"},
 }
 
 // devDataKey is used when DATA_KEY is unset so that `make run` works out of the box. It is
@@ -146,5 +188,66 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("DOCUMENT_VALIDITY_MONTHS: %w", err)
 	}
 	c.Settings.Validity = v
-	return c, nil
+	if c.Settings.SMSQuietHours, err = domain.ParseQuietHours(get("SMS_QUIET_HOURS")); err != nil {
+		return c, err
+	}
+	if c.WorkerMetricsAddr = get("WORKER_METRICS_ADDR"); c.WorkerMetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.WorkerMetricsAddr); err != nil {
+			return c, fmt.Errorf("WORKER_METRICS_ADDR %q: want host:port", c.WorkerMetricsAddr)
+		}
+	}
+	return c, loadNoticeConfig(get, &c.Notices)
+}
+
+func loadNoticeConfig(get func(string) string, n *NoticeConfig) error {
+	for name, dst := range map[string]*int{"WORKER_CONCURRENCY": &n.Concurrency, "NOTICE_MAX_ATTEMPTS": &n.MaxAttempts} {
+		v, err := strconv.Atoi(get(name))
+		if err != nil || v < 1 || v > 1000 {
+			return fmt.Errorf("%s %q: want a whole number from 1 to 1000", name, get(name))
+		}
+		*dst = v
+	}
+	durations := map[string]*time.Duration{
+		"NOTICE_BACKOFF_BASE": &n.BackoffBase, "NOTICE_BACKOFF_MAX": &n.BackoffMax, "NOTICE_HOLD": &n.Hold,
+		"RELAY_POLL_INTERVAL": &n.RelayPoll, "RELAY_LEASE": &n.RelayLease, "SCAN_INTERVAL": &n.ScanInterval,
+		"WEBHOOK_TIMEOUT": &n.WebhookTimeout,
+	}
+	for name, dst := range durations {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%s %q: want a duration such as 30s", name, get(name))
+		}
+		*dst = d
+	}
+	if n.ScanInterval < time.Second || n.ScanInterval >= time.Minute && (n.ScanInterval%time.Minute != 0 || 60%int(n.ScanInterval/time.Minute) != 0) {
+		return fmt.Errorf("SCAN_INTERVAL %s: want whole seconds under a minute, or whole minutes that divide an hour", n.ScanInterval)
+	}
+	if n.Hold <= n.WebhookTimeout {
+		return fmt.Errorf("NOTICE_HOLD %s must be longer than WEBHOOK_TIMEOUT %s", n.Hold, n.WebhookTimeout)
+	}
+	n.CenterPhone, n.SMTPAddr, n.SMTPUsername, n.SMTPPassword = get("CENTER_PHONE"), get("SMTP_ADDR"), get("SMTP_USERNAME"), get("SMTP_PASSWORD")
+	n.SMTPFrom, n.SMTPTLS, n.SMSGatewayURL, n.SMSGatewayToken = get("SMTP_FROM"), get("SMTP_TLS"), get("SMS_GATEWAY_URL"), get("SMS_GATEWAY_TOKEN")
+	if n.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(n.SMTPAddr); err != nil {
+			return fmt.Errorf("SMTP_ADDR %q: want host:port", n.SMTPAddr)
+		}
+	}
+	if n.SMTPTLS != "starttls" && n.SMTPTLS != "tls" && n.SMTPTLS != "none" {
+		return fmt.Errorf("SMTP_TLS %q: want starttls, tls or none", n.SMTPTLS)
+	}
+	if n.SMSGatewayURL != "" {
+		if u, err := url.Parse(n.SMSGatewayURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("SMS_GATEWAY_URL %q: want an http(s) URL", n.SMSGatewayURL)
+		}
+	}
+	return nil
+}
+
+// scanCron turns SCAN_INTERVAL into a cron spec aligned to the clock, so the schedulers of
+// several workers tick together and their per-tick task ids match.
+func scanCron(d time.Duration) string {
+	if d >= time.Minute {
+		return fmt.Sprintf("*/%d * * * *", int(d/time.Minute))
+	}
+	return "@every " + d.String()
 }

@@ -17,6 +17,10 @@ import (
 	"time"
 	_ "time/tzdata" // Moscow time without relying on the host's zoneinfo
 
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -125,7 +129,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		return app.serve(ctx, cfg, start)
 	case "worker":
-		return app.work(ctx)
+		if cfg.WorkerMetricsAddr == "" {
+			return app.work(ctx)
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() error { return app.serveMetrics(gctx, cfg.WorkerMetricsAddr) })
+		g.Go(func() error { return app.work(gctx) })
+		return g.Wait()
 	default: // all
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() error { return app.serve(gctx, cfg, start) })
@@ -136,16 +146,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // app is the wired program.
 type app struct {
-	db      *store.DB
-	rdb     *redis.Client
-	logger  *slog.Logger
-	cases   *store.Cases
-	sealer  *store.Sealer
-	service *domain.Service
-	access  *domain.Access
-	server  *api.Server
-	worker  *jobs.Worker
-	cfg     Config
+	db       *store.DB
+	rdb      *redis.Client
+	logger   *slog.Logger
+	cases    *store.Cases
+	sealer   *store.Sealer
+	service  *domain.Service
+	access   *domain.Access
+	server   *api.Server
+	worker   *jobs.Worker
+	cfg      Config
+	closers  []func() error
+	registry *prometheus.Registry
 }
 
 func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
@@ -154,6 +166,8 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = 2*time.Second, 3*time.Second, 3*time.Second
+	// The worker's tasks each take a connection to finish.
+	opt.PoolSize = max(opt.PoolSize, cfg.Notices.Concurrency+16)
 	rdb := redis.NewClient(opt)
 	sealer, err := store.NewSealer(cfg.DataKeys)
 	if err != nil {
@@ -161,27 +175,82 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	}
 	cases := store.NewCases(db, sealer)
 	identities := store.NewIdentities(db)
+	// The delivery log is written at every attempt; its own small pool commits asynchronously
+	// (a forgotten mark only means a notice is sent again under the same idempotency key).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	noticeDB, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: max(cfg.DBMaxConns/2, 4), AsyncCommit: true})
+	if err != nil {
+		return nil, err
+	}
+	notices := store.NewNotices(noticeDB)
 	service := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
-		Users: identities, Board: cases, Beds: cases}
+		Users: identities, Board: cases, Beds: cases, NoticeLog: notices}
 	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
+	a.closers = append(a.closers, noticeDB.Close)
+	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	registry := prometheus.NewRegistry()
+	a.registry = registry
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	metrics := jobs.NewMetrics(registry, notices, inspector, logger)
+	ops := asynqmon.New(asynqmon.Options{RootPath: "/ops/queues", RedisConnOpt: redisOpt})
+	a.closers = append(a.closers, ops.Close)
 	a.server = &api.Server{
 		Cases:          service,
 		Access:         access,
 		Auth:           access,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         logger,
+		Registry:       registry,
+		Ops:            ops,
 		Checks: []api.Check{
 			{Name: "postgres", Ping: db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		},
 	}
-	a.worker = jobs.NewWorker(rdb, logger)
-	a.worker.ShutdownTimeout = cfg.ShutdownTimeout
+	a.worker, err = wireWorker(cfg, db, rdb, notices, service, metrics, logger)
+	if err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
-func (a *app) close() { a.rdb.Close() }
+// wireWorker builds the worker: the notice delivery handler with its channels, the outbox
+// relay, and the periodic deadline scan.
+func wireWorker(cfg Config, db *store.DB, rdb *redis.Client, notices *store.Notices, service *domain.Service, metrics *jobs.Metrics, logger *slog.Logger) (*jobs.Worker, error) {
+	n := cfg.Notices
+	templates, err := jobs.LoadTemplates(n.CenterPhone)
+	if err != nil {
+		return nil, err
+	}
+	w := jobs.NewWorker(rdb, logger)
+	w.ShutdownTimeout = cfg.ShutdownTimeout
+	w.Concurrency = n.Concurrency
+	jobs.NoticeWork{
+		Notices: notices, Service: service, Templates: templates, DatabaseURL: db.URL,
+		Channels: map[string]jobs.Channel{
+			domain.NoticeWebhook: jobs.NewWebhook(n.WebhookTimeout),
+			domain.NoticeSMS:     jobs.NewSMSGateway(n.SMSGatewayURL, n.SMSGatewayToken, n.WebhookTimeout),
+			domain.NoticeEmail: &jobs.Mailer{Addr: n.SMTPAddr, Username: n.SMTPUsername, Password: n.SMTPPassword,
+				From: n.SMTPFrom, TLS: n.SMTPTLS, Timeout: n.WebhookTimeout},
+		},
+		MaxAttempts: n.MaxAttempts, Backoff: jobs.Backoff{Base: n.BackoffBase, Max: n.BackoffMax}, Hold: n.Hold,
+		RelayPoll: n.RelayPoll, RelayLease: n.RelayLease, ScanInterval: n.ScanInterval, ScanCron: scanCron(n.ScanInterval),
+		Metrics: metrics, Logger: logger,
+	}.Install(w)
+	return w, nil
+}
+
+func (a *app) close() {
+	for _, c := range a.closers {
+		_ = c()
+	}
+	a.rdb.Close()
+}
 
 // serve runs the HTTP server until ctx ends, then stops accepting and lets in-flight requests
 // finish within the shutdown timeout.
@@ -213,6 +282,27 @@ func (a *app) serve(ctx context.Context, cfg Config, started time.Time) error {
 }
 
 func (a *app) work(ctx context.Context) error { return a.worker.Run(ctx) }
+
+// serveMetrics serves /metrics for a worker that runs without the API server, so its delivery
+// counters can be scraped.
+func (a *app) serveMetrics(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("WORKER_METRICS_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	a.logger.Info("worker metrics listening", "addr", "http://"+ln.Addr().String()+"/metrics")
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("worker metrics: %w", err)
+	}
+	return nil
+}
 
 func runMigrate(ctx context.Context, db *store.DB, args []string, stdout io.Writer) error {
 	sub := "up"
