@@ -274,8 +274,6 @@ func (s *Access) RevokeTokens(ctx context.Context, userID string) (int, error) {
 	return s.Identities.RevokeTokens(ctx, userID, s.now())
 }
 
-var happeningRe = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
-
 func (w *Webhook) validate() error {
 	w.URL = strings.TrimSpace(w.URL)
 	if w.URL != "" {
@@ -294,8 +292,8 @@ func (w *Webhook) validate() error {
 		return Invalid("webhook.happenings", "at most 50")
 	}
 	for i, h := range w.Happenings {
-		if !happeningRe.MatchString(h) {
-			return Invalid(fmt.Sprintf("webhook.happenings[%d]", i), "is not a happening name")
+		if _, ok := tellFor(Happening(h)); !ok {
+			return Invalid(fmt.Sprintf("webhook.happenings[%d]", i), "%q is not a happening; known: %s", h, strings.Join(HappeningNames(), ", "))
 		}
 	}
 	if w.Happenings == nil {

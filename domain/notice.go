@@ -14,6 +14,7 @@ type Happening string
 // The happenings (../shared/domain.md "Who is told what").
 const (
 	HappeningRegistered         Happening = "case_registered"
+	HappeningAssigned           Happening = "case_assigned"
 	HappeningDocumentsRequested Happening = "documents_requested"
 	HappeningDocumentsMissing   Happening = "documents_missing"
 	HappeningDocumentsExpiring  Happening = "documents_expiring"

@@ -41,6 +41,8 @@ type tell struct {
 // whoIsTold is the table, written once: the planner, the template check and the docs read it.
 var whoIsTold = []tell{
 	{happening: HappeningRegistered, relatives: true, guardianship: true, specialist: true},
+	// Not in domain.md's table: a case handed to another specialist tells the new one.
+	{happening: HappeningAssigned, specialist: true},
 	{happening: HappeningDocumentsRequested, relatives: true, health: healthWhenIssuer},
 	{happening: HappeningDocumentsMissing, relatives: true, health: healthWhenIssuer},
 	{happening: HappeningDocumentsExpiring, relatives: true, health: healthWhenIssuer},
@@ -98,6 +100,21 @@ func Happenings() []Happening {
 		out[i] = t.happening
 	}
 	return out
+}
+
+// HappeningNames lists every happening's name, in table order.
+func HappeningNames() []string {
+	out := make([]string, len(whoIsTold))
+	for i, t := range whoIsTold {
+		out[i] = string(t.happening)
+	}
+	return out
+}
+
+// Mandatory reports whether the law requires the notice whatever its recipient chose to hear:
+// the guardianship body must hear of every move of a person in its care.
+func Mandatory(n Notice) bool {
+	return n.Audience == AudienceGuardianship && slices.Contains(guardianshipWatched, n.Happening)
 }
 
 // NoticeRoute is one template the planner may ask for: happening, audience and channel.

@@ -75,6 +75,7 @@ func TestWhoIsTold(t *testing.T) {
 		{"registered, capable: no guardianship", HappeningRegistered, capable, nil, []string{rep, niece, spec}},
 		{"registered, limited: guardianship", HappeningRegistered, limited, nil, []string{rep, niece, guard, spec}},
 		{"registered, unassigned", HappeningRegistered, unassigned, nil, []string{rep, niece, guard}},
+		{"handed to another specialist", HappeningAssigned, nil, nil, []string{spec}},
 		{"documents from the applicant", HappeningDocumentsRequested, nil, func(f *noticeFacts) { f.docs = []DocType{DocPassport} }, []string{rep, niece}},
 		{"documents the clinic issues", HappeningDocumentsRequested, nil, func(f *noticeFacts) { f.docs = []DocType{DocPassport, DocMedicalCard} }, []string{rep, niece, health}},
 		{"documents the clinic issues, no clinic named", HappeningDocumentsMissing, noHealth, func(f *noticeFacts) { f.docs = []DocType{DocMedicalCard} }, []string{rep, niece}},

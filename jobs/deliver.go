@@ -264,6 +264,9 @@ func (d *Deliverer) send(ctx context.Context, n *store.Delivery) error {
 		if n.AgencyName == "" {
 			return Permanent(fmt.Errorf("agency %s does not exist", n.Recipient))
 		}
+		if n.AgencyDisabled {
+			return Permanent(fmt.Errorf("agency %s is disabled", n.AgencyName))
+		}
 		if o.To == "" {
 			return Permanent(fmt.Errorf("agency %s has no webhook URL", n.AgencyName))
 		}

@@ -353,6 +353,15 @@ func TestFailedAttemptsBackOffDieAndCanBeRetried(t *testing.T) {
 		t.Errorf("retrying no notice: %v, want not found", err)
 	}
 
+	// A disabled partner is told nothing more.
+	e.exec("UPDATE agencies SET disabled_at = now() WHERE id = ?", e.guardianship.id)
+	c3 := e.register(caseOpts{noHealth: true})
+	ns, _ = e.notices.ForCase(context.Background(), c3.ID)
+	if out, _ := d.Deliver(context.Background(), ns[0].ID); out != OutcomeDead {
+		t.Errorf("a disabled agency: %s, want dead", out)
+	}
+	e.exec("UPDATE agencies SET disabled_at = NULL WHERE id = ?", e.guardianship.id)
+
 	// A partner without a webhook cannot be reached by retrying: the notice is dead at once.
 	e.exec("UPDATE agencies SET webhook_url = '' WHERE id = ?", e.guardianship.id)
 	c2 := e.register(caseOpts{noHealth: true})
@@ -362,5 +371,28 @@ func TestFailedAttemptsBackOffDieAndCanBeRetried(t *testing.T) {
 	}
 	if n, _ := e.notices.Get(context.Background(), ns[0].ID); !strings.Contains(n.LastError, "no webhook URL") || n.Attempts != 1 {
 		t.Errorf("no webhook URL: %+v", n)
+	}
+}
+
+// TestAgencyChoosesItsHappenings: an agency that chose happenings for its webhook is told only
+// those, except what the law requires the guardianship body to hear.
+func TestAgencyChoosesItsHappenings(t *testing.T) {
+	e := newEnv(t)
+	e.exec("UPDATE agencies SET webhook_happenings = '{admitted}' WHERE id = ?", e.health.id)
+	e.exec("UPDATE agencies SET webhook_happenings = '{need_recognized}' WHERE id = ?", e.guardianship.id)
+	c := e.register(caseOpts{})
+	e.toResiding(c.ID, e.home1)
+	got := e.happenings(c.ID)
+	want := map[string]int{"need_recognized/guardianship": 1, "admitted/guardianship": 1, "admitted/health": 1,
+		"voucher_issued/facility": 1, "admitted/facility": 1}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%d %s notices, want %d", got[k], k, n)
+		}
+	}
+	for k, n := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%d %s notices the agency did not choose", n, k)
+		}
 	}
 }

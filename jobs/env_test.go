@@ -83,7 +83,8 @@ func newEnv(t *testing.T) *testEnv {
 	e.notices = store.NewNotices(e.db)
 	settings := domain.DefaultSettings()
 	settings.SMSQuietHours = domain.QuietHours{} // tests run at any hour; the quiet-hours test sets them
-	e.svc = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(e.db), Settings: settings, NoticeLog: e.notices, Now: e.clock.Now}
+	e.svc = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(e.db), Settings: settings, NoticeLog: e.notices, Now: e.clock.Now,
+		Users: store.NewIdentities(e.db)}
 	e.templates, err = LoadTemplates("+7 (495) 123-45-67")
 	if err != nil {
 		t.Fatal(err)

@@ -48,6 +48,8 @@ func TestScanSelectsOnlyDueDeadlines(t *testing.T) {
 	late := e.register(caseOpts{assignee: e.specialist, contacts: niece})
 	e.fire(late.ID, domain.EventCommand{Event: domain.RequestDocuments})
 
+	// The home chose to hear of vouchers issued and cancelled only: its reminder is not written.
+	e.exec("UPDATE agencies SET webhook_happenings = '{voucher_issued,voucher_cancelled}' WHERE id = ?", e.home1Agency.id)
 	sc := &Scanner{Notices: e.notices, Service: e.svc, Settings: e.svc.Settings, Batch: 2, Logger: quietLogger}
 	scan := func(tm time.Time) ScanStats {
 		t.Helper()
@@ -98,7 +100,7 @@ func TestScanSelectsOnlyDueDeadlines(t *testing.T) {
 		late.ID:    {"case_registered/guardianship": 1, "case_registered/relative": 1, "case_registered/specialist": 1, "documents_requested/relative": 1, "documents_requested/health": 1},
 		review.ID:  {"case_registered/guardianship": 1, "case_registered/specialist": 1, "documents_requested/health": 1, "deadline_at_risk/specialist": 1},
 		orphan.ID:  {"case_registered/guardianship": 1, "documents_requested/health": 1, "deadline_at_risk/supervisor": 2},
-		voucher.ID: {"case_registered/guardianship": 1, "case_registered/relative": 1, "documents_requested/relative": 1, "documents_requested/health": 1, "need_recognized/relative": 1, "need_recognized/guardianship": 1, "voucher_issued/relative": 1, "voucher_issued/guardianship": 1, "voucher_issued/facility": 1, "voucher_expiring/relative": 1, "voucher_expiring/guardianship": 1, "voucher_expiring/facility": 1},
+		voucher.ID: {"case_registered/guardianship": 1, "case_registered/relative": 1, "documents_requested/relative": 1, "documents_requested/health": 1, "need_recognized/relative": 1, "need_recognized/guardianship": 1, "voucher_issued/relative": 1, "voucher_issued/guardianship": 1, "voucher_issued/facility": 1, "voucher_expiring/relative": 1, "voucher_expiring/guardianship": 1},
 	}
 	check := func(when string) {
 		t.Helper()

@@ -64,6 +64,10 @@ func TestRenderedNoticesKeepPrivacy(t *testing.T) {
 	e.fire(p.ID, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: e.home2})
 	e.fire(p.ID, domain.EventCommand{Event: domain.Admit})
 	e.fire(p.ID, domain.EventCommand{Event: domain.RecordDeath, DateOfDeath: &today})
+	cur, _ := e.svc.Get(ctx, p.ID)
+	if _, err := e.svc.Reassign(ctx, e.actor, p.ID, cur.Version, e.supervisor1); err != nil {
+		t.Fatal(err)
+	}
 
 	// A refusal with its reasons, an appeal, a voucher and a withdrawal.
 	r := e.register(full)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,6 +72,15 @@ func (r noticeRow) domain() (domain.Notice, error) {
 // or scan (the id is derived from the key), and is skipped. The rows go in as one JSON
 // parameter: one statement whether a command writes one notice or a scan three thousand.
 func writeNotices(tx *gorm.DB, ns []domain.Notice) error {
+	agencies := webhookAgencies(ns)
+	if len(agencies) > 0 {
+		var subs []subscription
+		err := tx.Raw(subscriptionsSQL, uuidArray(agencies)).Scan(&subs).Error
+		if err != nil {
+			return fmt.Errorf("webhook subscriptions: %w", err)
+		}
+		ns = subscribed(ns, subs)
+	}
 	if len(ns) == 0 {
 		return nil
 	}
@@ -109,6 +119,45 @@ func writeNotices(tx *gorm.DB, ns []domain.Notice) error {
 		return fmt.Errorf("notify relay: %w", err)
 	}
 	return nil
+}
+
+// subscription is the happenings an agency chose for its webhook (none chosen: all).
+type subscription struct {
+	ID         string `db:"id"`
+	Happenings string `db:"happenings"`
+}
+
+const subscriptionsSQL = `SELECT id::text AS id, array_to_string(webhook_happenings, ',') AS happenings
+	FROM agencies WHERE id = ANY(?::uuid[]) AND cardinality(webhook_happenings) > 0`
+
+func webhookAgencies(ns []domain.Notice) []string {
+	var ids []string
+	for _, n := range ns {
+		if n.Channel == domain.NoticeWebhook && domain.IsUUID(n.Recipient) && !slices.Contains(ids, n.Recipient) {
+			ids = append(ids, n.Recipient)
+		}
+	}
+	return ids
+}
+
+// subscribed drops the webhook notices of happenings an agency did not choose, unless the law
+// requires them (domain.Mandatory).
+func subscribed(ns []domain.Notice, subs []subscription) []domain.Notice {
+	if len(subs) == 0 {
+		return ns
+	}
+	chose := map[string][]string{}
+	for _, s := range subs {
+		chose[s.ID] = strings.Split(s.Happenings, ",")
+	}
+	out := ns[:0:0]
+	for _, n := range ns {
+		if hs, ok := chose[n.Recipient]; ok && n.Channel == domain.NoticeWebhook && !domain.Mandatory(n) && !slices.Contains(hs, string(n.Happening)) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // uuidArray writes ids as a Postgres array literal; ids are UUIDs, so nothing needs quoting.
@@ -227,7 +276,9 @@ type Delivery struct {
 	AgencyName    string
 	WebhookURL    string
 	WebhookSecret string
-	UserEmail     string
+	// AgencyDisabled: the agency was switched off; it is no longer told anything.
+	AgencyDisabled bool
+	UserEmail      string
 }
 
 // Claim takes a due notice for one delivery attempt: it counts the attempt and holds the notice
@@ -250,7 +301,7 @@ func (n *Notices) ClaimMany(ctx context.Context, ids []string, now time.Time, ho
 			  AND (locked_until IS NULL OR locked_until <= $2)
 			RETURNING id, case_id, happening, audience, channel, recipient, template, data, idempotency_key, status,
 				attempts, manual_retries, last_error, not_before, next_attempt_at, created_at)
-		SELECT c.*, cs.number, a.name, a.webhook_url, a.webhook_secret, u.email
+		SELECT c.*, cs.number, a.name, a.webhook_url, a.webhook_secret, a.disabled_at IS NOT NULL, u.email
 		FROM c JOIN cases cs ON cs.id = c.case_id
 		LEFT JOIN agencies a ON c.channel = 'webhook' AND a.id::text = c.recipient
 		LEFT JOIN users u ON c.audience IN ('specialist', 'supervisor') AND u.id::text = c.recipient AND u.disabled_at IS NULL`,
@@ -269,7 +320,7 @@ func (n *Notices) ClaimMany(ctx context.Context, ids []string, now time.Time, ho
 		)
 		err := rows.Scan(&d.ID, &d.CaseID, &d.Happening, &d.Audience, &d.Channel, &d.Recipient, &d.Template, &data,
 			&d.IdempotencyKey, &d.Status, &d.Attempts, &d.ManualRetries, &d.LastError, &d.NotBefore, &nextAttempt, &d.CreatedAt,
-			&d.CaseNumber, &agencyName, &webhookURL, &webhookSecret, &mail)
+			&d.CaseNumber, &agencyName, &webhookURL, &webhookSecret, &d.AgencyDisabled, &mail)
 		if err != nil {
 			return nil, fmt.Errorf("claim notices: %w", err)
 		}
@@ -485,6 +536,14 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 				}
 				sent, remind = append(sent, out.Sent), append(remind, out.RemindAt)
 				notices = append(notices, out.Notices...)
+			}
+			if agencies := webhookAgencies(notices); len(agencies) > 0 {
+				rows, _ := tx.Query(ctx, strings.Replace(subscriptionsSQL, "?", "$1", 1), uuidArray(agencies))
+				subs, err := pgx.CollectRows(rows, pgx.RowToStructByName[subscription])
+				if err != nil {
+					return fmt.Errorf("webhook subscriptions: %w", err)
+				}
+				notices = subscribed(notices, subs)
 			}
 			if len(notices) > 0 {
 				_, err := tx.CopyFrom(ctx, pgx.Identifier{"notices"}, noticeColumns, pgx.CopyFromSlice(len(notices), func(i int) ([]any, error) {
