@@ -82,6 +82,7 @@ var consoleReferenceJS = func() []byte {
 		"disability_groups": domain.DisabilityGroups,
 		"notice_channels":   domain.NoticeChannels,
 		"deadline_kinds":    domain.DeadlineKinds,
+		"happenings":        domain.HappeningDefs(),
 	})
 	if err != nil {
 		panic(err)

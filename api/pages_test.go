@@ -337,6 +337,19 @@ func TestConsoleCasePageFiresEvents(t *testing.T) {
 		}
 	}
 
+	// The registration's SMS to the son is on the case; marked dead, it can be sent again.
+	b.wait("notices", `!!document.querySelector('#notices li[data-happening="case_registered"]')`)
+	if got := b.text("#notices"); !strings.Contains(got, "Заявление зарегистрировано") || !strings.Contains(got, "SMS") {
+		t.Errorf("notices card: %q", got)
+	}
+	if err := h.db.Gorm.Exec("UPDATE notices SET status = 'dead', attempts = 8, last_error = 'SMS gateway answered 503' WHERE case_id = ?", id).Error; err != nil {
+		t.Fatal(err)
+	}
+	b.open("/console/cases/" + id)
+	b.wait("a dead notice", `!!document.querySelector('#notices li[data-status="dead"] button')`)
+	b.click(`#notices li[data-status="dead"] button`)
+	b.wait("the notice due again", `!!document.querySelector('#notices li[data-status="pending"]') && !document.querySelector('#notices li[data-status="dead"]')`)
+
 	// request_documents: intake → collecting_documents.
 	fire("request_documents")
 	b.shot("console-event-form", false)

@@ -102,6 +102,46 @@ func Happenings() []Happening {
 	return out
 }
 
+// happeningLabels name the happenings for people (the specialists' console).
+var happeningLabels = map[Happening]string{
+	HappeningRegistered:         "Заявление зарегистрировано",
+	HappeningAssigned:           "Дело передано специалисту",
+	HappeningDocumentsRequested: "Запрошены документы",
+	HappeningDocumentsMissing:   "Не хватает документов",
+	HappeningDocumentsExpiring:  "Истекает срок документа",
+	HappeningNeedRecognized:     "Признан нуждающимся",
+	HappeningNeedRefused:        "Отказ",
+	HappeningVoucherIssued:      "Выдана путёвка",
+	HappeningVoucherCancelled:   "Путёвка аннулирована",
+	HappeningVoucherExpiring:    "Истекает срок путёвки",
+	HappeningAdmitted:           "Поступление в учреждение",
+	HappeningTransferRequested:  "Начат перевод",
+	HappeningDischarged:         "Выбытие",
+	HappeningDied:               "Смерть",
+	HappeningHospitalized:       "Госпитализация",
+	HappeningHospitalStayEnded:  "Окончание госпитализации",
+	HappeningLeaveStarted:       "Временное выбытие",
+	HappeningLeaveEnded:         "Возвращение из временного выбытия",
+	HappeningWithdrawn:          "Заявление отозвано",
+	HappeningDeadlineAtRisk:     "Срок под угрозой",
+	HappeningDeadlineMissed:     "Срок пропущен",
+}
+
+// HappeningDef is a happening with its label.
+type HappeningDef struct {
+	Name  Happening `json:"name"`
+	Label string    `json:"label"`
+}
+
+// HappeningDefs lists every happening with its label, in table order.
+func HappeningDefs() []HappeningDef {
+	out := make([]HappeningDef, len(whoIsTold))
+	for i, t := range whoIsTold {
+		out[i] = HappeningDef{t.happening, happeningLabels[t.happening]}
+	}
+	return out
+}
+
 // HappeningNames lists every happening's name, in table order.
 func HappeningNames() []string {
 	out := make([]string, len(whoIsTold))

@@ -133,6 +133,11 @@ func TestEveryEventChoosesItsHappening(t *testing.T) {
 			t.Errorf("event %s tells %q, which is not in the table", e.Name, h)
 		}
 	}
+	for _, d := range HappeningDefs() {
+		if d.Label == "" {
+			t.Errorf("happening %s has no label", d.Name)
+		}
+	}
 	for _, h := range Happenings() {
 		if !slices.ContainsFunc(NoticeRoutes(), func(r NoticeRoute) bool { return r.Happening == h }) {
 			t.Errorf("happening %s reaches no one", h)

@@ -65,6 +65,15 @@
     document_expiry: 'Истечение срока документа',
     guardianship_notice: 'Уведомление органа опеки',
   };
+  const HAPPENING_LABELS = Object.fromEntries((REF.happenings || []).map((x) => [x.name, x.label]));
+  const AUDIENCE_LABELS = {
+    relative: 'родственник', representative: 'законный представитель', guardianship: 'орган опеки',
+    health: 'медицинская организация', facility: 'учреждение', specialist: 'специалист', supervisor: 'руководитель',
+  };
+  const DELIVERY_CHANNEL_LABELS = { sms: 'SMS', email: 'эл. почта', webhook: 'вебхук' };
+  const NOTICE_STATUS_LABELS = {
+    pending: 'ожидает', sending: 'отправляется', delivered: 'доставлено', failed: 'ошибка, будет повтор', dead: 'не доставлено',
+  };
   const DEADLINE_STATE_LABELS = {
     open: 'в срок', overdue: 'просрочен', met: 'выполнен', missed: 'пропущен', cancelled: 'отменён',
   };
@@ -297,22 +306,28 @@
   async function casePage(id) {
     setTitle('Дело');
     replace(main, h('p', { class: 'muted' }, 'Загрузка дела…'));
-    const [res, hist, facs] = await Promise.all([
+    const [res, hist, facs, notices] = await Promise.all([
       api('GET', '/api/v1/cases/' + encodeURIComponent(id)),
       api('GET', '/api/v1/cases/' + encodeURIComponent(id) + '/history'),
       facilities(),
+      api('GET', '/api/v1/cases/' + encodeURIComponent(id) + '/notices'),
     ]);
     if (!res.ok) {
       replace(main, h('nav', { class: 'crumbs' }, h('a', { href: '/console' }, '← Все дела')), h('h1', {}, 'Дело'), problemBox(res));
       return;
     }
-    const st = { id, c: res.data, etag: res.etag, history: hist.ok ? hist.data.items : null, facilities: facs };
+    const st = { id, c: res.data, etag: res.etag, history: hist.ok ? hist.data.items : null, facilities: facs,
+      notices: notices.ok ? notices.data.items : null };
     renderCase(st);
   }
 
   async function reloadHistory(st) {
-    const hist = await api('GET', '/api/v1/cases/' + encodeURIComponent(st.id) + '/history');
+    const [hist, notices] = await Promise.all([
+      api('GET', '/api/v1/cases/' + encodeURIComponent(st.id) + '/history'),
+      api('GET', '/api/v1/cases/' + encodeURIComponent(st.id) + '/notices'),
+    ]);
     st.history = hist.ok ? hist.data.items : null;
+    st.notices = notices.ok ? notices.data.items : null;
   }
 
   function facilityName(st, id) {
@@ -339,7 +354,7 @@
       flashBox,
       h('div', { class: 'case-layout' },
         h('div', { class: 'case-main' }, actionsSection(st), checklistSection(st), historySection(st)),
-        h('div', { class: 'case-side' }, deadlinesSection(st), applicantSection(c), contactsSection(c), placementSection(st))));
+        h('div', { class: 'case-side' }, deadlinesSection(st), noticesSection(st), applicantSection(c), contactsSection(c), placementSection(st))));
     if (flash) flashBox.focus();
   }
 
@@ -440,6 +455,33 @@
         h('span', { class: 'deadline-kind' }, DEADLINE_KIND_LABELS[d.kind] || d.kind, d.ref && docOf[d.ref] ? ': ' + docLabel(d.ref) : ''),
         h('span', { class: 'deadline-due' }, 'до ', h('strong', {}, d.due_on ? fmtDate(d.due_on) : fmtDue(d.due_at)), ' включительно',
           d.state === 'overdue' ? h('span', { class: 'badge danger' }, 'просрочен') : null)))));
+  }
+
+  // noticesSection shows who was told what and whether it reached them; a notice that could not
+  // be delivered can be sent again once its cause is fixed.
+  function noticesSection(st) {
+    if (!st.notices) return section('h-notices', 'Уведомления', h('p', { class: 'problem' }, 'Уведомления загрузить не удалось.'));
+    if (!st.notices.length) return section('h-notices', 'Уведомления', h('p', { class: 'muted' }, 'Уведомлений нет.'));
+    const undelivered = st.notices.filter((n) => n.status === 'dead').length;
+    return section('h-notices', 'Уведомления',
+      undelivered ? h('p', { class: 'warning' }, 'Не доставлено: ' + undelivered + '. Проверьте адрес получателя и отправьте снова.') : null,
+      h('ul', { class: 'notices' }, st.notices.map((n) => h('li', { dataset: { status: n.status, happening: n.happening } },
+        h('p', {}, h('strong', {}, HAPPENING_LABELS[n.happening] || n.happening), ' → ',
+          (AUDIENCE_LABELS[n.audience] || n.audience) + ', ' + (DELIVERY_CHANNEL_LABELS[n.channel] || n.channel),
+          h('span', { class: n.status === 'dead' ? 'badge danger' : 'badge' }, NOTICE_STATUS_LABELS[n.status] || n.status)),
+        h('p', { class: 'muted small' },
+          n.delivered_at ? 'доставлено ' + fmtDateTime(n.delivered_at)
+            : (n.next_attempt_at ? 'следующая попытка ' + fmtDateTime(n.next_attempt_at) : 'создано ' + fmtDateTime(n.created_at)),
+          n.attempts ? ' · попыток: ' + n.attempts : ''),
+        n.last_error && n.status !== 'delivered' ? h('p', { class: 'muted small' }, n.last_error) : null,
+        n.status === 'dead' || n.status === 'failed'
+          ? h('button', { type: 'button', onclick: async () => {
+            const res = await api('POST', '/api/v1/notices/' + encodeURIComponent(n.id) + '/retry');
+            if (!res.ok) { renderCase(st); return; }
+            await reloadHistory(st);
+            renderCase(st, 'Уведомление отправляется снова.');
+          } }, 'Отправить снова')
+          : null))));
   }
 
   function applicantSection(c) {
