@@ -48,7 +48,8 @@ bench-status: services
 ## bench-notices: notice delivery and reminder-scan figures (docs/BENCHMARKS.md "Notices");
 ## about 4 minutes, own databases, traffic on 127.0.0.1 only
 bench-notices: services
-	$(GO) run ./scripts/benchnotices
+	@mkdir -p bench-results
+	set -o pipefail; $(GO) run ./scripts/benchnotices 2>&1 | tee bench-results/notices.txt
 
 ## services: make sure PostgreSQL and Redis answer (start or install them when they do not)
 services:
