@@ -125,7 +125,9 @@ func (db *DB) Close() error { return db.SQL.Close() }
 func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }
 
 func gooseProvider(db *sql.DB) (*goose.Provider, error) {
-	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	// Out-of-order: a migration merged later with a lower number still applies on databases
+	// that already have the higher ones.
+	return goose.NewProvider(goose.DialectPostgres, db, migrations.FS, goose.WithAllowOutofOrder(true))
 }
 
 // Migrate applies every pending migration and loads the shipped production calendar into the
