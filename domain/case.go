@@ -303,26 +303,38 @@ func NormalizeSNILS(s string) (string, error) {
 		}
 	}
 	number := 0
-	sum := 0
 	for i := 0; i < 9; i++ {
 		number = number*10 + d[i]
-		sum += d[i] * (9 - i)
 	}
 	check := d[9]*10 + d[10]
 	// Numbers up to 001-001-998 were issued before checksums existed.
-	if number > 1001998 {
-		want := sum
-		if want >= 100 {
-			want %= 101
-			if want == 100 {
-				want = 0
-			}
-		}
-		if want != check {
-			return "", Invalid("applicant.snils", "checksum does not match (expected %02d)", want)
-		}
+	if want := snilsChecksum(number); number > 1001998 && want != check {
+		return "", Invalid("applicant.snils", "checksum does not match (expected %02d)", want)
 	}
 	return fmt.Sprintf("%d%d%d-%d%d%d-%d%d%d %d%d", d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10]), nil
+}
+
+// snilsChecksum is the control number of a 9-digit SNILS number.
+func snilsChecksum(number int) int {
+	sum := 0
+	for i := 8; i >= 0; i-- {
+		sum += (number % 10) * (9 - i)
+		number /= 10
+	}
+	if sum >= 100 {
+		sum %= 101
+		if sum == 100 {
+			sum = 0
+		}
+	}
+	return sum
+}
+
+// MakeSNILS formats a 9-digit number (0..999,999,999) as a SNILS with its control number; for
+// demo and generated data.
+func MakeSNILS(number int) string {
+	d := fmt.Sprintf("%09d", number%1000000000)
+	return fmt.Sprintf("%s-%s-%s %02d", d[0:3], d[3:6], d[6:9], snilsChecksum(number%1000000000))
 }
 
 // MaskSNILS hides all but the last two digits of the control number, for lists.

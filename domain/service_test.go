@@ -483,6 +483,14 @@ func TestSNILS(t *testing.T) {
 			t.Errorf("NormalizeSNILS(%q) = %q, %v", in, got, err)
 		}
 	}
+	for n := 1002000; n < 999999999; n += 7654321 {
+		if s := domain.MakeSNILS(n); func() error { _, err := domain.NormalizeSNILS(s); return err }() != nil {
+			t.Errorf("MakeSNILS(%d) = %q does not validate", n, s)
+		}
+	}
+	if got := domain.MakeSNILS(112233445); got != "112-233-445 95" {
+		t.Errorf("MakeSNILS(112233445) = %q", got)
+	}
 	for _, in := range []string{"112-233-445 94", "1122334459", "abc", ""} {
 		if _, err := domain.NormalizeSNILS(in); err == nil {
 			t.Errorf("NormalizeSNILS(%q) accepted", in)

@@ -86,22 +86,7 @@ var (
 )
 
 // demoSNILS makes a valid SNILS from a number.
-func demoSNILS(n int) string {
-	base := 100000000 + n*7919
-	d := fmt.Sprintf("%09d", base)
-	sum := 0
-	for i := 0; i < 9; i++ {
-		sum += int(d[i]-'0') * (9 - i)
-	}
-	check := sum
-	if check >= 100 {
-		check %= 101
-		if check == 100 {
-			check = 0
-		}
-	}
-	return fmt.Sprintf("%s-%s-%s %02d", d[0:3], d[3:6], d[6:9], check)
-}
+func demoSNILS(n int) string { return domain.MakeSNILS(100000000 + n*7919) }
 
 // SeedDemo loads the demo agencies, facilities and about fifty cases spread over every state,
 // each walked through the real lifecycle so its history, checklist and deadlines are real.

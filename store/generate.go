@@ -1040,22 +1040,7 @@ func surname(r *mrand.Rand) string {
 }
 
 // snilsOf makes a SNILS with a valid checksum from a number above the checksum-free range.
-func snilsOf(n uint64) string {
-	base := 2000000 + n%997000000
-	d := fmt.Sprintf("%09d", base)
-	sum := 0
-	for i := 0; i < 9; i++ {
-		sum += int(d[i]-'0') * (9 - i)
-	}
-	check := sum
-	if check >= 100 {
-		check %= 101
-		if check == 100 {
-			check = 0
-		}
-	}
-	return fmt.Sprintf("%s-%s-%s %02d", d[0:3], d[3:6], d[6:9], check)
-}
+func snilsOf(n uint64) string { return domain.MakeSNILS(int(2000000 + n%997000000)) }
 
 func phone(r *mrand.Rand) string {
 	return fmt.Sprintf("+7 9%02d %03d-%02d-%02d", 10+r.IntN(90), r.IntN(1000), r.IntN(100), r.IntN(100))
