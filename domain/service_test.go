@@ -143,8 +143,6 @@ func reasonsOf(t *testing.T, err error, code string) []string {
 
 func TestChecklistFollowsTheFacts(t *testing.T) {
 	f := newFixture(t)
-	g := f.facility("ПНИ", domain.Psychoneurological, 1)
-	_ = g
 	var guardianship string
 	if err := f.db.Gorm.Raw("INSERT INTO agencies (name, kind) VALUES ('Опека', 'guardianship') RETURNING id").Scan(&guardianship).Error; err != nil {
 		t.Fatal(err)
@@ -313,10 +311,6 @@ func TestVoucherReservesAndReleasesBeds(t *testing.T) {
 	pni := f.facility("ПНИ", domain.Psychoneurological, 10)
 	a := f.toWaitingList(f.register(newCase()))
 	b := f.toWaitingList(f.register(newCase(func(n *domain.NewCase) { n.Applicant.FullName = "Петрова Анна" })))
-	if b.WaitingPosition != 0 {
-		// positions are computed on read
-		t.Logf("waiting position on write: %d", b.WaitingPosition)
-	}
 	got, _ := f.svc.Get(context.Background(), b.ID)
 	if got.WaitingPosition != 2 {
 		t.Errorf("second on the list has position %d", got.WaitingPosition)

@@ -340,12 +340,9 @@ func (s *Cases) load(db *gorm.DB, id string) (*domain.Case, error) {
 	res := db.Table("cases").Select(`cases.*, (SELECT coalesce(json_agg(json_build_object('id', d.id, 'kind', d.kind,
 			'ref', d.ref, 'opened_at', d.opened_at, 'due_on', d.due_on, 'due_at', d.due_at) ORDER BY d.due_at, d.id), '[]')
 		FROM deadlines d WHERE d.case_id = cases.id AND d.state = 'open') AS open_deadlines`).
-		Where("id = ?", id).Limit(1).Find(&row)
-	if res.Error != nil {
-		return nil, fmt.Errorf("load case %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, domain.Errorf(domain.ENOTFOUND, "case %s not found", id)
+		Where("id = ?", id)
+	if err := findOne(res, &row, "case", id); err != nil {
+		return nil, err
 	}
 	c, err := s.fromRow(row.Case)
 	if err != nil {
@@ -420,6 +417,19 @@ func (s *Cases) update(ctx context.Context, id string, version int, fn func(ctx 
 	return out, nil
 }
 
+// findOne reads the single row q selects into dst: ENOTFOUND naming what and id when there is
+// none, a wrapped error when the query fails.
+func findOne(q *gorm.DB, dst any, what, id string) error {
+	res := q.Limit(1).Find(dst)
+	if res.Error != nil {
+		return fmt.Errorf("load %s %s: %w", what, id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return domain.Errorf(domain.ENOTFOUND, "%s %s not found", what, id)
+	}
+	return nil
+}
+
 func staleVersion(number string, want, have int) error {
 	if have == 0 {
 		return domain.Errorf(domain.ESTALE, "case %s was changed by someone else meanwhile (version %d is no longer current)", number, want)
@@ -447,12 +457,8 @@ func (f facilityRow) domain() domain.Facility {
 
 func (t caseTx) Facility(ctx context.Context, id string) (*domain.Facility, error) {
 	var f facilityRow
-	res := t.tx.Where("id = ?", id).Limit(1).Find(&f)
-	if res.Error != nil {
-		return nil, fmt.Errorf("load facility %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, domain.Errorf(domain.ENOTFOUND, "facility %s not found", id)
+	if err := findOne(t.tx.Where("id = ?", id), &f, "facility", id); err != nil {
+		return nil, err
 	}
 	d := f.domain()
 	return &d, nil

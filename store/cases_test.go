@@ -205,9 +205,7 @@ func TestListFiltersAndStableCursor(t *testing.T) {
 	if len(page.Items) != 0 {
 		t.Fatalf("a %% in q must match literally: %d", len(page.Items))
 	}
-	num := page.Items
 	all, _ := e.svc.List(ctx, domain.CaseFilter{})
-	_ = num
 	byNumber, _ := e.svc.List(ctx, domain.CaseFilter{Q: all.Items[3].Number})
 	if len(byNumber.Items) != 1 || byNumber.Items[0].ID != all.Items[3].ID {
 		t.Fatalf("number search: %+v", byNumber.Items)

@@ -70,12 +70,8 @@ func (s *Identities) Users(ctx context.Context) ([]domain.User, error) {
 // User implements domain.Identities and domain.UserDirectory.
 func (s *Identities) User(ctx context.Context, id string) (*domain.User, error) {
 	var row userRow
-	res := s.db.Gorm.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&row)
-	if res.Error != nil {
-		return nil, fmt.Errorf("load user %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, domain.Errorf(domain.ENOTFOUND, "user %s not found", id)
+	if err := findOne(s.db.Gorm.WithContext(ctx).Where("id = ?", id), &row, "user", id); err != nil {
+		return nil, err
 	}
 	u := row.domain()
 	return &u, nil

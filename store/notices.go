@@ -183,12 +183,8 @@ func (n *Notices) ForCase(ctx context.Context, caseID string) ([]domain.Notice, 
 // Get returns one notice; ENOTFOUND.
 func (n *Notices) Get(ctx context.Context, id string) (*domain.Notice, error) {
 	var r noticeRow
-	res := n.db.Gorm.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&r)
-	if res.Error != nil {
-		return nil, fmt.Errorf("load notice %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil, domain.Errorf(domain.ENOTFOUND, "notice %s not found", id)
+	if err := findOne(n.db.Gorm.WithContext(ctx).Where("id = ?", id), &r, "notice", id); err != nil {
+		return nil, err
 	}
 	d, err := r.domain()
 	return &d, err
