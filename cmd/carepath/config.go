@@ -32,6 +32,8 @@ type Config struct {
 	Notices         NoticeConfig
 	// WorkerMetricsAddr, when set, serves /metrics from `carepath worker`.
 	WorkerMetricsAddr string
+	// PprofAddr, when set, serves Go's /debug/pprof profiles there (for measuring; keep private).
+	PprofAddr string
 }
 
 // NoticeConfig is how the worker delivers notices and scans deadlines.
@@ -81,6 +83,7 @@ var configVars = []configVar{
 	{"DOCUMENT_VALIDITY_MONTHS", "medical_card=6,no_contraindications=6,psychiatric_commission=6", "validity of expiring documents, months (assumption)"},
 	{"WORKER_CONCURRENCY", "128", "notice deliveries and scans one worker runs at once (partners answer slowly; the database work is batched)"},
 	{"WORKER_METRICS_ADDR", "", "host:port where `carepath worker` serves /metrics; empty: none (`all` and `serve` serve it with the API)"},
+	{"PPROF_ADDR", "", "host:port where Go's /debug/pprof profiles are served, for measuring (docs/BENCHMARKS.md); empty: none. Keep it private"},
 	{"NOTICE_MAX_ATTEMPTS", "8", "delivery attempts before a notice is dead"},
 	{"NOTICE_BACKOFF_BASE", "30s", "wait after the first failed attempt; doubles after each (with jitter)"},
 	{"NOTICE_BACKOFF_MAX", "6h", "longest wait between attempts"},
@@ -194,6 +197,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.WorkerMetricsAddr = get("WORKER_METRICS_ADDR"); c.WorkerMetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.WorkerMetricsAddr); err != nil {
 			return c, fmt.Errorf("WORKER_METRICS_ADDR %q: want host:port", c.WorkerMetricsAddr)
+		}
+	}
+	if c.PprofAddr = get("PPROF_ADDR"); c.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.PprofAddr); err != nil {
+			return c, fmt.Errorf("PPROF_ADDR %q: want host:port", c.PprofAddr)
 		}
 	}
 	return c, loadNoticeConfig(get, &c.Notices)

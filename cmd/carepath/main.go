@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -117,6 +118,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Info("first admin created with BOOTSTRAP_ADMIN_TOKEN")
 	}
 
+	if cfg.PprofAddr != "" && (cmd == "serve" || cmd == "worker" || cmd == "all") {
+		if err := servePprof(cfg.PprofAddr, logger); err != nil {
+			return err
+		}
+	}
 	switch cmd {
 	case "users":
 		return runUsers(ctx, app, args, stdout)
@@ -282,6 +288,22 @@ func (a *app) serve(ctx context.Context, cfg Config, started time.Time) error {
 }
 
 func (a *app) work(ctx context.Context) error { return a.worker.Run(ctx) }
+
+// servePprof serves Go's profiles on their own private listener for as long as the process runs.
+func servePprof(addr string, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("PPROF_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	logger.Warn("pprof listening: keep this address private", "addr", "http://"+ln.Addr().String()+"/debug/pprof/")
+	go func() { _ = http.Serve(ln, mux) }() //nolint:gosec // a measuring aid on a private address
+	return nil
+}
 
 // serveMetrics serves /metrics for a worker that runs without the API server, so its delivery
 // counters can be scraped.
