@@ -232,9 +232,9 @@ func historyToRow(caseID string, h domain.HistoryEntry) historyRow {
 		At: h.At.UTC().Truncate(time.Microsecond)}
 }
 
-// Create implements domain.CaseStore.
+// Create implements domain.CaseStore: the case row, then its first change, in one transaction.
 func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) error {
-	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		year := c.CreatedAt.In(domain.Moscow).Year()
 		var last int
 		err := tx.Raw(`INSERT INTO case_numbers (year, last) VALUES (?, 1)
@@ -247,57 +247,21 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 		if err := tx.Create(&row).Error; err != nil {
 			return translate(err, "case")
 		}
-		return s.saveChange(ctx, tx, c, ch)
-	})
-}
-
-// saveChange writes a command's history line, deadlines and notices. The history line is
-// chained to the case's previous one: the caller holds the case row (created it, or updated it
-// under its version), so no other line of this case can be written between reading the
-// previous hash and inserting this one.
-func (s *Cases) saveChange(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error {
-	h := historyToRow(c.ID, ch.History)
-	if h.Version > 1 {
-		if err := tx.Raw("SELECT hash FROM case_history WHERE case_id = ? AND version = ?", c.ID, h.Version-1).Scan(&h.PrevHash).Error; err != nil {
-			return fmt.Errorf("previous history line of case %s: %w", c.ID, err)
-		}
-	}
-	h.Hash = historyHash(h.PrevHash, h)
-	if err := tx.Create(&h).Error; err != nil {
-		return translate(err, "history")
-	}
-	for _, d := range ch.CloseDeadlines {
-		if err := tx.Exec("UPDATE deadlines SET state = ?, closed_at = ? WHERE id = ? AND state = 'open'", string(d.State), d.ClosedAt, d.ID).Error; err != nil {
-			return fmt.Errorf("close deadline: %w", err)
-		}
-	}
-	if len(ch.OpenDeadlines) > 0 {
-		rows := make([]deadlineRow, len(ch.OpenDeadlines))
-		for i, d := range ch.OpenDeadlines {
-			rows[i] = deadlineToRow(c.ID, d)
-		}
-		if err := tx.Create(&rows).Error; err != nil {
-			return translate(err, "deadline")
-		}
-		// Give the case's in-memory deadlines their new ids.
-		n := 0
-		for i := range c.Deadlines {
-			if c.Deadlines[i].ID == 0 && n < len(rows) {
-				c.Deadlines[i].ID = rows[n].ID
-				n++
-			}
-		}
-	}
-	if err := writeNotices(tx, ch.Notices); err != nil {
-		return err
-	}
-	// The change's own access-log line goes into the same transaction: one commit per change.
-	if p := domain.PendingAccessFrom(ctx); p != nil {
-		if err := appendAccess(tx, []string{c.ID}, p.Entry); err != nil {
+		if err := s.writeChange(ctx, sqlTx(tx), c, ch, chainHeads{}, false, 0); err != nil {
 			return err
 		}
-		p.Written = true
+		return s.afterSave(ctx, tx, c, ch)
+	})
+	if err == nil && len(ch.Notices) > 0 {
+		s.db.bell.Ring()
 	}
+	return err
+}
+
+// sqlTx is the database/sql transaction under a gorm transaction.
+func sqlTx(tx *gorm.DB) execQuerier { return tx.Statement.ConnPool.(execQuerier) }
+
+func (s *Cases) afterSave(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error {
 	if s.AfterSave != nil {
 		return s.AfterSave(ctx, tx, c, ch)
 	}
@@ -306,8 +270,7 @@ func (s *Cases) saveChange(ctx context.Context, tx *gorm.DB, c *domain.Case, ch 
 
 // Get implements domain.CaseStore.
 func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
-	db := s.db.Gorm.WithContext(ctx)
-	c, err := s.load(db, id)
+	c, _, err := s.load(ctx, s.db.SQL, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -319,13 +282,6 @@ func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
 	return c, nil
 }
 
-// caseWithDeadlines is a case row with its open deadlines as JSON: one round trip instead of two
-// for every command and every read of a case.
-type caseWithDeadlines struct {
-	Case          caseRow `gorm:"embedded"`
-	OpenDeadlines string
-}
-
 type openDeadlineJSON struct {
 	ID       int64     `json:"id"`
 	Kind     string    `json:"kind"`
@@ -335,86 +291,138 @@ type openDeadlineJSON struct {
 	DueAt    time.Time `json:"due_at"`
 }
 
-func (s *Cases) load(db *gorm.DB, id string) (*domain.Case, error) {
-	var row caseWithDeadlines
-	res := db.Table("cases").Select(`cases.*, (SELECT coalesce(json_agg(json_build_object('id', d.id, 'kind', d.kind,
-			'ref', d.ref, 'opened_at', d.opened_at, 'due_on', d.due_on, 'due_at', d.due_at) ORDER BY d.due_at, d.id), '[]')
-		FROM deadlines d WHERE d.case_id = cases.id AND d.state = 'open') AS open_deadlines`).
-		Where("id = ?", id)
-	if err := findOne(res, &row, "case", id); err != nil {
-		return nil, err
+// caseSelect reads a case row with its open deadlines as JSON in one round trip; with
+// chains, also the heads of its history and access chains (for a command).
+const caseSelect = `SELECT c.id, c.seq, c.number, c.state, c.version, c.channel, c.facility_type, c.applicant_name, c.legal_capacity,
+	c.applicant::text, c.personal, c.contacts::text, c.health_org_id, c.guardianship_id, c.facility_id, c.voucher_facility_id,
+	c.voucher_valid_until, c.leave_return_by, c.ippsu_number, c.ippsu_date, c.assignee_id, c.filed_by_agency_id, c.checklist::text,
+	c.access_code_hash, c.next_due_at, c.state_entered_at, c.created_at, c.updated_at,
+	(SELECT coalesce(json_agg(json_build_object('id', d.id, 'kind', d.kind, 'ref', d.ref, 'opened_at', d.opened_at,
+		'due_on', d.due_on, 'due_at', d.due_at) ORDER BY d.due_at, d.id), '[]')
+	 FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open')::text`
+
+var (
+	caseByID       = caseSelect + "\nFROM cases c WHERE c.id = $1"
+	caseWithChains = caseSelect + `,
+	(SELECT hash FROM case_history h WHERE h.case_id = c.id AND h.version = c.version), a.seq, a.hash
+FROM cases c LEFT JOIN LATERAL (SELECT seq, hash FROM access_log l WHERE l.case_id = c.id ORDER BY seq DESC LIMIT 1) a ON true
+WHERE c.id = $1`
+)
+
+// load reads a case (ENOTFOUND when there is none) and, with chains, the heads of its chains.
+func (s *Cases) load(ctx context.Context, db execQuerier, id string, chains bool) (*domain.Case, chainHeads, error) {
+	var (
+		r         caseRow
+		deadlines string
+		heads     chainHeads
+		hHash     sql.NullString
+		aSeq      sql.NullInt64
+		aHash     sql.NullString
+	)
+	dest := []any{&r.ID, &r.Seq, &r.Number, &r.State, &r.Version, &r.Channel, &r.FacilityType, &r.ApplicantName, &r.LegalCapacity,
+		&r.Applicant, &r.Personal, &r.Contacts, &r.HealthOrgID, &r.GuardianshipID, &r.FacilityID, &r.VoucherFacilityID,
+		&r.VoucherValidUntil, &r.LeaveReturnBy, &r.IPPSUNumber, &r.IPPSUDate, &r.AssigneeID, &r.FiledByAgencyID, &r.Checklist,
+		&r.AccessCodeHash, &r.NextDueAt, &r.StateEnteredAt, &r.CreatedAt, &r.UpdatedAt, &deadlines}
+	query := caseByID
+	if chains {
+		query = caseWithChains
+		dest = append(dest, &hHash, &aSeq, &aHash)
 	}
-	c, err := s.fromRow(row.Case)
+	err := db.QueryRowContext(ctx, query, id).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, heads, domain.Errorf(domain.ENOTFOUND, "case %s not found", id)
+	}
 	if err != nil {
-		return nil, err
+		return nil, heads, fmt.Errorf("load case %s: %w", id, err)
+	}
+	heads = chainHeads{historyHash: hHash.String, accessSeq: int(aSeq.Int64), accessHash: aHash.String}
+	c, err := s.fromRow(r)
+	if err != nil {
+		return nil, heads, err
 	}
 	var ds []openDeadlineJSON
-	if err := json.Unmarshal([]byte(row.OpenDeadlines), &ds); err != nil {
-		return nil, fmt.Errorf("load deadlines of case %s: %w", id, err)
+	if err := json.Unmarshal([]byte(deadlines), &ds); err != nil {
+		return nil, heads, fmt.Errorf("load deadlines of case %s: %w", id, err)
 	}
 	c.Deadlines = make([]domain.Deadline, len(ds))
 	for i, d := range ds {
 		due, err := domain.ParseDate(d.DueOn)
 		if err != nil {
-			return nil, fmt.Errorf("load deadlines of case %s: %w", id, err)
+			return nil, heads, fmt.Errorf("load deadlines of case %s: %w", id, err)
 		}
 		c.Deadlines[i] = domain.Deadline{ID: d.ID, Kind: domain.DeadlineKind(d.Kind), Ref: d.Ref, OpenedAt: d.OpenedAt.Local(),
 			DueOn: due, DueAt: d.DueAt.Local(), State: domain.DeadlineOpen}
 	}
-	return c, nil
+	return c, heads, nil
 }
 
 // Update implements domain.CaseStore. A version of 0 takes whatever version is current and
-// retries a few times if another command commits first.
+// retries a few times if another command commits first. A command is also run again when a
+// read of the case extended its access chain meanwhile (errChainMoved).
 func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
-	attempts := 1
-	if version == 0 {
-		attempts = 5
-	}
-	var err error
-	for i := 0; i < attempts; i++ {
-		var c *domain.Case
-		c, err = s.update(ctx, id, version, fn)
-		if err == nil || domain.ErrorCode(err) != domain.ESTALE || version != 0 {
-			return c, err
+	stale := 0
+	for attempt := 0; ; attempt++ {
+		c, err := s.update(ctx, id, version, fn)
+		switch {
+		case err == nil:
+			return c, nil
+		case errors.Is(err, errChainMoved) && attempt < 10:
+			continue
+		case domain.ErrorCode(err) == domain.ESTALE && version == 0 && stale < 4:
+			stale++
+			continue
+		case errors.Is(err, errChainMoved):
+			return nil, fmt.Errorf("case %s: %w", id, err)
 		}
+		return nil, err
 	}
-	return nil, err
 }
 
+// update runs one command: read the case (no transaction), let fn decide, write the change
+// with one statement under the version read. When fn reserves or releases a bed, that and the
+// statement share a transaction (lazyTx); otherwise the statement is atomic on its own.
 func (s *Cases) update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
-	var out *domain.Case
-	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		c, err := s.load(tx, id)
-		if err != nil {
-			return err
-		}
-		loaded := c.Version
-		if version != 0 && loaded != version {
-			return staleVersion(c.Number, version, loaded)
-		}
-		ch, err := fn(ctx, caseTx{tx}, c)
-		if err != nil {
-			return err
-		}
-		out = c
-		if ch == nil {
-			return nil
-		}
-		row := s.toRow(c)
-		res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", id, loaded).Select("*").Omit("id", "seq", "number", "created_at", "filed_by_agency_id").Updates(&row)
-		if res.Error != nil {
-			return translate(res.Error, "case")
-		}
-		if res.RowsAffected == 0 {
-			return staleVersion(c.Number, loaded, 0)
-		}
-		return s.saveChange(ctx, tx, c, ch)
-	})
+	c, heads, err := s.load(ctx, s.db.SQL, id, true)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	loaded := c.Version
+	if version != 0 && loaded != version {
+		return nil, staleVersion(c.Number, version, loaded)
+	}
+	tx := &lazyTx{db: s.db, ctx: ctx}
+	defer tx.rollback()
+	ch, err := fn(ctx, tx, c)
+	if err != nil {
+		return nil, err
+	}
+	if ch == nil {
+		return c, tx.commit()
+	}
+	if s.AfterSave != nil {
+		if _, err := tx.begin(); err != nil {
+			return nil, err
+		}
+	}
+	var db execQuerier = s.db.SQL
+	if tx.tx != nil {
+		db = sqlTx(tx.tx)
+	}
+	if err := s.writeChange(ctx, db, c, ch, heads, true, loaded); err != nil {
+		return nil, err
+	}
+	if tx.tx != nil {
+		if err := s.afterSave(ctx, tx.tx, c, ch); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.commit(); err != nil {
+		return nil, err
+	}
+	if len(ch.Notices) > 0 {
+		s.db.bell.Ring()
+	}
+	return c, nil
 }
 
 // findOne reads the single row q selects into dst: ENOTFOUND naming what and id when there is
@@ -437,8 +445,43 @@ func staleVersion(number string, want, have int) error {
 	return domain.Errorf(domain.ESTALE, "case %s is at version %d, not %d: reload it and try again", number, have, want)
 }
 
-// caseTx implements domain.CaseTx inside a case transaction.
-type caseTx struct{ tx *gorm.DB }
+// lazyTx implements domain.CaseTx for one command: reads go to the pool, and the first
+// write (a bed) begins the transaction the command's change then joins.
+type lazyTx struct {
+	db  *DB
+	ctx context.Context
+	tx  *gorm.DB
+}
+
+func (t *lazyTx) begin() (*gorm.DB, error) {
+	if t.tx == nil {
+		tx := t.db.Gorm.WithContext(t.ctx).Begin()
+		if tx.Error != nil {
+			return nil, fmt.Errorf("begin: %w", tx.Error)
+		}
+		t.tx = tx
+	}
+	return t.tx, nil
+}
+
+func (t *lazyTx) commit() error {
+	if t.tx == nil {
+		return nil
+	}
+	tx := t.tx
+	t.tx = nil
+	if err := tx.Commit().Error; err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (t *lazyTx) rollback() {
+	if t.tx != nil {
+		t.tx.Rollback()
+		t.tx = nil
+	}
+}
 
 type facilityRow struct {
 	ID       string `gorm:"primaryKey"`
@@ -455,17 +498,25 @@ func (f facilityRow) domain() domain.Facility {
 	return domain.Facility{ID: f.ID, Name: f.Name, Type: domain.FacilityType(f.Type), Capacity: f.Capacity, Taken: f.Taken, AgencyID: deref(f.AgencyID)}
 }
 
-func (t caseTx) Facility(ctx context.Context, id string) (*domain.Facility, error) {
+func (t *lazyTx) Facility(ctx context.Context, id string) (*domain.Facility, error) {
+	db := t.tx
+	if db == nil {
+		db = t.db.Gorm.WithContext(ctx)
+	}
 	var f facilityRow
-	if err := findOne(t.tx.Where("id = ?", id), &f, "facility", id); err != nil {
+	if err := findOne(db.Where("id = ?", id), &f, "facility", id); err != nil {
 		return nil, err
 	}
 	d := f.domain()
 	return &d, nil
 }
 
-func (t caseTx) ReserveBed(ctx context.Context, facilityID string) error {
-	res := t.tx.Exec("UPDATE facilities SET taken = taken + 1 WHERE id = ? AND taken < capacity", facilityID)
+func (t *lazyTx) ReserveBed(ctx context.Context, facilityID string) error {
+	tx, err := t.begin()
+	if err != nil {
+		return err
+	}
+	res := tx.Exec("UPDATE facilities SET taken = taken + 1 WHERE id = ? AND taken < capacity", facilityID)
 	if res.Error != nil {
 		return fmt.Errorf("reserve bed: %w", res.Error)
 	}
@@ -475,8 +526,12 @@ func (t caseTx) ReserveBed(ctx context.Context, facilityID string) error {
 	return nil
 }
 
-func (t caseTx) ReleaseBed(ctx context.Context, facilityID string) error {
-	res := t.tx.Exec("UPDATE facilities SET taken = taken - 1 WHERE id = ? AND taken > 0", facilityID)
+func (t *lazyTx) ReleaseBed(ctx context.Context, facilityID string) error {
+	tx, err := t.begin()
+	if err != nil {
+		return err
+	}
+	res := tx.Exec("UPDATE facilities SET taken = taken - 1 WHERE id = ? AND taken > 0", facilityID)
 	if res.Error != nil {
 		return fmt.Errorf("release bed: %w", res.Error)
 	}

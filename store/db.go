@@ -28,6 +28,8 @@ type DB struct {
 	Gorm *gorm.DB
 	SQL  *sql.DB
 	URL  string
+	// bell rings the notices relay after commits that wrote notices.
+	bell *relayBell
 }
 
 // Options tune the pool.
@@ -115,11 +117,14 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{Gorm: g, SQL: sqlDB, URL: dsn}, nil
+	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB)}, nil
 }
 
 // Close closes the pool.
-func (db *DB) Close() error { return db.SQL.Close() }
+func (db *DB) Close() error {
+	db.bell.stop()
+	return db.SQL.Close()
+}
 
 // Ping checks that Postgres answers.
 func (db *DB) Ping(ctx context.Context) error { return db.SQL.PingContext(ctx) }

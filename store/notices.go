@@ -67,60 +67,6 @@ func (r noticeRow) domain() (domain.Notice, error) {
 	return n, nil
 }
 
-// writeNotices puts a command's notices into the outbox inside the case's transaction and rings
-// the relay. A notice whose id is already there is the same notice written by a retried command
-// or scan (the id is derived from the key), and is skipped. The rows go in as one JSON
-// parameter: one statement whether a command writes one notice or a scan three thousand.
-func writeNotices(tx *gorm.DB, ns []domain.Notice) error {
-	agencies := webhookAgencies(ns)
-	if len(agencies) > 0 {
-		var subs []subscription
-		err := tx.Raw(subscriptionsSQL, uuidArray(agencies)).Scan(&subs).Error
-		if err != nil {
-			return fmt.Errorf("webhook subscriptions: %w", err)
-		}
-		ns = subscribed(ns, subs)
-	}
-	if len(ns) == 0 {
-		return nil
-	}
-	type row struct {
-		ID             string         `json:"id"`
-		CaseID         string         `json:"case_id"`
-		Happening      string         `json:"happening"`
-		Audience       string         `json:"audience"`
-		Channel        string         `json:"channel"`
-		Recipient      string         `json:"recipient"`
-		Template       string         `json:"template"`
-		Data           map[string]any `json:"data"`
-		IdempotencyKey string         `json:"idempotency_key"`
-		NotBefore      time.Time      `json:"not_before"`
-		CreatedAt      time.Time      `json:"created_at"`
-	}
-	rows := make([]row, len(ns))
-	for i, n := range ns {
-		data := n.Data
-		if data == nil {
-			data = map[string]any{}
-		}
-		rows[i] = row{n.ID, n.CaseID, string(n.Happening), n.Audience, n.Channel, n.Recipient, n.Template, data, n.IdempotencyKey, n.NotBefore, n.CreatedAt}
-	}
-	err := tx.Exec(`INSERT INTO notices (id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
-			status, not_before, next_attempt_at, created_at, updated_at)
-		SELECT id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
-			'pending', not_before, not_before, created_at, created_at
-		FROM jsonb_to_recordset(?::jsonb) AS x(id uuid, case_id uuid, happening text, audience text, channel text, recipient text,
-			template text, data jsonb, idempotency_key text, not_before timestamptz, created_at timestamptz)
-		ON CONFLICT (id) DO NOTHING`, mustJSON(rows)).Error
-	if err != nil {
-		return translate(err, "notice")
-	}
-	if err := tx.Exec("SELECT pg_notify(?, '')", NoticeChannel).Error; err != nil {
-		return fmt.Errorf("notify relay: %w", err)
-	}
-	return nil
-}
-
 // subscription is the happenings an agency chose for its webhook (none chosen: all).
 type subscription struct {
 	ID         string `db:"id"`

@@ -78,7 +78,7 @@ func (s *Cases) SetCapacity(ctx context.Context, facilityID string, capacity int
 		return nil, fmt.Errorf("set capacity of facility %s: %w", facilityID, res.Error)
 	}
 	if len(rows) == 0 {
-		f, err := caseTx{s.db.Gorm.WithContext(ctx)}.Facility(ctx, facilityID)
+		f, err := (&lazyTx{db: s.db, ctx: ctx}).Facility(ctx, facilityID)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,279 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"carepath/domain"
+)
+
+// A command's change (the case row, its history line, the deadlines it closes and opens, its
+// notices and the access-log line of whoever made it) is written by ONE statement: changeSQL.
+// Each command used to cost a dozen round trips inside its transaction, and at a few hundred
+// commands a second the round trips, not the work, were most of the cost on both sides
+// (docs/BENCHMARKS.md, "Events"). A single statement is atomic on its own, so a command that
+// touches nothing else (most of them) needs no BEGIN and COMMIT either: it is a read of the
+// case and this statement. A command that also reserves or releases a bed runs both in one
+// transaction (lazyTx).
+//
+// The statement's first part, u, is either the versioned UPDATE of the case row (a command on
+// an existing case: stale version, no row, nothing else written) or a SELECT of the id of the
+// case just inserted (registration). Everything else hangs off u.
+//
+// Chains: the history line's previous hash is read with the case; the UPDATE under the loaded
+// version guarantees no line was added since. The access-log line's previous hash and seq are
+// read with the case too, but reads of a case extend its access chain without touching the
+// case row: the statement takes the chain's advisory lock (the one appendAccess takes) before
+// inserting, and if a read added a line in between, the (case_id, seq) key refuses the insert,
+// the statement fails whole, and Cases.Update runs the command again (errChainMoved).
+var changeSQL = `WITH u AS (%s),
+h AS (
+	INSERT INTO case_history (case_id, version, event, from_state, to_state, actor_id, actor_name, actor_role, comment, payload, at, prev_hash, hash)
+	SELECT u.id, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13 FROM u
+),
+cd AS (
+	UPDATE deadlines d SET state = x.state, closed_at = x.closed_at
+	FROM u, unnest($14::bigint[], $15::text[], $16::timestamptz[]) AS x(id, state, closed_at)
+	WHERE d.id = x.id AND d.case_id = u.id AND d.state = 'open'
+	RETURNING d.id
+),
+od AS (
+	-- after cd (its InitPlan reads cd first): a deadline closed and opened again in one command
+	-- must be closed before the new one takes its place in deadlines_one_open
+	INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, closed_at, remind_at)
+	SELECT u.id, x.kind, x.ref, x.opened_at, x.due_on, x.due_at, x.state, x.closed_at, x.remind_at
+	FROM u, jsonb_to_recordset($17::jsonb) AS x(kind text, ref text, opened_at timestamptz, due_on date, due_at timestamptz,
+		state text, closed_at timestamptz, remind_at timestamptz)
+	WHERE (SELECT count(*) FROM cd) >= 0
+	RETURNING id, kind, ref
+),
+n AS (` + noticesInsertSQL + ` AND EXISTS (SELECT 1 FROM u)
+	ON CONFLICT (id) DO NOTHING
+),
+lk AS (
+	SELECT pg_advisory_xact_lock(` + accessLockClassSQL + `, hashtext(u.id::text)) FROM u WHERE $19::int > 0
+),
+a AS (
+	INSERT INTO access_log (case_id, seq, actor_id, actor_name, actor_kind, role, method, route, request_id, at, prev_hash, hash)
+	SELECT u.id, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29 FROM u, lk
+)
+SELECT (SELECT count(*) FROM u), (SELECT coalesce(json_agg(json_build_object('id', id, 'kind', kind, 'ref', ref)), '[]') FROM od)::text`
+
+// updateCaseSQL is u for a command on an existing case: every column a command may change,
+// under the version the command was decided on.
+const updateCaseSQL = `UPDATE cases SET state = $30, version = $31, facility_type = $32, applicant_name = $33, legal_capacity = $34,
+		applicant = $35::jsonb, personal = $36, contacts = $37::jsonb, health_org_id = $38, guardianship_id = $39,
+		facility_id = $40, voucher_facility_id = $41, voucher_valid_until = $42, leave_return_by = $43, ippsu_number = $44,
+		ippsu_date = $45, assignee_id = $46, checklist = $47::jsonb, access_code_hash = $48, next_due_at = $49,
+		state_entered_at = $50, updated_at = $51
+	WHERE id = $1 AND version = $52 RETURNING id`
+
+var (
+	updateChangeSQL   = fmt.Sprintf(changeSQL, updateCaseSQL)
+	registerChangeSQL = fmt.Sprintf(changeSQL, `SELECT $1::uuid AS id`)
+)
+
+// errChainMoved: a read of the case extended its access chain while the command was being
+// decided; the command is run again from a fresh read.
+var errChainMoved = errors.New("the case's access chain moved meanwhile")
+
+// chainHeads are the heads of a case's two hash chains as read with the case.
+type chainHeads struct {
+	historyHash string
+	accessSeq   int
+	accessHash  string
+}
+
+// execQuerier is a pool or a transaction.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// noticeJSON is one outbox row as changeSQL reads it.
+type noticeJSON struct {
+	ID             string         `json:"id"`
+	CaseID         string         `json:"case_id"`
+	Happening      string         `json:"happening"`
+	Audience       string         `json:"audience"`
+	Channel        string         `json:"channel"`
+	Recipient      string         `json:"recipient"`
+	Template       string         `json:"template"`
+	Data           map[string]any `json:"data"`
+	IdempotencyKey string         `json:"idempotency_key"`
+	NotBefore      time.Time      `json:"not_before"`
+	CreatedAt      time.Time      `json:"created_at"`
+	Mandatory      bool           `json:"mandatory"`
+}
+
+// noticesInsertSQL puts the notices of the JSON array $18 into the outbox. A webhook notice of
+// a happening its agency did not choose is dropped, unless the law requires it (mandatory;
+// an agency that chose nothing gets everything). A notice whose id is already there is the
+// same notice written by a retried command (the id is derived from its key) and is skipped.
+const noticesInsertSQL = `INSERT INTO notices (id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
+		status, not_before, next_attempt_at, created_at, updated_at)
+	SELECT x.id, x.case_id, x.happening, x.audience, x.channel, x.recipient, x.template, x.data, x.idempotency_key,
+		'pending', x.not_before, x.not_before, x.created_at, x.created_at
+	FROM jsonb_to_recordset($18::jsonb) AS x(id uuid, case_id uuid, happening text, audience text, channel text, recipient text,
+		template text, data jsonb, idempotency_key text, not_before timestamptz, created_at timestamptz, mandatory boolean)
+	LEFT JOIN agencies ag ON x.channel = 'webhook' AND ag.id::text = x.recipient AND cardinality(ag.webhook_happenings) > 0
+	WHERE (ag.id IS NULL OR x.mandatory OR x.happening = ANY (ag.webhook_happenings))`
+
+var accessLockClassSQL = fmt.Sprint(accessLockClass)
+
+func noticesJSON(ns []domain.Notice) string {
+	rows := make([]noticeJSON, len(ns))
+	for i, n := range ns {
+		data := n.Data
+		if data == nil {
+			data = map[string]any{}
+		}
+		rows[i] = noticeJSON{n.ID, n.CaseID, string(n.Happening), n.Audience, n.Channel, n.Recipient, n.Template, data,
+			n.IdempotencyKey, n.NotBefore, n.CreatedAt, n.Channel == domain.NoticeWebhook && domain.Mandatory(n)}
+	}
+	return mustJSON(rows)
+}
+
+type deadlineJSON struct {
+	Kind     string     `json:"kind"`
+	Ref      string     `json:"ref"`
+	OpenedAt time.Time  `json:"opened_at"`
+	DueOn    string     `json:"due_on"`
+	DueAt    time.Time  `json:"due_at"`
+	State    string     `json:"state"`
+	ClosedAt *time.Time `json:"closed_at"`
+	RemindAt *time.Time `json:"remind_at"`
+}
+
+// writeChange writes c's change with one statement on db (the pool, or the command's
+// transaction). update says whether c's row is to be updated under version loaded (false: it
+// was just inserted). It reports ESTALE when the version moved, errChainMoved when the access
+// chain did.
+func (s *Cases) writeChange(ctx context.Context, db execQuerier, c *domain.Case, ch *domain.Change, heads chainHeads, update bool, loaded int) error {
+	h := historyToRow(c.ID, ch.History)
+	h.PrevHash = heads.historyHash
+	h.Hash = historyHash(h.PrevHash, h)
+
+	closeIDs := make([]int64, len(ch.CloseDeadlines))
+	closeStates := make([]string, len(ch.CloseDeadlines))
+	closedAt := make([]*time.Time, len(ch.CloseDeadlines))
+	for i, d := range ch.CloseDeadlines {
+		closeIDs[i], closeStates[i], closedAt[i] = d.ID, string(d.State), d.ClosedAt
+	}
+	open := make([]deadlineJSON, len(ch.OpenDeadlines))
+	for i, d := range ch.OpenDeadlines {
+		r := deadlineToRow(c.ID, d)
+		open[i] = deadlineJSON{r.Kind, r.Ref, r.OpenedAt, d.DueOn.String(), r.DueAt, r.State, r.ClosedAt, r.RemindAt}
+	}
+
+	var a accessRow
+	pending := domain.PendingAccessFrom(ctx)
+	if pending != nil {
+		e := pending.Entry
+		a = accessRow{CaseID: strings.ToLower(c.ID), Seq: heads.accessSeq + 1, ActorID: e.ActorID, ActorName: e.ActorName,
+			ActorKind: e.ActorKind, Role: e.Role, Method: e.Method, Route: e.Route, RequestID: e.RequestID,
+			At: e.At.UTC().Truncate(time.Microsecond), PrevHash: heads.accessHash}
+		a.Hash = accessHash(a.PrevHash, a)
+	}
+
+	args := []any{c.ID,
+		h.Version, h.Event, h.FromState, h.ToState, h.ActorID, h.ActorName, h.ActorRole, h.Comment, h.Payload, h.At, h.PrevHash, h.Hash,
+		closeIDs, closeStates, closedAt, mustJSON(open), noticesJSON(ch.Notices),
+		a.Seq, a.ActorID, a.ActorName, a.ActorKind, a.Role, a.Method, a.Route, a.RequestID, a.At, a.PrevHash, a.Hash}
+	query := registerChangeSQL
+	if update {
+		r := s.toRow(c)
+		query = updateChangeSQL
+		args = append(args, r.State, r.Version, r.FacilityType, r.ApplicantName, r.LegalCapacity, r.Applicant, r.Personal, r.Contacts,
+			r.HealthOrgID, r.GuardianshipID, r.FacilityID, r.VoucherFacilityID, r.VoucherValidUntil, r.LeaveReturnBy, r.IPPSUNumber,
+			r.IPPSUDate, r.AssigneeID, r.Checklist, r.AccessCodeHash, r.NextDueAt, r.StateEnteredAt, r.UpdatedAt, loaded)
+	}
+	var rows int
+	var opened string
+	if err := db.QueryRowContext(ctx, query, args...).Scan(&rows, &opened); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.ConstraintName == "access_log_case_id_seq_key" {
+			return errChainMoved
+		}
+		return translate(err, "case")
+	}
+	if rows == 0 {
+		return staleVersion(c.Number, loaded, 0)
+	}
+	// Give the case's new deadlines their ids (an open deadline is one per kind and ref).
+	var ids []struct {
+		ID   int64  `json:"id"`
+		Kind string `json:"kind"`
+		Ref  string `json:"ref"`
+	}
+	if err := json.Unmarshal([]byte(opened), &ids); err != nil {
+		return fmt.Errorf("new deadlines of case %s: %w", c.ID, err)
+	}
+	for i := range c.Deadlines {
+		d := &c.Deadlines[i]
+		for _, id := range ids {
+			if d.ID == 0 && string(d.Kind) == id.Kind && d.Ref == id.Ref {
+				d.ID = id.ID
+			}
+		}
+	}
+	if pending != nil {
+		pending.Written = true
+	}
+	return nil
+}
+
+// relayBell tells the notices relay that the outbox has new rows: a NOTIFY after the commit,
+// never inside a case's transaction (in PostgreSQL a notifying commit holds a database-wide
+// lock through its WAL flush, so notifying commits cannot be grouped), and at most one per
+// bellInterval however many commands commit. A NOTIFY lost with a crash costs nothing but
+// latency: the relay also polls.
+type relayBell struct {
+	db   *sql.DB
+	once sync.Once
+	ring chan struct{}
+	done chan struct{}
+}
+
+const bellInterval = 5 * time.Millisecond
+
+func newRelayBell(db *sql.DB) *relayBell {
+	return &relayBell{db: db, ring: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// Ring asks for a NOTIFY soon; it never blocks.
+func (b *relayBell) Ring() {
+	b.once.Do(func() { go b.loop() })
+	select {
+	case b.ring <- struct{}{}:
+	default: // one is already due
+	}
+}
+
+func (b *relayBell) loop() {
+	for {
+		select {
+		case <-b.done:
+			return
+		case <-b.ring:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = b.db.ExecContext(ctx, "SELECT pg_notify($1, '')", NoticeChannel) // the relay polls too
+		cancel()
+		select {
+		case <-b.done:
+			return
+		case <-time.After(bellInterval):
+		}
+	}
+}
+
+func (b *relayBell) stop() { close(b.done) }
