@@ -228,30 +228,37 @@ func (s *Identities) SetWebhook(ctx context.Context, agencyID string, w domain.W
 
 // ActorByCredential implements domain.Identities: one indexed lookup in each credential table.
 func (s *Identities) ActorByCredential(ctx context.Context, hash string, now time.Time) (domain.Actor, error) {
-	var rows []struct {
-		Kind       string
-		ID         string
-		Name       string
-		Role       string
-		Facilities string
-	}
-	err := s.db.Gorm.WithContext(ctx).Raw(`
+	// database/sql and positional parameters: every request of every caller runs this
+	rows, err := s.db.SQL.QueryContext(ctx, `
 		SELECT 'user' AS kind, u.id::text AS id, u.name, u.role, '' AS facilities
 		FROM user_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.token_hash = @h AND t.revoked_at IS NULL AND t.expires_at > @now AND u.disabled_at IS NULL
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.disabled_at IS NULL
 		UNION ALL
 		SELECT 'agency', a.id::text, a.name, a.kind,
 			coalesce((SELECT string_agg(f.id::text, ',' ORDER BY f.id) FROM facilities f WHERE f.agency_id = a.id), '')
 		FROM agency_keys k JOIN agencies a ON a.id = k.agency_id
-		WHERE k.key_hash = @h AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > @now) AND a.disabled_at IS NULL`,
-		map[string]any{"h": hash, "now": now}).Scan(&rows).Error
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $2) AND a.disabled_at IS NULL`,
+		hash, now)
 	if err != nil {
 		return domain.Actor{}, fmt.Errorf("look up credential: %w", err)
 	}
-	if len(rows) != 1 {
+	defer rows.Close()
+	type found struct{ Kind, ID, Name, Role, Facilities string }
+	var all []found
+	for rows.Next() {
+		var f found
+		if err := rows.Scan(&f.Kind, &f.ID, &f.Name, &f.Role, &f.Facilities); err != nil {
+			return domain.Actor{}, fmt.Errorf("look up credential: %w", err)
+		}
+		all = append(all, f)
+	}
+	if err := rows.Err(); err != nil {
+		return domain.Actor{}, fmt.Errorf("look up credential: %w", err)
+	}
+	if len(all) != 1 {
 		return domain.Actor{}, domain.Errorf(domain.ENOTFOUND, "no such credential")
 	}
-	r := rows[0]
+	r := all[0]
 	a := domain.Actor{ID: r.ID, Name: r.Name, Kind: r.Kind, Role: r.Role}
 	if r.Kind == domain.ActorAgency {
 		a.Facilities = splitList(r.Facilities)
