@@ -261,3 +261,41 @@ func TestDeadlinesAndReassign(t *testing.T) {
 		t.Errorf("audit by day: %d %s", res.status, res.body)
 	}
 }
+
+// TestCredentialCacheAcrossInstances: an accepted token is remembered for AUTH_CACHE_TTL. The
+// instance that revokes it forgets at once; another instance (its own cache, the same
+// database) refuses it once the TTL has passed.
+func TestCredentialCacheAcrossInstances(t *testing.T) {
+	e := newAccessEnv(t, false)
+	ctx := context.Background()
+	other := &domain.Access{Identities: store.NewIdentities(e.db), Log: store.NewAccessLog(e.db), Lookups: store.NewLookups(e.db),
+		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
+	res := e.do("POST", "/api/v1/users", e.tokens["admin"], map[string]any{"name": "Кэшева Алла", "role": "specialist"})
+	if res.status != http.StatusCreated {
+		t.Fatalf("create user: %d %s", res.status, res.body)
+	}
+	body := res.json(t)
+	tok, uid := body["token"].(string), body["user"].(map[string]any)["id"].(string)
+	if res := e.do("GET", "/api/v1/me", tok, nil); res.status != http.StatusOK {
+		t.Fatalf("new token here: %d", res.status)
+	}
+	if _, err := other.Authenticate(ctx, tok); err != nil {
+		t.Fatalf("new token on the other instance: %v", err)
+	}
+	if res := e.do("DELETE", "/api/v1/users/"+uid+"/tokens", e.tokens["admin"], nil); res.status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", res.status, res.body)
+	}
+	if res := e.do("GET", "/api/v1/me", tok, nil); res.status != http.StatusUnauthorized {
+		t.Errorf("revoked token on the instance that revoked it: want 401 at once, got %d", res.status)
+	}
+	if _, err := other.Authenticate(ctx, tok); err != nil {
+		t.Errorf("revoked token on the other instance within the TTL: still remembered, got %v", err)
+	}
+	e.clock.advance(domain.DefaultAccessSettings().CredentialCacheTTL)
+	if _, err := other.Authenticate(ctx, tok); domain.ErrorCode(err) != domain.EUNAUTHORIZED {
+		t.Errorf("revoked token on the other instance after the TTL: want unauthorized, got %v", err)
+	}
+	if _, err := other.Authenticate(ctx, "cpt_never_issued"); domain.ErrorCode(err) != domain.EUNAUTHORIZED {
+		t.Errorf("unknown token: %v", err)
+	}
+}

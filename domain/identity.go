@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -120,12 +121,17 @@ type AccessSettings struct {
 	StatusWindow        time.Duration
 	StatusMaxPerNumber  int
 	StatusMaxPerAddress int
+	// CredentialCacheTTL is how long an accepted credential is remembered without asking the
+	// database again (default 2 s; 0 asks every time). A revocation, rotation or new user in
+	// this process forgets them all at once; another instance of carepath notices it within
+	// this time.
+	CredentialCacheTTL time.Duration
 }
 
 // DefaultAccessSettings returns the defaults of the issue.
 func DefaultAccessSettings() AccessSettings {
 	return AccessSettings{TokenTTL: 90 * 24 * time.Hour, KeyGrace: 24 * time.Hour, CenterPhone: "+7 (495) 000-00-00",
-		StatusWindow: 15 * time.Minute, StatusMaxPerNumber: 5, StatusMaxPerAddress: 30}
+		StatusWindow: 15 * time.Minute, StatusMaxPerNumber: 5, StatusMaxPerAddress: 30, CredentialCacheTTL: 2 * time.Second}
 }
 
 // Access is who may come in and what was seen: credentials of specialists and agencies, the
@@ -137,6 +143,50 @@ type Access struct {
 	Settings   AccessSettings
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+
+	credentials credentialCache
+}
+
+// credentialCache remembers accepted credentials (by hash) for Settings.CredentialCacheTTL:
+// every request of every specialist and agency authenticates, and most come from a few
+// credentials. Refused credentials are not remembered.
+type credentialCache struct {
+	mu sync.RWMutex
+	m  map[string]cachedActor
+}
+
+type cachedActor struct {
+	actor Actor
+	until time.Time
+}
+
+// credentialCacheMax bounds the cache; past it, it starts over.
+const credentialCacheMax = 10000
+
+func (c *credentialCache) get(hash string, now time.Time) (Actor, bool) {
+	c.mu.RLock()
+	e, ok := c.m[hash]
+	c.mu.RUnlock()
+	if !ok || !now.Before(e.until) {
+		return Actor{}, false
+	}
+	return e.actor, true
+}
+
+func (c *credentialCache) put(hash string, a Actor, until time.Time) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= credentialCacheMax {
+		c.m = map[string]cachedActor{}
+	}
+	c.m[hash] = cachedActor{a, until}
+	c.mu.Unlock()
+}
+
+// forget drops every remembered credential: after any change to users, tokens or agencies.
+func (c *credentialCache) forget() {
+	c.mu.Lock()
+	c.m = nil
+	c.mu.Unlock()
 }
 
 func (s *Access) now() time.Time {
@@ -177,12 +227,19 @@ func (s *Access) Authenticate(ctx context.Context, bearer string) (Actor, error)
 	if len(bearer) > 200 {
 		return Actor{}, Errorf(EUNAUTHORIZED, "the bearer token is not valid")
 	}
-	a, err := s.Identities.ActorByCredential(ctx, HashCredential(bearer), s.now())
+	hash, now := HashCredential(bearer), s.now()
+	if a, ok := s.credentials.get(hash, now); ok {
+		return a, nil
+	}
+	a, err := s.Identities.ActorByCredential(ctx, hash, now)
 	if ErrorCode(err) == ENOTFOUND {
 		return Actor{}, Errorf(EUNAUTHORIZED, "the bearer token is not valid")
 	}
 	if err != nil {
 		return Actor{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if ttl := s.Settings.CredentialCacheTTL; ttl > 0 {
+		s.credentials.put(hash, a, now.Add(ttl))
 	}
 	return a, nil
 }
@@ -271,6 +328,7 @@ func (s *Access) RevokeTokens(ctx context.Context, userID string) (int, error) {
 	if !IsUUID(userID) {
 		return 0, Errorf(ENOTFOUND, "user %s not found", userID)
 	}
+	defer s.credentials.forget()
 	return s.Identities.RevokeTokens(ctx, userID, s.now())
 }
 
@@ -358,6 +416,7 @@ func (s *Access) RotateAgencyKey(ctx context.Context, agencyID string, grace tim
 	}
 	key := NewCredential(AgencyKeyPrefix)
 	until := s.now().Add(grace).UTC()
+	defer s.credentials.forget()
 	if err := s.Identities.RotateAgencyKey(ctx, agencyID, key, until); err != nil {
 		return Credential{}, time.Time{}, fmt.Errorf("rotate key of agency %s: %w", agencyID, err)
 	}

@@ -67,6 +67,7 @@ var configVars = []configVar{
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"BOOTSTRAP_ADMIN_TOKEN", "", "seeds the first admin with this bearer token when no admin exists; ignored once one does (then use `carepath users create`)"},
 	{"TOKEN_TTL_DAYS", "90", "life of a specialist's bearer token, days"},
+	{"AUTH_CACHE_TTL", "2s", "how long an accepted bearer token or API key is remembered without asking the database; a revocation on another instance takes effect within it (0: ask every time)"},
 	{"AGENCY_KEY_GRACE_HOURS", "24", "how long an agency's previous API keys keep working after a rotation, hours"},
 	{"CENTER_PHONE", "+7 (495) 000-00-00", "the center's phone number shown on the relatives' status page and in notices (set it: the default is a placeholder)"},
 	{"TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (the lookup lockout counts per client address)"},
@@ -178,6 +179,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 		*dst = time.Duration(n) * unit
 	}
+	if d, err = time.ParseDuration(get("AUTH_CACHE_TTL")); err != nil || d < 0 || d > time.Minute {
+		return c, fmt.Errorf("AUTH_CACHE_TTL %q: want a duration from 0s to 1m, such as 2s", get("AUTH_CACHE_TTL"))
+	}
+	c.Access.CredentialCacheTTL = d
 	for _, p := range strings.Split(get("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
