@@ -38,6 +38,17 @@ bench_fresh_db() {
 		-c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
 }
 
+# bench_have CMD: whether CMD is there, installing the Debian package of that name with apt-get
+# when it is missing and we are root.
+bench_have() {
+	command -v "$1" >/dev/null && return 0
+	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+	bench_log "installing $1 with apt-get"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1 ||
+		{ DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1; }
+	command -v "$1" >/dev/null
+}
+
 # bench_load: the machine's load averages (1, 5, 15 min) as a JSON array.
 bench_load() { awk '{printf "[%s, %s, %s]", $1, $2, $3}' /proc/loadavg; }
 

@@ -8,7 +8,8 @@
 #   3. pgbench TPC-B baseline in its own database carepath_bench_pgbench
 #      (pgbench -i -s 16, then -c 16 -j 2 -T $BENCH_SECONDS);
 #   4. warm start of `carepath serve` with the data present: exec to the first 200 of /readyz;
-#   5. events: POST /cases/{id}/events with If-Match, 16 connections, $BENCH_SECONDS;
+#   5. events: POST /cases/{id}/events with If-Match, 16 connections, $BENCH_SECONDS (wrk with
+#      scripts/events-wrk.lua, installed when missing; the Go loader where wrk cannot be had);
 #   6. list: GET /cases with realistic filters, $BENCH_LIST_CONNS connections, $BENCH_SECONDS.
 # Results: bench-results/lifecycle.json and lifecycle.txt (and the logs of each step).
 #
@@ -78,8 +79,18 @@ bench_log "warm start to /readyz: ${starts[*]} s"
 
 # 5-6. load
 events_load=$(bench_load)
-bench_step $((BENCH_SECONDS + 120)) events "$CAREPATH_LOAD" -url "http://$BENCH_ADDR" -token "$LOAD_TOKEN" \
-	-scenario events -c 16 -d "${BENCH_SECONDS}s" -json "$BENCH_RESULTS/events.json"
+# wrk (C) when it is there or can be installed, so that the load takes little of the two cores it
+# measures; otherwise the Go loader. Both walk residing cases in and out of leave and hospital.
+if bench_have wrk; then
+	psql "$DB_URL" -qXAt -F' ' -c "SELECT id, version FROM cases WHERE state = 'residing' ORDER BY seq DESC LIMIT 1600" \
+		>"$BENCH_RESULTS/events-cases.txt"
+	bench_step $((BENCH_SECONDS + 120)) events env EVENTS_JSON="$BENCH_RESULTS/events.json" wrk -t"$(nproc)" -c16 \
+		-d"${BENCH_SECONDS}s" --latency -s scripts/events-wrk.lua "http://$BENCH_ADDR" -- "$BENCH_RESULTS/events-cases.txt" "$LOAD_TOKEN" "$(nproc)"
+	jq -e '.errors == 0' "$BENCH_RESULTS/events.json" >/dev/null || bench_die "events: some requests failed (see $BENCH_RESULTS/events.log)"
+else
+	bench_step $((BENCH_SECONDS + 120)) events "$CAREPATH_LOAD" -url "http://$BENCH_ADDR" -token "$LOAD_TOKEN" \
+		-scenario events -c 16 -d "${BENCH_SECONDS}s" -json "$BENCH_RESULTS/events.json"
+fi
 list_load=$(bench_load)
 bench_step $((BENCH_SECONDS + 120)) list "$CAREPATH_LOAD" -url "http://$BENCH_ADDR" -token "$LOAD_TOKEN" \
 	-scenario list -c "$BENCH_LIST_CONNS" -d "${BENCH_SECONDS}s" -json "$BENCH_RESULTS/list.json"
