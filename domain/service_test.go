@@ -297,7 +297,7 @@ func TestDeadlinesOpenAndCloseWithTheLifecycle(t *testing.T) {
 		t.Fatalf("after recognition: %v", got)
 	}
 	var states []string
-	if err := f.db.Gorm.Raw("SELECT kind || '=' || state FROM deadlines WHERE case_id = ? AND state <> 'open' ORDER BY kind", c.ID).Scan(&states).Error; err != nil {
+	if err := f.db.Gorm.Raw("SELECT kind || '=' || state FROM deadlines WHERE case_id = ? AND state <> 'open' ORDER BY kind::text", c.ID).Scan(&states).Error; err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(states, []string{"document_collection=met", "ippsu=met", "review_decision=met"}) {

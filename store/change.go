@@ -41,7 +41,7 @@ h AS (
 ),
 cd AS (
 	UPDATE deadlines d SET state = x.state, closed_at = x.closed_at
-	FROM u, unnest($14::bigint[], $15::text[], $16::timestamptz[]) AS x(id, state, closed_at)
+	FROM u, unnest($14::bigint[], $15::deadline_state[], $16::timestamptz[]) AS x(id, state, closed_at)
 	WHERE d.id = x.id AND d.case_id = u.id AND d.state = 'open'
 	RETURNING d.id
 ),
@@ -50,8 +50,8 @@ od AS (
 	-- must be closed before the new one takes its place in deadlines_one_open
 	INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, closed_at, remind_at)
 	SELECT u.id, x.kind, x.ref, x.opened_at, x.due_on, x.due_at, x.state, x.closed_at, x.remind_at
-	FROM u, jsonb_to_recordset($17::jsonb) AS x(kind text, ref text, opened_at timestamptz, due_on date, due_at timestamptz,
-		state text, closed_at timestamptz, remind_at timestamptz)
+	FROM u, jsonb_to_recordset($17::jsonb) AS x(kind deadline_kind, ref text, opened_at timestamptz, due_on date, due_at timestamptz,
+		state deadline_state, closed_at timestamptz, remind_at timestamptz)
 	WHERE (SELECT count(*) FROM cd) >= 0
 	RETURNING id, kind, ref
 ),
@@ -122,7 +122,7 @@ const noticesInsertSQL = `INSERT INTO notices (id, case_id, happening, audience,
 		status, not_before, next_attempt_at, created_at, updated_at)
 	SELECT x.id, x.case_id, x.happening, x.audience, x.channel, x.recipient, x.template, x.data, x.idempotency_key,
 		'pending', x.not_before, x.not_before, x.created_at, x.created_at
-	FROM jsonb_to_recordset($18::jsonb) AS x(id uuid, case_id uuid, happening text, audience text, channel text, recipient text,
+	FROM jsonb_to_recordset($18::jsonb) AS x(id uuid, case_id uuid, happening text, audience notice_audience, channel notice_channel, recipient text,
 		template text, data jsonb, idempotency_key text, not_before timestamptz, created_at timestamptz, mandatory boolean)
 	LEFT JOIN agencies ag ON x.channel = 'webhook' AND ag.id::text = x.recipient AND cardinality(ag.webhook_happenings) > 0
 	WHERE (ag.id IS NULL OR x.mandatory OR x.happening = ANY (ag.webhook_happenings))`
@@ -184,10 +184,14 @@ func (s *Cases) writeChange(ctx context.Context, db execQuerier, c *domain.Case,
 		a.Hash = accessHash(a.PrevHash, a)
 	}
 
+	var actorKind any // an enum: NULL, not '', when there is no line
+	if pending != nil {
+		actorKind = a.ActorKind
+	}
 	args := []any{c.ID,
 		h.Version, h.Event, h.FromState, h.ToState, h.ActorID, h.ActorName, h.ActorRole, h.Comment, h.Payload, h.At, h.PrevHash, h.Hash,
 		closeIDs, closeStates, closedAt, mustJSON(open), noticesJSON(ch.Notices),
-		a.Seq, a.ActorID, a.ActorName, a.ActorKind, a.Role, a.Method, a.Route, a.RequestID, a.At, a.PrevHash, a.Hash}
+		a.Seq, a.ActorID, a.ActorName, actorKind, a.Role, a.Method, a.Route, a.RequestID, a.At, a.PrevHash, a.Hash}
 	query := registerChangeSQL
 	if update {
 		r := s.toRow(c)

@@ -76,7 +76,7 @@ func TestGenerateInvariants(t *testing.T) {
 			t.Errorf("%d cases whose history versions are not 1..version", bad)
 		}
 		bad = count(t, db, `SELECT count(*) FROM cases c JOIN case_history h ON h.case_id = c.id AND h.version = c.version
-			WHERE h.to_state <> c.state OR h.at <> c.state_entered_at OR c.updated_at <> h.at`)
+			WHERE h.to_state <> c.state::text OR h.at <> c.state_entered_at OR c.updated_at <> h.at`)
 		if bad != 0 {
 			t.Errorf("%d cases whose last history line does not lead to their state at state_entered_at", bad)
 		}
@@ -132,7 +132,7 @@ func TestGenerateInvariants(t *testing.T) {
 			t.Error("no facility has a free bed: vouchers cannot be issued on generated data")
 		}
 		bad = count(t, db, `SELECT count(*) FROM cases c JOIN facilities f ON f.id IN (c.facility_id, c.voucher_facility_id)
-			WHERE f.type <> c.facility_type`)
+			WHERE f.type <> c.facility_type::text`)
 		if bad != 0 {
 			t.Errorf("%d cases placed in a home of another type", bad)
 		}

@@ -297,7 +297,7 @@ func (n *Notices) Delivered(ctx context.Context, id, audience string, now time.T
 			return fmt.Errorf("record delivery of notice %s: %w", id, err)
 		}
 		var caseIDs []string
-		err := tx.Raw(`UPDATE deadlines SET state = CASE WHEN due_at > ? THEN 'met' ELSE 'missed' END, closed_at = ?, remind_at = NULL
+		err := tx.Raw(`UPDATE deadlines SET state = CASE WHEN due_at > ? THEN 'met' ELSE 'missed' END::deadline_state, closed_at = ?, remind_at = NULL
 			WHERE kind = 'guardianship_notice' AND ref = ? AND state = 'open' RETURNING case_id`, now, now, id).Scan(&caseIDs).Error
 		if err != nil {
 			return fmt.Errorf("meet guardianship deadline of notice %s: %w", id, err)
@@ -345,7 +345,7 @@ func (n *Notices) Failed(ctx context.Context, id string, attempt int, now time.T
 // in quiet hours).
 func (n *Notices) Defer(ctx context.Context, id string, attempt int, now, until time.Time) error {
 	err := n.db.Gorm.WithContext(ctx).Exec(`UPDATE notices SET attempts = attempts - 1,
-			status = CASE WHEN attempts - 1 = 0 THEN 'pending' ELSE 'failed' END,
+			status = CASE WHEN attempts - 1 = 0 THEN 'pending' ELSE 'failed' END::notice_status,
 			next_attempt_at = ?, locked_until = NULL, enqueued_until = NULL, updated_at = ?
 		WHERE id = ? AND attempts = ? AND status = 'sending'`, until, now, id, attempt).Error
 	if err != nil {

@@ -35,7 +35,7 @@ type waitingSnapshot struct {
 func NewLookups(db *DB) *Lookups { return &Lookups{db: db, WaitingTTL: 30 * time.Second} }
 
 const statusQuery = `SELECT c.id::text, c.number, c.state, c.state_entered_at, c.access_code_hash,
-	CASE WHEN c.state = ANY($4::text[]) THEN c.checklist::text END,
+	CASE WHEN c.state = ANY($4::case_state[]) THEN c.checklist::text END,
 	(SELECT coalesce(json_agg(json_build_object('kind', d.kind, 'due_on', d.due_on)), '[]')::text
 	   FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open'),
 	fn.failures, fn.window_start, fa.failures, fa.window_start
