@@ -357,16 +357,18 @@ func (s *Cases) load(ctx context.Context, db execQuerier, id string, chains bool
 }
 
 // Update implements domain.CaseStore. A version of 0 takes whatever version is current and
-// retries a few times if another command commits first. A command is also run again when a
-// read of the case extended its access chain meanwhile (errChainMoved).
+// retries a few times if another command commits first. When a read of the case extended its
+// access chain meanwhile (errChainMoved), the command runs again holding the chain's lock from
+// the start, so that busy readers cannot keep it from ever landing.
 func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
-	stale := 0
-	for attempt := 0; ; attempt++ {
-		c, err := s.update(ctx, id, version, fn)
+	stale, lockChain := 0, false
+	for {
+		c, err := s.update(ctx, id, version, lockChain, fn)
 		switch {
 		case err == nil:
 			return c, nil
-		case errors.Is(err, errChainMoved) && attempt < 10:
+		case errors.Is(err, errChainMoved) && !lockChain:
+			lockChain = true
 			continue
 		case domain.ErrorCode(err) == domain.ESTALE && version == 0 && stale < 4:
 			stale++
@@ -380,9 +382,23 @@ func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx 
 
 // update runs one command: read the case (no transaction), let fn decide, write the change
 // with one statement under the version read. When fn reserves or releases a bed, that and the
-// statement share a transaction (lazyTx); otherwise the statement is atomic on its own.
-func (s *Cases) update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
-	c, heads, err := s.load(ctx, s.db.SQL, id, true)
+// statement share a transaction (lazyTx); otherwise the statement is atomic on its own. With
+// lockChain the transaction begins first and takes the case's access-chain lock before the read.
+func (s *Cases) update(ctx context.Context, id string, version int, lockChain bool, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
+	tx := &lazyTx{db: s.db, ctx: ctx}
+	defer tx.rollback()
+	var db execQuerier = s.db.SQL
+	if lockChain {
+		g, err := tx.begin()
+		if err != nil {
+			return nil, err
+		}
+		db = sqlTx(g)
+		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+accessLockClassSQL+", hashtext($1::uuid::text))", id); err != nil {
+			return nil, fmt.Errorf("lock the access chain of case %s: %w", id, err)
+		}
+	}
+	c, heads, err := s.load(ctx, db, id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -390,8 +406,6 @@ func (s *Cases) update(ctx context.Context, id string, version int, fn func(ctx 
 	if version != 0 && loaded != version {
 		return nil, staleVersion(c.Number, version, loaded)
 	}
-	tx := &lazyTx{db: s.db, ctx: ctx}
-	defer tx.rollback()
 	ch, err := fn(ctx, tx, c)
 	if err != nil {
 		return nil, err
@@ -404,7 +418,6 @@ func (s *Cases) update(ctx context.Context, id string, version int, fn func(ctx 
 			return nil, err
 		}
 	}
-	var db execQuerier = s.db.SQL
 	if tx.tx != nil {
 		db = sqlTx(tx.tx)
 	}

@@ -31,10 +31,16 @@ import (
 // Chains: the history line's previous hash is read with the case; the UPDATE under the loaded
 // version guarantees no line was added since. The access-log line's previous hash and seq are
 // read with the case too, but reads of a case extend its access chain without touching the
-// case row: the statement takes the chain's advisory lock (the one appendAccess takes) before
-// inserting, and if a read added a line in between, the (case_id, seq) key refuses the insert,
-// the statement fails whole, and Cases.Update runs the command again (errChainMoved).
-var changeSQL = `WITH u AS (%s),
+// case row: the statement takes the chain's advisory lock (the one appendAccess takes) first,
+// and if a read added a line since the case was read, the (case_id, seq) key refuses the
+// insert, the statement fails whole, and Cases.Update runs the command again, then holding the
+// lock from before its read (errChainMoved).
+var changeSQL = `WITH lk AS (
+	-- the access chain's lock before the case row's (u), in the order every other holder of
+	-- both takes them; only when the change writes an access line
+	SELECT pg_advisory_xact_lock(` + accessLockClassSQL + `, hashtext($1::uuid::text)) WHERE $19::int > 0
+),
+u AS (%s),
 h AS (
 	INSERT INTO case_history (case_id, version, event, from_state, to_state, actor_id, actor_name, actor_role, comment, payload, at, prev_hash, hash)
 	SELECT u.id, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13 FROM u
@@ -58,9 +64,6 @@ od AS (
 n AS (` + noticesInsertSQL + ` AND EXISTS (SELECT 1 FROM u)
 	ON CONFLICT (id) DO NOTHING
 ),
-lk AS (
-	SELECT pg_advisory_xact_lock(` + accessLockClassSQL + `, hashtext(u.id::text)) FROM u WHERE $19::int > 0
-),
 a AS (
 	INSERT INTO access_log (case_id, seq, actor_id, actor_name, actor_kind, role, method, route, request_id, at, prev_hash, hash)
 	SELECT u.id, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29 FROM u, lk
@@ -74,11 +77,11 @@ const updateCaseSQL = `UPDATE cases SET state = $30, version = $31, facility_typ
 		facility_id = $40, voucher_facility_id = $41, voucher_valid_until = $42, leave_return_by = $43, ippsu_number = $44,
 		ippsu_date = $45, assignee_id = $46, checklist = $47::jsonb, access_code_hash = $48, next_due_at = $49,
 		state_entered_at = $50, updated_at = $51
-	WHERE id = $1 AND version = $52 RETURNING id`
+	WHERE id = $1 AND version = $52 AND (SELECT count(*) FROM lk) >= 0 RETURNING id`
 
 var (
 	updateChangeSQL   = fmt.Sprintf(changeSQL, updateCaseSQL)
-	registerChangeSQL = fmt.Sprintf(changeSQL, `SELECT $1::uuid AS id`)
+	registerChangeSQL = fmt.Sprintf(changeSQL, `SELECT $1::uuid AS id WHERE (SELECT count(*) FROM lk) >= 0`)
 )
 
 // errChainMoved: a read of the case extended its access chain while the command was being
