@@ -2,11 +2,11 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -606,9 +606,9 @@ type summaryRow struct {
 	NextDueAt      *time.Time
 }
 
-// nameWindow is how many of the newest cases a name search scans by the newest-first index
-// before it turns to the trigram index for the older ones (see List).
-var nameWindow int64 = 10000
+// nameCap is how many matching name keys below the cursor make a name "common": its page is
+// then found newest first in case_names rather than from the keys (see List).
+var nameCap = 5000
 
 // List implements domain.CaseStore: newest first by the insertion sequence, so a cursor stays
 // stable while new cases arrive at the top.
@@ -616,16 +616,19 @@ var nameWindow int64 = 10000
 // At a million cases the rows are wide (checklist JSON) and a filter the index cannot answer
 // costs a page read per row it looks at. So the page's seqs are chosen first, by queries the
 // covering indexes of migration 00005 answer on their own, and only the page's rows are read
-// then. The queries are unnamed statements, planned with their actual values each time: a
-// cached generic plan cannot tell a rare state or name from a common one.
+// then, in the same statement (a materialized CTE of the seqs). The queries are unnamed
+// statements, planned with their actual values each time: a cached generic plan cannot tell a
+// rare state or name from a common one.
 //
-// A name search has no good plan for every name: a common one is found quickly newest first,
-// a rare one only through the trigram index, and the planner's estimate from the histogram can
-// mistake one for the other (and a rare name scanned newest first reads the whole index). So it
-// goes in two bounded steps: the newest nameWindow cases newest first, then, if the page is not
-// full, the older ones through the trigram index alone.
+// A name search (q that is not a case number) matches the names having a word that starts with
+// q, in the narrow tables of migration 00006, filled by triggers when a case is registered.
+// No plan suits every name, so the search first counts, up to nameCap, the keys in q's prefix
+// range of case_name_keys (an index-only range scan). A name with fewer matches (almost every
+// full name and surname) is answered from those keys: the range, sorted. A common one ("иван",
+// "мария") is answered newest first from case_names, where it fills a page after a few
+// thousand rows at most (nameCap matches among three million keys). Either way the work is
+// bounded by nameCap, whatever the planner estimates.
 func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage, error) {
-	byName := f.Q != "" && !strings.HasPrefix(strings.ToUpper(f.Q), "KC-")
 	var before int64 // seqs below this one; 0 for the first page
 	if f.Cursor != "" {
 		seq, err := decodeCursor(f.Cursor)
@@ -635,33 +638,15 @@ func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage,
 		before = seq
 	}
 	want := f.Limit + 1
-	var seqs []int64
+	var rows []summaryRow
 	var err error
-	if !byName {
-		seqs, err = s.listSeqs(ctx, f, before, 0, want, false)
+	if f.Q != "" && !strings.HasPrefix(strings.ToUpper(f.Q), "KC-") {
+		rows, err = s.byName(ctx, f, before, want)
 	} else {
-		if before == 0 {
-			if err := s.db.SQL.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) + 1 FROM cases").Scan(&before); err != nil {
-				return domain.CasePage{}, fmt.Errorf("list cases: %w", err)
-			}
-		}
-		low := before - nameWindow
-		seqs, err = s.listSeqs(ctx, f, before, low, want, false)
-		if err == nil && len(seqs) < want && low > 0 {
-			var older []int64
-			older, err = s.listSeqs(ctx, f, low, 0, want-len(seqs), true)
-			seqs = append(seqs, older...)
-		}
+		rows, _, err = s.summaries(ctx, s.listSeqs(f, before, want, nameNone))
 	}
 	if err != nil {
 		return domain.CasePage{}, err
-	}
-	var rows []summaryRow
-	if len(seqs) > 0 {
-		rows, err = s.summaries(ctx, seqs)
-		if err != nil {
-			return domain.CasePage{}, err
-		}
 	}
 	page := domain.CasePage{Items: make([]domain.CaseSummary, 0, len(rows))}
 	if len(rows) > f.Limit {
@@ -679,100 +664,138 @@ func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage,
 	return page, nil
 }
 
-// listSeqs returns up to n seqs of the cases the filter selects below before (when not 0) and
-// from atLeast on (when not 0), newest first. The query is built by gorm, so the filters and
-// the party rule (partyWhere) are written once, and run as an unnamed statement. byIndexOnly
-// (for the older part of a name search) leaves the planner bitmap scans alone, which means the
-// trigram index: its cost grows with the matches, never with the table, whatever the planner
-// estimates for the name.
-func (s *Cases) listSeqs(ctx context.Context, f domain.CaseFilter, before, atLeast int64, n int, byIndexOnly bool) ([]int64, error) {
-	q := s.db.Gorm.Session(&gorm.Session{DryRun: true}).Table("cases").Select("seq")
-	if f.State != "" {
-		q = q.Where("state = ?", string(f.State))
+// nameMode is how listSeqs applies a name search.
+type nameMode int
+
+const (
+	nameNone   nameMode = iota
+	nameByKeys          // the cases among the (at most nameCap) keys in q's prefix range
+	nameByScan          // newest first, joined with case_names
+)
+
+// nameScanMatch is the name condition of a newest-first scan of case_names n. case_name_prefix
+// (migration 00006) normalizes q as the names are and escapes it for LIKE; the second LIKE
+// finds q at the start of a later word.
+const nameScanMatch = "(n.name LIKE case_name_prefix(?) OR n.name LIKE '% ' || case_name_prefix(?))"
+
+// seqQuery is a query of up to n seqs, newest first; counted ones return a count before the seq.
+type seqQuery struct {
+	sql     string
+	args    []any
+	counted bool
+}
+
+// byName returns up to n rows of the cases whose name matches f.Q (and the other filters)
+// below before, newest first.
+func (s *Cases) byName(ctx context.Context, f domain.CaseFilter, before int64, n int) ([]summaryRow, error) {
+	below := before
+	if below == 0 {
+		below = math.MaxInt64
 	}
-	if f.FacilityType != "" {
-		q = q.Where("facility_type = ?", string(f.FacilityType))
-	}
-	if f.Assignee != "" {
-		q = q.Where("assignee_id = ?", f.Assignee)
-	}
-	if f.Overdue {
-		q = q.Where("next_due_at <= ?", f.Now)
-	}
-	if f.Party != nil {
-		q = partyWhere(q, *f.Party)
-	}
-	if f.Q != "" {
-		if upper := strings.ToUpper(f.Q); strings.HasPrefix(upper, "KC-") {
-			q = q.Where("number = ?", upper)
-		} else {
-			q = q.Where("applicant_name ILIKE ?", "%"+escapeLike(f.Q)+"%")
-		}
-	}
-	if before > 0 {
-		q = q.Where("seq < ?", before)
-	}
-	if atLeast > 0 {
-		q = q.Where("seq >= ?", atLeast)
-	}
-	stmt := q.Order("seq DESC").Limit(n).Find(&[]int64{}).Statement
-	query, args := stmt.SQL.String(), append([]any{pgx.QueryExecModeExec}, stmt.Vars...)
-	var rows *sql.Rows
-	var err error
-	if !byIndexOnly {
-		rows, err = s.db.SQL.QueryContext(ctx, query, args...)
-	} else {
-		var tx *sql.Tx
-		tx, err = s.db.SQL.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	filtered := f.State != "" || f.FacilityType != "" || f.Assignee != "" || f.Overdue || f.Party != nil
+	if filtered {
+		var keys int
+		err := s.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM case_name_keys
+			WHERE key LIKE case_name_prefix($1) AND seq < $2 LIMIT $3) m`, pgx.QueryExecModeExec, f.Q, below, nameCap+1).Scan(&keys)
 		if err != nil {
 			return nil, fmt.Errorf("list cases: %w", err)
 		}
-		defer tx.Rollback() //nolint:errcheck // read-only; nothing to keep
-		if _, err = tx.ExecContext(ctx, "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off"); err != nil {
-			return nil, fmt.Errorf("list cases: %w", err)
+		mode := nameByKeys
+		if keys > nameCap {
+			mode = nameByScan
 		}
-		rows, err = tx.QueryContext(ctx, query, args...)
+		rows, _, err := s.summaries(ctx, s.listSeqs(f, before, n, mode))
+		return rows, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("list cases: %w", err)
+	// The name alone: the page from the keys in range and their count in one statement; a
+	// common name (the count reached the cap) is then read newest first.
+	rows, keys, err := s.summaries(ctx, seqQuery{sql: `WITH m AS MATERIALIZED (
+			SELECT seq FROM case_name_keys WHERE key LIKE case_name_prefix($1) AND seq < $2 LIMIT $3)
+		SELECT (SELECT count(*) FROM m), seq FROM (SELECT DISTINCT seq FROM m) d ORDER BY seq DESC LIMIT $4`,
+		args: []any{f.Q, below, nameCap + 1, n}, counted: true})
+	if err != nil || keys <= nameCap {
+		return rows, err
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var seq int64
-		if err := rows.Scan(&seq); err != nil {
-			return nil, fmt.Errorf("list cases: %w", err)
-		}
-		out = append(out, seq)
-	}
-	return out, rows.Err()
+	rows, _, err = s.summaries(ctx, seqQuery{sql: `SELECT seq FROM case_names n WHERE ` + strings.ReplaceAll(nameScanMatch, "?", "$1") +
+		` AND seq < $2 ORDER BY seq DESC LIMIT $3`, args: []any{f.Q, below, n}})
+	return rows, err
 }
 
-// summaries reads the list rows of the given seqs, newest first.
-func (s *Cases) summaries(ctx context.Context, seqs []int64) ([]summaryRow, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, `SELECT id, seq, number, state, version, facility_type, channel, applicant_name,
+// listSeqs is the query of up to n seqs of the cases the filter selects below before (when not
+// 0), newest first. It is built by gorm, so the filters and the party rule (partyWhere) are
+// written once.
+func (s *Cases) listSeqs(f domain.CaseFilter, before int64, n int, name nameMode) seqQuery {
+	filters := func() *gorm.DB {
+		q := s.db.Gorm.Session(&gorm.Session{DryRun: true, NewDB: true}).Table("cases c")
+		if f.State != "" {
+			q = q.Where("state = ?", string(f.State))
+		}
+		if f.FacilityType != "" {
+			q = q.Where("facility_type = ?", string(f.FacilityType))
+		}
+		if f.Assignee != "" {
+			q = q.Where("assignee_id = ?", f.Assignee)
+		}
+		if f.Overdue {
+			q = q.Where("next_due_at <= ?", f.Now)
+		}
+		if f.Party != nil {
+			q = partyWhere(q, *f.Party)
+		}
+		if before > 0 {
+			q = q.Where("c.seq < ?", before)
+		}
+		return q
+	}
+	q := filters().Select("c.seq")
+	switch {
+	case name == nameByKeys:
+		// at most nameCap seqs, each looked up in the filter's index
+		below := before
+		if below == 0 {
+			below = math.MaxInt64
+		}
+		q = q.Where("c.seq = ANY (ARRAY(SELECT seq FROM case_name_keys WHERE key LIKE case_name_prefix(?) AND seq < ?))", f.Q, below)
+	case name == nameByScan:
+		// Both sides newest first. The names start at the filter's newest case: the newest
+		// cases of a state (residing) can be far below the newest names.
+		q = q.Joins("JOIN case_names n ON n.seq = c.seq").Where(nameScanMatch, f.Q, f.Q).
+			Where("n.seq <= (?)", filters().Select("c.seq").Order("c.seq DESC").Limit(1))
+	case f.Q != "":
+		q = q.Where("number = ?", strings.ToUpper(f.Q))
+	}
+	stmt := q.Order("c.seq DESC").Limit(n).Find(&[]int64{}).Statement
+	return seqQuery{sql: stmt.SQL.String(), args: stmt.Vars}
+}
+
+// summaries reads the list rows of the seqs the query selects, newest first, in one unnamed
+// statement (planned with its values); for a counted query also the count.
+func (s *Cases) summaries(ctx context.Context, q seqQuery) ([]summaryRow, int, error) {
+	count := "0"
+	if q.counted {
+		count = "(SELECT max(count) FROM s)"
+	}
+	rows, err := s.db.SQL.QueryContext(ctx, `WITH s AS MATERIALIZED (`+q.sql+`)
+		SELECT `+count+`, id, seq, number, state, version, facility_type, channel, applicant_name,
 			assignee_id, state_entered_at, created_at, next_due_at,
 			health_org_id, guardianship_id, filed_by_agency_id, facility_id, voucher_facility_id
-		FROM cases WHERE seq = ANY ($1) ORDER BY seq DESC`, pgx.QueryExecModeExec, seqs)
+		FROM cases WHERE seq = ANY (ARRAY(SELECT seq FROM s)) ORDER BY seq DESC`, append([]any{pgx.QueryExecModeExec}, q.args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("list cases: %w", err)
+		return nil, 0, fmt.Errorf("list cases: %w", err)
 	}
 	defer rows.Close()
 	var out []summaryRow
+	n := 0
 	for rows.Next() {
 		var r summaryRow
-		if err := rows.Scan(&r.ID, &r.Seq, &r.Number, &r.State, &r.Version, &r.FacilityType, &r.Channel, &r.ApplicantName,
+		if err := rows.Scan(&n, &r.ID, &r.Seq, &r.Number, &r.State, &r.Version, &r.FacilityType, &r.Channel, &r.ApplicantName,
 			&r.AssigneeID, &r.StateEnteredAt, &r.CreatedAt, &r.NextDueAt,
 			&r.HealthOrgID, &r.GuardianshipID, &r.FiledByAgencyID, &r.FacilityID, &r.VoucherFacilityID); err != nil {
-			return nil, fmt.Errorf("list cases: %w", err)
+			return nil, 0, fmt.Errorf("list cases: %w", err)
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return out, n, rows.Err()
 }
 
 func encodeCursor(seq int64) string {

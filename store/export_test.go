@@ -1,8 +1,8 @@
 package store
 
-// SetNameWindow lets tests move the boundary between the two steps of a name search.
-func SetNameWindow(n int64) (restore func()) {
-	old := nameWindow
-	nameWindow = n
-	return func() { nameWindow = old }
+// SetNameCap lets tests move the boundary between the two ways of a name search.
+func SetNameCap(n int) (restore func()) {
+	old := nameCap
+	nameCap = n
+	return func() { nameCap = old }
 }

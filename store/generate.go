@@ -486,7 +486,7 @@ func (s *Cases) Generate(ctx context.Context, opt GenerateOptions) (GenerateResu
 		return res, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it does nothing
-	if _, err := tx.Exec(ctx, "LOCK TABLE cases, case_history, deadlines, facilities, case_numbers IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+	if _, err := tx.Exec(ctx, "LOCK TABLE cases, case_history, deadlines, facilities, case_numbers, case_names, case_name_keys IN SHARE ROW EXCLUSIVE MODE"); err != nil {
 		return res, fmt.Errorf("generate: lock tables: %w", err)
 	}
 	if err := g.number(ctx, tx); err != nil {
@@ -504,8 +504,12 @@ func (s *Cases) Generate(ctx context.Context, opt GenerateOptions) (GenerateResu
 		return res, err
 	}
 	var rebuild *rebuildPlan
+	var names *nameLoad
 	if int64(opt.Cases) >= existing {
 		if rebuild, err = dropForLoad(ctx, tx); err != nil {
+			return res, err
+		}
+		if names, err = deferNames(ctx, tx); err != nil {
 			return res, err
 		}
 		res.RebuiltIndexes = true
@@ -526,11 +530,18 @@ func (s *Cases) Generate(ctx context.Context, opt GenerateOptions) (GenerateResu
 		}
 		opt.Progress("rebuilt indexes and checked foreign keys in %s", time.Since(t).Round(time.Millisecond))
 	}
+	if names != nil {
+		t := time.Now()
+		if err := names.fill(ctx, tx); err != nil {
+			return res, err
+		}
+		opt.Progress("filled the name search tables in %s", time.Since(t).Round(time.Millisecond))
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("generate: commit: %w", err)
 	}
 	t := time.Now()
-	if _, err := conn.Exec(ctx, "ANALYZE cases, case_history, deadlines, facilities"); err != nil {
+	if _, err := conn.Exec(ctx, "ANALYZE cases, case_history, deadlines, facilities, case_names, case_name_keys"); err != nil {
 		return res, fmt.Errorf("generate: analyze: %w", err)
 	}
 	opt.Progress("analyzed in %s", time.Since(t).Round(time.Millisecond))
@@ -770,6 +781,47 @@ func (p *rebuildPlan) restore(ctx context.Context, tx pgx.Tx, progress func(stri
 			return fmt.Errorf("generate: %s: %w", stmt, err)
 		}
 		progress("  %s (%s)", stmt, time.Since(t).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// nameLoad fills the name search tables (migration 00006) of a big load in two statements after
+// it, with their primary keys built afterwards, rather than by the insert trigger per batch.
+type nameLoad struct{ after int64 }
+
+func deferNames(ctx context.Context, tx pgx.Tx) (*nameLoad, error) {
+	n := &nameLoad{}
+	if err := tx.QueryRow(ctx, "SELECT coalesce(max(seq), 0) FROM cases").Scan(&n.after); err != nil {
+		return nil, fmt.Errorf("generate: %w", err)
+	}
+	for _, stmt := range []string{
+		"ALTER TABLE cases DISABLE TRIGGER cases_names_insert",
+		"ALTER TABLE case_names DROP CONSTRAINT case_names_pkey",
+		"ALTER TABLE case_name_keys DROP CONSTRAINT case_name_keys_pkey",
+	} {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("generate: %s: %w", stmt, err)
+		}
+	}
+	return n, nil
+}
+
+func (n *nameLoad) fill(ctx context.Context, tx pgx.Tx) error {
+	for _, stmt := range []string{
+		"INSERT INTO case_names (seq, name) SELECT seq, case_name_norm(applicant_name) FROM cases WHERE seq > $1",
+		"INSERT INTO case_name_keys (key, seq) SELECT k, c.seq FROM cases c, case_name_keys(c.applicant_name) k WHERE c.seq > $1",
+		"SET LOCAL maintenance_work_mem = '512MB'",
+		"ALTER TABLE case_names ADD CONSTRAINT case_names_pkey PRIMARY KEY (seq)",
+		"ALTER TABLE case_name_keys ADD CONSTRAINT case_name_keys_pkey PRIMARY KEY (key, seq)",
+		"ALTER TABLE cases ENABLE TRIGGER cases_names_insert",
+	} {
+		var args []any
+		if strings.Contains(stmt, "$1") {
+			args = append(args, n.after)
+		}
+		if _, err := tx.Exec(ctx, stmt, args...); err != nil {
+			return fmt.Errorf("generate: %s: %w", stmt, err)
+		}
 	}
 	return nil
 }

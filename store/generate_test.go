@@ -420,10 +420,25 @@ func TestGenerateContinuesAfterExistingCases(t *testing.T) {
 	if bad != 0 {
 		t.Errorf("%d facilities with a wrong taken count after two runs", bad)
 	}
-	// The indexes and foreign keys dropped for the first load are all back, and checked.
+	// The name search tables hold every case: filled after the first load, by the insert
+	// trigger for the registered case and the second load.
+	if bad := count(t, db, `SELECT count(*) FROM cases c FULL JOIN case_names n ON n.seq = c.seq
+		WHERE n.name IS DISTINCT FROM case_name_norm(c.applicant_name)`); bad != 0 {
+		t.Errorf("%d cases without their name row (or name rows without a case)", bad)
+	}
+	if got, want := count(t, db, "SELECT count(*) FROM case_name_keys"),
+		count(t, db, "SELECT sum(array_length(string_to_array(name, ' '), 1)) FROM case_names"); got != want {
+		t.Errorf("%d name keys; want one per word, %d", got, want)
+	}
+	if got := count(t, db, "SELECT count(*) FROM case_name_keys WHERE key = 'проверкина анна ивановна' OR key = 'ивановна'"); got < 2 {
+		t.Errorf("the registered case's name keys are missing")
+	}
+	// The indexes, foreign keys and triggers dropped or switched off for the first load are
+	// all back, and checked.
 	fresh := dbtest.Open(t)
 	for _, q := range []string{
-		"SELECT count(*) FROM pg_indexes WHERE tablename IN ('cases', 'case_history', 'deadlines')",
+		"SELECT count(*) FROM pg_indexes WHERE tablename IN ('cases', 'case_history', 'deadlines', 'case_names', 'case_name_keys')",
+		"SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cases'::regclass AND tgenabled = 'O'",
 		"SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated AND conrelid = ANY ('{cases,case_history,deadlines}'::regclass[])",
 	} {
 		if got, want := count(t, db, q), count(t, fresh, q); got != want {

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,11 +13,11 @@ import (
 )
 
 // TestListMatchesPlainQuery pages through lists over generated cases and compares them with the
-// same filter as one plain query, with name searches crossing the boundary between their two
-// steps.
+// same filter as one plain query, with name searches on both sides of the boundary between
+// their two ways (a name with more than nameCap matching keys is read newest first).
 func TestListMatchesPlainQuery(t *testing.T) {
 	db, cases, _, _, _ := generatedStore(t, 3000)
-	defer store.SetNameWindow(700)()
+	defer store.SetNameCap(30)()
 	ctx := context.Background()
 	var common, rare, fragment string
 	if err := db.SQL.QueryRowContext(ctx, `SELECT split_part(applicant_name, ' ', 1) FROM cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`).Scan(&common); err != nil {
@@ -24,7 +26,12 @@ func TestListMatchesPlainQuery(t *testing.T) {
 	if err := db.SQL.QueryRowContext(ctx, `SELECT applicant_name FROM cases ORDER BY seq LIMIT 1`).Scan(&rare); err != nil {
 		t.Fatal(err)
 	}
-	fragment = strings.ToLower(string([]rune(common)[1:4]))
+	fragment = strings.ToLower(string([]rune(common)[0:4]))
+	// the first name and patronymic of the rare name: words after the first
+	later := strings.ToLower(strings.Join(strings.Fields(rare)[1:], " "))
+	// a name matches when a word of it starts with q
+	byName := "(applicant_name ILIKE $1 OR applicant_name ILIKE $2)"
+	words := func(q string) []any { return []any{q + "%", "% " + q + "%"} }
 	var number string
 	if err := db.SQL.QueryRowContext(ctx, `SELECT number FROM cases ORDER BY seq LIMIT 1 OFFSET 1234`).Scan(&number); err != nil {
 		t.Fatal(err)
@@ -41,10 +48,15 @@ func TestListMatchesPlainQuery(t *testing.T) {
 		{"state and type", domain.CaseFilter{State: domain.Residing, FacilityType: domain.Veterans}, "state = 'residing' AND facility_type = 'veterans'", nil},
 		{"overdue", domain.CaseFilter{Overdue: true}, "next_due_at <= $1", []any{now}},
 		{"overdue in state", domain.CaseFilter{Overdue: true, State: domain.WaitingList}, "next_due_at <= $1 AND state = 'waiting_list'", []any{now}},
-		{"common surname", domain.CaseFilter{Q: common}, "applicant_name ILIKE $1", []any{"%" + common + "%"}},
-		{"rare full name", domain.CaseFilter{Q: rare}, "applicant_name ILIKE $1", []any{"%" + rare + "%"}},
-		{"fragment, lower case", domain.CaseFilter{Q: fragment}, "applicant_name ILIKE $1", []any{"%" + fragment + "%"}},
-		{"name in a state", domain.CaseFilter{Q: common, State: domain.Residing}, "applicant_name ILIKE $1 AND state = 'residing'", []any{"%" + common + "%"}},
+		{"common surname", domain.CaseFilter{Q: common}, byName, words(common)},
+		{"rare full name", domain.CaseFilter{Q: rare}, byName, words(rare)},
+		{"start of a surname, lower case", domain.CaseFilter{Q: fragment}, byName, words(fragment)},
+		{"first name and patronymic", domain.CaseFilter{Q: later}, byName, words(later)},
+		{"common name in a state", domain.CaseFilter{Q: common, State: domain.Residing}, byName + " AND state = 'residing'", words(common)},
+		{"rare name in a state", domain.CaseFilter{Q: rare, State: domain.State(stateOf(t, db, rare))}, byName + " AND state = $3",
+			append(words(rare), stateOf(t, db, rare))},
+		{"overdue with a common name", domain.CaseFilter{Q: fragment, Overdue: true}, byName + " AND next_due_at <= $3",
+			append(words(fragment), now)},
 		{"number", domain.CaseFilter{Q: strings.ToLower(number)}, "number = $1", []any{number}},
 		{"nothing", domain.CaseFilter{Q: "Несуществующая Фамилия"}, "false", nil},
 	}
@@ -95,5 +107,102 @@ func TestListMatchesPlainQuery(t *testing.T) {
 				t.Fatalf("filter %s selects nothing: the test proves little", tc.where)
 			}
 		})
+	}
+}
+
+func stateOf(t *testing.T, db *store.DB, name string) string {
+	t.Helper()
+	var st string
+	if err := db.SQL.QueryRow("SELECT state FROM cases WHERE applicant_name = $1 LIMIT 1", name).Scan(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestNameSearch: q matches the start of any word of the name, case-insensitively and with ё as
+// е, over the following words too; names are indexed when a case is registered and again when
+// its name changes; pages stay stable while matching cases arrive; both ways of the search
+// (the keys and the newest-first scan) answer alike.
+func TestNameSearch(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	korolyova := f.register(t, "Королёва  Анна Петровна")
+	ivanov := f.register(t, "Иванов_Тест Пётр Ильич")
+	percent := f.register(t, "Сто%процентов Ия Ивановна")
+	find := func(q string, extra ...func(*domain.CaseFilter)) []string {
+		t.Helper()
+		cf := domain.CaseFilter{Q: q, Limit: 50, Now: time.Now()}
+		for _, e := range extra {
+			e(&cf)
+		}
+		page, err := f.cases.List(ctx, cf)
+		if err != nil {
+			t.Fatalf("q %q: %v", q, err)
+		}
+		var ids []string
+		for _, it := range page.Items {
+			ids = append(ids, it.ID)
+		}
+		return ids
+	}
+	for _, cap := range []int{5000, 0} { // by the keys, then newest first
+		restore := store.SetNameCap(cap)
+		for q, want := range map[string][]string{
+			"королева":            {korolyova.ID},
+			"КОРОЛЁВА анна":       {korolyova.ID},
+			"анна петр":           {korolyova.ID},
+			" королева   анна  ":  {korolyova.ID},
+			"петровна":            {korolyova.ID},
+			"олева":               nil, // inside a word
+			"анна иван":           nil, // words that do not follow each other
+			"иванов_":             {ivanov.ID},
+			"_":                   nil, // no wildcard
+			"%":                   nil,
+			"сто%":                {percent.ID},
+			"ив":                  {percent.ID, ivanov.ID},
+			"пётр ильич":          {ivanov.ID},
+			"Несуществующий Иван": nil,
+		} {
+			if got := find(q); !slices.Equal(got, want) {
+				t.Errorf("cap %d, q %q: %v, want %v", cap, q, got, want)
+			}
+		}
+		if got := find("ив", func(cf *domain.CaseFilter) { cf.State = domain.Intake }); !slices.Equal(got, []string{percent.ID, ivanov.ID}) {
+			t.Errorf("cap %d: name in a state: %v", cap, got)
+		}
+		if got := find("ив", func(cf *domain.CaseFilter) { cf.State = domain.Residing }); len(got) != 0 {
+			t.Errorf("cap %d: name in another state: %v", cap, got)
+		}
+		restore()
+	}
+
+	// A changed name is searched by its new words only.
+	exec(t, f.db, "UPDATE cases SET applicant_name = 'Смирнова Анна Петровна' WHERE id = ?", korolyova.ID)
+	if got := find("королева"); len(got) != 0 {
+		t.Errorf("old name still found: %v", got)
+	}
+	if got := find("смирнова анна"); !slices.Equal(got, []string{korolyova.ID}) {
+		t.Errorf("new name: %v", got)
+	}
+
+	// Keyset pages stay stable while matching cases are registered.
+	for i := 0; i < 5; i++ {
+		f.register(t, fmt.Sprintf("Страницева Вера %d", i))
+	}
+	first, err := f.cases.List(ctx, domain.CaseFilter{Q: "страницева", Limit: 3, Now: time.Now()})
+	if err != nil || len(first.Items) != 3 || first.NextCursor == "" {
+		t.Fatalf("first page: %+v, %v", first, err)
+	}
+	f.register(t, "Страницева Вера новая")
+	second, err := f.cases.List(ctx, domain.CaseFilter{Q: "страницева", Limit: 3, Cursor: first.NextCursor, Now: time.Now()})
+	if err != nil || len(second.Items) != 2 || second.NextCursor != "" {
+		t.Fatalf("second page after an insert: %+v, %v", second, err)
+	}
+	seen := map[string]bool{}
+	for _, it := range append(first.Items, second.Items...) {
+		if seen[it.ID] || it.ApplicantName == "Страницева Вера новая" {
+			t.Errorf("page 2 repeats a case or shows the new one: %s", it.ApplicantName)
+		}
+		seen[it.ID] = true
 	}
 }
