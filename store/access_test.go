@@ -157,6 +157,18 @@ func TestAuditChains(t *testing.T) {
 		t.Errorf("access log tampering: changed reported %v, removed reported %v: %+v", changed, removed, rep.Breaks)
 	}
 
+	// A line slipped in for a case that does not exist (the access log has no foreign key).
+	exec(t, f.db, `INSERT INTO access_log (case_id, seq, actor_id, actor_kind, role, method, route, at, prev_hash, hash)
+		VALUES ('00000000-0000-7000-8000-000000000001', 1, 'x', 'user', 'specialist', 'GET', '/x', now(), '', repeat('0', 64))`)
+	rep = verify(t, f.db)
+	orphan := false
+	for _, br := range rep.Breaks {
+		orphan = orphan || (br.Chain == "access" && br.CaseID == "00000000-0000-7000-8000-000000000001")
+	}
+	if !orphan {
+		t.Errorf("a line of a case that does not exist was not reported: %+v", rep.Breaks)
+	}
+
 	// With the triggers on, the application's own database user cannot change either log.
 	if err := f.db.Gorm.Exec("UPDATE access_log SET role = 'x'").Error; err == nil {
 		t.Errorf("the access log accepted an UPDATE")
