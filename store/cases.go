@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/base64"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
