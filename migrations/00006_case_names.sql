@@ -45,6 +45,34 @@ INSERT INTO case_name_keys (key, seq) SELECT k, c.seq FROM cases c, case_name_ke
 ALTER TABLE case_names ADD PRIMARY KEY (seq);
 ALTER TABLE case_name_keys ADD PRIMARY KEY (key, seq);
 
+-- The newest n cases below a seq whose name has a word starting with q, for a prefix many names
+-- share (List counts the keys first). The newest win names are read newest first by the primary
+-- key; if they hold fewer than n, the rest come from the keys below them (an old-fashioned name
+-- is common among old cases only). The settings keep the plans the bounds assume: at its
+-- default estimate for the pattern the planner chose to read the whole table and sort.
+-- +goose StatementBegin
+CREATE FUNCTION case_names_newest(q text, below bigint, n integer, win bigint) RETURNS SETOF bigint
+    LANGUAGE plpgsql STABLE
+    SET enable_seqscan = off SET max_parallel_workers_per_gather = 0 SET plan_cache_mode = force_custom_plan AS $$
+DECLARE
+    first_word text := case_name_prefix(q);
+    later_word text := '% ' || case_name_prefix(q);
+    low bigint;
+    found bigint;
+BEGIN
+    SELECT least(below, coalesce(max(seq), 0) + 1) - win INTO low FROM case_names;
+    RETURN QUERY SELECT c.seq FROM case_names c
+        WHERE c.seq < below AND c.seq >= low AND (c.name LIKE first_word OR c.name LIKE later_word)
+        ORDER BY c.seq DESC LIMIT n;
+    GET DIAGNOSTICS found = ROW_COUNT;
+    IF found < n AND low > 1 THEN
+        RETURN QUERY SELECT DISTINCT k.seq FROM case_name_keys k WHERE k.key LIKE first_word AND k.seq < low
+            ORDER BY k.seq DESC LIMIT n - found;
+    END IF;
+END;
+$$;
+-- +goose StatementEnd
+
 -- +goose StatementBegin
 CREATE FUNCTION cases_names_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -96,6 +124,7 @@ DROP TRIGGER cases_names_update ON cases;
 DROP TRIGGER cases_names_insert ON cases;
 DROP FUNCTION cases_names_update();
 DROP FUNCTION cases_names_insert();
+DROP FUNCTION case_names_newest(text, bigint, integer, bigint);
 DROP TABLE case_name_keys;
 DROP TABLE case_names;
 DROP FUNCTION case_name_prefix(text);

@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -611,6 +611,10 @@ type summaryRow struct {
 // then found newest first in case_names rather than from the keys (see List).
 var nameCap = 5000
 
+// nameWindow is how many of the newest names a common prefix is looked for in, newest first,
+// before the keys below them are read (case_names_newest in migration 00006).
+var nameWindow int64 = 10000
+
 // List implements domain.CaseStore: newest first by the insertion sequence, so a cursor stays
 // stable while new cases arrive at the top.
 //
@@ -626,9 +630,10 @@ var nameCap = 5000
 // No plan suits every name, so the search first counts, up to nameCap, the keys in q's prefix
 // range of case_name_keys (an index-only range scan). A name with fewer matches (almost every
 // full name and surname) is answered from those keys: the range, sorted. A common one ("иван",
-// "мария") is answered newest first from case_names, where it fills a page after a few
-// thousand rows at most (nameCap matches among three million keys). Either way the work is
-// bounded by nameCap, whatever the planner estimates.
+// "мария") is looked for newest first among the newest nameWindow names, where it usually
+// fills the page, and the rest of the page comes from the keys below them (a name common among
+// old cases only): case_names_newest in migration 00006. The work is bounded by nameCap or by
+// nameWindow and the prefix's keys, whatever the planner estimates.
 func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage, error) {
 	var before int64 // seqs below this one; 0 for the first page
 	if f.Cursor != "" {
@@ -717,8 +722,7 @@ func (s *Cases) byName(ctx context.Context, f domain.CaseFilter, before int64, n
 	if err != nil || keys <= nameCap {
 		return rows, err
 	}
-	rows, _, err = s.summaries(ctx, seqQuery{sql: `SELECT seq FROM case_names n WHERE ` + strings.ReplaceAll(nameScanMatch, "?", "$1") +
-		` AND seq < $2 ORDER BY seq DESC LIMIT $3`, args: []any{f.Q, below, n}})
+	rows, _, err = s.summaries(ctx, seqQuery{sql: `SELECT seq FROM case_names_newest($1, $2, $3, $4) AS t(seq)`, args: []any{f.Q, below, n, nameWindow}})
 	return rows, err
 }
 

@@ -6,3 +6,10 @@ func SetNameCap(n int) (restore func()) {
 	nameCap = n
 	return func() { nameCap = old }
 }
+
+// SetNameWindow lets tests move the boundary between the newest names and the older keys.
+func SetNameWindow(n int64) (restore func()) {
+	old := nameWindow
+	nameWindow = n
+	return func() { nameWindow = old }
+}

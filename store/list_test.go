@@ -14,10 +14,12 @@ import (
 
 // TestListMatchesPlainQuery pages through lists over generated cases and compares them with the
 // same filter as one plain query, with name searches on both sides of the boundary between
-// their two ways (a name with more than nameCap matching keys is read newest first).
+// their two ways (a name with more than nameCap matching keys is read newest first, in a window
+// of the newest names, then from the older keys).
 func TestListMatchesPlainQuery(t *testing.T) {
 	db, cases, _, _, _ := generatedStore(t, 3000)
 	defer store.SetNameCap(30)()
+	defer store.SetNameWindow(500)()
 	ctx := context.Background()
 	var common, rare, fragment string
 	if err := db.SQL.QueryRowContext(ctx, `SELECT split_part(applicant_name, ' ', 1) FROM cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`).Scan(&common); err != nil {
@@ -145,8 +147,13 @@ func TestNameSearch(t *testing.T) {
 		}
 		return ids
 	}
-	for _, cap := range []int{5000, 0} { // by the keys, then newest first
-		restore := store.SetNameCap(cap)
+	// by the keys; newest first; newest first in a window of one name, then by the older keys
+	for _, way := range []struct {
+		cap int
+		win int64
+	}{{5000, 10000}, {0, 10000}, {0, 1}} {
+		cap := way.cap
+		restore, restoreWin := store.SetNameCap(way.cap), store.SetNameWindow(way.win)
 		for q, want := range map[string][]string{
 			"королева":            {korolyova.ID},
 			"КОРОЛЁВА анна":       {korolyova.ID},
@@ -174,6 +181,7 @@ func TestNameSearch(t *testing.T) {
 			t.Errorf("cap %d: name in another state: %v", cap, got)
 		}
 		restore()
+		restoreWin()
 	}
 
 	// A changed name is searched by its new words only.
