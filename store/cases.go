@@ -649,7 +649,7 @@ func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage,
 	if f.Q != "" && !strings.HasPrefix(strings.ToUpper(f.Q), "KC-") {
 		rows, err = s.byName(ctx, f, before, want)
 	} else {
-		rows, _, err = s.summaries(ctx, s.listSeqs(f, before, want, nameNone))
+		rows, _, err = s.summaries(ctx, s.listSeqs(f, before, want, nameNone, 0))
 	}
 	if err != nil {
 		return domain.CasePage{}, err
@@ -676,7 +676,7 @@ type nameMode int
 const (
 	nameNone   nameMode = iota
 	nameByKeys          // the cases among the (at most nameCap) keys in q's prefix range
-	nameByScan          // newest first, joined with case_names
+	nameByScan          // a window of the newest cases, joined with case_names
 )
 
 // nameScanMatch is the name condition of a newest-first scan of case_names n. case_name_prefix
@@ -706,12 +706,25 @@ func (s *Cases) byName(ctx context.Context, f domain.CaseFilter, before int64, n
 		if err != nil {
 			return nil, fmt.Errorf("list cases: %w", err)
 		}
-		mode := nameByKeys
-		if keys > nameCap {
-			mode = nameByScan
+		if keys <= nameCap {
+			rows, _, err := s.summaries(ctx, s.listSeqs(f, before, n, nameByKeys, 0))
+			return rows, err
 		}
-		rows, _, err := s.summaries(ctx, s.listSeqs(f, before, n, mode))
-		return rows, err
+		// A common prefix: the newest nameWindow cases joined with their names (bounded
+		// whatever the join), then the filter over the prefix's keys below them.
+		low := before
+		if low == 0 {
+			if err := s.db.SQL.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) + 1 FROM case_names").Scan(&low); err != nil {
+				return nil, fmt.Errorf("list cases: %w", err)
+			}
+		}
+		low -= nameWindow
+		rows, _, err := s.summaries(ctx, s.listSeqs(f, before, n, nameByScan, low))
+		if err != nil || len(rows) >= n || low <= 1 {
+			return rows, err
+		}
+		older, _, err := s.summaries(ctx, s.listSeqs(f, low, n-len(rows), nameByKeys, 0))
+		return append(rows, older...), err
 	}
 	// The name alone: the page from the keys in range and their count in one statement; a
 	// common name (the count reached the cap) is then read newest first.
@@ -729,7 +742,7 @@ func (s *Cases) byName(ctx context.Context, f domain.CaseFilter, before int64, n
 // listSeqs is the query of up to n seqs of the cases the filter selects below before (when not
 // 0), newest first. It is built by gorm, so the filters and the party rule (partyWhere) are
 // written once.
-func (s *Cases) listSeqs(f domain.CaseFilter, before int64, n int, name nameMode) seqQuery {
+func (s *Cases) listSeqs(f domain.CaseFilter, before int64, n int, name nameMode, atLeast int64) seqQuery {
 	filters := func() *gorm.DB {
 		q := s.db.Gorm.Session(&gorm.Session{DryRun: true, NewDB: true}).Table("cases c")
 		if f.State != "" {
@@ -755,17 +768,18 @@ func (s *Cases) listSeqs(f domain.CaseFilter, before int64, n int, name nameMode
 	q := filters().Select("c.seq")
 	switch {
 	case name == nameByKeys:
-		// at most nameCap seqs, each looked up in the filter's index
+		// the prefix's keys below before (at most nameCap of them, or the older part of a
+		// common prefix) as a semi-join; not "= ANY (ARRAY(…))", which a scan of the filter's
+		// index checks by reading the whole array for every entry
 		below := before
 		if below == 0 {
 			below = math.MaxInt64
 		}
-		q = q.Where("c.seq = ANY (ARRAY(SELECT seq FROM case_name_keys WHERE key LIKE case_name_prefix(?) AND seq < ?))", f.Q, below)
+		q = q.Where("c.seq IN (SELECT seq FROM case_name_keys WHERE key LIKE case_name_prefix(?) AND seq < ?)", f.Q, below)
 	case name == nameByScan:
-		// Both sides newest first. The names start at the filter's newest case: the newest
-		// cases of a state (residing) can be far below the newest names.
+		// the cases from atLeast on, joined with their names: both sides bounded
 		q = q.Joins("JOIN case_names n ON n.seq = c.seq").Where(nameScanMatch, f.Q, f.Q).
-			Where("n.seq <= (?)", filters().Select("c.seq").Order("c.seq DESC").Limit(1))
+			Where("c.seq >= ? AND n.seq >= ?", atLeast, atLeast)
 	case f.Q != "":
 		q = q.Where("number = ?", strings.ToUpper(f.Q))
 	}
