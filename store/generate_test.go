@@ -430,6 +430,10 @@ func TestGenerateContinuesAfterExistingCases(t *testing.T) {
 		count(t, db, "SELECT sum(array_length(string_to_array(name, ' '), 1)) FROM case_names"); got != want {
 		t.Errorf("%d name keys; want one per word, %d", got, want)
 	}
+	if bad := count(t, db, `SELECT count(*) FROM (SELECT k, c.seq FROM cases c, case_name_keys(c.applicant_name) k
+		EXCEPT SELECT key, seq FROM case_name_keys) d`); bad != 0 {
+		t.Errorf("%d keys of case_name_keys(applicant_name) missing from the table", bad)
+	}
 	if got := count(t, db, "SELECT count(*) FROM case_name_keys WHERE key = 'проверкина анна ивановна' OR key = 'ивановна'"); got < 2 {
 		t.Errorf("the registered case's name keys are missing")
 	}
