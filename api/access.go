@@ -45,11 +45,8 @@ func (s *Server) changeContext(c *gin.Context) context.Context {
 func (s *Server) getMe(c *gin.Context) { c.JSON(http.StatusOK, actorOf(c)) }
 
 func (s *Server) lookupStatus(c *gin.Context) {
-	var req struct {
-		CaseNumber string `json:"case_number"`
-		AccessCode string `json:"access_code"`
-	}
-	if err := decode(c, &req); err != nil {
+	req, err := s.readStatusRequest(c)
+	if err != nil {
 		writeError(c, err)
 		return
 	}
@@ -59,7 +56,11 @@ func (s *Server) lookupStatus(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	if s.noStatusFastPath.Load() {
+		c.JSON(http.StatusOK, v)
+		return
+	}
+	writeStatusView(c, v)
 }
 
 func (s *Server) rotateAccessCode(c *gin.Context) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -54,6 +55,9 @@ type Server struct {
 	spec    *openapi3.T
 	router  routers.Router
 	metrics *httpMetrics
+	// noStatusFastPath sends every status lookup through the generic validation, decoding and
+	// encoding (tests compare the two paths).
+	noStatusFastPath atomic.Bool
 }
 
 // Handler builds the gin engine with every route.

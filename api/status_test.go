@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"carepath/api"
 	"carepath/domain"
 )
 
@@ -211,4 +213,107 @@ func TestStatusLockoutIgnoresForgedForwarding(t *testing.T) {
 	if res := e.status(c.Number, e.caseCode, "198.18.1.1"); res.status != http.StatusTooManyRequests {
 		t.Errorf("30 failures from one peer with forged X-Forwarded-For: want 429, got %d", res.status)
 	}
+}
+
+// statusRaw posts a raw body to the status lookup.
+func (e *accessEnv) statusRaw(body, contentType, addr string) response {
+	e.t.Helper()
+	req, err := http.NewRequest("POST", e.srv.URL+"/api/v1/status", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("X-Request-Id", "status-raw")
+	req.Header.Set("X-Forwarded-For", addr)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 400 && !strings.HasPrefix(res.Header.Get("Content-Type"), api.ProblemContentType) {
+		e.t.Errorf("%q: error %d is %q, not problem+json", body, res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	return response{res.StatusCode, res.Header, b}
+}
+
+// TestStatusFastPathRefusesAlike: the lookup's own reading of its body (readStatusRequest) and
+// its own encoding answer every input exactly as the generic validation, decoding and encoding
+// of the other routes do: the same status, headers and bytes, for bad bodies (400 naming the
+// field) and good ones alike.
+func TestStatusFastPathRefusesAlike(t *testing.T) {
+	e := newAccessEnv(t, true)
+	c := e.load(e.caseID)
+	ctx := context.Background()
+	collecting, code2, err := e.service.Register(ctx, system, e.newCase())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.walk(collecting, "", domain.RequestDocuments)
+	num, code := c.Number, e.caseCode
+	body := func(n, c string) string { return `{"case_number":"` + n + `","access_code":"` + c + `"}` }
+	const json = "application/json"
+	cases := []struct {
+		name, body, contentType string
+		want                    int
+	}{
+		{"right code", body(num, code), json, http.StatusOK},
+		{"right code, checklist shown", body(collecting.Number, code2), json, http.StatusOK},
+		{"lower-case number", body(strings.ToLower(num), code), json, http.StatusOK},
+		{"keys swapped, spaces", " {\n\t\"access_code\" : \"" + code + "\" ,\r\n \"case_number\":\"" + num + "\"} ", json, http.StatusOK},
+		{"charset", body(num, code), "application/json; charset=utf-8", http.StatusOK},
+		{"escaped", `{"case_number":"KC\u002d` + num[3:] + `","access_code":"` + code + `"}`, json, http.StatusOK},
+		{"wrong code", body(num, "WRONGCODE234"), json, http.StatusNotFound},
+		{"wrong number", body("KC-2031-999998", code), json, http.StatusNotFound},
+		{"duplicate key", `{"case_number":"KC-2031-999997","case_number":"` + num + `","access_code":"` + code + `"}`, json, http.StatusOK},
+		{"pattern", body("12345", "X"), json, http.StatusBadRequest},
+		{"pattern, trailing newline", body(num+`\n`, "X"), json, http.StatusBadRequest},
+		{"number too long", body(num+"0", "X"), json, http.StatusBadRequest},
+		{"empty code", body(num, ""), json, http.StatusBadRequest},
+		{"code too long", body(num, strings.Repeat("A", 65)), json, http.StatusBadRequest},
+		{"code of 64", body("KC-2031-999996", strings.Repeat("A", 64)), json, http.StatusNotFound},
+		{"unicode code", body("KC-2031-999995", "КОД"), json, http.StatusNotFound},
+		{"no code", `{"case_number":"` + num + `"}`, json, http.StatusBadRequest},
+		{"no number", `{"access_code":"X"}`, json, http.StatusBadRequest},
+		{"extra field", `{"case_number":"` + num + `","access_code":"X","extra":1}`, json, http.StatusBadRequest},
+		{"upper-case keys", `{"CASE_NUMBER":"` + num + `","ACCESS_CODE":"X"}`, json, http.StatusBadRequest},
+		{"number as number", `{"case_number":123,"access_code":"X"}`, json, http.StatusBadRequest},
+		{"null number", `{"case_number":null,"access_code":"X"}`, json, http.StatusBadRequest},
+		{"code as bool", `{"case_number":"` + num + `","access_code":true}`, json, http.StatusBadRequest},
+		{"array", `[]`, json, http.StatusBadRequest},
+		{"string", `"x"`, json, http.StatusBadRequest},
+		{"null", `null`, json, http.StatusBadRequest},
+		{"empty object", `{}`, json, http.StatusBadRequest},
+		{"empty body", ``, json, http.StatusBadRequest},
+		{"truncated", `{"case_number":"` + num + `"`, json, http.StatusBadRequest},
+		{"two values", body(num, code) + ` {}`, json, http.StatusBadRequest},
+		{"trailing garbage", body(num, code) + `x`, json, http.StatusBadRequest},
+		{"text/plain", body(num, code), "text/plain", http.StatusBadRequest},
+		{"no content type", body(num, code), "", http.StatusBadRequest},
+		{"large", `{"case_number":"` + num + `","access_code":"` + code + `","pad":"` + strings.Repeat(" ", 4000) + `"}`, json, http.StatusBadRequest},
+	}
+	for i, tc := range cases {
+		addr := fmt.Sprintf("198.51.100.%d", 100+i)
+		e.server.SetStatusFastPath(true)
+		fast := e.statusRaw(tc.body, tc.contentType, addr)
+		e.server.SetStatusFastPath(false)
+		generic := e.statusRaw(tc.body, tc.contentType, addr)
+		if fast.status != tc.want {
+			t.Errorf("%s: want %d, got %d %s", tc.name, tc.want, fast.status, fast.body)
+		}
+		if fast.status != generic.status || !bytes.Equal(fast.body, generic.body) {
+			t.Errorf("%s: the fast path answers %d %s\nthe generic path %d %s", tc.name, fast.status, fast.body, generic.status, generic.body)
+		}
+		for _, h := range []string{"Content-Type", "Cache-Control", "Retry-After", "X-Request-Id"} {
+			if fast.header.Get(h) != generic.header.Get(h) {
+				t.Errorf("%s: %s %q on the fast path, %q on the generic one", tc.name, h, fast.header.Get(h), generic.header.Get(h))
+			}
+		}
+		if tc.want == http.StatusBadRequest && !bytes.Contains(fast.body, []byte(`"field":`)) && tc.name != "text/plain" && tc.name != "no content type" {
+			t.Logf("%s: %s", tc.name, fast.body)
+		}
+	}
+	e.server.SetStatusFastPath(true)
 }

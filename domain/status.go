@@ -68,11 +68,35 @@ type StatusCase struct {
 	// Checklist decodes the checklist; the lookup asks for it only when it shows missing
 	// documents, and only after the code matched.
 	Checklist func() (Checklist, error)
-	// Deadlines are the case's open deadlines (kind and due date are enough here).
-	Deadlines []Deadline
-	ByNumber  StatusCounter
-	ByAddress StatusCounter
+	// NextStepBy is the due date of the earliest open deadline of the kind the plan names for
+	// the case's state; nil when there is none (or the state waits on no deadline).
+	NextStepBy *Date
+	ByNumber   StatusCounter
+	ByAddress  StatusCounter
 }
+
+// StatusPlan tells the store what one lookup needs besides the case row, by state, so that it
+// reads nothing else: the checklist only where missing documents are shown, and one due date
+// only where the next step has one. Built once from the tables of this file.
+type StatusPlan struct {
+	// ChecklistStates are the states in which the checklist is read.
+	ChecklistStates []string
+	// DueStates[i] waits on the deadline kind DueKinds[i].
+	DueStates, DueKinds []string
+}
+
+var statusPlan = func() *StatusPlan {
+	p := &StatusPlan{}
+	for _, st := range missingShownIn {
+		p.ChecklistStates = append(p.ChecklistStates, string(st))
+	}
+	for _, st := range States {
+		if ns, ok := nextSteps[st.Name]; ok && ns.by != "" {
+			p.DueStates, p.DueKinds = append(p.DueStates, string(st.Name)), append(p.DueKinds, string(ns.by))
+		}
+	}
+	return p
+}()
 
 // StatusCounter is the failures of one key in its current window.
 type StatusCounter struct {
@@ -83,8 +107,8 @@ type StatusCounter struct {
 // StatusStore serves the relatives' lookup.
 type StatusStore interface {
 	// StatusCase reads the case with this number (Found false when there is none) and the
-	// counters of the two keys; the checklist only when the case is in one of checklistStates.
-	StatusCase(ctx context.Context, number, numberKey, addressKey string, checklistStates []State) (*StatusCase, error)
+	// counters of the two keys; the checklist and the next step's due date only as the plan says.
+	StatusCase(ctx context.Context, number, numberKey, addressKey string, plan *StatusPlan) (*StatusCase, error)
 	// WaitingPosition returns the case's place on the waiting list (1 = next); it may be a few
 	// seconds old.
 	WaitingPosition(ctx context.Context, caseID string) (int, error)
@@ -148,7 +172,7 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 		return nil, Invalid("case_number", "must look like KC-2025-000123")
 	}
 	numberKey, addressKey := "n:"+number, AddressKey(clientAddr)
-	rec, err := s.Lookups.StatusCase(ctx, number, numberKey, addressKey, missingShownIn)
+	rec, err := s.Lookups.StatusCase(ctx, number, numberKey, addressKey, statusPlan)
 	if err != nil {
 		return nil, fmt.Errorf("status lookup: %w", err)
 	}
@@ -180,11 +204,8 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 	}
 	if ns, ok := nextSteps[rec.State]; ok {
 		v.NextStep = ns.text
-		for _, d := range rec.Deadlines {
-			if d.Kind == ns.by && d.State == DeadlineOpen && (v.NextStepBy == nil || d.DueOn.Before(*v.NextStepBy)) {
-				due := d.DueOn
-				v.NextStepBy = &due
-			}
+		if ns.by != "" {
+			v.NextStepBy = rec.NextStepBy
 		}
 	}
 	if slices.Contains(missingShownIn, rec.State) {

@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"carepath/domain"
 )
 
@@ -22,6 +25,7 @@ type Lookups struct {
 	// (milliseconds at the back of a list of tens of thousands), a map lookup does not.
 	waiting    atomic.Pointer[waitingSnapshot]
 	refreshing atomic.Bool
+	query      atomic.Pointer[statusSQL]
 	// WaitingTTL is how old a position shown to relatives may be (default 30 s).
 	WaitingTTL time.Duration
 }
@@ -34,35 +38,80 @@ type waitingSnapshot struct {
 // NewLookups returns the status lookup store.
 func NewLookups(db *DB) *Lookups { return &Lookups{db: db, WaitingTTL: 30 * time.Second} }
 
-const statusQuery = `SELECT c.id::text, c.number, c.state, c.state_entered_at, c.access_code_hash,
-	CASE WHEN c.state = ANY($4::case_state[]) THEN c.checklist::text END,
-	(SELECT coalesce(json_agg(json_build_object('kind', d.kind, 'due_on', d.due_on)), '[]')::text
-	   FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open'),
+// statusSQL is the lookup's query for one plan: the plan's states and kinds are constants of
+// the query text (built once), so each execution sends three parameters and PostgreSQL reads
+// the checklist, and the one deadline kind the state waits on, only in the states that show
+// them; most lookups touch the number index, one heap page and the counters' index.
+type statusSQL struct {
+	plan *domain.StatusPlan
+	text string
+}
+
+func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
+	if q := l.query.Load(); q != nil && q.plan == plan {
+		return q.text
+	}
+	checklist := "false"
+	if len(plan.ChecklistStates) > 0 {
+		checklist = "c.state IN (" + sqlLiterals(plan.ChecklistStates) + ")"
+	}
+	due := "NULL::date"
+	if len(plan.DueStates) > 0 {
+		due = "CASE c.state"
+		for i, st := range plan.DueStates {
+			due += "\n\t  WHEN " + sqlLiteral(st) + " THEN (SELECT min(d.due_on) FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open' AND d.kind = " +
+				sqlLiteral(plan.DueKinds[i]) + ")"
+		}
+		due += " END"
+	}
+	text := `SELECT c.id::text, c.number, c.state::text, c.state_entered_at, c.access_code_hash,
+	CASE WHEN ` + checklist + ` THEN c.checklist END,
+	` + due + `,
 	fn.failures, fn.window_start, fa.failures, fa.window_start
 FROM (SELECT 1) one
 LEFT JOIN cases c ON c.number = $1
 LEFT JOIN status_failures fn ON fn.key = $2
 LEFT JOIN status_failures fa ON fa.key = $3`
+	l.query.Store(&statusSQL{plan, text})
+	return text
+}
 
-// StatusCase implements domain.StatusStore.
-func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string, checklistStates []domain.State) (*domain.StatusCase, error) {
-	var (
-		id, num, state, hash, checklist, deadlines sql.NullString
-		entered, nStart, aStart                    sql.NullTime
-		nFail, aFail                               sql.NullInt64
-	)
-	states := make([]string, len(checklistStates))
-	for i, st := range checklistStates {
-		states[i] = string(st)
+func sqlLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func sqlLiterals(ss []string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = sqlLiteral(s)
 	}
-	err := l.db.SQL.QueryRowContext(ctx, statusQuery, number, numberKey, addressKey, states).
-		Scan(&id, &num, &state, &entered, &hash, &checklist, &deadlines, &nFail, &nStart, &aFail, &aStart)
+	return strings.Join(out, ", ")
+}
+
+// StatusCase implements domain.StatusStore. It is the one query of every lookup, so it goes to
+// pgx directly on a pooled connection (pgx's statement cache prepares it once per connection),
+// not through database/sql's rows and value conversions.
+func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string, plan *domain.StatusPlan) (*domain.StatusCase, error) {
+	var (
+		id, num, state, hash    pgtype.Text
+		checklist               []byte
+		due                     pgtype.Date
+		entered, nStart, aStart pgtype.Timestamptz
+		nFail, aFail            pgtype.Int4
+	)
+	conn, err := l.db.SQL.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
+	}
+	err = conn.Raw(func(dc any) error {
+		return dc.(*stdlib.Conn).Conn().QueryRow(ctx, l.statusQuery(plan), number, numberKey, addressKey).
+			Scan(&id, &num, &state, &entered, &hash, &checklist, &due, &nFail, &nStart, &aFail, &aStart)
+	})
+	conn.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
 	}
 	rec := &domain.StatusCase{
-		ByNumber:  domain.StatusCounter{Failures: int(nFail.Int64), WindowStart: nStart.Time},
-		ByAddress: domain.StatusCounter{Failures: int(aFail.Int64), WindowStart: aStart.Time},
+		ByNumber:  domain.StatusCounter{Failures: int(nFail.Int32), WindowStart: nStart.Time},
+		ByAddress: domain.StatusCounter{Failures: int(aFail.Int32), WindowStart: aStart.Time},
 	}
 	if !id.Valid {
 		return rec, nil
@@ -71,27 +120,17 @@ func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey 
 		true, id.String, num.String, domain.State(state.String), entered.Time, hash.String
 	rec.Checklist = func() (domain.Checklist, error) {
 		var cl domain.Checklist
-		if !checklist.Valid {
+		if checklist == nil {
 			return nil, fmt.Errorf("case %s: the checklist was not read in state %s", number, rec.State)
 		}
-		if err := json.Unmarshal([]byte(checklist.String), &cl); err != nil {
+		if err := json.Unmarshal(checklist, &cl); err != nil {
 			return nil, fmt.Errorf("case %s checklist: %w", number, err)
 		}
 		return cl, nil
 	}
-	var ds []struct {
-		Kind  string `json:"kind"`
-		DueOn string `json:"due_on"`
-	}
-	if err := json.Unmarshal([]byte(deadlines.String), &ds); err != nil {
-		return nil, fmt.Errorf("case %s deadlines: %w", number, err)
-	}
-	for _, d := range ds {
-		due, err := domain.ParseDate(d.DueOn)
-		if err != nil {
-			return nil, fmt.Errorf("case %s deadline: %w", number, err)
-		}
-		rec.Deadlines = append(rec.Deadlines, domain.Deadline{Kind: domain.DeadlineKind(d.Kind), DueOn: due, State: domain.DeadlineOpen})
+	if due.Valid {
+		d := domain.NewDate(due.Time.Year(), due.Time.Month(), due.Time.Day())
+		rec.NextStepBy = &d
 	}
 	return rec, nil
 }

@@ -1,0 +1,237 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"carepath/domain"
+)
+
+// The relatives' lookup is the busiest public route and the cheapest one to answer, so the
+// generic machinery around it would cost more than the lookup: validate leaves this route to
+// readStatusRequest, and the answer is encoded without reflection. Neither changes what a
+// client sees: a body that is not the plain, valid shape goes through the generic validation
+// and decoding and gets their answers (TestStatusFastPathRefusesAlike).
+const statusPath = "/api/v1/status"
+
+// maxFastStatusBody is the largest body the fast path reads; a valid one is about 70 bytes.
+const maxFastStatusBody = 1024
+
+type statusRequest struct {
+	CaseNumber string `json:"case_number"`
+	AccessCode string `json:"access_code"`
+}
+
+// readStatusRequest reads the lookup's body. The plain shape ‒ application/json, one object
+// with exactly case_number and access_code as strings without escapes, valid against
+// StatusRequest in openapi.yaml ‒ is accepted here; anything else is handed to the generic
+// validator and decoder, which answer it as before. So the fast path accepts a subset of what
+// the contract accepts, and refuses nothing itself.
+func (s *Server) readStatusRequest(c *gin.Context) (statusRequest, error) {
+	var req statusRequest
+	if s.noStatusFastPath.Load() {
+		return req, decode(c, &req)
+	}
+	r := c.Request
+	if r.Header.Get("Content-Type") == "application/json" {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxFastStatusBody+1))
+		if err == nil && len(body) <= maxFastStatusBody {
+			if number, code, ok := parseStatusBody(body); ok {
+				return statusRequest{number, code}, nil
+			}
+		}
+		// Hand what was read and the rest back to the generic path.
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+	}
+	if err := s.validateRequest(c); err != nil {
+		return req, err
+	}
+	return req, decode(c, &req)
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// parseStatusBody accepts {"case_number":"KC-2025-000123","access_code":"…"} (the keys in any
+// order, JSON whitespace anywhere between tokens) when the number matches the contract's
+// pattern and the code is 1-64 printable ASCII characters; ok false for anything else.
+func parseStatusBody(b []byte) (number, code string, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return "", "", false
+	}
+	var haveNumber, haveCode bool
+	for field := 0; field < 2; field++ {
+		i = skipSpace(b, i+1)
+		key, next, ok := plainString(b, i)
+		if !ok {
+			return "", "", false
+		}
+		i = skipSpace(b, next)
+		if i >= len(b) || b[i] != ':' {
+			return "", "", false
+		}
+		i = skipSpace(b, i+1)
+		val, next, ok := plainString(b, i)
+		if !ok {
+			return "", "", false
+		}
+		switch {
+		case string(key) == "case_number" && !haveNumber && validCaseNumber(val):
+			number, haveNumber = string(val), true
+		case string(key) == "access_code" && !haveCode && len(val) >= 1 && len(val) <= 64:
+			code, haveCode = string(val), true
+		default:
+			return "", "", false
+		}
+		i = skipSpace(b, next)
+		if i >= len(b) || b[i] != ",}"[field] {
+			return "", "", false
+		}
+	}
+	if skipSpace(b, i+1) != len(b) {
+		return "", "", false
+	}
+	return number, code, true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString reads a JSON string at b[i] made of printable ASCII without escapes; it returns
+// the contents and the index after the closing quote.
+func plainString(b []byte, i int) ([]byte, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, 0, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return b[i+1 : j], j + 1, true
+		case c < 0x20 || c > 0x7e || c == '\\':
+			return nil, 0, false
+		}
+	}
+	return nil, 0, false
+}
+
+// validCaseNumber is the contract's pattern ^[Kk][Cc]-[0-9]{4}-[0-9]{6}$.
+func validCaseNumber(v []byte) bool {
+	if len(v) != 14 || (v[0] != 'K' && v[0] != 'k') || (v[1] != 'C' && v[1] != 'c') || v[2] != '-' || v[7] != '-' {
+		return false
+	}
+	for i, c := range v {
+		if i < 3 || i == 7 {
+			continue
+		}
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var statusBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// writeStatusView answers 200 with the view, encoded by hand: the same bytes as encoding/json
+// gives for domain.StatusView (TestAppendStatusView), without its reflection.
+func writeStatusView(c *gin.Context, v *domain.StatusView) {
+	bp := statusBuffers.Get().(*[]byte)
+	b := appendStatusView((*bp)[:0], v)
+	c.Data(200, "application/json; charset=utf-8", b)
+	*bp = b
+	statusBuffers.Put(bp)
+}
+
+func appendStatusView(b []byte, v *domain.StatusView) []byte {
+	b = append(b, `{"case_number":`...)
+	b = appendJSONString(b, v.CaseNumber)
+	b = append(b, `,"state_label":`...)
+	b = appendJSONString(b, v.StateLabel)
+	b = append(b, `,"stage":`...)
+	b = strconv.AppendInt(b, int64(v.Stage), 10)
+	b = append(b, `,"stage_count":`...)
+	b = strconv.AppendInt(b, int64(v.StageCount), 10)
+	b = append(b, `,"state_entered_on":`...)
+	b = appendDate(b, v.StateEnteredOn)
+	if v.NextStep != "" {
+		b = append(b, `,"next_step":`...)
+		b = appendJSONString(b, v.NextStep)
+	}
+	if v.NextStepBy != nil {
+		b = append(b, `,"next_step_by":`...)
+		b = appendDate(b, *v.NextStepBy)
+	}
+	b = append(b, `,"missing_documents":`...)
+	if v.MissingDocuments == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, d := range v.MissingDocuments {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, d)
+		}
+		b = append(b, ']')
+	}
+	if v.WaitingPosition != 0 {
+		b = append(b, `,"waiting_position":`...)
+		b = strconv.AppendInt(b, int64(v.WaitingPosition), 10)
+	}
+	b = append(b, `,"center_phone":`...)
+	b = appendJSONString(b, v.CenterPhone)
+	return append(b, '}')
+}
+
+// appendDate is domain.Date's JSON: "2006-01-02", or null for the zero date.
+func appendDate(b []byte, d domain.Date) []byte {
+	if d.IsZero() {
+		return append(b, "null"...)
+	}
+	b = append(b, '"')
+	b = d.Time().AppendFormat(b, time.DateOnly)
+	return append(b, '"')
+}
+
+// appendJSONString quotes s as encoding/json does: a string that needs no escaping by its rules
+// (no control characters, quotes, backslashes, <, >, &, U+2028, U+2029 or invalid UTF-8) is
+// copied; any other is left to encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return appendMarshalled(b, s)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			return appendMarshalled(b, s)
+		}
+		i += size
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+func appendMarshalled(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
+}
