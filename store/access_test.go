@@ -353,7 +353,7 @@ func TestWaitingPositionSnapshot(t *testing.T) {
 			}
 		}
 	}
-	check() // counted while the snapshot is built
+	check() // the first lookup waits for the first snapshot
 	deadline := time.Now().Add(10 * time.Second)
 	for !l.HasWaitingSnapshot() && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

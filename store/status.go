@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -28,6 +29,9 @@ type Lookups struct {
 	waiting    atomic.Pointer[waitingSnapshot]
 	refreshing atomic.Bool
 	query      atomic.Pointer[statusSQL]
+	// first is closed when the first refresh has ended, with a snapshot or not.
+	first     chan struct{}
+	firstOnce sync.Once
 	// WaitingTTL is how old a position shown to relatives may be (default 30 s).
 	WaitingTTL time.Duration
 }
@@ -38,7 +42,9 @@ type waitingSnapshot struct {
 }
 
 // NewLookups returns the status lookup store.
-func NewLookups(db *DB) *Lookups { return &Lookups{db: db, WaitingTTL: 30 * time.Second} }
+func NewLookups(db *DB) *Lookups {
+	return &Lookups{db: db, WaitingTTL: 30 * time.Second, first: make(chan struct{})}
+}
 
 // statusSQL is the lookup's query for one plan: the plan's states and kinds are constants of
 // the query text (built once), so each execution sends three parameters and PostgreSQL reads
@@ -146,6 +152,21 @@ func (l *Lookups) WaitingPosition(ctx context.Context, caseID string) (int, erro
 			go l.refreshWaiting()
 		}
 	}
+	if snap == nil {
+		// The first snapshot takes a few hundred milliseconds; counting instead costs up to
+		// milliseconds of database time per lookup at the back of a long list, a storm on a
+		// freshly started server. So wait for it, a little.
+		t := time.NewTimer(2 * time.Second)
+		select {
+		case <-l.first:
+			snap = l.waiting.Load()
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return 0, fmt.Errorf("waiting position of case %s: %w", caseID, ctx.Err())
+		}
+		t.Stop()
+	}
 	if snap != nil && time.Since(snap.at) <= 2*l.WaitingTTL {
 		if p, ok := snap.pos[strings.ToLower(caseID)]; ok {
 			return p, nil
@@ -156,6 +177,7 @@ func (l *Lookups) WaitingPosition(ctx context.Context, caseID string) (int, erro
 
 // refreshWaiting reads every waiting case in list order, one indexed pass.
 func (l *Lookups) refreshWaiting() {
+	defer l.firstOnce.Do(func() { close(l.first) })
 	defer l.refreshing.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
