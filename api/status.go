@@ -21,7 +21,8 @@ import (
 // and decoding and gets their answers (TestStatusFastPathRefusesAlike).
 const statusPath = "/api/v1/status"
 
-// maxFastStatusBody is the largest body the fast path reads; a valid one is about 70 bytes.
+// maxFastStatusBody is the largest body the fast path reads (by its Content-Length); a valid
+// one is about 70 bytes.
 const maxFastStatusBody = 1024
 
 type statusRequest struct {
@@ -40,15 +41,16 @@ func (s *Server) readStatusRequest(c *gin.Context) (statusRequest, error) {
 		return req, decode(c, &req)
 	}
 	r := c.Request
-	if r.Header.Get("Content-Type") == "application/json" {
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxFastStatusBody+1))
-		if err == nil && len(body) <= maxFastStatusBody {
+	if n := r.ContentLength; n > 0 && n <= maxFastStatusBody && r.Header.Get("Content-Type") == "application/json" {
+		body := make([]byte, n)
+		read, err := io.ReadFull(r.Body, body)
+		if err == nil {
 			if number, code, ok := parseStatusBody(body); ok {
 				return statusRequest{number, code}, nil
 			}
 		}
 		// Hand what was read and the rest back to the generic path.
-		r.Body = readCloser{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		r.Body = readCloser{io.MultiReader(bytes.NewReader(body[:read]), r.Body), r.Body}
 	}
 	if err := s.validateRequest(c); err != nil {
 		return req, err
@@ -64,7 +66,9 @@ type readCloser struct {
 // parseStatusBody accepts {"case_number":"KC-2025-000123","access_code":"…"} (the keys in any
 // order, JSON whitespace anywhere between tokens) when the number matches the contract's
 // pattern and the code is 1-64 printable ASCII characters; ok false for anything else.
-func parseStatusBody(b []byte) (number, code string, ok bool) {
+func parseStatusBody(body []byte) (number, code string, ok bool) {
+	// One string for both values.
+	b := string(body)
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return "", "", false
@@ -86,10 +90,10 @@ func parseStatusBody(b []byte) (number, code string, ok bool) {
 			return "", "", false
 		}
 		switch {
-		case string(key) == "case_number" && !haveNumber && validCaseNumber(val):
-			number, haveNumber = string(val), true
-		case string(key) == "access_code" && !haveCode && len(val) >= 1 && len(val) <= 64:
-			code, haveCode = string(val), true
+		case key == "case_number" && !haveNumber && validCaseNumber(val):
+			number, haveNumber = val, true
+		case key == "access_code" && !haveCode && len(val) >= 1 && len(val) <= 64:
+			code, haveCode = val, true
 		default:
 			return "", "", false
 		}
@@ -104,7 +108,7 @@ func parseStatusBody(b []byte) (number, code string, ok bool) {
 	return number, code, true
 }
 
-func skipSpace(b []byte, i int) int {
+func skipSpace(b string, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
 	}
@@ -113,31 +117,28 @@ func skipSpace(b []byte, i int) int {
 
 // plainString reads a JSON string at b[i] made of printable ASCII without escapes; it returns
 // the contents and the index after the closing quote.
-func plainString(b []byte, i int) ([]byte, int, bool) {
+func plainString(b string, i int) (string, int, bool) {
 	if i >= len(b) || b[i] != '"' {
-		return nil, 0, false
+		return "", 0, false
 	}
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
 			return b[i+1 : j], j + 1, true
 		case c < 0x20 || c > 0x7e || c == '\\':
-			return nil, 0, false
+			return "", 0, false
 		}
 	}
-	return nil, 0, false
+	return "", 0, false
 }
 
 // validCaseNumber is the contract's pattern ^[Kk][Cc]-[0-9]{4}-[0-9]{6}$.
-func validCaseNumber(v []byte) bool {
+func validCaseNumber(v string) bool {
 	if len(v) != 14 || (v[0] != 'K' && v[0] != 'k') || (v[1] != 'C' && v[1] != 'c') || v[2] != '-' || v[7] != '-' {
 		return false
 	}
-	for i, c := range v {
-		if i < 3 || i == 7 {
-			continue
-		}
-		if c < '0' || c > '9' {
+	for i := 3; i < len(v); i++ {
+		if c := v[i]; i != 7 && (c < '0' || c > '9') {
 			return false
 		}
 	}

@@ -55,6 +55,9 @@ use_wrk=""
 if command -v wrk >/dev/null; then
   use_wrk=1
   bin/carepath-status-load -db "$db_url" -set-codes -cases "$sample" -pairs-out "$out/status-pairs.txt"
+  # warm up, not counted (as the Go loader does with -warmup): the first waiting-list snapshot,
+  # the statements prepared on every pooled connection, the cases' pages in the caches
+  wrk -t"$(nproc)" -c"$clients" -d3s -s scripts/status-wrk.lua "http://$addr" -- "$out/status-pairs.txt" >/dev/null
 fi
 rounds=${BENCH_ROUNDS:-3}
 : > "$out/status-rounds.txt"

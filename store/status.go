@@ -72,7 +72,7 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 		}
 		due += " END"
 	}
-	text := `SELECT c.id::text, c.number, c.state::text, c.state_entered_at, c.access_code_hash,
+	text := `SELECT c.id::text, c.state::text, c.state_entered_at, c.access_code_hash,
 	CASE WHEN ` + checklist + ` THEN c.checklist END,
 	` + due + `,
 	fn.failures, fn.window_start, fa.failures, fa.window_start
@@ -94,51 +94,57 @@ func sqlLiterals(ss []string) string {
 	return strings.Join(out, ", ")
 }
 
+// statusRow is one lookup's result and the scan targets, allocated together.
+type statusRow struct {
+	rec                     domain.StatusCase
+	id, state, hash         pgtype.Text
+	checklist               []byte
+	due                     pgtype.Date
+	dueOn                   domain.Date
+	entered, nStart, aStart pgtype.Timestamptz
+	nFail, aFail            pgtype.Int4
+}
+
+func (r *statusRow) decodeChecklist() (domain.Checklist, error) {
+	if r.checklist == nil {
+		return nil, fmt.Errorf("case %s: the checklist was not read in state %s", r.rec.Number, r.rec.State)
+	}
+	cl, err := decodeChecklist(r.checklist)
+	if err != nil {
+		return nil, fmt.Errorf("case %s checklist: %w", r.rec.Number, err)
+	}
+	return cl, nil
+}
+
 // StatusCase implements domain.StatusStore. It is the one query of every lookup, so it goes to
 // pgx directly on a pooled connection (pgx's statement cache prepares it once per connection),
 // not through database/sql's rows and value conversions.
 func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string, plan *domain.StatusPlan) (*domain.StatusCase, error) {
-	var (
-		id, num, state, hash    pgtype.Text
-		checklist               []byte
-		due                     pgtype.Date
-		entered, nStart, aStart pgtype.Timestamptz
-		nFail, aFail            pgtype.Int4
-	)
+	r := &statusRow{}
 	conn, err := l.db.SQL.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
 	}
 	err = conn.Raw(func(dc any) error {
 		return dc.(*stdlib.Conn).Conn().QueryRow(ctx, l.statusQuery(plan), number, numberKey, addressKey).
-			Scan(&id, &num, &state, &entered, &hash, &checklist, &due, &nFail, &nStart, &aFail, &aStart)
+			Scan(&r.id, &r.state, &r.entered, &r.hash, &r.checklist, &r.due, &r.nFail, &r.nStart, &r.aFail, &r.aStart)
 	})
 	conn.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
 	}
-	rec := &domain.StatusCase{
-		ByNumber:  domain.StatusCounter{Failures: int(nFail.Int32), WindowStart: nStart.Time},
-		ByAddress: domain.StatusCounter{Failures: int(aFail.Int32), WindowStart: aStart.Time},
-	}
-	if !id.Valid {
+	rec := &r.rec
+	rec.ByNumber = domain.StatusCounter{Failures: int(r.nFail.Int32), WindowStart: r.nStart.Time}
+	rec.ByAddress = domain.StatusCounter{Failures: int(r.aFail.Int32), WindowStart: r.aStart.Time}
+	if !r.id.Valid {
 		return rec, nil
 	}
 	rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash =
-		true, id.String, num.String, domain.State(state.String), entered.Time, hash.String
-	rec.Checklist = func() (domain.Checklist, error) {
-		if checklist == nil {
-			return nil, fmt.Errorf("case %s: the checklist was not read in state %s", number, rec.State)
-		}
-		cl, err := decodeChecklist(checklist)
-		if err != nil {
-			return nil, fmt.Errorf("case %s checklist: %w", number, err)
-		}
-		return cl, nil
-	}
-	if due.Valid {
-		d := domain.NewDate(due.Time.Year(), due.Time.Month(), due.Time.Day())
-		rec.NextStepBy = &d
+		true, r.id.String, number, domain.State(r.state.String), r.entered.Time, r.hash.String
+	rec.Checklist = r.decodeChecklist
+	if r.due.Valid {
+		r.dueOn = domain.NewDate(r.due.Time.Year(), r.due.Time.Month(), r.due.Time.Day())
+		rec.NextStepBy = &r.dueOn
 	}
 	return rec, nil
 }
