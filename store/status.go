@@ -65,12 +65,11 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 	}
 	due := "NULL::date"
 	if len(plan.DueStates) > 0 {
-		due = "CASE c.state"
+		kind := "CASE c.state"
 		for i, st := range plan.DueStates {
-			due += "\n\t  WHEN " + sqlLiteral(st) + " THEN (SELECT min(d.due_on) FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open' AND d.kind = " +
-				sqlLiteral(plan.DueKinds[i]) + ")"
+			kind += " WHEN " + sqlLiteral(st) + " THEN " + sqlLiteral(plan.DueKinds[i])
 		}
-		due += " END"
+		due = "CASE WHEN c.state IN (" + sqlLiterals(plan.DueStates) + ") THEN (SELECT min(d.due_on) FROM deadlines d\n\t   WHERE d.case_id = c.id AND d.state = 'open' AND d.kind = " + kind + " END) END"
 	}
 	text := `SELECT c.id::text, c.state::text, c.state_entered_at, c.access_code_hash,
 	CASE WHEN ` + checklist + ` THEN c.checklist END,
