@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -49,6 +50,29 @@ func (s *Server) requestID(c *gin.Context) {
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// children caches each label set's counter and histogram: the vectors' own lookup hashes
+	// the three labels twice per request.
+	children sync.Map // metricKey -> *metricChildren
+}
+
+type metricKey struct {
+	method, route string
+	status        int
+}
+
+type metricChildren struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+func (m *httpMetrics) of(method, route string, status int) *metricChildren {
+	k := metricKey{method, route, status}
+	if v, ok := m.children.Load(k); ok {
+		return v.(*metricChildren)
+	}
+	code := strconv.Itoa(status)
+	v, _ := m.children.LoadOrStore(k, &metricChildren{m.requests.WithLabelValues(method, route, code), m.duration.WithLabelValues(method, route, code)})
+	return v.(*metricChildren)
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -75,9 +99,9 @@ func (s *Server) observe(c *gin.Context) {
 		route = "unmatched"
 	}
 	status := c.Writer.Status()
-	code := strconv.Itoa(status)
-	s.metrics.requests.WithLabelValues(c.Request.Method, route, code).Inc()
-	s.metrics.duration.WithLabelValues(c.Request.Method, route, code).Observe(d.Seconds())
+	m := s.metrics.of(c.Request.Method, route, status)
+	m.requests.Inc()
+	m.duration.Observe(d.Seconds())
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
