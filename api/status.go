@@ -212,20 +212,16 @@ func appendDate(b []byte, d domain.Date) []byte {
 // (no control characters, quotes, backslashes, <, >, &, U+2028, U+2029 or invalid UTF-8) is
 // copied; any other is left to encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return appendMarshalled(b, s)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&':
+			return appendMarshalled(b, s)
+		case c == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9): // U+2028, U+2029
 			return appendMarshalled(b, s)
 		}
-		i += size
+	}
+	if !utf8.ValidString(s) {
+		return appendMarshalled(b, s)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
