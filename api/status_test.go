@@ -79,6 +79,11 @@ func TestStatusView(t *testing.T) {
 	if v["next_step"] == nil || v["next_step_by"] == nil {
 		t.Errorf("next step and by when: %v", v)
 	}
+	for _, d := range e.load(third.ID).Deadlines {
+		if d.Kind == domain.DeadlineDocumentCollection && d.State == domain.DeadlineOpen && v["next_step_by"] != d.DueOn.String() {
+			t.Errorf("next step by %v, the document collection deadline is %s", v["next_step_by"], d.DueOn)
+		}
+	}
 	if bytes.Contains(res.body, []byte("psycho")) || bytes.Contains(res.body, []byte("ПНИ")) {
 		t.Errorf("the view tells the type of home: %s", res.body)
 	}

@@ -67,32 +67,21 @@ type StatusCase struct {
 	// Checklist decodes the checklist; the lookup asks for it only when it shows missing
 	// documents, and only after the code matched.
 	Checklist func() (Checklist, error)
-	// NextStepBy is the due date of the earliest open deadline of the kind the plan names for
-	// the case's state; nil when there is none (or the state waits on no deadline).
-	NextStepBy *Date
-	ByNumber   StatusCounter
-	ByAddress  StatusCounter
+	ByNumber  StatusCounter
+	ByAddress StatusCounter
 }
 
-// StatusPlan tells the store what one lookup needs besides the case row, by state, so that it
-// reads nothing else: the checklist only where missing documents are shown, and one due date
-// only where the next step has one. Built once from the tables of this file.
+// StatusPlan tells the store what one lookup reads besides the case row: the checklist only in
+// the states that show missing documents. Built once from the tables of this file.
 type StatusPlan struct {
 	// ChecklistStates are the states in which the checklist is read.
 	ChecklistStates []string
-	// DueStates[i] waits on the deadline kind DueKinds[i].
-	DueStates, DueKinds []string
 }
 
 var statusPlan = func() *StatusPlan {
 	p := &StatusPlan{}
 	for _, st := range missingShownIn {
 		p.ChecklistStates = append(p.ChecklistStates, string(st))
-	}
-	for _, st := range States {
-		if ns, ok := nextSteps[st.Name]; ok && ns.by != "" {
-			p.DueStates, p.DueKinds = append(p.DueStates, string(st.Name)), append(p.DueKinds, string(ns.by))
-		}
 	}
 	return p
 }()
@@ -106,8 +95,11 @@ type StatusCounter struct {
 // StatusStore serves the relatives' lookup.
 type StatusStore interface {
 	// StatusCase reads the case with this number (Found false when there is none) and the
-	// counters of the two keys; the checklist and the next step's due date only as the plan says.
+	// counters of the two keys; the checklist only as the plan says.
 	StatusCase(ctx context.Context, number, numberKey, addressKey string, plan *StatusPlan) (*StatusCase, error)
+	// NextDue returns the due date of the case's earliest open deadline of this kind; nil when
+	// there is none.
+	NextDue(ctx context.Context, caseID string, kind DeadlineKind) (*Date, error)
 	// WaitingPosition returns the case's place on the waiting list (1 = next); it may be a few
 	// seconds old.
 	WaitingPosition(ctx context.Context, caseID string) (int, error)
@@ -215,7 +207,10 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 	if ns, ok := nextSteps[rec.State]; ok {
 		v.NextStep = ns.text
 		if ns.by != "" {
-			v.NextStepBy = rec.NextStepBy
+			// Read only now that the code matched: a wrong code costs what a wrong number does.
+			if v.NextStepBy, err = s.Lookups.NextDue(ctx, rec.ID, ns.by); err != nil {
+				return nil, fmt.Errorf("status lookup: %w", err)
+			}
 		}
 	}
 	if slices.Contains(missingShownIn, rec.State) {
