@@ -30,9 +30,9 @@ type statusRequest struct {
 	AccessCode string `json:"access_code"`
 }
 
-// readStatusRequest reads the lookup's body. The plain shape ‒ application/json, one object
+// readStatusRequest reads the lookup's body. The plain shape (application/json, one object
 // with exactly case_number and access_code as strings without escapes, valid against
-// StatusRequest in openapi.yaml ‒ is accepted here; anything else is handed to the generic
+// StatusRequest in openapi.yaml) is accepted here; anything else is handed to the generic
 // validator and decoder, which answer it as before. So the fast path accepts a subset of what
 // the contract accepts, and refuses nothing itself.
 func (s *Server) readStatusRequest(c *gin.Context) (statusRequest, error) {
