@@ -21,7 +21,8 @@ import (
 )
 
 // Lookups implements domain.StatusStore: the relatives' lookup reads the case and both failure
-// counters in one round trip, so a correct lookup costs one indexed query.
+// counters in one round trip, so a lookup costs one query (a correct one two when the case's
+// next step has a date, NextDue).
 type Lookups struct {
 	db *DB
 	// waiting is a snapshot of every waiting-list position, refreshed in the background when
