@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -362,4 +363,65 @@ func TestWaitingPositionSnapshot(t *testing.T) {
 		t.Fatal("no snapshot after 10 s")
 	}
 	check() // from the snapshot
+}
+
+// TestStatusLookupsInBatches: lookups that arrive together are read together, and each gets
+// its own case and its own counters: forty at once over found and unknown numbers, counters
+// of different sizes, and the same number asked twice.
+func TestStatusLookupsInBatches(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	var cases []*domain.Case
+	for i := 0; i < 5; i++ {
+		cases = append(cases, f.register(t, fmt.Sprintf("Партия Тест %d", i)))
+	}
+	l := store.NewLookups(f.db)
+	now := time.Now()
+	for i, c := range cases {
+		for j := 0; j < i; j++ { // case i has i failures on its number
+			if err := l.RecordFailure(ctx, []string{"n:" + c.Number}, now, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := l.RecordFailure(ctx, []string{"a:10.0.0.7"}, now, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	plan := &domain.StatusPlan{ChecklistStates: []string{string(domain.Intake)}}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			number, want := fmt.Sprintf("KC-2020-%06d", 900000+i), -1 // unknown
+			if i%4 != 3 {
+				want = i % len(cases)
+				number = cases[want].Number
+			}
+			addr := fmt.Sprintf("a:10.0.0.%d", i%8)
+			rec, err := l.StatusCase(ctx, number, "n:"+number, addr, plan)
+			switch {
+			case err != nil:
+				errs <- err
+			case (want >= 0) != rec.Found:
+				errs <- fmt.Errorf("lookup %d of %s: found %v", i, number, rec.Found)
+			case want >= 0 && (rec.ID != cases[want].ID || rec.Number != number || rec.ByNumber.Failures != want):
+				errs <- fmt.Errorf("lookup %d of %s: got case %s %s with %d failures", i, number, rec.ID, rec.Number, rec.ByNumber.Failures)
+			case want < 0 && rec.ByNumber.Failures != 0:
+				errs <- fmt.Errorf("unknown number %s: %d failures", number, rec.ByNumber.Failures)
+			case (addr == "a:10.0.0.7") != (rec.ByAddress.Failures == 1):
+				errs <- fmt.Errorf("lookup %d from %s: %d address failures", i, addr, rec.ByAddress.Failures)
+			case want >= 0:
+				if cl, err := rec.Checklist(); err != nil || len(cl) == 0 {
+					errs <- fmt.Errorf("lookup %d: checklist %v %v", i, cl, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

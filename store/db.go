@@ -30,6 +30,8 @@ type DB struct {
 	URL  string
 	// bell rings the notices relay after commits that wrote notices.
 	bell *relayBell
+	// closed is closed by Close: the store's background goroutines end.
+	closed chan struct{}
 }
 
 // Options tune the pool.
@@ -117,12 +119,13 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB)}, nil
+	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{})}, nil
 }
 
 // Close closes the pool.
 func (db *DB) Close() error {
 	db.bell.stop()
+	close(db.closed)
 	return db.SQL.Close()
 }
 

@@ -34,6 +34,8 @@ type Lookups struct {
 	// first is closed when the first refresh has ended, with a snapshot or not.
 	first     chan struct{}
 	firstOnce sync.Once
+	batcher   sync.Once
+	batch     *statusBatcher
 	// WaitingTTL is how old a position shown to relatives may be (default 30 s).
 	WaitingTTL time.Duration
 }
@@ -48,10 +50,10 @@ func NewLookups(db *DB) *Lookups {
 	return &Lookups{db: db, WaitingTTL: 30 * time.Second, first: make(chan struct{})}
 }
 
-// statusSQL is the lookup's query for one plan. The case and the counters are two branches of
-// a UNION ALL (one row tagged "c" for the case when the number exists, one row per counter
-// tagged with its key): about a third of the database time of joining them. The plan's states
-// are constants of the text (built once), so each execution sends three parameters. The next
+// statusSQL is the lookups' query for one plan, for a batch of lookups (statusBatcher). The
+// cases and the counters are two branches of a UNION ALL (a row tagged "c" per case found, "f"
+// per counter found): about a third of the database time of joining them. The plan's states
+// are constants of the text (built once), so each execution sends two parameters: the numbers and the counter keys. The next
 // step's deadline is not read here but by NextDue, after the code matched: touching the
 // deadlines in this query costs every lookup about as much as the rest of it.
 type statusSQL struct {
@@ -67,12 +69,12 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 	if len(plan.ChecklistStates) > 0 {
 		checklist = "c.state IN (" + sqlLiterals(plan.ChecklistStates) + ")"
 	}
-	text := `SELECT 'c', c.id::text, c.state::text, c.state_entered_at, c.access_code_hash,
+	text := `SELECT 'c', c.number, c.id::text, c.state::text, c.state_entered_at, c.access_code_hash,
 	CASE WHEN ` + checklist + ` THEN c.checklist END, NULL::int
-FROM cases c WHERE c.number = $1
+FROM cases c WHERE c.number = ANY ($1::text[])
 UNION ALL
-SELECT f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures
-FROM status_failures f WHERE f.key IN ($2, $3)`
+SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures
+FROM status_failures f WHERE f.key = ANY ($2::text[])`
 	l.query.Store(&statusSQL{plan, text})
 	return text
 }
@@ -89,9 +91,9 @@ func sqlLiterals(ss []string) string {
 
 // statusRow is one lookup's result and the scan targets, allocated together.
 type statusRow struct {
-	rec                  domain.StatusCase
-	tag, id, state, hash pgtype.Text
-	checklist            []byte
+	rec                       domain.StatusCase
+	tag, key, id, state, hash pgtype.Text
+	checklist                 []byte
 	// caseChecklist is the case row's checklist (the counters' rows scan a NULL after it).
 	caseChecklist []byte
 	at            pgtype.Timestamptz
@@ -120,37 +122,158 @@ func (l *Lookups) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
 	return conn.Raw(func(dc any) error { return f(dc.(*stdlib.Conn).Conn()) })
 }
 
-// StatusCase implements domain.StatusStore, in one query (statusQuery).
+// StatusCase implements domain.StatusStore. Lookups that arrive together are read together:
+// each waits for a batch, and one query (statusQuery) serves the whole batch (statusBatcher).
 func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string, plan *domain.StatusPlan) (*domain.StatusCase, error) {
-	r := &statusRow{}
-	rec := &r.rec
-	err := l.withConn(ctx, func(conn *pgx.Conn) error {
-		rows, err := conn.Query(ctx, l.statusQuery(plan), number, numberKey, addressKey)
+	req := &lookupReq{number: number, numberKey: numberKey, addressKey: addressKey, plan: plan, done: make(chan error, 1)}
+	l.batcher.Do(func() { l.batch = newStatusBatcher(l) })
+	select {
+	case l.batch.in <- req:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, ctx.Err())
+	}
+	select {
+	case err := <-req.done:
+		if err != nil {
+			return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
+		}
+		return &req.row.rec, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, ctx.Err())
+	}
+}
+
+// lookupReq is one lookup waiting in a batch.
+type lookupReq struct {
+	number, numberKey, addressKey string
+	plan                          *domain.StatusPlan
+	row                           statusRow
+	done                          chan error
+}
+
+// statusBatcher reads the lookups of many relatives with one query. Under load a lookup's own
+// work in carepath is small next to its round trip to PostgreSQL (system calls on both sides,
+// a backend woken, a statement started), so lookups that arrive while others are being read
+// wait for the next batch and share one round trip: nobody waits for a timer, a lone lookup is
+// a batch of one, and at 32 concurrent clients the batches hold a dozen or so. Every lookup of
+// a batch gets the same treatment whatever its number and code, so batching tells nothing
+// about which cases exist.
+type statusBatcher struct {
+	l  *Lookups
+	in chan *lookupReq
+}
+
+const (
+	// statusReaders is how many batches may be in flight at once: while one is at the
+	// database, the next gathers.
+	statusReaders = 2
+	// statusBatchMax bounds a batch (the query's arrays).
+	statusBatchMax = 64
+)
+
+func newStatusBatcher(l *Lookups) *statusBatcher {
+	b := &statusBatcher{l: l, in: make(chan *lookupReq, 4*statusBatchMax)}
+	for range statusReaders {
+		go b.run()
+	}
+	return b
+}
+
+func (b *statusBatcher) run() {
+	batch := make([]*lookupReq, 0, statusBatchMax)
+	for {
+		select {
+		case <-b.l.db.closed:
+			return
+		case r := <-b.in:
+			batch = append(batch[:0], r)
+		}
+	gather:
+		for len(batch) < statusBatchMax {
+			select {
+			case r := <-b.in:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		b.read(batch)
+	}
+}
+
+// read answers one batch: one query per plan (there is one plan in practice).
+func (b *statusBatcher) read(batch []*lookupReq) {
+	for len(batch) > 0 {
+		plan := batch[0].plan
+		same := batch[:0:0]
+		rest := batch[:0:0]
+		for _, r := range batch {
+			if r.plan == plan {
+				same = append(same, r)
+			} else {
+				rest = append(rest, r)
+			}
+		}
+		err := b.query(plan, same)
+		for _, r := range same {
+			r.done <- err
+		}
+		batch = rest
+	}
+}
+
+func (b *statusBatcher) query(plan *domain.StatusPlan, batch []*lookupReq) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	numbers := make([]string, 0, len(batch))
+	keys := make([]string, 0, 2*len(batch))
+	byNumber := make(map[string][]*lookupReq, len(batch))
+	byKey := make(map[string][]*lookupReq, 2*len(batch))
+	for _, r := range batch {
+		if _, ok := byNumber[r.number]; !ok {
+			numbers = append(numbers, r.number)
+		}
+		byNumber[r.number] = append(byNumber[r.number], r)
+		for _, k := range [2]string{r.numberKey, r.addressKey} {
+			if _, ok := byKey[k]; !ok {
+				keys = append(keys, k)
+			}
+			byKey[k] = append(byKey[k], r)
+		}
+	}
+	return b.l.withConn(ctx, func(conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, b.l.statusQuery(plan), numbers, keys)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
+		var s statusRow
 		for rows.Next() {
-			if err := rows.Scan(&r.tag, &r.id, &r.state, &r.at, &r.hash, &r.checklist, &r.failures); err != nil {
+			s.checklist = nil
+			if err := rows.Scan(&s.tag, &s.key, &s.id, &s.state, &s.at, &s.hash, &s.checklist, &s.failures); err != nil {
 				return err
 			}
-			switch r.tag.String {
-			case "c":
-				rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash =
-					true, r.id.String, number, domain.State(r.state.String), r.at.Time, r.hash.String
-				r.caseChecklist, rec.Checklist = r.checklist, r.decodeChecklist
-			case numberKey:
-				rec.ByNumber = domain.StatusCounter{Failures: int(r.failures.Int32), WindowStart: r.at.Time}
-			case addressKey:
-				rec.ByAddress = domain.StatusCounter{Failures: int(r.failures.Int32), WindowStart: r.at.Time}
+			if s.tag.String == "c" {
+				for _, r := range byNumber[s.key.String] {
+					rec := &r.row.rec
+					rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash =
+						true, s.id.String, r.number, domain.State(s.state.String), s.at.Time, s.hash.String
+					r.row.caseChecklist, rec.Checklist = s.checklist, r.row.decodeChecklist
+				}
+				continue
+			}
+			counter := domain.StatusCounter{Failures: int(s.failures.Int32), WindowStart: s.at.Time}
+			for _, r := range byKey[s.key.String] {
+				if s.key.String == r.numberKey {
+					r.row.rec.ByNumber = counter
+				}
+				if s.key.String == r.addressKey {
+					r.row.rec.ByAddress = counter
+				}
 			}
 		}
 		return rows.Err()
 	})
-	if err != nil {
-		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
-	}
-	return rec, nil
 }
 
 // NextDue implements domain.StatusStore.
