@@ -248,7 +248,7 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 		if err := tx.Create(&row).Error; err != nil {
 			return translate(err, "case")
 		}
-		if err := s.writeChange(ctx, sqlTx(tx), c, ch, chainHeads{}, false, 0); err != nil {
+		if err := s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, 0); err != nil {
 			return err
 		}
 		return s.afterSave(ctx, tx, c, ch)
@@ -271,7 +271,7 @@ func (s *Cases) afterSave(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *
 
 // Get implements domain.CaseStore.
 func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
-	c, _, err := s.load(ctx, s.db.SQL, id, false)
+	c, _, err := s.load(ctx, pgxPool{s.db}, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -294,9 +294,10 @@ type openDeadlineJSON struct {
 
 // caseSelect reads a case row with its open deadlines as JSON in one round trip; with
 // chains, also the heads of its history and access chains (for a command).
-const caseSelect = `SELECT c.id, c.seq, c.number, c.state, c.version, c.channel, c.facility_type, c.applicant_name, c.legal_capacity,
-	c.applicant::text, c.personal, c.contacts::text, c.health_org_id, c.guardianship_id, c.facility_id, c.voucher_facility_id,
-	c.voucher_valid_until, c.leave_return_by, c.ippsu_number, c.ippsu_date, c.assignee_id, c.filed_by_agency_id, c.checklist::text,
+const caseSelect = `SELECT c.id::text, c.seq, c.number, c.state::text, c.version, c.channel::text, c.facility_type::text,
+	c.applicant_name, c.legal_capacity::text, c.applicant::text, c.personal, c.contacts::text, c.health_org_id::text,
+	c.guardianship_id::text, c.facility_id::text, c.voucher_facility_id::text, c.voucher_valid_until, c.leave_return_by,
+	c.ippsu_number, c.ippsu_date, c.assignee_id::text, c.filed_by_agency_id::text, c.checklist::text,
 	c.access_code_hash, c.next_due_at, c.state_entered_at, c.created_at, c.updated_at,
 	(SELECT coalesce(json_agg(json_build_object('id', d.id, 'kind', d.kind, 'ref', d.ref, 'opened_at', d.opened_at,
 		'due_on', d.due_on, 'due_at', d.due_at) ORDER BY d.due_at, d.id), '[]')
@@ -311,7 +312,7 @@ WHERE c.id = $1`
 )
 
 // load reads a case (ENOTFOUND when there is none) and, with chains, the heads of its chains.
-func (s *Cases) load(ctx context.Context, db execQuerier, id string, chains bool) (*domain.Case, chainHeads, error) {
+func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*domain.Case, chainHeads, error) {
 	var (
 		r         caseRow
 		deadlines string
@@ -329,7 +330,7 @@ func (s *Cases) load(ctx context.Context, db execQuerier, id string, chains bool
 		query = caseWithChains
 		dest = append(dest, &hHash, &aSeq, &aHash)
 	}
-	err := db.QueryRowContext(ctx, query, id).Scan(dest...)
+	err := db.queryRow(ctx, dest, query, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, heads, domain.Errorf(domain.ENOTFOUND, "case %s not found", id)
 	}
@@ -388,14 +389,14 @@ func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx 
 func (s *Cases) update(ctx context.Context, id string, version int, lockChain bool, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
 	tx := &lazyTx{db: s.db, ctx: ctx}
 	defer tx.rollback()
-	var db execQuerier = s.db.SQL
+	var db querier = pgxPool{s.db}
 	if lockChain {
 		g, err := tx.begin()
 		if err != nil {
 			return nil, err
 		}
-		db = sqlTx(g)
-		if _, err := db.ExecContext(ctx, "SELECT pg_advisory_xact_lock("+accessLockClassSQL+", hashtext($1::uuid::text))", id); err != nil {
+		db = sqlQuerier{sqlTx(g)}
+		if _, err := sqlTx(g).ExecContext(ctx, "SELECT pg_advisory_xact_lock("+accessLockClassSQL+", hashtext($1::uuid::text))", id); err != nil {
 			return nil, fmt.Errorf("lock the access chain of case %s: %w", id, err)
 		}
 	}
@@ -420,7 +421,7 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain bo
 		}
 	}
 	if tx.tx != nil {
-		db = sqlTx(tx.tx)
+		db = sqlQuerier{sqlTx(tx.tx)}
 	}
 	if err := s.writeChange(ctx, db, c, ch, heads, true, loaded); err != nil {
 		return nil, err

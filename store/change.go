@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"carepath/domain"
@@ -95,10 +96,37 @@ type chainHeads struct {
 	accessHash  string
 }
 
-// execQuerier is a pool or a transaction.
+// execQuerier is a database/sql pool or transaction.
 type execQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// querier is where a command's statements go: queryRow runs a query and scans its one row
+// (sql.ErrNoRows when there is none).
+type querier interface {
+	queryRow(ctx context.Context, dest []any, query string, args ...any) error
+}
+
+// pgxPool sends a command's statements through pgx on a pooled connection: a change statement
+// has fifty parameters, and database/sql converts each on the way (docs/BENCHMARKS.md).
+type pgxPool struct{ db *DB }
+
+func (p pgxPool) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
+	return p.db.withConn(ctx, func(conn *pgx.Conn) error {
+		err := conn.QueryRow(ctx, query, args...).Scan(dest...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sql.ErrNoRows
+		}
+		return err
+	})
+}
+
+// sqlQuerier sends them through database/sql: inside a transaction.
+type sqlQuerier struct{ db execQuerier }
+
+func (q sqlQuerier) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
+	return q.db.QueryRowContext(ctx, query, args...).Scan(dest...)
 }
 
 // noticeJSON is one outbox row as changeSQL reads it.
@@ -115,6 +143,8 @@ type noticeJSON struct {
 	NotBefore      time.Time      `json:"not_before"`
 	CreatedAt      time.Time      `json:"created_at"`
 	Mandatory      bool           `json:"mandatory"`
+	// Agency is the recipient agency of a webhook notice (its subscriptions are joined by it).
+	Agency *string `json:"agency"`
 }
 
 // noticesInsertSQL puts the notices of the JSON array $18 into the outbox. A webhook notice of
@@ -126,8 +156,8 @@ const noticesInsertSQL = `INSERT INTO notices (id, case_id, happening, audience,
 	SELECT x.id, x.case_id, x.happening, x.audience, x.channel, x.recipient, x.template, x.data, x.idempotency_key,
 		'pending', x.not_before, x.not_before, x.created_at, x.created_at
 	FROM jsonb_to_recordset($18::jsonb) AS x(id uuid, case_id uuid, happening text, audience notice_audience, channel notice_channel, recipient text,
-		template text, data jsonb, idempotency_key text, not_before timestamptz, created_at timestamptz, mandatory boolean)
-	LEFT JOIN agencies ag ON x.channel = 'webhook' AND ag.id::text = x.recipient AND cardinality(ag.webhook_happenings) > 0
+		template text, data jsonb, idempotency_key text, not_before timestamptz, created_at timestamptz, mandatory boolean, agency uuid)
+	LEFT JOIN agencies ag ON ag.id = x.agency AND cardinality(ag.webhook_happenings) > 0
 	WHERE (ag.id IS NULL OR x.mandatory OR x.happening = ANY (ag.webhook_happenings))`
 
 var accessLockClassSQL = fmt.Sprint(accessLockClass)
@@ -139,8 +169,12 @@ func noticesJSON(ns []domain.Notice) string {
 		if data == nil {
 			data = map[string]any{}
 		}
+		var agency *string
+		if n.Channel == domain.NoticeWebhook && domain.IsUUID(n.Recipient) {
+			agency = &n.Recipient
+		}
 		rows[i] = noticeJSON{n.ID, n.CaseID, string(n.Happening), n.Audience, n.Channel, n.Recipient, n.Template, data,
-			n.IdempotencyKey, n.NotBefore, n.CreatedAt, n.Channel == domain.NoticeWebhook && domain.Mandatory(n)}
+			n.IdempotencyKey, n.NotBefore, n.CreatedAt, n.Channel == domain.NoticeWebhook && domain.Mandatory(n), agency}
 	}
 	return mustJSON(rows)
 }
@@ -160,7 +194,7 @@ type deadlineJSON struct {
 // transaction). update says whether c's row is to be updated under version loaded (false: it
 // was just inserted). It reports ESTALE when the version moved, errChainMoved when the access
 // chain did.
-func (s *Cases) writeChange(ctx context.Context, db execQuerier, c *domain.Case, ch *domain.Change, heads chainHeads, update bool, loaded int) error {
+func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch *domain.Change, heads chainHeads, update bool, loaded int) error {
 	h := historyToRow(c.ID, ch.History)
 	h.PrevHash = heads.historyHash
 	h.Hash = historyHash(h.PrevHash, h)
@@ -205,7 +239,7 @@ func (s *Cases) writeChange(ctx context.Context, db execQuerier, c *domain.Case,
 	}
 	var rows int
 	var opened string
-	if err := db.QueryRowContext(ctx, query, args...).Scan(&rows, &opened); err != nil {
+	if err := db.queryRow(ctx, []any{&rows, &opened}, query, args...); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.ConstraintName == "access_log_case_id_seq_key" {
 			return errChainMoved

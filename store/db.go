@@ -122,6 +122,18 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{})}, nil
 }
 
+// withConn runs f on a pooled connection's pgx.Conn: the hot queries (a command's read and
+// write, the status lookups) skip database/sql's argument and row conversions; pgx's
+// statement cache prepares each once per connection.
+func (db *DB) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error { return f(dc.(*stdlib.Conn).Conn()) })
+}
+
 // Close closes the pool.
 func (db *DB) Close() error {
 	db.bell.stop()

@@ -15,7 +15,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"carepath/domain"
 )
@@ -111,16 +110,8 @@ func (r *statusRow) decodeChecklist() (domain.Checklist, error) {
 	return cl, nil
 }
 
-// withConn runs f on a pooled connection's pgx.Conn: the lookup's queries skip database/sql's
-// rows and value conversions (pgx's statement cache prepares each once per connection).
-func (l *Lookups) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
-	conn, err := l.db.SQL.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error { return f(dc.(*stdlib.Conn).Conn()) })
-}
+// withConn runs f on a pooled connection's pgx.Conn (DB.withConn).
+func (l *Lookups) withConn(ctx context.Context, f func(*pgx.Conn) error) error { return l.db.withConn(ctx, f) }
 
 // StatusCase implements domain.StatusStore. Lookups that arrive together are read together:
 // each waits for a batch, and one query (statusQuery) serves the whole batch (statusBatcher).
