@@ -111,7 +111,9 @@ func (r *statusRow) decodeChecklist() (domain.Checklist, error) {
 }
 
 // withConn runs f on a pooled connection's pgx.Conn (DB.withConn).
-func (l *Lookups) withConn(ctx context.Context, f func(*pgx.Conn) error) error { return l.db.withConn(ctx, f) }
+func (l *Lookups) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
+	return l.db.withConn(ctx, f)
+}
 
 // StatusCase implements domain.StatusStore. Lookups that arrive together are read together:
 // each waits for a batch, and one query (statusQuery) serves the whole batch (statusBatcher).
