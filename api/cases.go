@@ -40,6 +40,9 @@ func viewOf(c *domain.Case, now time.Time) caseView {
 	v.Deadlines = make([]domain.Deadline, len(c.Deadlines))
 	for i, d := range c.Deadlines {
 		d.State = d.StateAt(now)
+		// one zone in the answer: a deadline just opened carries the domain's Moscow time,
+		// one read back the database's
+		d.OpenedAt, d.DueAt = d.OpenedAt.UTC(), d.DueAt.UTC()
 		v.Deadlines[i] = d
 	}
 	return v
