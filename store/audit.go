@@ -216,43 +216,6 @@ func newAccessRows(ids []string, e domain.AccessEntry, last map[string]int, prev
 	return rows
 }
 
-// appendAccess extends each case's access chain by one line inside tx (a change's own line, in
-// the change's transaction). The same locks and heads as Record.
-func appendAccess(tx *gorm.DB, caseIDs []string, e domain.AccessEntry) error {
-	ids := chainIDs(caseIDs)
-	if len(ids) == 0 {
-		return nil
-	}
-	if err := tx.Exec(`SELECT pg_advisory_xact_lock(?, k) FROM (
-		SELECT DISTINCT hashtext(id::text) AS k FROM unnest(?::uuid[]) AS id) keys ORDER BY k`,
-		accessLockClass, pgArray(ids)).Error; err != nil {
-		return fmt.Errorf("lock access chains: %w", err)
-	}
-	var heads []struct {
-		CaseID string
-		Seq    int
-		Hash   string
-	}
-	err := tx.Raw(`SELECT h.case_id, h.seq, h.hash FROM unnest(?::uuid[]) AS k(id)
-		CROSS JOIN LATERAL (SELECT case_id, seq, hash FROM access_log a WHERE a.case_id = k.id
-			ORDER BY seq DESC LIMIT 1) h`, pgArray(ids)).Scan(&heads).Error
-	if err != nil {
-		return fmt.Errorf("access chain heads: %w", err)
-	}
-	last := map[string]int{}
-	prev := map[string]string{}
-	for _, h := range heads {
-		last[h.CaseID], prev[h.CaseID] = h.Seq, h.Hash
-	}
-	rows := newAccessRows(ids, e, last, prev)
-	if err := tx.Create(&rows).Error; err != nil {
-		return translate(err, "access log")
-	}
-	return nil
-}
-
-// pgArray writes a text array literal; ids are UUIDs, so nothing needs quoting.
-func pgArray(ss []string) string { return "{" + strings.Join(ss, ",") + "}" }
 
 // Query implements domain.AccessLog.
 func (l *AccessLog) Query(ctx context.Context, f domain.AuditFilter) (domain.AuditPage, error) {

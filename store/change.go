@@ -32,7 +32,7 @@ import (
 // Chains: the history line's previous hash is read with the case; the UPDATE under the loaded
 // version guarantees no line was added since. The access-log line's previous hash and seq are
 // read with the case too, but reads of a case extend its access chain without touching the
-// case row: the statement takes the chain's advisory lock (the one appendAccess takes) first,
+// case row: the statement takes the chain's advisory lock (the one AccessLog.Record takes) first,
 // and if a read added a line since the case was read, the (case_id, seq) key refuses the
 // insert, the statement fails whole, and Cases.Update runs the command again, then holding the
 // lock from before its read (errChainMoved).

@@ -58,7 +58,7 @@ func compareChecklist(t *testing.T, b []byte) {
 		t.Errorf("%s: error %v, encoding/json %v", b, err, wantErr)
 		return
 	}
-	if err == nil && !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0 && (got == nil) == (want == nil)) {
+	if err == nil && !reflect.DeepEqual(got, want) && (len(got) != 0 || len(want) != 0 || (got == nil) != (want == nil)) {
 		t.Errorf("%s:\n got %+v\nwant %+v", b, got, want)
 	}
 }
