@@ -216,7 +216,6 @@ func newAccessRows(ids []string, e domain.AccessEntry, last map[string]int, prev
 	return rows
 }
 
-
 // Query implements domain.AccessLog.
 func (l *AccessLog) Query(ctx context.Context, f domain.AuditFilter) (domain.AuditPage, error) {
 	q := l.db.Gorm.WithContext(ctx).Model(&accessRow{})
