@@ -97,17 +97,19 @@ type historyRow struct {
 
 func (historyRow) TableName() string { return "case_history" }
 
+// deadlineRow is a deadline as the generator copies it and as a command's statement reads it
+// (JSON; the id comes from the table, the case from the statement).
 type deadlineRow struct {
-	ID       int64 `gorm:"primaryKey;->"`
-	CaseID   string
-	Kind     string
-	Ref      string
-	OpenedAt time.Time
-	DueOn    time.Time
-	DueAt    time.Time
-	State    string
-	ClosedAt *time.Time
-	RemindAt *time.Time
+	ID       int64      `gorm:"primaryKey;->" json:"-"`
+	CaseID   string     `json:"-"`
+	Kind     string     `json:"kind"`
+	Ref      string     `json:"ref"`
+	OpenedAt time.Time  `json:"opened_at"`
+	DueOn    time.Time  `json:"due_on"` // midnight UTC of the day: the date column takes the day
+	DueAt    time.Time  `json:"due_at"`
+	State    string     `json:"state"`
+	ClosedAt *time.Time `json:"closed_at"`
+	RemindAt *time.Time `json:"remind_at"`
 }
 
 func (deadlineRow) TableName() string { return "deadlines" }

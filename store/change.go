@@ -62,9 +62,7 @@ od AS (
 	WHERE (SELECT count(*) FROM cd) >= 0
 	RETURNING id, kind, ref
 ),
-n AS (` + noticesInsertSQL + ` AND EXISTS (SELECT 1 FROM u)
-	ON CONFLICT (id) DO NOTHING
-),
+n AS (` + noticesInsert("$18") + ` AND EXISTS (SELECT 1 FROM u) ` + noticesOnConflict + `),
 a AS (
 	INSERT INTO access_log (case_id, seq, actor_id, actor_name, actor_kind, role, method, route, request_id, at, prev_hash, hash)
 	SELECT u.id, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29 FROM u, lk
@@ -147,18 +145,23 @@ type noticeJSON struct {
 	Agency *string `json:"agency"`
 }
 
-// noticesInsertSQL puts the notices of the JSON array $18 into the outbox. A webhook notice of
-// a happening its agency did not choose is dropped, unless the law requires it (mandatory;
-// an agency that chose nothing gets everything). A notice whose id is already there is the
-// same notice written by a retried command (the id is derived from its key) and is skipped.
-const noticesInsertSQL = `INSERT INTO notices (id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
+// noticesInsert puts the notices of the JSON array parameter param (noticesJSON) into the
+// outbox: a command's, and a reminder scan's. A webhook notice of a happening its agency did
+// not choose is dropped, unless the law requires it (mandatory; an agency that chose nothing
+// gets everything). A notice whose id is already there is the same notice written by a
+// retried command or scan (the id is derived from its key) and is skipped.
+func noticesInsert(param string) string {
+	return `INSERT INTO notices (id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
 		status, not_before, next_attempt_at, created_at, updated_at)
 	SELECT x.id, x.case_id, x.happening, x.audience, x.channel, x.recipient, x.template, x.data, x.idempotency_key,
 		'pending', x.not_before, x.not_before, x.created_at, x.created_at
-	FROM jsonb_to_recordset($18::jsonb) AS x(id uuid, case_id uuid, happening text, audience notice_audience, channel notice_channel, recipient text,
+	FROM jsonb_to_recordset(` + param + `::jsonb) AS x(id uuid, case_id uuid, happening text, audience notice_audience, channel notice_channel, recipient text,
 		template text, data jsonb, idempotency_key text, not_before timestamptz, created_at timestamptz, mandatory boolean, agency uuid)
 	LEFT JOIN agencies ag ON ag.id = x.agency AND cardinality(ag.webhook_happenings) > 0
 	WHERE (ag.id IS NULL OR x.mandatory OR x.happening = ANY (ag.webhook_happenings))`
+}
+
+const noticesOnConflict = "ON CONFLICT (id) DO NOTHING"
 
 var accessLockClassSQL = fmt.Sprint(accessLockClass)
 
@@ -179,17 +182,6 @@ func noticesJSON(ns []domain.Notice) string {
 	return mustJSON(rows)
 }
 
-type deadlineJSON struct {
-	Kind     string     `json:"kind"`
-	Ref      string     `json:"ref"`
-	OpenedAt time.Time  `json:"opened_at"`
-	DueOn    string     `json:"due_on"`
-	DueAt    time.Time  `json:"due_at"`
-	State    string     `json:"state"`
-	ClosedAt *time.Time `json:"closed_at"`
-	RemindAt *time.Time `json:"remind_at"`
-}
-
 // writeChange writes c's change with one statement on db (the pool, or the command's
 // transaction). update says whether c's row is to be updated under version loaded (false: it
 // was just inserted). It reports ESTALE when the version moved, errChainMoved when the access
@@ -205,10 +197,9 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 	for i, d := range ch.CloseDeadlines {
 		closeIDs[i], closeStates[i], closedAt[i] = d.ID, string(d.State), d.ClosedAt
 	}
-	open := make([]deadlineJSON, len(ch.OpenDeadlines))
+	open := make([]deadlineRow, len(ch.OpenDeadlines))
 	for i, d := range ch.OpenDeadlines {
-		r := deadlineToRow(c.ID, d)
-		open[i] = deadlineJSON{r.Kind, r.Ref, r.OpenedAt, d.DueOn.String(), r.DueAt, r.State, r.ClosedAt, r.RemindAt}
+		open[i] = deadlineToRow(c.ID, d)
 	}
 
 	var a accessRow

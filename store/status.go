@@ -88,31 +88,23 @@ func sqlLiterals(ss []string) string {
 	return strings.Join(out, ", ")
 }
 
-// statusRow is one lookup's result and the scan targets, allocated together.
+// statusRow is one lookup's result.
 type statusRow struct {
-	rec                       domain.StatusCase
-	tag, key, id, state, hash pgtype.Text
-	checklist                 []byte
-	// caseChecklist is the case row's checklist (the counters' rows scan a NULL after it).
-	caseChecklist []byte
-	at            pgtype.Timestamptz
-	failures      pgtype.Int4
+	rec domain.StatusCase
+	// checklist is the case row's checklist as read (nil outside the plan's states), decoded
+	// only when the view shows it.
+	checklist []byte
 }
 
 func (r *statusRow) decodeChecklist() (domain.Checklist, error) {
-	if r.caseChecklist == nil {
+	if r.checklist == nil {
 		return nil, fmt.Errorf("case %s: the checklist was not read in state %s", r.rec.Number, r.rec.State)
 	}
-	cl, err := decodeChecklist(r.caseChecklist)
+	cl, err := decodeChecklist(r.checklist)
 	if err != nil {
 		return nil, fmt.Errorf("case %s checklist: %w", r.rec.Number, err)
 	}
 	return cl, nil
-}
-
-// withConn runs f on a pooled connection's pgx.Conn (DB.withConn).
-func (l *Lookups) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
-	return l.db.withConn(ctx, f)
 }
 
 // StatusCase implements domain.StatusStore. Lookups that arrive together are read together:
@@ -234,33 +226,38 @@ func (b *statusBatcher) query(plan *domain.StatusPlan, batch []*lookupReq) error
 			byKey[k] = append(byKey[k], r)
 		}
 	}
-	return b.l.withConn(ctx, func(conn *pgx.Conn) error {
+	return b.l.db.withConn(ctx, func(conn *pgx.Conn) error {
 		rows, err := conn.Query(ctx, b.l.statusQuery(plan), numbers, keys)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		var s statusRow
+		var (
+			tag, key, id, state, hash pgtype.Text
+			checklist                 []byte
+			at                        pgtype.Timestamptz
+			failures                  pgtype.Int4
+		)
 		for rows.Next() {
-			s.checklist = nil
-			if err := rows.Scan(&s.tag, &s.key, &s.id, &s.state, &s.at, &s.hash, &s.checklist, &s.failures); err != nil {
+			checklist = nil
+			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures); err != nil {
 				return err
 			}
-			if s.tag.String == "c" {
-				for _, r := range byNumber[s.key.String] {
+			if tag.String == "c" {
+				for _, r := range byNumber[key.String] {
 					rec := &r.row.rec
 					rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash =
-						true, s.id.String, r.number, domain.State(s.state.String), s.at.Time, s.hash.String
-					r.row.caseChecklist, rec.Checklist = s.checklist, r.row.decodeChecklist
+						true, id.String, r.number, domain.State(state.String), at.Time, hash.String
+					r.row.checklist, rec.Checklist = checklist, r.row.decodeChecklist
 				}
 				continue
 			}
-			counter := domain.StatusCounter{Failures: int(s.failures.Int32), WindowStart: s.at.Time}
-			for _, r := range byKey[s.key.String] {
-				if s.key.String == r.numberKey {
+			counter := domain.StatusCounter{Failures: int(failures.Int32), WindowStart: at.Time}
+			for _, r := range byKey[key.String] {
+				if key.String == r.numberKey {
 					r.row.rec.ByNumber = counter
 				}
-				if s.key.String == r.addressKey {
+				if key.String == r.addressKey {
 					r.row.rec.ByAddress = counter
 				}
 			}
@@ -272,7 +269,7 @@ func (b *statusBatcher) query(plan *domain.StatusPlan, batch []*lookupReq) error
 // NextDue implements domain.StatusStore.
 func (l *Lookups) NextDue(ctx context.Context, caseID string, kind domain.DeadlineKind) (*domain.Date, error) {
 	var due pgtype.Date
-	err := l.withConn(ctx, func(conn *pgx.Conn) error {
+	err := l.db.withConn(ctx, func(conn *pgx.Conn) error {
 		return conn.QueryRow(ctx, `SELECT min(due_on) FROM deadlines WHERE case_id = $1 AND state = 'open' AND kind = $2`,
 			caseID, string(kind)).Scan(&due)
 	})
