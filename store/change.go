@@ -62,7 +62,9 @@ od AS (
 	WHERE (SELECT count(*) FROM cd) >= 0
 	RETURNING id, kind, ref
 ),
-n AS (` + noticesInsert("$18") + ` AND EXISTS (SELECT 1 FROM u) ` + noticesOnConflict + `),
+n AS (` + noticesInsertSQL + ` AND EXISTS (SELECT 1 FROM u)
+	ON CONFLICT (id) DO NOTHING
+),
 a AS (
 	INSERT INTO access_log (case_id, seq, actor_id, actor_name, actor_kind, role, method, route, request_id, at, prev_hash, hash)
 	SELECT u.id, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29 FROM u, lk
@@ -145,23 +147,20 @@ type noticeJSON struct {
 	Agency *string `json:"agency"`
 }
 
-// noticesInsert puts the notices of the JSON array parameter param (noticesJSON) into the
-// outbox: a command's, and a reminder scan's. A webhook notice of a happening its agency did
-// not choose is dropped, unless the law requires it (mandatory; an agency that chose nothing
-// gets everything). A notice whose id is already there is the same notice written by a
-// retried command or scan (the id is derived from its key) and is skipped.
-func noticesInsert(param string) string {
-	return `INSERT INTO notices (id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
+// noticesInsertSQL puts the notices of the JSON array $18 into the outbox. A webhook notice of
+// a happening its agency did not choose is dropped, unless the law requires it (mandatory;
+// an agency that chose nothing gets everything); the reminder scan, which copies thousands of
+// notices at once, applies the same rule in Go (subscribed) before its COPY. A notice whose id
+// is already there is the same notice written by a retried command (the id is derived from
+// its key) and is skipped.
+const noticesInsertSQL = `INSERT INTO notices (id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
 		status, not_before, next_attempt_at, created_at, updated_at)
 	SELECT x.id, x.case_id, x.happening, x.audience, x.channel, x.recipient, x.template, x.data, x.idempotency_key,
 		'pending', x.not_before, x.not_before, x.created_at, x.created_at
-	FROM jsonb_to_recordset(` + param + `::jsonb) AS x(id uuid, case_id uuid, happening text, audience notice_audience, channel notice_channel, recipient text,
+	FROM jsonb_to_recordset($18::jsonb) AS x(id uuid, case_id uuid, happening text, audience notice_audience, channel notice_channel, recipient text,
 		template text, data jsonb, idempotency_key text, not_before timestamptz, created_at timestamptz, mandatory boolean, agency uuid)
 	LEFT JOIN agencies ag ON ag.id = x.agency AND cardinality(ag.webhook_happenings) > 0
 	WHERE (ag.id IS NULL OR x.mandatory OR x.happening = ANY (ag.webhook_happenings))`
-}
-
-const noticesOnConflict = "ON CONFLICT (id) DO NOTHING"
 
 var accessLockClassSQL = fmt.Sprint(accessLockClass)
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,47 @@ func (r noticeRow) domain() (domain.Notice, error) {
 		return n, fmt.Errorf("notice %s data: %w", r.ID, err)
 	}
 	return n, nil
+}
+
+// subscription is the happenings an agency chose for its webhook (none chosen: all).
+type subscription struct {
+	ID         string `db:"id"`
+	Happenings string `db:"happenings"`
+}
+
+const subscriptionsSQL = `SELECT id::text AS id, array_to_string(webhook_happenings, ',') AS happenings
+	FROM agencies WHERE id = ANY(?::uuid[]) AND cardinality(webhook_happenings) > 0`
+
+func webhookAgencies(ns []domain.Notice) []string {
+	var ids []string
+	for _, n := range ns {
+		if n.Channel == domain.NoticeWebhook && domain.IsUUID(n.Recipient) && !slices.Contains(ids, n.Recipient) {
+			ids = append(ids, n.Recipient)
+		}
+	}
+	return ids
+}
+
+// subscribed drops the webhook notices of happenings an agency did not choose, unless the law
+// requires them (domain.Mandatory): the reminder scan's side of the rule noticesInsertSQL
+// applies to a command's notices (a scan copies thousands with COPY, where a JSON insert cost
+// its tick twice the time).
+func subscribed(ns []domain.Notice, subs []subscription) []domain.Notice {
+	if len(subs) == 0 {
+		return ns
+	}
+	chose := map[string][]string{}
+	for _, s := range subs {
+		chose[s.ID] = strings.Split(s.Happenings, ",")
+	}
+	out := ns[:0:0]
+	for _, n := range ns {
+		if hs, ok := chose[n.Recipient]; ok && n.Channel == domain.NoticeWebhook && !domain.Mandatory(n) && !slices.Contains(hs, string(n.Happening)) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // uuidArray writes ids as a Postgres array literal; ids are UUIDs, so nothing needs quoting.
@@ -381,6 +423,10 @@ type ScanResult struct {
 	Expire []string
 }
 
+// noticeColumns are the outbox columns a scan copies in.
+var noticeColumns = []string{"id", "case_id", "happening", "audience", "channel", "recipient", "template", "data",
+	"idempotency_key", "status", "not_before", "next_attempt_at", "created_at", "updated_at"}
+
 // ScanDue takes up to limit open deadlines whose next reminder is due (by the remind_at index,
 // so the cost grows with the due ones, not with all cases), lets plan decide each, and writes
 // the notices and the deadlines' new reminder stages in one transaction. Deadlines locked by a
@@ -435,15 +481,31 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 				sent, remind = append(sent, out.Sent), append(remind, out.RemindAt)
 				notices = append(notices, out.Notices...)
 			}
+			if agencies := webhookAgencies(notices); len(agencies) > 0 {
+				rows, _ := tx.Query(ctx, strings.Replace(subscriptionsSQL, "?", "$1", 1), uuidArray(agencies))
+				subs, err := pgx.CollectRows(rows, pgx.RowToStructByName[subscription])
+				if err != nil {
+					return fmt.Errorf("webhook subscriptions: %w", err)
+				}
+				notices = subscribed(notices, subs)
+			}
 			if len(notices) > 0 {
-				tag, err := tx.Exec(ctx, noticesInsert("$1")+" "+noticesOnConflict, noticesJSON(notices))
+				_, err := tx.CopyFrom(ctx, pgx.Identifier{"notices"}, noticeColumns, pgx.CopyFromSlice(len(notices), func(i int) ([]any, error) {
+					nt := notices[i]
+					data := nt.Data
+					if data == nil {
+						data = map[string]any{}
+					}
+					return []any{nt.ID, nt.CaseID, string(nt.Happening), nt.Audience, nt.Channel, nt.Recipient, nt.Template, data,
+						nt.IdempotencyKey, string(domain.NoticePending), nt.NotBefore, nt.NotBefore, nt.CreatedAt, nt.CreatedAt}, nil
+				}))
 				if err != nil {
 					return translate(err, "reminder notice")
 				}
 				if _, err := tx.Exec(ctx, "SELECT pg_notify($1, '')", NoticeChannel); err != nil {
 					return fmt.Errorf("notify relay: %w", err)
 				}
-				res.Notices = int(tag.RowsAffected())
+				res.Notices = len(notices)
 			}
 			_, err = tx.Exec(ctx, `UPDATE deadlines d SET reminder_stage = v.sent, remind_at = v.remind_at
 				FROM unnest($1::bigint[], $2::integer[], $3::timestamptz[]) AS v(id, sent, remind_at)
