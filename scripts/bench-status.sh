@@ -52,7 +52,8 @@ kill -0 "$server" 2>/dev/null || { echo "bench-status: carepath serve did not st
 # the two measurements alternate in rounds, and the median round is reported, so that a burst of
 # someone else's load does not land on one side only.
 use_wrk=""
-if command -v wrk >/dev/null; then
+source scripts/bench-lib.sh # bench_have: installs wrk with apt-get when missing and root
+if bench_have wrk; then
   use_wrk=1
   bin/carepath-status-load -db "$db_url" -set-codes -cases "$sample" -pairs-out "$out/status-pairs.txt"
   # warm up, not counted (as the Go loader does with -warmup): the first waiting-list snapshot,

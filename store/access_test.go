@@ -425,3 +425,25 @@ func TestStatusLookupsInBatches(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestLookupReadersPlanOnce: the lookups' batch readers run on connections of their own with
+// PostgreSQL's generic plans (their arrays vary in length, and the default planned the query
+// anew on every batch), connect again when theirs breaks, and leave the pool's default alone.
+func TestLookupReadersPlanOnce(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	first, again, err := store.OwnConnPlanModes(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != "force_generic_plan" || again != "force_generic_plan" {
+		t.Errorf("reader's plan_cache_mode: %q, after reconnecting %q; want force_generic_plan", first, again)
+	}
+	var pool string
+	if err := db.SQL.QueryRowContext(ctx, "SHOW plan_cache_mode").Scan(&pool); err != nil {
+		t.Fatal(err)
+	}
+	if pool != "auto" {
+		t.Errorf("the pool's plan_cache_mode is %q, want the default auto", pool)
+	}
+}

@@ -32,6 +32,8 @@ type DB struct {
 	bell *relayBell
 	// closed is closed by Close: the store's background goroutines end.
 	closed chan struct{}
+	// conf is the pool's connection configuration (ownConn copies it).
+	conf *pgx.ConnConfig
 }
 
 // Options tune the pool.
@@ -119,7 +121,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{})}, nil
+	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{}), conf: cfg}, nil
 }
 
 // withConn runs f on a pooled connection's pgx.Conn: the hot queries (a command's read and
@@ -132,6 +134,42 @@ func (db *DB) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
 	}
 	defer conn.Close()
 	return conn.Raw(func(dc any) error { return f(dc.(*stdlib.Conn).Conn()) })
+}
+
+// ownConn is a connection of a background reader's own, outside the pool, that runs its
+// prepared statements with PostgreSQL's generic plan (plan_cache_mode = force_generic_plan).
+// The status lookups' batch query takes arrays whose length varies from batch to batch: for
+// such a statement PostgreSQL's custom plan, costed for the actual arrays, always looks
+// cheaper than the generic one, so it planned the statement again on every execution, and
+// planning was about a sixth of the lookups' database time (docs/BENCHMARKS.md). Other
+// statements keep the default, where a custom plan for the values given is worth its cost.
+// Not safe for concurrent use: one goroutine owns it.
+type ownConn struct {
+	db   *DB
+	conn *pgx.Conn
+}
+
+// with runs f on the connection, connecting first when there is none (or it broke).
+func (o *ownConn) with(ctx context.Context, f func(*pgx.Conn) error) error {
+	if o.conn == nil || o.conn.IsClosed() {
+		cfg := o.db.conf.Copy()
+		cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		o.conn = conn
+	}
+	return f(o.conn)
+}
+
+func (o *ownConn) close() {
+	if o.conn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = o.conn.Close(ctx)
+		o.conn = nil
+	}
 }
 
 // Close closes the pool.

@@ -1,5 +1,12 @@
 package store
 
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+)
+
 // SetNameCap lets tests move the boundary between the two ways of a name search.
 func SetNameCap(n int) (restore func()) {
 	old := nameCap
@@ -12,4 +19,23 @@ func SetNameWindow(n int64) (restore func()) {
 	old := nameWindow
 	nameWindow = n
 	return func() { nameWindow = old }
+}
+
+// OwnConnPlanModes runs SHOW plan_cache_mode on a reader's own connection, then breaks that
+// connection under it and runs it again (the reader must connect anew).
+func OwnConnPlanModes(ctx context.Context, db *DB) (first, again string, err error) {
+	o := &ownConn{db: db}
+	defer o.close()
+	show := func(dest *string) func(*pgx.Conn) error {
+		return func(c *pgx.Conn) error { return c.QueryRow(ctx, "SHOW plan_cache_mode").Scan(dest) }
+	}
+	if err := o.with(ctx, show(&first)); err != nil {
+		return "", "", err
+	}
+	_ = o.conn.PgConn().Conn().Close() // the server or the network went away
+	if err := o.with(ctx, show(&again)); err == nil {
+		return first, "", errors.New("a query on the broken connection succeeded")
+	}
+	err = o.with(ctx, show(&again))
+	return first, again, err
 }

@@ -150,7 +150,8 @@ type statusBatcher struct {
 
 const (
 	// statusReaders is how many batches may be in flight at once: while one is at the
-	// database, the next gathers.
+	// database, the next gathers. Each reader has a connection of its own (ownConn), beyond
+	// the pool's DB_MAX_CONNS.
 	statusReaders = 2
 	// statusBatchMax bounds a batch (the query's arrays).
 	statusBatchMax = 64
@@ -165,6 +166,8 @@ func newStatusBatcher(l *Lookups) *statusBatcher {
 }
 
 func (b *statusBatcher) run() {
+	conn := &ownConn{db: b.l.db}
+	defer conn.close()
 	batch := make([]*lookupReq, 0, statusBatchMax)
 	for {
 		select {
@@ -182,12 +185,12 @@ func (b *statusBatcher) run() {
 				break gather
 			}
 		}
-		b.read(batch)
+		b.read(conn, batch)
 	}
 }
 
 // read answers one batch: one query per plan (there is one plan in practice).
-func (b *statusBatcher) read(batch []*lookupReq) {
+func (b *statusBatcher) read(conn *ownConn, batch []*lookupReq) {
 	for len(batch) > 0 {
 		plan := batch[0].plan
 		same := batch[:0:0]
@@ -199,7 +202,7 @@ func (b *statusBatcher) read(batch []*lookupReq) {
 				rest = append(rest, r)
 			}
 		}
-		err := b.query(plan, same)
+		err := b.query(conn, plan, same)
 		for _, r := range same {
 			r.done <- err
 		}
@@ -207,7 +210,7 @@ func (b *statusBatcher) read(batch []*lookupReq) {
 	}
 }
 
-func (b *statusBatcher) query(plan *domain.StatusPlan, batch []*lookupReq) error {
+func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lookupReq) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	numbers := make([]string, 0, len(batch))
@@ -226,7 +229,7 @@ func (b *statusBatcher) query(plan *domain.StatusPlan, batch []*lookupReq) error
 			byKey[k] = append(byKey[k], r)
 		}
 	}
-	return b.l.db.withConn(ctx, func(conn *pgx.Conn) error {
+	return own.with(ctx, func(conn *pgx.Conn) error {
 		rows, err := conn.Query(ctx, b.l.statusQuery(plan), numbers, keys)
 		if err != nil {
 			return err
