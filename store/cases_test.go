@@ -319,3 +319,20 @@ func TestCalendarImportOverridesAndValidates(t *testing.T) {
 		t.Fatal("a refused import changed the calendar")
 	}
 }
+
+// TestChangeStatementsPrepare: every shape of the change statement (which parts it holds)
+// is valid SQL whose parameters all have their types, including shapes no test command makes.
+func TestChangeStatementsPrepare(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	conn, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for i, q := range store.ChangeSQLs() {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PREPARE shape%d AS %s", i, q)); err != nil {
+			t.Errorf("shape %05b: %v", i, err)
+		}
+	}
+}

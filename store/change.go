@@ -17,7 +17,7 @@ import (
 )
 
 // A command's change (the case row, its history line, the deadlines it closes and opens, its
-// notices and the access-log line of whoever made it) is written by ONE statement: changeSQL.
+// notices and the access-log line of whoever made it) is written by ONE statement (changeSQLs).
 // Each command used to cost a dozen round trips inside its transaction, and at a few hundred
 // commands a second the round trips, not the work, were most of the cost on both sides
 // (docs/BENCHMARKS.md, "Events"). A single statement is atomic on its own, so a command that
@@ -36,54 +36,131 @@ import (
 // and if a read added a line since the case was read, the (case_id, seq) key refuses the
 // insert, the statement fails whole, and Cases.Update runs the command again, then holding the
 // lock from before its read (errChainMoved).
-var changeSQL = `WITH lk AS (
-	-- the access chain's lock before the case row's (u), in the order every other holder of
-	-- both takes them; only when the change writes an access line
-	SELECT pg_advisory_xact_lock(` + accessLockClassSQL + `, hashtext($1::uuid::text)) WHERE $19::int > 0
-),
-u AS (%s),
-h AS (
+//
+// The statement holds only the parts a change needs (changeShape): a part left out, say the
+// deadlines' UPDATE of a command that closes none, is not even started, and starting the
+// executor for every part of every statement was about a sixth of PostgreSQL's time per
+// command (docs/BENCHMARKS.md). The parameters keep their numbers in every shape; those of a
+// part left out are only given their types, in the final SELECT.
+const (
+	// lk: the access chain's lock before the case row's (u), in the order every other holder
+	// of both takes them; only when the change writes an access line.
+	changeLockSQL = `lk AS (
+	SELECT pg_advisory_xact_lock(` + "%d" + `, hashtext($1::uuid::text))
+)`
+	changeHistorySQL = `h AS (
 	INSERT INTO case_history (case_id, version, event, from_state, to_state, actor_id, actor_name, actor_role, comment, payload, at, prev_hash, hash)
 	SELECT u.id, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13 FROM u
-),
-cd AS (
+)`
+	changeCloseSQL = `cd AS (
 	UPDATE deadlines d SET state = x.state, closed_at = x.closed_at
 	FROM u, unnest($14::bigint[], $15::deadline_state[], $16::timestamptz[]) AS x(id, state, closed_at)
 	WHERE d.id = x.id AND d.case_id = u.id AND d.state = 'open'
 	RETURNING d.id
-),
-od AS (
-	-- after cd (its InitPlan reads cd first): a deadline closed and opened again in one command
-	-- must be closed before the new one takes its place in deadlines_one_open
+)`
+	changeCloseTypes = `$14::bigint[], $15::deadline_state[], $16::timestamptz[]`
+	// od runs after cd (its InitPlan reads cd first): a deadline closed and opened again in one
+	// command must be closed before the new one takes its place in deadlines_one_open.
+	changeOpenSQL = `od AS (
 	INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, closed_at, remind_at)
 	SELECT u.id, x.kind, x.ref, x.opened_at, x.due_on, x.due_at, x.state, x.closed_at, x.remind_at
 	FROM u, jsonb_to_recordset($17::jsonb) AS x(kind deadline_kind, ref text, opened_at timestamptz, due_on date, due_at timestamptz,
 		state deadline_state, closed_at timestamptz, remind_at timestamptz)
-	WHERE (SELECT count(*) FROM cd) >= 0
+	%s
 	RETURNING id, kind, ref
-),
-n AS (` + noticesInsertSQL + ` AND EXISTS (SELECT 1 FROM u)
+)`
+	changeOpenTypes   = `$17::jsonb`
+	changeNoticesSQL  = `n AS (` + noticesInsertSQL + ` AND EXISTS (SELECT 1 FROM u)
 	ON CONFLICT (id) DO NOTHING
-),
-a AS (
+)`
+	changeNoticesTypes = `$18::jsonb`
+	changeAccessSQL    = `a AS (
 	INSERT INTO access_log (case_id, seq, actor_id, actor_name, actor_kind, role, method, route, request_id, at, prev_hash, hash)
 	SELECT u.id, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29 FROM u, lk
+)`
+	changeAccessTypes = `$19::int, $20::text, $21::text, $22::actor_kind, $23::text, $24::text, $25::text, $26::text, $27::timestamptz, $28::text, $29::text`
 )
-SELECT (SELECT count(*) FROM u), (SELECT coalesce(json_agg(json_build_object('id', id, 'kind', kind, 'ref', ref)), '[]') FROM od)::text`
 
 // updateCaseSQL is u for a command on an existing case: every column a command may change,
-// under the version the command was decided on.
+// under the version the command was decided on (and after lk, when there is one: %s).
 const updateCaseSQL = `UPDATE cases SET state = $30, version = $31, facility_type = $32, applicant_name = $33, legal_capacity = $34,
 		applicant = $35::jsonb, personal = $36, contacts = $37::jsonb, health_org_id = $38, guardianship_id = $39,
 		facility_id = $40, voucher_facility_id = $41, voucher_valid_until = $42, leave_return_by = $43, ippsu_number = $44,
 		ippsu_date = $45, assignee_id = $46, checklist = $47::jsonb, access_code_hash = $48, next_due_at = $49,
 		state_entered_at = $50, updated_at = $51
-	WHERE id = $1 AND version = $52 AND (SELECT count(*) FROM lk) >= 0 RETURNING id`
+	WHERE id = $1 AND version = $52 %s RETURNING id`
 
-var (
-	updateChangeSQL   = fmt.Sprintf(changeSQL, updateCaseSQL)
-	registerChangeSQL = fmt.Sprintf(changeSQL, `SELECT $1::uuid AS id WHERE (SELECT count(*) FROM lk) >= 0`)
-)
+// registerCaseSQL is u for a case just inserted.
+const registerCaseSQL = `SELECT $1::uuid AS id WHERE true %s`
+
+// changeShape is which parts a change's statement holds.
+type changeShape struct {
+	update, close, open, notices, access bool
+}
+
+func (k changeShape) index() int {
+	i := 0
+	for bit, on := range [5]bool{k.update, k.close, k.open, k.notices, k.access} {
+		if on {
+			i |= 1 << bit
+		}
+	}
+	return i
+}
+
+// changeSQLs holds the statement of every shape, by changeShape.index.
+var changeSQLs = func() (out [32]string) {
+	for i := range out {
+		out[i] = buildChangeSQL(changeShape{i&1 != 0, i&2 != 0, i&4 != 0, i&8 != 0, i&16 != 0})
+	}
+	return out
+}()
+
+func buildChangeSQL(k changeShape) string {
+	var parts, types []string
+	afterLock := ""
+	if k.access {
+		parts = append(parts, fmt.Sprintf(changeLockSQL, accessLockClass))
+		afterLock = "AND (SELECT count(*) FROM lk) >= 0"
+	}
+	if k.update {
+		parts = append(parts, "u AS ("+fmt.Sprintf(updateCaseSQL, afterLock)+")")
+	} else {
+		parts = append(parts, "u AS ("+fmt.Sprintf(registerCaseSQL, afterLock)+")") // $1-$29 only
+	}
+	parts = append(parts, changeHistorySQL)
+	if k.close {
+		parts = append(parts, changeCloseSQL)
+	} else {
+		types = append(types, changeCloseTypes)
+	}
+	opened := "'[]'::json"
+	if k.open {
+		after := ""
+		if k.close {
+			after = "WHERE (SELECT count(*) FROM cd) >= 0"
+		}
+		parts = append(parts, fmt.Sprintf(changeOpenSQL, after))
+		opened = "(SELECT coalesce(json_agg(json_build_object('id', id, 'kind', kind, 'ref', ref)), '[]') FROM od)"
+	} else {
+		types = append(types, changeOpenTypes)
+	}
+	if k.notices {
+		parts = append(parts, changeNoticesSQL)
+	} else {
+		types = append(types, changeNoticesTypes)
+	}
+	if k.access {
+		parts = append(parts, changeAccessSQL)
+	} else {
+		types = append(types, changeAccessTypes)
+	}
+	q := "WITH " + strings.Join(parts, ",\n") + "\nSELECT (SELECT count(*) FROM u), " + opened + "::text"
+	if len(types) > 0 {
+		q += "\nWHERE (" + strings.Join(types, ", ") + ") IS NULL OR true"
+	}
+	return q
+}
 
 // errChainMoved: a read of the case extended its access chain while the command was being
 // decided; the command is run again from a fresh read.
@@ -219,10 +296,10 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 		h.Version, h.Event, h.FromState, h.ToState, h.ActorID, h.ActorName, h.ActorRole, h.Comment, h.Payload, h.At, h.PrevHash, h.Hash,
 		closeIDs, closeStates, closedAt, mustJSON(open), noticesJSON(ch.Notices),
 		a.Seq, a.ActorID, a.ActorName, actorKind, a.Role, a.Method, a.Route, a.RequestID, a.At, a.PrevHash, a.Hash}
-	query := registerChangeSQL
+	shape := changeShape{update: update, close: len(closeIDs) > 0, open: len(open) > 0, notices: len(ch.Notices) > 0, access: pending != nil}
+	query := changeSQLs[shape.index()]
 	if update {
 		r := s.toRow(c)
-		query = updateChangeSQL
 		args = append(args, r.State, r.Version, r.FacilityType, r.ApplicantName, r.LegalCapacity, r.Applicant, r.Personal, r.Contacts,
 			r.HealthOrgID, r.GuardianshipID, r.FacilityID, r.VoucherFacilityID, r.VoucherValidUntil, r.LeaveReturnBy, r.IPPSUNumber,
 			r.IPPSUDate, r.AssigneeID, r.Checklist, r.AccessCodeHash, r.NextDueAt, r.StateEnteredAt, r.UpdatedAt, loaded)

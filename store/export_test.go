@@ -39,3 +39,6 @@ func OwnConnPlanModes(ctx context.Context, db *DB) (first, again string, err err
 	err = o.with(ctx, show(&again))
 	return first, again, err
 }
+
+// ChangeSQLs is the change statement of every shape.
+func ChangeSQLs() []string { return changeSQLs[:] }
