@@ -69,8 +69,8 @@ const (
 	%s
 	RETURNING id, kind, ref
 )`
-	changeOpenTypes   = `$17::jsonb`
-	changeNoticesSQL  = `n AS (` + noticesInsertSQL + ` AND EXISTS (SELECT 1 FROM u)
+	changeOpenTypes  = `$17::jsonb`
+	changeNoticesSQL = `n AS (` + noticesInsertSQL + ` AND EXISTS (SELECT 1 FROM u)
 	ON CONFLICT (id) DO NOTHING
 )`
 	changeNoticesTypes = `$18::jsonb`
