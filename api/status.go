@@ -2,12 +2,10 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -159,9 +157,9 @@ func writeStatusView(c *gin.Context, v *domain.StatusView) {
 
 func appendStatusView(b []byte, v *domain.StatusView) []byte {
 	b = append(b, `{"case_number":`...)
-	b = appendJSONString(b, v.CaseNumber)
+	b = domain.AppendJSONString(b, v.CaseNumber)
 	b = append(b, `,"state_label":`...)
-	b = appendJSONString(b, v.StateLabel)
+	b = domain.AppendJSONString(b, v.StateLabel)
 	b = append(b, `,"stage":`...)
 	b = strconv.AppendInt(b, int64(v.Stage), 10)
 	b = append(b, `,"stage_count":`...)
@@ -170,7 +168,7 @@ func appendStatusView(b []byte, v *domain.StatusView) []byte {
 	b = appendDate(b, v.StateEnteredOn)
 	if v.NextStep != "" {
 		b = append(b, `,"next_step":`...)
-		b = appendJSONString(b, v.NextStep)
+		b = domain.AppendJSONString(b, v.NextStep)
 	}
 	if v.NextStepBy != nil {
 		b = append(b, `,"next_step_by":`...)
@@ -185,7 +183,7 @@ func appendStatusView(b []byte, v *domain.StatusView) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, d)
+			b = domain.AppendJSONString(b, d)
 		}
 		b = append(b, ']')
 	}
@@ -194,7 +192,7 @@ func appendStatusView(b []byte, v *domain.StatusView) []byte {
 		b = strconv.AppendInt(b, int64(v.WaitingPosition), 10)
 	}
 	b = append(b, `,"center_phone":`...)
-	b = appendJSONString(b, v.CenterPhone)
+	b = domain.AppendJSONString(b, v.CenterPhone)
 	return append(b, '}')
 }
 
@@ -206,29 +204,4 @@ func appendDate(b []byte, d domain.Date) []byte {
 	b = append(b, '"')
 	b = d.Time().AppendFormat(b, time.DateOnly)
 	return append(b, '"')
-}
-
-// appendJSONString quotes s as encoding/json does: a string that needs no escaping by its rules
-// (no control characters, quotes, backslashes, <, >, &, U+2028, U+2029 or invalid UTF-8) is
-// copied; any other is left to encoding/json.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&':
-			return appendMarshalled(b, s)
-		case c == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9): // U+2028, U+2029
-			return appendMarshalled(b, s)
-		}
-	}
-	if !utf8.ValidString(s) {
-		return appendMarshalled(b, s)
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
-}
-
-func appendMarshalled(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
 }

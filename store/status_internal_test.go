@@ -62,3 +62,28 @@ func compareChecklist(t *testing.T, b []byte) {
 		t.Errorf("%s:\n got %+v\nwant %+v", b, got, want)
 	}
 }
+
+// TestAppendChecklist: the checklist encoder writes what json.Marshal writes.
+func TestAppendChecklist(t *testing.T) {
+	day := domain.NewDate(2026, 2, 28)
+	var zero domain.Date
+	lists := []domain.Checklist{nil, {}, {
+		{Type: "passport", Status: "received", Required: true, Supplier: "applicant", IssuedOn: &day, ValidUntil: &zero},
+		{Type: "a<b>&c", Status: "requested", Supplier: "кто-то \"в кавычках\"\n", Note: "tab\t \u2028 \xff"},
+		{Type: "note", Note: "обычная заметка"},
+	}}
+	for _, s := range checklistSeeds {
+		if cl, err := decodeChecklist([]byte(s)); err == nil {
+			lists = append(lists, cl)
+		}
+	}
+	for _, cl := range lists {
+		want, err := json.Marshal(cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendChecklist(nil, cl); string(got) != string(want) {
+			t.Errorf("appendChecklist:\n got %s\nwant %s", got, want)
+		}
+	}
+}
