@@ -46,7 +46,7 @@ const (
 	// lk: the access chain's lock before the case row's (u), in the order every other holder
 	// of both takes them; only when the change writes an access line.
 	changeLockSQL = `lk AS (
-	SELECT pg_advisory_xact_lock(` + "%d" + `, hashtext($1::uuid::text))
+	SELECT pg_advisory_xact_lock(%d, hashtext($1::uuid::text))
 )`
 	changeHistorySQL = `h AS (
 	INSERT INTO case_history (case_id, version, event, from_state, to_state, actor_id, actor_name, actor_role, comment, payload, at, prev_hash, hash)

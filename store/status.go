@@ -140,7 +140,7 @@ type lookupReq struct {
 // work in carepath is small next to its round trip to PostgreSQL (system calls on both sides,
 // a backend woken, a statement started), so lookups that arrive while others are being read
 // wait for the next batch and share one round trip: nobody waits for a timer, a lone lookup is
-// a batch of one, and at 32 concurrent clients the batches hold a dozen or so. Every lookup of
+// a batch of one, and at 32 concurrent clients the batches hold a dozen or two. Every lookup of
 // a batch gets the same treatment whatever its number and code, so batching tells nothing
 // about which cases exist.
 type statusBatcher struct {
