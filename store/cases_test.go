@@ -336,3 +336,38 @@ func TestChangeStatementsPrepare(t *testing.T) {
 		}
 	}
 }
+
+// TestNextDueFollowsDeadlinesClosedMeanwhile: a guardianship notice's delivery closes its
+// deadline without a new version of the case; a command that read the case before it must not
+// write the closed deadline's due time back as the case's next due time.
+func TestNextDueFollowsDeadlinesClosedMeanwhile(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.register(t, "Срочкин Олег", domain.ElderlyDisabled)
+	c, err := e.svc.Fire(ctx, e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Deadlines) == 0 {
+		t.Fatal("collecting documents opened no deadline")
+	}
+	_, err = e.cases.Update(ctx, c.ID, c.Version, func(ctx context.Context, _ domain.CaseTx, c *domain.Case) (*domain.Change, error) {
+		// Meanwhile, as Notices.Delivered does: every open deadline of the case is met, and
+		// its next due time recomputed, with no new version.
+		exec(t, e.db, "UPDATE deadlines SET state = 'met', closed_at = now() WHERE case_id = ? AND state = 'open'", c.ID)
+		exec(t, e.db, "UPDATE cases SET next_due_at = NULL WHERE id = ?", c.ID)
+		c.Version++
+		return &domain.Change{History: domain.HistoryEntry{CaseID: c.ID, Version: c.Version, Event: "note", From: c.State, To: c.State,
+			ActorID: "t", ActorName: "t", ActorRole: "specialist", Comment: "read before the delivery", At: time.Now()}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var due *time.Time
+	if err := e.db.SQL.QueryRowContext(ctx, "SELECT next_due_at FROM cases WHERE id = $1", c.ID).Scan(&due); err != nil {
+		t.Fatal(err)
+	}
+	if due != nil {
+		t.Errorf("next_due_at %v after every deadline was met; want none", due)
+	}
+}

@@ -82,11 +82,18 @@ const (
 )
 
 // updateCaseSQL is u for a command on an existing case: every column a command may change,
-// under the version the command was decided on (and after lk, when there is one: %s).
+// under the version the command was decided on (and after lk, when there is one: %s). The
+// next due time is taken from the deadlines as they are now, not as the command read them:
+// a guardianship notice's delivery closes its deadline without a new version of the case
+// (Notices.Delivered), and a command that read the case before must not bring it back. $49 is
+// the earliest of the deadlines the change opens.
 const updateCaseSQL = `UPDATE cases SET state = $30, version = $31, facility_type = $32, applicant_name = $33, legal_capacity = $34,
 		applicant = $35::jsonb, personal = $36, contacts = $37::jsonb, health_org_id = $38, guardianship_id = $39,
 		facility_id = $40, voucher_facility_id = $41, voucher_valid_until = $42, leave_return_by = $43, ippsu_number = $44,
-		ippsu_date = $45, assignee_id = $46, checklist = $47::jsonb, access_code_hash = $48, next_due_at = $49,
+		ippsu_date = $45, assignee_id = $46, checklist = $47::jsonb, access_code_hash = $48,
+		next_due_at = (SELECT min(m.due_at) FROM (
+			SELECT d.due_at FROM deadlines d WHERE d.case_id = $1 AND d.state = 'open' AND d.id <> ALL ($14::bigint[])
+			UNION ALL SELECT $49::timestamptz) m),
 		state_entered_at = $50, updated_at = $51
 	WHERE id = $1 AND version = $52 %s RETURNING id`
 
@@ -302,7 +309,7 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 		r := s.toRow(c)
 		args = append(args, r.State, r.Version, r.FacilityType, r.ApplicantName, r.LegalCapacity, r.Applicant, r.Personal, r.Contacts,
 			r.HealthOrgID, r.GuardianshipID, r.FacilityID, r.VoucherFacilityID, r.VoucherValidUntil, r.LeaveReturnBy, r.IPPSUNumber,
-			r.IPPSUDate, r.AssigneeID, r.Checklist, r.AccessCodeHash, r.NextDueAt, r.StateEnteredAt, r.UpdatedAt, loaded)
+			r.IPPSUDate, r.AssigneeID, r.Checklist, r.AccessCodeHash, nextDue(ch.OpenDeadlines), r.StateEnteredAt, r.UpdatedAt, loaded)
 	}
 	var rows int
 	var opened string
