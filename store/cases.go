@@ -653,9 +653,12 @@ func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage,
 	want := f.Limit + 1
 	var rows []summaryRow
 	var err error
-	if f.Q != "" && !strings.HasPrefix(strings.ToUpper(f.Q), "KC-") {
+	switch {
+	case f.Q != "" && !strings.HasPrefix(strings.ToUpper(f.Q), "KC-"):
 		rows, err = s.byName(ctx, f, before, want)
-	} else {
+	case f.Overdue && f.State != "" && f.Q == "":
+		rows, err = s.overdueInState(ctx, f, before, want)
+	default:
 		rows, _, err = s.summaries(ctx, s.listSeqs(f, before, want, nameNone, 0))
 	}
 	if err != nil {
@@ -677,6 +680,33 @@ func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage,
 	return page, nil
 }
 
+// dueCap is how many overdue cases a state may have below the page for its overdue list to
+// be read from them (cases_state_due, migration 00009) rather than by the newest-first scan of
+// the state's cases, which finds a page at once where many are overdue but walks the whole
+// state where few are (a variable for tests).
+var dueCap = 2000
+
+// overdueInState returns up to n rows of the overdue cases of f.State (and the other filters)
+// below before, newest first.
+func (s *Cases) overdueInState(ctx context.Context, f domain.CaseFilter, before int64, n int) ([]summaryRow, error) {
+	below := before
+	if below == 0 {
+		below = math.MaxInt64
+	}
+	var due int
+	err := s.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM cases
+		WHERE state = $1 AND next_due_at <= $2 AND seq < $3 LIMIT $4) m`, pgx.QueryExecModeExec, string(f.State), f.Now, below, dueCap+1).Scan(&due)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	q := s.listSeqs(f, before, n, nameNone, 0)
+	if due <= dueCap {
+		q = s.listSeqs(f, before, n, dueFew, 0)
+	}
+	rows, _, err := s.summaries(ctx, q)
+	return rows, err
+}
+
 // nameMode is how listSeqs applies a name search.
 type nameMode int
 
@@ -684,6 +714,9 @@ const (
 	nameNone   nameMode = iota
 	nameByKeys          // the cases among the (at most nameCap) keys in q's prefix range
 	nameByScan          // a window of the newest cases, joined with case_names
+	// dueFew is no name search: the filter's overdue cases of its state are read whole (at
+	// most dueCap of them, from cases_state_due), then sorted
+	dueFew
 )
 
 // nameScanMatch is the name condition of a newest-first scan of case_names n. case_name_prefix
@@ -789,6 +822,12 @@ func (s *Cases) listSeqs(f domain.CaseFilter, before int64, n int, name nameMode
 			Where("c.seq >= ? AND n.seq >= ?", atLeast, atLeast)
 	case f.Q != "":
 		q = q.Where("number = ?", strings.ToUpper(f.Q))
+	}
+	if name == dueFew {
+		// OFFSET 0 keeps the order and the limit out of the inner query, so that it is planned
+		// as "all of them" (by cases_state_due), not as "the newest first until n".
+		stmt := q.Find(&[]int64{}).Statement
+		return seqQuery{sql: fmt.Sprintf("SELECT seq FROM (%s OFFSET 0) d ORDER BY seq DESC LIMIT %d", stmt.SQL.String(), n), args: stmt.Vars}
 	}
 	stmt := q.Order("c.seq DESC").Limit(n).Find(&[]int64{}).Statement
 	return seqQuery{sql: stmt.SQL.String(), args: stmt.Vars}

@@ -14,6 +14,13 @@ func SetNameCap(n int) (restore func()) {
 	return func() { nameCap = old }
 }
 
+// SetDueCap lets tests move the boundary between the two ways of an overdue list in a state.
+func SetDueCap(n int) (restore func()) {
+	old := dueCap
+	dueCap = n
+	return func() { dueCap = old }
+}
+
 // SetNameWindow lets tests move the boundary between the newest names and the older keys.
 func SetNameWindow(n int64) (restore func()) {
 	old := nameWindow
