@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 
 	"carepath/domain"
@@ -88,6 +87,15 @@ func NewAccessLog(db *DB) *AccessLog { return &AccessLog{db: db} }
 // accessLockClass namespaces the advisory locks that serialise each case's access chain.
 const accessLockClass = 7002
 
+// accessLockKeySQL is the lock key of the case whose id is the SQL expression id: every holder
+// of a case's chain lock (Record, a command's statement, a command run again) computes it so.
+func accessLockKeySQL(id string) string { return "hashtext(" + id + "::uuid::text)" }
+
+// accessLockOneSQL takes the access chain's lock of the case whose id is the SQL expression id.
+func accessLockOneSQL(id string) string {
+	return fmt.Sprintf("pg_advisory_xact_lock(%d, %s)", accessLockClass, accessLockKeySQL(id))
+}
+
 // Record implements domain.AccessLog. Each case's chain is extended under a transaction-scoped
 // advisory lock on the case, taken in one fixed order (by lock key) so two requests over
 // overlapping lists cannot deadlock; the locks do not touch the case rows, so logging a read
@@ -104,13 +112,7 @@ func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.Acces
 	if len(ids) == 0 {
 		return nil
 	}
-	conn, err := l.db.SQL.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("record access: %w", err)
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
+	err := l.db.withConn(ctx, func(pc *pgx.Conn) error {
 		err := recordAccess(ctx, pc, ids, e)
 		if err != nil && !pc.PgConn().IsClosed() && pc.PgConn().TxStatus() != 'I' {
 			// leave no transaction open on a connection that goes back to the pool
@@ -118,11 +120,15 @@ func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.Acces
 		}
 		return err
 	})
+	if err != nil {
+		return fmt.Errorf("record access: %w", err)
+	}
+	return nil
 }
 
-const (
+var (
 	accessLockSQL = `SELECT pg_advisory_xact_lock($1, k) FROM (
-		SELECT DISTINCT hashtext(id::uuid::text) AS k FROM unnest($2::text[]) AS id) keys ORDER BY k`
+		SELECT DISTINCT ` + accessLockKeySQL("id") + ` AS k FROM unnest($2::text[]) AS id) keys ORDER BY k`
 	// The head of each chain by one backward step of the (case_id, seq) index: DISTINCT ON
 	// read every earlier line of the cases, so a list got slower with each time it was shown.
 	accessHeadsSQL = `SELECT h.case_id::text, h.seq, h.hash FROM unnest($1::text[]::uuid[]) AS k(id)
@@ -183,9 +189,9 @@ func recordAccess(ctx context.Context, pc *pgx.Conn, ids []string, e domain.Acce
 	if err != nil {
 		err = translate(err, "access log")
 	} else if tag, cerr := br.Exec(); cerr != nil {
-		err = fmt.Errorf("record access: commit: %w", cerr)
+		err = fmt.Errorf("commit: %w", cerr)
 	} else if tag.String() != "COMMIT" {
-		err = fmt.Errorf("record access: commit answered %s", tag)
+		err = fmt.Errorf("commit answered %s", tag)
 	}
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = cerr

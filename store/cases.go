@@ -402,7 +402,7 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain bo
 			return nil, err
 		}
 		db = sqlQuerier{sqlTx(g)}
-		if _, err := sqlTx(g).ExecContext(ctx, "SELECT pg_advisory_xact_lock("+accessLockClassSQL+", hashtext($1::uuid::text))", id); err != nil {
+		if _, err := sqlTx(g).ExecContext(ctx, "SELECT "+accessLockOneSQL("$1"), id); err != nil {
 			return nil, fmt.Errorf("lock the access chain of case %s: %w", id, err)
 		}
 	}

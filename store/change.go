@@ -43,11 +43,6 @@ import (
 // command (docs/BENCHMARKS.md). The parameters keep their numbers in every shape; those of a
 // part left out are only given their types, in the final SELECT.
 const (
-	// lk: the access chain's lock before the case row's (u), in the order every other holder
-	// of both takes them; only when the change writes an access line.
-	changeLockSQL = `lk AS (
-	SELECT pg_advisory_xact_lock(%d, hashtext($1::uuid::text))
-)`
 	changeHistorySQL = `h AS (
 	INSERT INTO case_history (case_id, version, event, from_state, to_state, actor_id, actor_name, actor_role, comment, payload, at, prev_hash, hash)
 	SELECT u.id, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13 FROM u
@@ -127,7 +122,9 @@ func buildChangeSQL(k changeShape) string {
 	var parts, types []string
 	afterLock := ""
 	if k.access {
-		parts = append(parts, fmt.Sprintf(changeLockSQL, accessLockClass))
+		// lk: the access chain's lock before the case row's (u), in the order every other
+		// holder of both takes them; only when the change writes an access line
+		parts = append(parts, "lk AS (SELECT "+accessLockOneSQL("$1")+")")
 		afterLock = "AND (SELECT count(*) FROM lk) >= 0"
 	}
 	if k.update {
@@ -246,8 +243,6 @@ const noticesInsertSQL = `INSERT INTO notices (id, case_id, happening, audience,
 	LEFT JOIN agencies ag ON ag.id = x.agency AND cardinality(ag.webhook_happenings) > 0
 	WHERE (ag.id IS NULL OR x.mandatory OR x.happening = ANY (ag.webhook_happenings))`
 
-var accessLockClassSQL = fmt.Sprint(accessLockClass)
-
 func noticesJSON(ns []domain.Notice) string {
 	rows := make([]noticeJSON, len(ns))
 	for i, n := range ns {
@@ -286,6 +281,7 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 	}
 
 	var a accessRow
+	var actorKind any // an enum: NULL, not '', when there is no line
 	pending := domain.PendingAccessFrom(ctx)
 	if pending != nil {
 		e := pending.Entry
@@ -293,10 +289,6 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 			ActorKind: e.ActorKind, Role: e.Role, Method: e.Method, Route: e.Route, RequestID: e.RequestID,
 			At: e.At.UTC().Truncate(time.Microsecond), PrevHash: heads.accessHash}
 		a.Hash = accessHash(a.PrevHash, a)
-	}
-
-	var actorKind any // an enum: NULL, not '', when there is no line
-	if pending != nil {
 		actorKind = a.ActorKind
 	}
 	args := []any{c.ID,
