@@ -210,7 +210,8 @@ func (q sqlQuerier) queryRow(ctx context.Context, dest []any, query string, args
 	return q.db.QueryRowContext(ctx, query, args...).Scan(dest...)
 }
 
-// noticeJSON is one outbox row as changeSQL reads it.
+// noticeJSON is one outbox row as the change statement reads it: domain.Notice's outbox
+// columns (not its delivery state, and data never null) plus what the webhook rule joins on.
 type noticeJSON struct {
 	ID             string         `json:"id"`
 	CaseID         string         `json:"case_id"`
