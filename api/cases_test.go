@@ -230,6 +230,15 @@ func TestOpsEndpoints(t *testing.T) {
 	if r.status != 200 || r.header.Get("X-Request-Id") != "trace-me-1" {
 		t.Fatalf("readyz %d %v", r.status, r.header)
 	}
+	// without one (or with one that is not sane) each request gets an id of its own
+	seen := map[string]bool{}
+	for _, hdr := range [][]string{nil, nil, {"X-Request-Id", "bad id\t!"}} {
+		id := h.do("GET", "/healthz", nil, hdr...).header.Get("X-Request-Id")
+		if id == "" || id == "bad id\t!" || len(id) > 128 || seen[id] || strings.Trim(id, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			t.Fatalf("made request id %q (seen before: %v)", id, seen[id])
+		}
+		seen[id] = true
+	}
 	if r := h.do("GET", "/openapi.yaml", nil); r.status != 200 || !strings.Contains(string(r.body), "openapi: 3") {
 		t.Fatalf("openapi.yaml %d", r.status)
 	}

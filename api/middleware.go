@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -34,13 +35,23 @@ const (
 
 var requestIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 
+// requestIDPrefix and requestIDSeq make the ids of requests that come without one: random per
+// process, then counted, so ids differ across instances and restarts without a read of the
+// system's random source on every request.
+var (
+	requestIDPrefix = func() string {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b) + "-"
+	}()
+	requestIDSeq atomic.Uint64
+)
+
 // requestID accepts a sane X-Request-Id or makes one, and echoes it back.
 func (s *Server) requestID(c *gin.Context) {
 	id := c.GetHeader("X-Request-Id")
-	if !requestIDRe.MatchString(id) {
-		b := make([]byte, 12)
-		_, _ = rand.Read(b)
-		id = hex.EncodeToString(b)
+	if id == "" || !requestIDRe.MatchString(id) {
+		id = requestIDPrefix + strconv.FormatUint(requestIDSeq.Add(1), 36)
 	}
 	c.Set(ctxRequestID, id)
 	c.Header("X-Request-Id", id)
