@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -153,16 +154,19 @@ func mustJSON(v any) string {
 }
 
 func (s *Cases) toRow(c *domain.Case) caseRow {
-	personal, _ := json.Marshal(applicantPersonal{SNILS: c.Applicant.SNILS, Passport: c.Applicant.Passport, Address: c.Applicant.Address})
+	r := narrowRow(c)
+	s.wideToRow(c, &r)
+	return r
+}
+
+// narrowRow is the case's row without its wide columns (see wideSnapshot).
+func narrowRow(c *domain.Case) caseRow {
 	r := caseRow{
 		ID: c.ID, Number: c.Number, State: string(c.State), Version: c.Version, Channel: string(c.Channel),
 		FacilityType: string(c.FacilityType), ApplicantName: c.Applicant.FullName, LegalCapacity: string(c.Applicant.LegalCapacity),
-		Applicant: mustJSON(applicantPublic{c.Applicant.BirthDate, c.Applicant.Gender, c.Applicant.DisabilityGroup}),
-		Personal:  s.sealer.Seal(personal), Contacts: mustJSON(c.Contacts),
 		HealthOrgID: nullable(c.HealthOrgID), GuardianshipID: nullable(c.GuardianshipID), FacilityID: nullable(c.FacilityID),
 		VoucherFacilityID: nullable(c.VoucherFacilityID), VoucherValidUntil: dateTime(c.VoucherValidUntil),
 		LeaveReturnBy: dateTime(c.LeaveReturnBy), AssigneeID: nullable(c.AssigneeID), FiledByAgencyID: nullable(c.FiledByAgencyID),
-		Checklist:      string(appendChecklist(make([]byte, 0, 2048), c.Checklist)),
 		AccessCodeHash: c.AccessCodeHash, NextDueAt: nextDue(c.Deadlines),
 		StateEnteredAt: c.StateEnteredAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
@@ -171,6 +175,62 @@ func (s *Cases) toRow(c *domain.Case) caseRow {
 		r.IPPSUDate = dateTime(&c.IPPSU.Date)
 	}
 	return r
+}
+
+// wideToRow fills the row's wide columns: the applicant's public details, the sealed personal
+// data, the contacts and the checklist.
+func (s *Cases) wideToRow(c *domain.Case, r *caseRow) {
+	personal, _ := json.Marshal(applicantPersonal{SNILS: c.Applicant.SNILS, Passport: c.Applicant.Passport, Address: c.Applicant.Address})
+	r.Applicant = mustJSON(applicantPublic{c.Applicant.BirthDate, c.Applicant.Gender, c.Applicant.DisabilityGroup})
+	r.Personal = s.sealer.Seal(personal)
+	r.Contacts = mustJSON(c.Contacts)
+	r.Checklist = string(appendChecklist(make([]byte, 0, 2048), c.Checklist))
+}
+
+// wideSnapshot is what a case's wide columns hold, taken before a command, so that a command
+// that changes none of them does not write them again (updateCaseSQL).
+type wideSnapshot struct {
+	applicant domain.Applicant
+	contacts  []domain.Contact
+	checklist domain.Checklist
+}
+
+func snapshotWide(c *domain.Case) wideSnapshot {
+	cl := make(domain.Checklist, len(c.Checklist))
+	for i, d := range c.Checklist {
+		cl[i] = d
+		if d.IssuedOn != nil {
+			v := *d.IssuedOn
+			cl[i].IssuedOn = &v
+		}
+		if d.ValidUntil != nil {
+			v := *d.ValidUntil
+			cl[i].ValidUntil = &v
+		}
+	}
+	return wideSnapshot{applicant: c.Applicant, contacts: slices.Clone(c.Contacts), checklist: cl}
+}
+
+// same reports whether the case's wide columns would be written as they were.
+func (w *wideSnapshot) same(c *domain.Case) bool {
+	if c.Applicant != w.applicant || !slices.Equal(c.Contacts, w.contacts) || len(c.Checklist) != len(w.checklist) {
+		return false
+	}
+	for i, d := range c.Checklist {
+		was := w.checklist[i]
+		if !sameDate(d.IssuedOn, was.IssuedOn) || !sameDate(d.ValidUntil, was.ValidUntil) {
+			return false
+		}
+		d.IssuedOn, d.ValidUntil, was.IssuedOn, was.ValidUntil = nil, nil, nil, nil
+		if d != was {
+			return false
+		}
+	}
+	return true
+}
+
+func sameDate(a, b *domain.Date) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
 func (s *Cases) fromRow(r caseRow) (*domain.Case, error) {
@@ -254,7 +314,7 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 		if err := tx.Create(&row).Error; err != nil {
 			return translate(err, "case")
 		}
-		if err := s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, 0); err != nil {
+		if err := s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, false, 0); err != nil {
 			return err
 		}
 		return s.afterSave(ctx, tx, c, ch)
@@ -343,7 +403,7 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 	if err != nil {
 		return nil, heads, fmt.Errorf("load case %s: %w", id, err)
 	}
-	heads = chainHeads{historyHash: hHash.String, accessSeq: int(aSeq.Int64), accessHash: aHash.String}
+	heads = chainHeads{historyHash: hHash.String, accessSeq: int(aSeq.Int64), accessHash: aHash.String, oldSeal: !s.sealer.Current(r.Personal)}
 	c, err := s.fromRow(r)
 	if err != nil {
 		return nil, heads, err
@@ -414,6 +474,7 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain bo
 	if version != 0 && loaded != version {
 		return nil, staleVersion(c.Number, version, loaded)
 	}
+	before := snapshotWide(c)
 	ch, err := fn(ctx, tx, c)
 	if err != nil {
 		return nil, err
@@ -429,7 +490,7 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain bo
 	if tx.tx != nil {
 		db = sqlQuerier{sqlTx(tx.tx)}
 	}
-	if err := s.writeChange(ctx, db, c, ch, heads, true, loaded); err != nil {
+	if err := s.writeChange(ctx, db, c, ch, heads, true, heads.oldSeal || !before.same(c), loaded); err != nil {
 		return nil, err
 	}
 	if tx.tx != nil {

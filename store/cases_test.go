@@ -332,7 +332,7 @@ func TestChangeStatementsPrepare(t *testing.T) {
 	defer conn.Close()
 	for i, q := range store.ChangeSQLs() {
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("PREPARE shape%d AS %s", i, q)); err != nil {
-			t.Errorf("shape %05b: %v", i, err)
+			t.Errorf("shape %06b: %v", i, err)
 		}
 	}
 }
@@ -369,5 +369,61 @@ func TestNextDueFollowsDeadlinesClosedMeanwhile(t *testing.T) {
 	}
 	if due != nil {
 		t.Errorf("next_due_at %v after every deadline was met; want none", due)
+	}
+}
+
+// TestWideColumnsWrittenOnlyWhenChanged: a command that changes none of the wide columns
+// (applicant, personal data, contacts, checklist) leaves them as they were, the sealed personal
+// data byte for byte; a change of any of them, even a date changed in place in the checklist,
+// writes them all, and the case reads back as the command left it.
+func TestWideColumnsWrittenOnlyWhenChanged(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.register(t, "Широкий Пётр", domain.ElderlyDisabled)
+	sealed := func() (personal []byte) {
+		t.Helper()
+		if err := e.db.SQL.QueryRowContext(ctx, "SELECT personal FROM cases WHERE id = $1", c.ID).Scan(&personal); err != nil {
+			t.Fatal(err)
+		}
+		return personal
+	}
+	note := func(mutate func(c *domain.Case)) *domain.Case {
+		t.Helper()
+		out, err := e.cases.Update(ctx, c.ID, c.Version, func(ctx context.Context, _ domain.CaseTx, c *domain.Case) (*domain.Change, error) {
+			mutate(c)
+			c.Version++
+			return &domain.Change{History: domain.HistoryEntry{CaseID: c.ID, Version: c.Version, Event: "note", From: c.State, To: c.State,
+				ActorID: "t", ActorName: "t", ActorRole: "specialist", At: time.Now()}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := sealed()
+	c = note(func(c *domain.Case) { c.AssigneeID = "" })
+	if after := sealed(); !bytes.Equal(before, after) {
+		t.Error("a command that changed no wide column sealed the personal data again")
+	}
+	day := domain.NewDate(2024, 3, 4)
+	c = note(func(c *domain.Case) {
+		c.Contacts = append(c.Contacts, domain.Contact{Name: "Широкая Анна", Relation: "дочь", Phone: "+79990000001", PreferredChannel: "sms"})
+		c.Checklist[0].IssuedOn = &day
+	})
+	if after := sealed(); bytes.Equal(before, after) {
+		t.Error("a command that changed the contacts did not write the wide columns")
+	}
+	before = sealed()
+	c = note(func(c *domain.Case) { *c.Checklist[0].IssuedOn = domain.NewDate(2024, 5, 6) }) // the same pointer, a new date
+	if after := sealed(); bytes.Equal(before, after) {
+		t.Error("a date changed in place in the checklist was not written")
+	}
+	got, err := e.cases.Get(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Contacts) != 1 || got.Contacts[0].Name != "Широкая Анна" || got.Checklist[0].IssuedOn == nil ||
+		*got.Checklist[0].IssuedOn != domain.NewDate(2024, 5, 6) || got.Applicant.SNILS != c.Applicant.SNILS {
+		t.Errorf("read back: contacts %+v, first document %+v", got.Contacts, got.Checklist[0])
 	}
 }

@@ -77,32 +77,42 @@ const (
 )
 
 // updateCaseSQL is u for a command on an existing case: every column a command may change,
-// under the version the command was decided on (and after lk, when there is one: %s). The
+// under the version the command was decided on (and after lk, when there is one: %[2]s). The
+// wide columns (the applicant's details, the sealed personal data, the contacts and the
+// checklist: most of the row's bytes) are written only by a change of one of them (%[1]s,
+// wideSetSQL); most commands (leave, hospital, the queue) change none, and writing them again
+// cost the JSON's parsing in PostgreSQL and a new seal in carepath on every command. The
 // next due time is taken from the deadlines as they are now, not as the command read them:
 // a guardianship notice's delivery closes its deadline without a new version of the case
 // (Notices.Delivered), and a command that read the case before must not bring it back. $49 is
 // the earliest of the deadlines the change opens.
 const updateCaseSQL = `UPDATE cases SET state = $30, version = $31, facility_type = $32, applicant_name = $33, legal_capacity = $34,
-		applicant = $35::jsonb, personal = $36, contacts = $37::jsonb, health_org_id = $38, guardianship_id = $39,
+		%[1]shealth_org_id = $38, guardianship_id = $39,
 		facility_id = $40, voucher_facility_id = $41, voucher_valid_until = $42, leave_return_by = $43, ippsu_number = $44,
-		ippsu_date = $45, assignee_id = $46, checklist = $47::jsonb, access_code_hash = $48,
+		ippsu_date = $45, assignee_id = $46, access_code_hash = $48,
 		next_due_at = (SELECT min(m.due_at) FROM (
 			SELECT d.due_at FROM deadlines d WHERE d.case_id = $1 AND d.state = 'open' AND d.id <> ALL ($14::bigint[])
 			UNION ALL SELECT $49::timestamptz) m),
 		state_entered_at = $50, updated_at = $51
-	WHERE id = $1 AND version = $52 %s RETURNING id`
+	WHERE id = $1 AND version = $52 %[2]s RETURNING id`
+
+const (
+	wideSetSQL   = `applicant = $35::jsonb, personal = $36, contacts = $37::jsonb, checklist = $47::jsonb, `
+	wideSetTypes = `$35::jsonb, $36::bytea, $37::jsonb, $47::jsonb`
+)
 
 // registerCaseSQL is u for a case just inserted.
 const registerCaseSQL = `SELECT $1::uuid AS id WHERE true %s`
 
-// changeShape is which parts a change's statement holds.
+// changeShape is which parts a change's statement holds; wide: an update writes the wide
+// columns too.
 type changeShape struct {
-	update, close, open, notices, access bool
+	update, close, open, notices, access, wide bool
 }
 
 func (k changeShape) index() int {
 	i := 0
-	for bit, on := range [5]bool{k.update, k.close, k.open, k.notices, k.access} {
+	for bit, on := range [6]bool{k.update, k.close, k.open, k.notices, k.access, k.wide} {
 		if on {
 			i |= 1 << bit
 		}
@@ -111,9 +121,9 @@ func (k changeShape) index() int {
 }
 
 // changeSQLs holds the statement of every shape, by changeShape.index.
-var changeSQLs = func() (out [32]string) {
+var changeSQLs = func() (out [64]string) {
 	for i := range out {
-		out[i] = buildChangeSQL(changeShape{i&1 != 0, i&2 != 0, i&4 != 0, i&8 != 0, i&16 != 0})
+		out[i] = buildChangeSQL(changeShape{i&1 != 0, i&2 != 0, i&4 != 0, i&8 != 0, i&16 != 0, i&32 != 0})
 	}
 	return out
 }()
@@ -128,7 +138,12 @@ func buildChangeSQL(k changeShape) string {
 		afterLock = "AND (SELECT count(*) FROM lk) >= 0"
 	}
 	if k.update {
-		parts = append(parts, "u AS ("+fmt.Sprintf(updateCaseSQL, afterLock)+")")
+		wide := wideSetSQL
+		if !k.wide {
+			wide = ""
+			types = append(types, wideSetTypes)
+		}
+		parts = append(parts, "u AS ("+fmt.Sprintf(updateCaseSQL, wide, afterLock)+")")
 	} else {
 		parts = append(parts, "u AS ("+fmt.Sprintf(registerCaseSQL, afterLock)+")") // $1-$29 only
 	}
@@ -170,11 +185,14 @@ func buildChangeSQL(k changeShape) string {
 // decided; the command is run again from a fresh read.
 var errChainMoved = errors.New("the case's access chain moved meanwhile")
 
-// chainHeads are the heads of a case's two hash chains as read with the case.
+// chainHeads are the heads of a case's two hash chains as read with the case, and whether its
+// personal data is sealed under a key that is no longer the first (a write then seals it again,
+// even when the command did not change it).
 type chainHeads struct {
 	historyHash string
 	accessSeq   int
 	accessHash  string
+	oldSeal     bool
 }
 
 // execQuerier is a database/sql pool or transaction.
@@ -265,7 +283,7 @@ func noticesJSON(ns []domain.Notice) string {
 // transaction). update says whether c's row is to be updated under version loaded (false: it
 // was just inserted). It reports ESTALE when the version moved, errChainMoved when the access
 // chain did.
-func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch *domain.Change, heads chainHeads, update bool, loaded int) error {
+func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch *domain.Change, heads chainHeads, update, wide bool, loaded int) error {
 	h := historyToRow(c.ID, ch.History)
 	h.PrevHash = heads.historyHash
 	h.Hash = historyHash(h.PrevHash, h)
@@ -296,13 +314,19 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 		h.Version, h.Event, h.FromState, h.ToState, h.ActorID, h.ActorName, h.ActorRole, h.Comment, h.Payload, h.At, h.PrevHash, h.Hash,
 		closeIDs, closeStates, closedAt, mustJSON(open), noticesJSON(ch.Notices),
 		a.Seq, a.ActorID, a.ActorName, actorKind, a.Role, a.Method, a.Route, a.RequestID, a.At, a.PrevHash, a.Hash}
-	shape := changeShape{update: update, close: len(closeIDs) > 0, open: len(open) > 0, notices: len(ch.Notices) > 0, access: pending != nil}
+	shape := changeShape{update: update, close: len(closeIDs) > 0, open: len(open) > 0, notices: len(ch.Notices) > 0, access: pending != nil,
+		wide: update && wide}
 	query := changeSQLs[shape.index()]
 	if update {
-		r := s.toRow(c)
-		args = append(args, r.State, r.Version, r.FacilityType, r.ApplicantName, r.LegalCapacity, r.Applicant, r.Personal, r.Contacts,
+		r := narrowRow(c)
+		var applicant, personal, contacts, checklist any // NULL in a statement that leaves them
+		if shape.wide {
+			s.wideToRow(c, &r)
+			applicant, personal, contacts, checklist = r.Applicant, r.Personal, r.Contacts, r.Checklist
+		}
+		args = append(args, r.State, r.Version, r.FacilityType, r.ApplicantName, r.LegalCapacity, applicant, personal, contacts,
 			r.HealthOrgID, r.GuardianshipID, r.FacilityID, r.VoucherFacilityID, r.VoucherValidUntil, r.LeaveReturnBy, r.IPPSUNumber,
-			r.IPPSUDate, r.AssigneeID, r.Checklist, r.AccessCodeHash, nextDue(ch.OpenDeadlines), r.StateEnteredAt, r.UpdatedAt, loaded)
+			r.IPPSUDate, r.AssigneeID, checklist, r.AccessCodeHash, nextDue(ch.OpenDeadlines), r.StateEnteredAt, r.UpdatedAt, loaded)
 	}
 	var rows int
 	var opened string
