@@ -27,10 +27,14 @@ type Cases struct {
 	// AfterSave, when set, runs inside each case transaction after the case and its change are
 	// written (the notices outbox hooks in here).
 	AfterSave func(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error
+	// recent holds the cases this process changed last (caseCache).
+	recent *caseCache
 }
 
 // NewCases returns the case store.
-func NewCases(db *DB, sealer *Sealer) *Cases { return &Cases{db: db, sealer: sealer} }
+func NewCases(db *DB, sealer *Sealer) *Cases {
+	return &Cases{db: db, sealer: sealer, recent: newCaseCache()}
+}
 
 // caseRow is the cases table as gorm sees it.
 type caseRow struct {
@@ -193,6 +197,7 @@ type wideSnapshot struct {
 	applicant domain.Applicant
 	contacts  []domain.Contact
 	checklist domain.Checklist
+	codeHash  string
 }
 
 func snapshotWide(c *domain.Case) wideSnapshot {
@@ -208,12 +213,13 @@ func snapshotWide(c *domain.Case) wideSnapshot {
 			cl[i].ValidUntil = &v
 		}
 	}
-	return wideSnapshot{applicant: c.Applicant, contacts: slices.Clone(c.Contacts), checklist: cl}
+	return wideSnapshot{applicant: c.Applicant, contacts: slices.Clone(c.Contacts), checklist: cl, codeHash: c.AccessCodeHash}
 }
 
 // same reports whether the case's wide columns would be written as they were.
 func (w *wideSnapshot) same(c *domain.Case) bool {
-	if c.Applicant != w.applicant || !slices.Equal(c.Contacts, w.contacts) || len(c.Checklist) != len(w.checklist) {
+	if c.Applicant != w.applicant || !slices.Equal(c.Contacts, w.contacts) || len(c.Checklist) != len(w.checklist) ||
+		c.AccessCodeHash != w.codeHash {
 		return false
 	}
 	for i, d := range c.Checklist {
@@ -314,7 +320,7 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 		if err := tx.Create(&row).Error; err != nil {
 			return translate(err, "case")
 		}
-		if err := s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, false, 0); err != nil {
+		if _, err := s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, false, 0, nil); err != nil {
 			return err
 		}
 		return s.afterSave(ctx, tx, c, ch)
@@ -429,14 +435,17 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 // access chain meanwhile (errChainMoved), the command runs again holding the chain's lock from
 // the start, so that busy readers cannot keep it from ever landing.
 func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
-	stale, lockChain := 0, false
+	stale, lockChain, cached := 0, false, version != 0
 	for {
-		c, err := s.update(ctx, id, version, lockChain, fn)
+		c, err := s.update(ctx, id, version, lockChain, cached, fn)
 		switch {
 		case err == nil:
 			return c, nil
+		case errors.Is(err, errCacheStale):
+			cached = false
+			continue
 		case errors.Is(err, errChainMoved) && !lockChain:
-			lockChain = true
+			lockChain, cached = true, false
 			continue
 		case domain.ErrorCode(err) == domain.ESTALE && version == 0 && stale < 4:
 			stale++
@@ -452,7 +461,7 @@ func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx 
 // with one statement under the version read. When fn reserves or releases a bed, that and the
 // statement share a transaction (lazyTx); otherwise the statement is atomic on its own. With
 // lockChain the transaction begins first and takes the case's access-chain lock before the read.
-func (s *Cases) update(ctx context.Context, id string, version int, lockChain bool, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
+func (s *Cases) update(ctx context.Context, id string, version int, lockChain, cached bool, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
 	tx := &lazyTx{db: s.db, ctx: ctx}
 	defer tx.rollback()
 	var db querier = pgxPool{s.db}
@@ -466,9 +475,19 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain bo
 			return nil, fmt.Errorf("lock the access chain of case %s: %w", id, err)
 		}
 	}
-	c, heads, err := s.load(ctx, db, id, true)
-	if err != nil {
-		return nil, err
+	var c *domain.Case
+	var heads chainHeads
+	var cachedOpen []int64 // not nil: the command is decided on the cached case
+	if cached && !lockChain {
+		if c, heads, cached = s.recent.get(id, version); cached {
+			cachedOpen = openDeadlineIDs(c)
+		}
+	}
+	if c == nil {
+		var err error
+		if c, heads, err = s.load(ctx, db, id, true); err != nil {
+			return nil, err
+		}
 	}
 	loaded := c.Version
 	if version != 0 && loaded != version {
@@ -490,7 +509,11 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain bo
 	if tx.tx != nil {
 		db = sqlQuerier{sqlTx(tx.tx)}
 	}
-	if err := s.writeChange(ctx, db, c, ch, heads, true, heads.oldSeal || !before.same(c), loaded); err != nil {
+	after, err := s.writeChange(ctx, db, c, ch, heads, true, heads.oldSeal || !before.same(c), loaded, cachedOpen)
+	if err != nil {
+		if errors.Is(err, errCacheStale) || errors.Is(err, errChainMoved) {
+			s.recent.drop(id)
+		}
 		return nil, err
 	}
 	if tx.tx != nil {
@@ -499,8 +522,10 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain bo
 		}
 	}
 	if err := tx.commit(); err != nil {
+		s.recent.drop(id)
 		return nil, err
 	}
+	s.recent.put(c, after)
 	if len(ch.Notices) > 0 {
 		s.db.bell.Ring()
 	}

@@ -79,26 +79,32 @@ const (
 // updateCaseSQL is u for a command on an existing case: every column a command may change,
 // under the version the command was decided on (and after lk, when there is one: %[2]s). The
 // wide columns (the applicant's details, the sealed personal data, the contacts and the
-// checklist: most of the row's bytes) are written only by a change of one of them (%[1]s,
+// checklist: most of the row's bytes; with them the access code's hash) are written only by a
+// change of one of them (%[1]s,
 // wideSetSQL); most commands (leave, hospital, the queue) change none, and writing them again
 // cost the JSON's parsing in PostgreSQL and a new seal in carepath on every command. The
 // next due time is taken from the deadlines as they are now, not as the command read them:
 // a guardianship notice's delivery closes its deadline without a new version of the case
 // (Notices.Delivered), and a command that read the case before must not bring it back. $49 is
-// the earliest of the deadlines the change opens.
+// the earliest of the deadlines the change opens. $53, for a command decided on a case from
+// the cache (caseCache), is the ids of the open deadlines it saw: the case is written only if
+// they are still the open ones; NULL after a read.
 const updateCaseSQL = `UPDATE cases SET state = $30, version = $31, facility_type = $32, applicant_name = $33, legal_capacity = $34,
 		%[1]shealth_org_id = $38, guardianship_id = $39,
 		facility_id = $40, voucher_facility_id = $41, voucher_valid_until = $42, leave_return_by = $43, ippsu_number = $44,
-		ippsu_date = $45, assignee_id = $46, access_code_hash = $48,
+		ippsu_date = $45, assignee_id = $46,
 		next_due_at = (SELECT min(m.due_at) FROM (
 			SELECT d.due_at FROM deadlines d WHERE d.case_id = $1 AND d.state = 'open' AND d.id <> ALL ($14::bigint[])
 			UNION ALL SELECT $49::timestamptz) m),
 		state_entered_at = $50, updated_at = $51
-	WHERE id = $1 AND version = $52 %[2]s RETURNING id`
+	WHERE id = $1 AND version = $52 %[2]s
+		AND ($53::bigint[] IS NULL OR $53::bigint[] = (SELECT coalesce(array_agg(d.id ORDER BY d.id), '{}')
+			FROM deadlines d WHERE d.case_id = $1 AND d.state = 'open'))
+	RETURNING id`
 
 const (
-	wideSetSQL   = `applicant = $35::jsonb, personal = $36, contacts = $37::jsonb, checklist = $47::jsonb, `
-	wideSetTypes = `$35::jsonb, $36::bytea, $37::jsonb, $47::jsonb`
+	wideSetSQL   = `applicant = $35::jsonb, personal = $36, contacts = $37::jsonb, checklist = $47::jsonb, access_code_hash = $48, `
+	wideSetTypes = `$35::jsonb, $36::bytea, $37::jsonb, $47::jsonb, $48::text`
 )
 
 // registerCaseSQL is u for a case just inserted.
@@ -184,6 +190,10 @@ func buildChangeSQL(k changeShape) string {
 // errChainMoved: a read of the case extended its access chain while the command was being
 // decided; the command is run again from a fresh read.
 var errChainMoved = errors.New("the case's access chain moved meanwhile")
+
+// errCacheStale: a command decided on a case from the cache wrote nothing (another command, or
+// a delivery that closed a deadline, came first); it is run again from a fresh read.
+var errCacheStale = errors.New("the cached case is no longer current")
 
 // chainHeads are the heads of a case's two hash chains as read with the case, and whether its
 // personal data is sealed under a key that is no longer the first (a write then seals it again,
@@ -283,7 +293,11 @@ func noticesJSON(ns []domain.Notice) string {
 // transaction). update says whether c's row is to be updated under version loaded (false: it
 // was just inserted). It reports ESTALE when the version moved, errChainMoved when the access
 // chain did.
-func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch *domain.Change, heads chainHeads, update, wide bool, loaded int) error {
+//
+// It returns the heads of the case's chains after the change. cachedOpen is, for a command
+// decided on a case from the cache, the ids of the open deadlines it saw (nil otherwise); the
+// statement then writes nothing if they changed meanwhile, and writeChange says errCacheStale.
+func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch *domain.Change, heads chainHeads, update, wide bool, loaded int, cachedOpen []int64) (chainHeads, error) {
 	h := historyToRow(c.ID, ch.History)
 	h.PrevHash = heads.historyHash
 	h.Hash = historyHash(h.PrevHash, h)
@@ -319,26 +333,29 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 	query := changeSQLs[shape.index()]
 	if update {
 		r := narrowRow(c)
-		var applicant, personal, contacts, checklist any // NULL in a statement that leaves them
+		var applicant, personal, contacts, checklist, codeHash any // NULL in a statement that leaves them
 		if shape.wide {
 			s.wideToRow(c, &r)
-			applicant, personal, contacts, checklist = r.Applicant, r.Personal, r.Contacts, r.Checklist
+			applicant, personal, contacts, checklist, codeHash = r.Applicant, r.Personal, r.Contacts, r.Checklist, r.AccessCodeHash
 		}
 		args = append(args, r.State, r.Version, r.FacilityType, r.ApplicantName, r.LegalCapacity, applicant, personal, contacts,
 			r.HealthOrgID, r.GuardianshipID, r.FacilityID, r.VoucherFacilityID, r.VoucherValidUntil, r.LeaveReturnBy, r.IPPSUNumber,
-			r.IPPSUDate, r.AssigneeID, checklist, r.AccessCodeHash, nextDue(ch.OpenDeadlines), r.StateEnteredAt, r.UpdatedAt, loaded)
+			r.IPPSUDate, r.AssigneeID, checklist, codeHash, nextDue(ch.OpenDeadlines), r.StateEnteredAt, r.UpdatedAt, loaded, cachedOpen)
 	}
 	var rows int
 	var opened string
 	if err := db.queryRow(ctx, []any{&rows, &opened}, query, args...); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.ConstraintName == "access_log_case_id_seq_key" {
-			return errChainMoved
+			return heads, errChainMoved
 		}
-		return translate(err, "case")
+		return heads, translate(err, "case")
 	}
 	if rows == 0 {
-		return staleVersion(c.Number, loaded, 0)
+		if cachedOpen != nil {
+			return heads, errCacheStale
+		}
+		return heads, staleVersion(c.Number, loaded, 0)
 	}
 	// Give the case's new deadlines their ids (an open deadline is one per kind and ref).
 	var ids []struct {
@@ -347,7 +364,7 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 		Ref  string `json:"ref"`
 	}
 	if err := json.Unmarshal([]byte(opened), &ids); err != nil {
-		return fmt.Errorf("new deadlines of case %s: %w", c.ID, err)
+		return heads, fmt.Errorf("new deadlines of case %s: %w", c.ID, err)
 	}
 	for i := range c.Deadlines {
 		d := &c.Deadlines[i]
@@ -357,10 +374,12 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 			}
 		}
 	}
+	after := chainHeads{historyHash: h.Hash, accessSeq: heads.accessSeq, accessHash: heads.accessHash}
 	if pending != nil {
 		pending.Written = true
+		after.accessSeq, after.accessHash = a.Seq, a.Hash
 	}
-	return nil
+	return after, nil
 }
 
 // relayBell tells the notices relay that the outbox has new rows: a NOTIFY after the commit,

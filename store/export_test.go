@@ -49,3 +49,9 @@ func OwnConnPlanModes(ctx context.Context, db *DB) (first, again string, err err
 
 // ChangeSQLs is the change statement of every shape.
 func ChangeSQLs() []string { return changeSQLs[:] }
+
+// Cached reports whether the cases store holds the case at this version in its cache.
+func Cached(s *Cases, id string, version int) bool {
+	_, _, ok := s.recent.get(id, version)
+	return ok
+}

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+
+	"carepath/domain"
+)
+
+// caseCache keeps, for the cases this process changed last, the case as it wrote it and the
+// heads of its chains, so that the next command on the case, sent with If-Match for that
+// version, is decided without reading the case again: the read was about a sixth of what a
+// command cost carepath and PostgreSQL together (docs/BENCHMARKS.md). A specialist working a
+// case, or a partner system walking it, sends its commands one after another.
+//
+// The cache decides nothing: the change statement writes only if the case is still what the
+// command was decided on. The UPDATE is under the version (any command of any process bumps
+// it), and under the set of the case's open deadlines (the one thing that changes without a new
+// version: a delivered guardianship notice closes its deadline); the access log's (case_id,
+// seq) key refuses a line after a head that moved (a read of the case adds a line). When the
+// statement writes nothing, the entry is dropped and the command runs again from a fresh read
+// (errCacheStale). Columns changed outside commands (a re-seal by rekey, a demo's access code)
+// are not written back from the cache: the wide columns only when the command changed them
+// (wideSnapshot).
+type caseCache struct {
+	mu sync.Mutex
+	m  map[string]cachedCase
+}
+
+// caseCacheSize bounds the cache: about 3 KB a case.
+const caseCacheSize = 4096
+
+type cachedCase struct {
+	c     *domain.Case // never handed out; copies are (cloneCase)
+	heads chainHeads
+}
+
+func newCaseCache() *caseCache { return &caseCache{m: make(map[string]cachedCase)} }
+
+// get returns a copy of the case at this version, when the cache has it.
+func (cc *caseCache) get(id string, version int) (*domain.Case, chainHeads, bool) {
+	cc.mu.Lock()
+	e, ok := cc.m[id]
+	cc.mu.Unlock()
+	if !ok || e.c.Version != version {
+		return nil, chainHeads{}, false
+	}
+	return cloneCase(e.c), e.heads, true
+}
+
+// put keeps the case as just written (a copy, settled as a read would give it), unless the
+// cache already has a later version.
+func (cc *caseCache) put(c *domain.Case, heads chainHeads) {
+	keep := settle(cloneCase(c))
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if e, ok := cc.m[c.ID]; ok && e.c.Version > c.Version {
+		return
+	}
+	if _, ok := cc.m[c.ID]; !ok && len(cc.m) >= caseCacheSize {
+		for k := range cc.m { // any one: map order is random enough
+			delete(cc.m, k)
+			break
+		}
+	}
+	cc.m[c.ID] = cachedCase{keep, heads}
+}
+
+func (cc *caseCache) drop(id string) {
+	cc.mu.Lock()
+	delete(cc.m, id)
+	cc.mu.Unlock()
+}
+
+// openDeadlineIDs are the ids of the case's open deadlines, ascending: what the change
+// statement compares with the database's when the case came from the cache.
+func openDeadlineIDs(c *domain.Case) []int64 {
+	ids := make([]int64, 0, len(c.Deadlines))
+	for _, d := range c.Deadlines {
+		if d.State == domain.DeadlineOpen {
+			ids = append(ids, d.ID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// cloneCase copies a case deeply: nothing of the copy is shared with the original
+// (TestCloneCaseSharesNothing).
+func cloneCase(c *domain.Case) *domain.Case {
+	out := *c
+	out.Contacts = slices.Clone(c.Contacts)
+	out.VoucherValidUntil = clonePtr(c.VoucherValidUntil)
+	out.LeaveReturnBy = clonePtr(c.LeaveReturnBy)
+	out.IPPSU = clonePtr(c.IPPSU)
+	out.Checklist = slices.Clone(c.Checklist)
+	for i := range out.Checklist {
+		out.Checklist[i].IssuedOn = clonePtr(out.Checklist[i].IssuedOn)
+		out.Checklist[i].ValidUntil = clonePtr(out.Checklist[i].ValidUntil)
+	}
+	out.Deadlines = slices.Clone(c.Deadlines)
+	for i := range out.Deadlines {
+		out.Deadlines[i].ClosedAt = clonePtr(out.Deadlines[i].ClosedAt)
+	}
+	return &out
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// settle makes a case as written look as Cases.load reads it back: instants to the
+// microsecond in the local zone, only the open deadlines, soonest first, and no waiting
+// position (load does not count it).
+func settle(c *domain.Case) *domain.Case {
+	at := func(t time.Time) time.Time { return t.Truncate(time.Microsecond).Local() }
+	c.StateEnteredAt, c.CreatedAt, c.UpdatedAt = at(c.StateEnteredAt), at(c.CreatedAt), at(c.UpdatedAt)
+	open := c.Deadlines[:0]
+	for _, d := range c.Deadlines {
+		if d.State == domain.DeadlineOpen {
+			d.OpenedAt, d.DueAt = at(d.OpenedAt), at(d.DueAt)
+			open = append(open, d)
+		}
+	}
+	slices.SortFunc(open, func(a, b domain.Deadline) int {
+		if n := a.DueAt.Compare(b.DueAt); n != 0 {
+			return n
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	c.Deadlines = open
+	c.WaitingPosition = 0
+	return c
+}
