@@ -54,7 +54,9 @@ type Server struct {
 	actions map[string]domain.Action
 	spec    *openapi3.T
 	router  routers.Router
-	metrics *httpMetrics
+	// operations are the contract's operations by gin route (loadSpec).
+	operations map[string]*routers.Route
+	metrics    *httpMetrics
 	// noStatusFastPath sends every status lookup through the generic validation, decoding and
 	// encoding (tests compare the two paths).
 	noStatusFastPath atomic.Bool
