@@ -426,60 +426,6 @@ func TestStatusLookupsInBatches(t *testing.T) {
 	}
 }
 
-// TestNextDueInBatches: due dates asked for together, with lookups in the same batches, each
-// get their own case's earliest open deadline of the kind asked (closed ones and other kinds
-// ignored), and nil when there is none.
-func TestNextDueInBatches(t *testing.T) {
-	f := newAccessFixture(t)
-	ctx := context.Background()
-	var cases []*domain.Case
-	for i := 0; i < 4; i++ {
-		c := f.register(t, fmt.Sprintf("Срок Тест %d", i))
-		cases = append(cases, c)
-		ins := `INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, closed_at)
-			VALUES (?, ?, ?, now(), ?::date, ?::date, ?, ?)`
-		exec(t, f.db, ins, c.ID, "document_collection", "a", fmt.Sprintf("2030-01-%02d", 10+i), fmt.Sprintf("2030-01-%02d", 10+i), "open", nil)
-		exec(t, f.db, ins, c.ID, "document_collection", "b", fmt.Sprintf("2030-02-%02d", 10+i), fmt.Sprintf("2030-02-%02d", 10+i), "open", nil)
-		exec(t, f.db, ins, c.ID, "document_collection", "c", "2029-01-01", "2029-01-01", "met", time.Now())
-		exec(t, f.db, ins, c.ID, "review_decision", "", "2028-01-01", "2028-01-01", "open", nil)
-	}
-	l := store.NewLookups(f.db)
-	plan := &domain.StatusPlan{}
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for i := 0; i < 32; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c := cases[i%len(cases)]
-			if i%3 == 0 { // a lookup in the same batches
-				if rec, err := l.StatusCase(ctx, c.Number, "n:"+c.Number, "a:10.1.1.1", plan); err != nil || rec.ID != c.ID {
-					errs <- fmt.Errorf("lookup of %s: %v %v", c.Number, rec, err)
-				}
-				return
-			}
-			kind, want := domain.DeadlineDocumentCollection, fmt.Sprintf("2030-01-%02d", 10+i%len(cases))
-			if i%5 == 0 {
-				kind, want = domain.DeadlineVoucherAdmission, ""
-			}
-			due, err := l.NextDue(ctx, c.ID, kind)
-			switch {
-			case err != nil:
-				errs <- err
-			case want == "" && due != nil:
-				errs <- fmt.Errorf("case %d %s: due %s, want none", i%len(cases), kind, due)
-			case want != "" && (due == nil || due.String() != want):
-				errs <- fmt.Errorf("case %d %s: due %v, want %s", i%len(cases), kind, due, want)
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-}
-
 // TestLookupReadersPlanOnce: the lookups' batch readers run on connections of their own with
 // PostgreSQL's generic plans (their arrays vary in length, and the default planned the query
 // anew on every batch), connect again when theirs breaks, and leave the pool's default alone.

@@ -49,12 +49,9 @@ func NewLookups(db *DB) *Lookups {
 // statusSQL is the lookups' query for one plan, for a batch of lookups (statusBatcher). The
 // cases and the counters are two branches of a UNION ALL (a row tagged "c" per case found, "f"
 // per counter found): about a third of the database time of joining them. The plan's states
-// are constants of the text (built once), so each execution sends four parameters: the numbers,
-// the counter keys, and the cases and kinds of the next steps' deadlines asked for by NextDue.
-// A next step's deadline is read only after the code matched, by a later batch (a third branch,
-// empty for most batches): reading the deadlines of every case looked up cost every lookup
-// about as much as the rest of the query, and a query of its own per NextDue cost about as much
-// as a lookup in carepath and in PostgreSQL.
+// are constants of the text (built once), so each execution sends two parameters: the numbers and the counter keys. The next
+// step's deadline is not read here but by NextDue, after the code matched: touching the
+// deadlines in this query costs every lookup about as much as the rest of it.
 type statusSQL struct {
 	plan *domain.StatusPlan
 	text string
@@ -69,15 +66,11 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 		checklist = "c.state IN (" + sqlLiterals(plan.ChecklistStates) + ")"
 	}
 	text := `SELECT 'c', c.number, c.id::text, c.state::text, c.state_entered_at, c.access_code_hash,
-	CASE WHEN ` + checklist + ` THEN c.checklist END, NULL::int, NULL::date
+	CASE WHEN ` + checklist + ` THEN c.checklist END, NULL::int
 FROM cases c WHERE c.number = ANY ($1::text[])
 UNION ALL
-SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures, NULL
-FROM status_failures f WHERE f.key = ANY ($2::text[])
-UNION ALL
-SELECT 'd', x.id, NULL, x.kind, NULL, NULL, NULL, NULL,
-	(SELECT min(d.due_on) FROM deadlines d WHERE d.case_id = x.id::uuid AND d.state = 'open' AND d.kind = x.kind::deadline_kind)
-FROM unnest($3::text[], $4::text[]) AS x(id, kind)`
+SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures
+FROM status_failures f WHERE f.key = ANY ($2::text[])`
 	l.query.Store(&statusSQL{plan, text})
 	return text
 }
@@ -115,37 +108,29 @@ func (r *statusRow) decodeChecklist() (domain.Checklist, error) {
 // each waits for a batch, and one query (statusQuery) serves the whole batch (statusBatcher).
 func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string, plan *domain.StatusPlan) (*domain.StatusCase, error) {
 	req := &lookupReq{number: number, numberKey: numberKey, addressKey: addressKey, plan: plan, done: make(chan error, 1)}
-	if err := l.send(ctx, req); err != nil {
-		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
-	}
-	return &req.row.rec, nil
-}
-
-// lookupReq is one lookup waiting in a batch: a case by its number with its counters, or (when
-// dueKind is set) the due date of a case's earliest open deadline of a kind (NextDue).
-type lookupReq struct {
-	number, numberKey, addressKey string
-	plan                          *domain.StatusPlan
-	row                           statusRow
-	dueCase, dueKind              string
-	due                           pgtype.Date
-	done                          chan error
-}
-
-// send puts the request in the next batch and waits for its answer.
-func (l *Lookups) send(ctx context.Context, req *lookupReq) error {
 	l.batcher.Do(func() { l.batch = newStatusBatcher(l) })
 	select {
 	case l.batch.in <- req:
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, ctx.Err())
 	}
 	select {
 	case err := <-req.done:
-		return err
+		if err != nil {
+			return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
+		}
+		return &req.row.rec, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, fmt.Errorf("read case %s for the status lookup: %w", number, ctx.Err())
 	}
+}
+
+// lookupReq is one lookup waiting in a batch.
+type lookupReq struct {
+	number, numberKey, addressKey string
+	plan                          *domain.StatusPlan
+	row                           statusRow
+	done                          chan error
 }
 
 // statusBatcher reads the lookups of many relatives with one query. Under load a lookup's own
@@ -203,60 +188,30 @@ func (b *statusBatcher) run() {
 	}
 }
 
-// read answers one batch: one query per plan (there is one plan in practice); the due dates
-// asked for go with the first.
+// read answers one batch: one query per plan (there is one plan in practice).
 func (b *statusBatcher) read(conn *ownConn, batch []*lookupReq) {
-	var dues, lookups []*lookupReq
-	for _, r := range batch {
-		if r.dueKind != "" {
-			dues = append(dues, r)
-		} else {
-			lookups = append(lookups, r)
-		}
-	}
-	for len(lookups) > 0 || len(dues) > 0 {
-		var plan *domain.StatusPlan
-		var same, rest []*lookupReq
-		if len(lookups) > 0 {
-			plan = lookups[0].plan
-			for _, r := range lookups {
-				if r.plan == plan {
-					same = append(same, r)
-				} else {
-					rest = append(rest, r)
-				}
+	for len(batch) > 0 {
+		plan := batch[0].plan
+		same := batch[:0:0]
+		rest := batch[:0:0]
+		for _, r := range batch {
+			if r.plan == plan {
+				same = append(same, r)
+			} else {
+				rest = append(rest, r)
 			}
-		} else if q := b.l.query.Load(); q != nil {
-			plan = q.plan // the due dates alone: the query of the plan in use
-		} else {
-			plan = &domain.StatusPlan{}
 		}
-		err := b.query(conn, plan, same, dues)
+		err := b.query(conn, plan, same)
 		for _, r := range same {
 			r.done <- err
 		}
-		for _, r := range dues {
-			r.done <- err
-		}
-		lookups, dues = rest, nil
+		batch = rest
 	}
 }
 
-func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch, dues []*lookupReq) error {
+func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lookupReq) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var dueCases, dueKinds []string
-	var byDue map[[2]string][]*lookupReq
-	if len(dues) > 0 {
-		byDue = make(map[[2]string][]*lookupReq, len(dues))
-		for _, r := range dues {
-			k := [2]string{r.dueCase, r.dueKind}
-			if _, ok := byDue[k]; !ok {
-				dueCases, dueKinds = append(dueCases, r.dueCase), append(dueKinds, r.dueKind)
-			}
-			byDue[k] = append(byDue[k], r)
-		}
-	}
 	numbers := make([]string, 0, len(batch))
 	keys := make([]string, 0, 2*len(batch))
 	byNumber := make(map[string][]*lookupReq, len(batch))
@@ -274,7 +229,7 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch, dues
 		}
 	}
 	return own.with(ctx, func(conn *pgx.Conn) error {
-		rows, err := conn.Query(ctx, b.l.statusQuery(plan), numbers, keys, dueCases, dueKinds)
+		rows, err := conn.Query(ctx, b.l.statusQuery(plan), numbers, keys)
 		if err != nil {
 			return err
 		}
@@ -284,20 +239,13 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch, dues
 			checklist                 []byte
 			at                        pgtype.Timestamptz
 			failures                  pgtype.Int4
-			due                       pgtype.Date
 		)
 		for rows.Next() {
 			checklist = nil
-			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures, &due); err != nil {
+			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures); err != nil {
 				return err
 			}
-			switch tag.String {
-			case "d":
-				for _, r := range byDue[[2]string{key.String, state.String}] {
-					r.due = due
-				}
-				continue
-			case "c":
+			if tag.String == "c" {
 				for _, r := range byNumber[key.String] {
 					rec := &r.row.rec
 					rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash =
@@ -320,16 +268,20 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch, dues
 	})
 }
 
-// NextDue implements domain.StatusStore: read with the next batch of lookups.
+// NextDue implements domain.StatusStore.
 func (l *Lookups) NextDue(ctx context.Context, caseID string, kind domain.DeadlineKind) (*domain.Date, error) {
-	req := &lookupReq{dueCase: caseID, dueKind: string(kind), done: make(chan error, 1)}
-	if err := l.send(ctx, req); err != nil {
+	var due pgtype.Date
+	err := l.db.withConn(ctx, func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, `SELECT min(due_on) FROM deadlines WHERE case_id = $1 AND state = 'open' AND kind = $2`,
+			caseID, string(kind)).Scan(&due)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("next due date of case %s: %w", caseID, err)
 	}
-	if !req.due.Valid {
+	if !due.Valid {
 		return nil, nil
 	}
-	d := domain.NewDate(req.due.Time.Year(), req.due.Time.Month(), req.due.Time.Day())
+	d := domain.NewDate(due.Time.Year(), due.Time.Month(), due.Time.Day())
 	return &d, nil
 }
 
