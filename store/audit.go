@@ -112,8 +112,9 @@ func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.Acces
 	if len(ids) == 0 {
 		return nil
 	}
-	err := l.db.withConn(ctx, func(pc *pgx.Conn) error {
-		err := recordAccess(ctx, pc, ids, e)
+	var rows []accessRow
+	err := l.db.withConn(ctx, func(pc *pgx.Conn) (err error) {
+		rows, err = recordAccess(ctx, pc, ids, e)
 		if err != nil && !pc.PgConn().IsClosed() && pc.PgConn().TxStatus() != 'I' {
 			// leave no transaction open on a connection that goes back to the pool
 			_, _ = pc.Exec(context.WithoutCancel(ctx), "ROLLBACK")
@@ -122,6 +123,9 @@ func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.Acces
 	})
 	if err != nil {
 		return fmt.Errorf("record access: %w", err)
+	}
+	for _, r := range rows {
+		l.db.recent.extended(r.CaseID, r.Seq, r.Hash)
 	}
 	return nil
 }
@@ -136,7 +140,8 @@ var (
 			ORDER BY seq DESC LIMIT 1) h`
 )
 
-func recordAccess(ctx context.Context, pc *pgx.Conn, ids []string, e domain.AccessEntry) error {
+// recordAccess writes the lines and returns them once committed.
+func recordAccess(ctx context.Context, pc *pgx.Conn, ids []string, e domain.AccessEntry) ([]accessRow, error) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(accessLockSQL, accessLockClass, ids)
@@ -170,7 +175,7 @@ func recordAccess(ctx context.Context, pc *pgx.Conn, ids []string, e domain.Acce
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rows := newAccessRows(ids, e, last, prev)
 	seqs, prevs, hashes := make([]int32, len(rows)), make([]string, len(rows)), make([]string, len(rows))
@@ -196,7 +201,10 @@ func recordAccess(ctx context.Context, pc *pgx.Conn, ids []string, e domain.Acce
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
 // chainIDs lists the cases of one access entry once each, in lower case and sorted.

@@ -19,7 +19,8 @@ import (
 // command was decided on. The UPDATE is under the version (any command of any process bumps
 // it), and under the set of the case's open deadlines (the one thing that changes without a new
 // version: a delivered guardianship notice closes its deadline); the access log's (case_id,
-// seq) key refuses a line after a head that moved (a read of the case adds a line). When the
+// seq) key refuses a line after a head that moved (a read of the case in another process adds
+// a line; this process's reads move the cached head, extended). When the
 // statement writes nothing, the entry is dropped and the command runs again from a fresh read
 // (errCacheStale). Columns changed outside commands (a re-seal by rekey, a demo's access code)
 // are not written back from the cache: the wide columns only when the command changed them
@@ -66,6 +67,24 @@ func (cc *caseCache) put(c *domain.Case, heads chainHeads) {
 		}
 	}
 	cc.m[c.ID] = cachedCase{keep, heads}
+}
+
+// extended follows a line this process added to a case's access chain (a read of the case,
+// AccessLog.Record): the cached head moves with it when it was the line before; otherwise the
+// case is dropped. So a case read and then changed, as in the console, stays cached.
+func (cc *caseCache) extended(id string, seq int, hash string) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	e, ok := cc.m[id]
+	if !ok {
+		return
+	}
+	if e.heads.accessSeq != seq-1 {
+		delete(cc.m, id)
+		return
+	}
+	e.heads.accessSeq, e.heads.accessHash = seq, hash
+	cc.m[id] = e
 }
 
 func (cc *caseCache) drop(id string) {

@@ -21,8 +21,13 @@ func TestCachedCaseNeverWritesOverNewer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := store.NewCases(e.db, sealer) // another process on the same database
-	otherSvc := &domain.Service{Cases: other, Calendar: store.NewCalendars(e.db), Settings: domain.DefaultSettings()}
+	otherDB, err := store.Open(ctx, e.db.URL, store.Options{}) // another process on the same database
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { otherDB.Close() })
+	other := store.NewCases(otherDB, sealer)
+	otherSvc := &domain.Service{Cases: other, Calendar: store.NewCalendars(otherDB), Settings: domain.DefaultSettings()}
 
 	c := e.register(t, "Кэшев Иван", domain.ElderlyDisabled)
 	c, err = e.svc.Fire(ctx, e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments})
@@ -74,28 +79,48 @@ func TestCachedCaseNeverWritesOverNewer(t *testing.T) {
 		t.Errorf("%d open deadlines", open)
 	}
 
-	// 3. A read extends the access chain: the command decided on the cached heads is run again
-	// under the chain's lock, and both chains verify.
+	// 3. Reads extend the access chain: one by this process moves the cached head with it (the
+	// case stays cached); one by another process makes the command decided on the cached heads
+	// run again under the chain's lock. Both commands land, and both chains verify.
+	read := func(db *store.DB, id string) {
+		t.Helper()
+		if err := store.NewAccessLog(db).Record(ctx, []string{id}, domain.AccessEntry{ActorID: "r", ActorName: "r", ActorKind: "user",
+			Role: "specialist", Method: "GET", Route: "/api/v1/cases/:id", RequestID: "r", At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	change := func(c *domain.Case, ev domain.EventName) *domain.Case {
+		t.Helper()
+		ctx2, pending := (&domain.Access{}).WithPendingAccess(ctx, domain.Actor{ID: "w", Name: "w", Kind: "user", Role: "specialist"},
+			"POST", "/api/v1/cases/:id/events", "w")
+		c, err := e.svc.Fire(ctx2, e.actor, c.ID, c.Version, domain.EventCommand{Event: ev})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !pending.Written {
+			t.Error("the command's access line was not written with it")
+		}
+		return c
+	}
 	c = e.register(t, "Кэшев Олег", domain.ElderlyDisabled)
-	if c, err = e.svc.Fire(ctx, e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments}); err != nil {
-		t.Fatal(err)
+	c = change(c, domain.RequestDocuments)
+	read(e.db, c.ID)
+	if !store.Cached(e.cases, c.ID, c.Version) {
+		t.Error("a read in this process dropped the case from the cache")
 	}
-	if err := store.NewAccessLog(e.db).Record(ctx, []string{c.ID}, domain.AccessEntry{ActorID: "r", ActorName: "r", ActorKind: "user",
-		Role: "specialist", Method: "GET", Route: "/api/v1/cases/:id", RequestID: "r", At: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	ctx2, pending := (&domain.Access{}).WithPendingAccess(ctx, domain.Actor{ID: "w", Name: "w", Kind: "user", Role: "specialist"},
-		"POST", "/api/v1/cases/:id/events", "w")
-	if pending == nil {
-		t.Fatal("no pending access line")
-	}
-	if _, err := e.svc.Fire(ctx2, e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.Withdraw}); err != nil {
-		t.Fatal(err)
-	}
-	if !pending.Written {
-		t.Error("the command's access line was not written with it")
-	}
+	c = change(c, domain.Withdraw)
+	d := e.register(t, "Кэшев Глеб", domain.ElderlyDisabled)
+	d = change(d, domain.RequestDocuments)
+	read(otherDB, d.ID)
+	change(d, domain.Withdraw)
 	if rep := verify(t, e.db); len(rep.Breaks) > 0 {
-		t.Errorf("chains after a command on cached heads: %+v", rep.Breaks)
+		t.Errorf("chains after commands on cached heads: %+v", rep.Breaks)
+	}
+	var lines int
+	if err := e.db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM access_log WHERE case_id = ANY ($1::uuid[])", []string{c.ID, d.ID}).Scan(&lines); err != nil {
+		t.Fatal(err)
+	}
+	if lines != 6 {
+		t.Errorf("%d access lines for two cases with two changes and a read each, want 6", lines)
 	}
 }

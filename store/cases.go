@@ -27,14 +27,10 @@ type Cases struct {
 	// AfterSave, when set, runs inside each case transaction after the case and its change are
 	// written (the notices outbox hooks in here).
 	AfterSave func(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error
-	// recent holds the cases this process changed last (caseCache).
-	recent *caseCache
 }
 
 // NewCases returns the case store.
-func NewCases(db *DB, sealer *Sealer) *Cases {
-	return &Cases{db: db, sealer: sealer, recent: newCaseCache()}
-}
+func NewCases(db *DB, sealer *Sealer) *Cases { return &Cases{db: db, sealer: sealer} }
 
 // caseRow is the cases table as gorm sees it.
 type caseRow struct {
@@ -479,7 +475,7 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain, c
 	var heads chainHeads
 	var cachedOpen []int64 // not nil: the command is decided on the cached case
 	if cached && !lockChain {
-		if c, heads, cached = s.recent.get(id, version); cached {
+		if c, heads, cached = s.db.recent.get(id, version); cached {
 			cachedOpen = openDeadlineIDs(c)
 		}
 	}
@@ -512,7 +508,7 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain, c
 	after, err := s.writeChange(ctx, db, c, ch, heads, true, heads.oldSeal || !before.same(c), loaded, cachedOpen)
 	if err != nil {
 		if errors.Is(err, errCacheStale) || errors.Is(err, errChainMoved) {
-			s.recent.drop(id)
+			s.db.recent.drop(id)
 		}
 		return nil, err
 	}
@@ -522,10 +518,10 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain, c
 		}
 	}
 	if err := tx.commit(); err != nil {
-		s.recent.drop(id)
+		s.db.recent.drop(id)
 		return nil, err
 	}
-	s.recent.put(c, after)
+	s.db.recent.put(c, after)
 	if len(ch.Notices) > 0 {
 		s.db.bell.Ring()
 	}

@@ -34,6 +34,8 @@ type DB struct {
 	closed chan struct{}
 	// conf is the pool's connection configuration (ownConn copies it).
 	conf *pgx.ConnConfig
+	// recent holds the cases this process changed last (caseCache), for every store on the pool.
+	recent *caseCache
 }
 
 // Options tune the pool.
@@ -121,7 +123,8 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{}), conf: cfg}, nil
+	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{}), conf: cfg,
+		recent: newCaseCache()}, nil
 }
 
 // withConn runs f on a pooled connection's pgx.Conn: the hot queries (a command's read and
