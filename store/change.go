@@ -262,15 +262,16 @@ type noticeJSON struct {
 // an agency that chose nothing gets everything); the reminder scan, which copies thousands of
 // notices at once, applies the same rule in Go (subscribed) before its COPY. A notice whose id
 // is already there is the same notice written by a retried command (the id is derived from
-// its key) and is skipped.
+// its key) and is skipped. The agency is looked up by a scalar subquery, one index probe per
+// webhook notice: as a join, the generic plan hashed the whole agencies table on every command.
 const noticesInsertSQL = `INSERT INTO notices (id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
 		status, not_before, next_attempt_at, created_at, updated_at)
 	SELECT x.id, x.case_id, x.happening, x.audience, x.channel, x.recipient, x.template, x.data, x.idempotency_key,
 		'pending', x.not_before, x.not_before, x.created_at, x.created_at
 	FROM jsonb_to_recordset($18::jsonb) AS x(id uuid, case_id uuid, happening text, audience notice_audience, channel notice_channel, recipient text,
 		template text, data jsonb, idempotency_key text, not_before timestamptz, created_at timestamptz, mandatory boolean, agency uuid)
-	LEFT JOIN agencies ag ON ag.id = x.agency AND cardinality(ag.webhook_happenings) > 0
-	WHERE (ag.id IS NULL OR x.mandatory OR x.happening = ANY (ag.webhook_happenings))`
+	WHERE (x.agency IS NULL OR x.mandatory OR coalesce((SELECT cardinality(ag.webhook_happenings) = 0 OR (x.happening = ANY (ag.webhook_happenings)) IS TRUE
+		FROM agencies ag WHERE ag.id = x.agency), true))`
 
 func noticesJSON(ns []domain.Notice) string {
 	rows := make([]noticeJSON, len(ns))
