@@ -68,7 +68,7 @@ func (s *Server) writeCase(c *gin.Context, status int, cs *domain.Case, accessCo
 	}
 	v := viewOf(cs, time.Now())
 	v.AccessCode = accessCode
-	c.JSON(status, v)
+	writeCaseView(c, status, &v)
 }
 
 type agencyCaseView struct {
