@@ -141,7 +141,7 @@ func buildChangeSQL(k changeShape) string {
 		// lk: the access chain's lock before the case row's (u), in the order every other
 		// holder of both takes them; only when the change writes an access line
 		parts = append(parts, "lk AS (SELECT "+accessLockOneSQL("$1")+")")
-		afterLock = "AND (SELECT count(*) FROM lk) >= 0"
+		afterLock = "AND EXISTS (SELECT FROM lk)" // lk's one row: the lock is taken first
 	}
 	if k.update {
 		wide := wideSetSQL
@@ -180,7 +180,9 @@ func buildChangeSQL(k changeShape) string {
 	} else {
 		types = append(types, changeAccessTypes)
 	}
-	q := "WITH " + strings.Join(parts, ",\n") + "\nSELECT (SELECT count(*) FROM u), " + opened + "::text"
+	// EXISTS, not count(*): u has at most one row, and an aggregate costs its start-up on every
+	// statement
+	q := "WITH " + strings.Join(parts, ",\n") + "\nSELECT EXISTS (SELECT FROM u)::int, " + opened + "::text"
 	if len(types) > 0 {
 		q += "\nWHERE (" + strings.Join(types, ", ") + ") IS NULL OR true"
 	}
