@@ -114,16 +114,22 @@ func cloneCase(c *domain.Case) *domain.Case {
 	out.VoucherValidUntil = clonePtr(c.VoucherValidUntil)
 	out.LeaveReturnBy = clonePtr(c.LeaveReturnBy)
 	out.IPPSU = clonePtr(c.IPPSU)
-	out.Checklist = slices.Clone(c.Checklist)
-	for i := range out.Checklist {
-		out.Checklist[i].IssuedOn = clonePtr(out.Checklist[i].IssuedOn)
-		out.Checklist[i].ValidUntil = clonePtr(out.Checklist[i].ValidUntil)
-	}
+	out.Checklist = cloneChecklist(c.Checklist)
 	out.Deadlines = slices.Clone(c.Deadlines)
 	for i := range out.Deadlines {
 		out.Deadlines[i].ClosedAt = clonePtr(out.Deadlines[i].ClosedAt)
 	}
 	return &out
+}
+
+// cloneChecklist copies a checklist with its documents' dates.
+func cloneChecklist(cl domain.Checklist) domain.Checklist {
+	out := slices.Clone(cl)
+	for i := range out {
+		out[i].IssuedOn = clonePtr(out[i].IssuedOn)
+		out[i].ValidUntil = clonePtr(out[i].ValidUntil)
+	}
+	return out
 }
 
 func clonePtr[T any](p *T) *T {

@@ -197,19 +197,8 @@ type wideSnapshot struct {
 }
 
 func snapshotWide(c *domain.Case) wideSnapshot {
-	cl := make(domain.Checklist, len(c.Checklist))
-	for i, d := range c.Checklist {
-		cl[i] = d
-		if d.IssuedOn != nil {
-			v := *d.IssuedOn
-			cl[i].IssuedOn = &v
-		}
-		if d.ValidUntil != nil {
-			v := *d.ValidUntil
-			cl[i].ValidUntil = &v
-		}
-	}
-	return wideSnapshot{applicant: c.Applicant, contacts: slices.Clone(c.Contacts), checklist: cl, codeHash: c.AccessCodeHash}
+	return wideSnapshot{applicant: c.Applicant, contacts: slices.Clone(c.Contacts), checklist: cloneChecklist(c.Checklist),
+		codeHash: c.AccessCodeHash}
 }
 
 // same reports whether the case's wide columns would be written as they were.
@@ -429,7 +418,9 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 // Update implements domain.CaseStore. A version of 0 takes whatever version is current and
 // retries a few times if another command commits first. When a read of the case extended its
 // access chain meanwhile (errChainMoved), the command runs again holding the chain's lock from
-// the start, so that busy readers cannot keep it from ever landing.
+// the start, so that busy readers cannot keep it from ever landing. A command with a version
+// first tries the case as this process wrote it (caseCache), and runs again from a fresh read
+// when that is no longer current (errCacheStale).
 func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
 	stale, lockChain, cached := 0, false, version != 0
 	for {
