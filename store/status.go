@@ -147,11 +147,13 @@ type statusBatcher struct {
 
 const (
 	// statusReaders is how many batches may be in flight at once; while they are at the
-	// database, the next lookups gather in the queue. One: at 32 clients its batches are
-	// about twice as large as two readers' and the machine spent a sixth less CPU per
-	// lookup, p99 4.3 ms (docs/BENCHMARKS.md). Each reader has a connection of its own
-	// (ownConn), beyond the pool's DB_MAX_CONNS.
-	statusReaders = 1
+	// database, the next lookups gather in the queue. Two. On a quiet machine one reader's
+	// batches were twice as large, and the machine spent a sixth less CPU per lookup. But a
+	// single reader is a single PostgreSQL backend: when that backend waits for a CPU, every
+	// lookup waits. On a machine short of CPU, two readers served 1.4 to 1.9 times the
+	// lookups in four of five alternating rounds (docs/BENCHMARKS.md, session 4). Each reader
+	// has a connection of its own (ownConn), beyond the pool's DB_MAX_CONNS.
+	statusReaders = 2
 	// statusBatchMax bounds a batch (the query's arrays).
 	statusBatchMax = 64
 )
