@@ -22,9 +22,9 @@ import (
 // seq) key refuses a line after a head that moved (a read of the case in another process adds
 // a line; this process's reads move the cached head, extended). When the
 // statement writes nothing, the entry is dropped and the command runs again from a fresh read
-// (errCacheStale). Columns changed outside commands (a re-seal by rekey, a demo's access code)
-// are not written back from the cache: the wide columns only when the command changed them
-// (wideSnapshot).
+// (errCacheStale). Columns changed outside commands are not written back from the cache: the
+// wide columns are written only when the command changed them (wideSnapshot), so a re-seal by
+// rekey stays, and SetAccessCodeHash (the demo's known code) drops the case from the cache.
 type caseCache struct {
 	mu sync.Mutex
 	m  map[string]cachedCase

@@ -124,3 +124,30 @@ func TestCachedCaseNeverWritesOverNewer(t *testing.T) {
 		t.Errorf("%d access lines for two cases with two changes and a read each, want 6", lines)
 	}
 }
+
+// TestAccessCodeSetBesideTheCache: the demo's known access code is set outside commands; a
+// later command of this process that writes the wide columns must not put the old hash back.
+func TestAccessCodeSetBesideTheCache(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c := e.register(t, "Кодов Иван", domain.ElderlyDisabled)
+	c, err := e.svc.Fire(ctx, e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := domain.HashAccessCode(c.ID, "KNOWN-CODE")
+	if err := e.cases.SetAccessCodeHash(ctx, c.ID, want); err != nil {
+		t.Fatal(err)
+	}
+	issued := domain.DateOf(time.Now()).AddDays(-3)
+	if _, err := e.svc.RecordDocument(ctx, e.actor, c.ID, c.Checklist[0].Type, c.Version, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &issued}); err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	if err := e.db.SQL.QueryRowContext(ctx, "SELECT access_code_hash FROM cases WHERE id = $1", c.ID).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Error("a command after the access code was set wrote the old hash back")
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -239,7 +240,10 @@ func walkDemo(ctx context.Context, svc *domain.Service, actor domain.Actor, c *d
 }
 
 // SetAccessCodeHash replaces a case's access code hash (rotation, and the demo's known code).
+// It bypasses commands, so the case leaves this process's cache: a later command changing a
+// wide column would otherwise write the old hash back.
 func (s *Cases) SetAccessCodeHash(ctx context.Context, id, hash string) error {
+	s.db.recent.drop(strings.ToLower(id))
 	res := s.db.Gorm.WithContext(ctx).Session(&gorm.Session{}).Exec("UPDATE cases SET access_code_hash = ? WHERE id = ?", hash, id)
 	if res.Error != nil {
 		return fmt.Errorf("set access code of case %s: %w", id, res.Error)
