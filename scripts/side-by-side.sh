@@ -19,6 +19,7 @@ section=${1:?usage: scripts/side-by-side.sh events|status BIN_A BIN_B}
 bins=("${2:?BIN_A}" "${3:?BIN_B}")
 secs=${SIDE_SECONDS:-15}
 out=$(mktemp -d)
+pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$out"' EXIT
 bench_have wrk || bench_die "side-by-side needs wrk"
 
