@@ -43,35 +43,24 @@ func appendCaseView(b []byte, v *caseView) []byte {
 	b = append(b, `,"applicant":`...)
 	b = appendApplicant(b, &c.Applicant)
 	b = append(b, `,"contacts":`...)
-	if c.Contacts == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range c.Contacts {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendContact(b, &c.Contacts[i])
-		}
-		b = append(b, ']')
-	}
+	b = appendArray(b, c.Contacts, appendContact)
 	b = appendOptString(b, `,"health_org_id":`, c.HealthOrgID)
 	b = appendOptString(b, `,"guardianship_id":`, c.GuardianshipID)
 	b = appendOptString(b, `,"facility_id":`, c.FacilityID)
 	b = appendOptString(b, `,"voucher_facility_id":`, c.VoucherFacilityID)
 	if c.VoucherValidUntil != nil {
 		b = append(b, `,"voucher_valid_until":`...)
-		b = appendDate(b, *c.VoucherValidUntil)
+		b = c.VoucherValidUntil.AppendJSON(b)
 	}
 	if c.LeaveReturnBy != nil {
 		b = append(b, `,"leave_return_by":`...)
-		b = appendDate(b, *c.LeaveReturnBy)
+		b = c.LeaveReturnBy.AppendJSON(b)
 	}
 	if c.IPPSU != nil {
 		b = append(b, `,"ippsu":{"number":`...)
 		b = domain.AppendJSONString(b, c.IPPSU.Number)
 		b = append(b, `,"date":`...)
-		b = appendDate(b, c.IPPSU.Date)
+		b = c.IPPSU.Date.AppendJSON(b)
 		b = append(b, '}')
 	}
 	b = appendOptString(b, `,"assignee_id":`, c.AssigneeID)
@@ -91,31 +80,9 @@ func appendCaseView(b []byte, v *caseView) []byte {
 	b = append(b, `,"allowed_events":`...)
 	b = appendStrings(b, v.AllowedEvents)
 	b = append(b, `,"checklist":`...)
-	if v.Checklist == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range v.Checklist {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendDocument(b, &v.Checklist[i])
-		}
-		b = append(b, ']')
-	}
+	b = domain.AppendJSONChecklist(b, v.Checklist)
 	b = append(b, `,"deadlines":`...)
-	if v.Deadlines == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range v.Deadlines {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendDeadline(b, &v.Deadlines[i])
-		}
-		b = append(b, ']')
-	}
+	b = appendArray(b, v.Deadlines, appendDeadline)
 	b = appendOptString(b, `,"access_code":`, v.AccessCode)
 	return append(b, '}')
 }
@@ -124,7 +91,7 @@ func appendApplicant(b []byte, a *domain.Applicant) []byte {
 	b = append(b, `{"full_name":`...)
 	b = domain.AppendJSONString(b, a.FullName)
 	b = append(b, `,"birth_date":`...)
-	b = appendDate(b, a.BirthDate)
+	b = a.BirthDate.AppendJSON(b)
 	b = append(b, `,"gender":`...)
 	b = domain.AppendJSONString(b, a.Gender)
 	b = append(b, `,"snils":`...)
@@ -155,23 +122,6 @@ func appendContact(b []byte, c *domain.Contact) []byte {
 	return append(b, '}')
 }
 
-func appendDocument(b []byte, d *domain.Document) []byte {
-	b = append(b, `{"type":`...)
-	b = domain.AppendJSONString(b, string(d.Type))
-	b = append(b, `,"status":`...)
-	b = domain.AppendJSONString(b, string(d.Status))
-	b = append(b, `,"required":`...)
-	b = strconv.AppendBool(b, d.Required)
-	b = append(b, `,"supplier":`...)
-	b = domain.AppendJSONString(b, d.Supplier)
-	b = append(b, `,"issued_on":`...)
-	b = appendDatePtr(b, d.IssuedOn)
-	b = append(b, `,"valid_until":`...)
-	b = appendDatePtr(b, d.ValidUntil)
-	b = appendOptString(b, `,"note":`, d.Note)
-	return append(b, '}')
-}
-
 func appendDeadline(b []byte, d *domain.Deadline) []byte {
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, d.ID, 10)
@@ -181,7 +131,7 @@ func appendDeadline(b []byte, d *domain.Deadline) []byte {
 	b = append(b, `,"opened_at":`...)
 	b = appendTime(b, d.OpenedAt)
 	b = append(b, `,"due_on":`...)
-	b = appendDate(b, d.DueOn)
+	b = d.DueOn.AppendJSON(b)
 	b = append(b, `,"due_at":`...)
 	b = appendTime(b, d.DueAt)
 	b = append(b, `,"state":`...)
@@ -203,24 +153,22 @@ func appendOptString(b []byte, key, s string) []byte {
 }
 
 func appendStrings(b []byte, ss []string) []byte {
-	if ss == nil {
+	return appendArray(b, ss, func(b []byte, s *string) []byte { return domain.AppendJSONString(b, *s) })
+}
+
+// appendArray appends items as a JSON array, each by appendItem (null for nil, as encoding/json).
+func appendArray[T any](b []byte, items []T, appendItem func([]byte, *T) []byte) []byte {
+	if items == nil {
 		return append(b, "null"...)
 	}
 	b = append(b, '[')
-	for i, s := range ss {
+	for i := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = domain.AppendJSONString(b, s)
+		b = appendItem(b, &items[i])
 	}
 	return append(b, ']')
-}
-
-func appendDatePtr(b []byte, d *domain.Date) []byte {
-	if d == nil {
-		return append(b, "null"...)
-	}
-	return appendDate(b, *d)
 }
 
 // appendTime is time.Time's JSON: RFC 3339 with the nanoseconds it has.

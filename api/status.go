@@ -5,7 +5,6 @@ import (
 	"io"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -165,28 +164,17 @@ func appendStatusView(b []byte, v *domain.StatusView) []byte {
 	b = append(b, `,"stage_count":`...)
 	b = strconv.AppendInt(b, int64(v.StageCount), 10)
 	b = append(b, `,"state_entered_on":`...)
-	b = appendDate(b, v.StateEnteredOn)
+	b = v.StateEnteredOn.AppendJSON(b)
 	if v.NextStep != "" {
 		b = append(b, `,"next_step":`...)
 		b = domain.AppendJSONString(b, v.NextStep)
 	}
 	if v.NextStepBy != nil {
 		b = append(b, `,"next_step_by":`...)
-		b = appendDate(b, *v.NextStepBy)
+		b = v.NextStepBy.AppendJSON(b)
 	}
 	b = append(b, `,"missing_documents":`...)
-	if v.MissingDocuments == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, d := range v.MissingDocuments {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = domain.AppendJSONString(b, d)
-		}
-		b = append(b, ']')
-	}
+	b = appendStrings(b, v.MissingDocuments)
 	if v.WaitingPosition != 0 {
 		b = append(b, `,"waiting_position":`...)
 		b = strconv.AppendInt(b, int64(v.WaitingPosition), 10)
@@ -194,14 +182,4 @@ func appendStatusView(b []byte, v *domain.StatusView) []byte {
 	b = append(b, `,"center_phone":`...)
 	b = domain.AppendJSONString(b, v.CenterPhone)
 	return append(b, '}')
-}
-
-// appendDate is domain.Date's JSON: "2006-01-02", or null for the zero date.
-func appendDate(b []byte, d domain.Date) []byte {
-	if d.IsZero() {
-		return append(b, "null"...)
-	}
-	b = append(b, '"')
-	b = d.Time().AppendFormat(b, time.DateOnly)
-	return append(b, '"')
 }

@@ -48,28 +48,18 @@ func MustDate(s string) Date {
 	return d
 }
 
-func (d Date) IsZero() bool          { return d.t.IsZero() }
-func (d Date) Year() int             { return d.t.Year() }
-func (d Date) Weekday() time.Weekday { return d.t.Weekday() }
-func (d Date) Before(o Date) bool    { return d.t.Before(o.t) }
-func (d Date) After(o Date) bool     { return d.t.After(o.t) }
-func (d Date) AddDays(n int) Date    { return Date{d.t.AddDate(0, 0, n)} }
-func (d Date) AddMonths(n int) Date  { return Date{d.t.AddDate(0, n, 0)} }
-func (d Date) AddYears(n int) Date   { return Date{d.t.AddDate(n, 0, 0)} }
-func (d Date) String() string        { return d.t.Format(time.DateOnly) }
-func (d Date) Time() time.Time       { return d.t }
-func (d Date) DaysUntil(o Date) int  { return int(o.t.Sub(d.t).Hours() / 24) }
-func (d Date) MarshalJSON() ([]byte, error) {
-	if d.IsZero() {
-		return []byte("null"), nil
-	}
-	// A date's text never needs JSON escaping; appending it directly keeps the marshaller's
-	// reflection off every checklist item.
-	b := make([]byte, 0, 12)
-	b = append(b, '"')
-	b = d.t.AppendFormat(b, time.DateOnly)
-	return append(b, '"'), nil
-}
+func (d Date) IsZero() bool                 { return d.t.IsZero() }
+func (d Date) Year() int                    { return d.t.Year() }
+func (d Date) Weekday() time.Weekday        { return d.t.Weekday() }
+func (d Date) Before(o Date) bool           { return d.t.Before(o.t) }
+func (d Date) After(o Date) bool            { return d.t.After(o.t) }
+func (d Date) AddDays(n int) Date           { return Date{d.t.AddDate(0, 0, n)} }
+func (d Date) AddMonths(n int) Date         { return Date{d.t.AddDate(0, n, 0)} }
+func (d Date) AddYears(n int) Date          { return Date{d.t.AddDate(n, 0, 0)} }
+func (d Date) String() string               { return d.t.Format(time.DateOnly) }
+func (d Date) Time() time.Time              { return d.t }
+func (d Date) DaysUntil(o Date) int         { return int(o.t.Sub(d.t).Hours() / 24) }
+func (d Date) MarshalJSON() ([]byte, error) { return d.AppendJSON(make([]byte, 0, 12)), nil }
 
 // EndInMoscow is the instant the day ends in Moscow: a deadline due on d is due then.
 func (d Date) EndInMoscow() time.Time {

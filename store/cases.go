@@ -184,7 +184,7 @@ func (s *Cases) wideToRow(c *domain.Case, r *caseRow) {
 	r.Applicant = mustJSON(applicantPublic{c.Applicant.BirthDate, c.Applicant.Gender, c.Applicant.DisabilityGroup})
 	r.Personal = s.sealer.Seal(personal)
 	r.Contacts = mustJSON(c.Contacts)
-	r.Checklist = string(appendChecklist(make([]byte, 0, 2048), c.Checklist))
+	r.Checklist = string(domain.AppendJSONChecklist(make([]byte, 0, 2048), c.Checklist))
 }
 
 // wideSnapshot is what a case's wide columns hold, taken before a command, so that a command

@@ -11,51 +11,8 @@ import (
 
 // The case's checklist, the largest part of its row, is read and written by hand (a command
 // does both, a status lookup reads it): the same as encoding/json (TestDecodeChecklist,
-// TestAppendChecklist) without its reflection.
-
-// appendChecklist appends cl as json.Marshal writes it.
-func appendChecklist(b []byte, cl domain.Checklist) []byte {
-	if cl == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, d := range cl {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"type":`...)
-		b = domain.AppendJSONString(b, string(d.Type))
-		b = append(b, `,"status":`...)
-		b = domain.AppendJSONString(b, string(d.Status))
-		if d.Required {
-			b = append(b, `,"required":true`...)
-		} else {
-			b = append(b, `,"required":false`...)
-		}
-		b = append(b, `,"supplier":`...)
-		b = domain.AppendJSONString(b, d.Supplier)
-		b = append(b, `,"issued_on":`...)
-		b = appendDate(b, d.IssuedOn)
-		b = append(b, `,"valid_until":`...)
-		b = appendDate(b, d.ValidUntil)
-		if d.Note != "" {
-			b = append(b, `,"note":`...)
-			b = domain.AppendJSONString(b, d.Note)
-		}
-		b = append(b, '}')
-	}
-	return append(b, ']')
-}
-
-// appendDate is a *domain.Date as JSON: null for nil or the zero date, else "2006-01-02".
-func appendDate(b []byte, d *domain.Date) []byte {
-	if d == nil || d.IsZero() {
-		return append(b, "null"...)
-	}
-	b = append(b, '"')
-	b = d.Time().AppendFormat(b, time.DateOnly)
-	return append(b, '"')
-}
+// TestAppendChecklist) without its reflection. It is written by domain.AppendJSONChecklist,
+// which the case view's encoder shares.
 
 // decodeChecklist decodes a checklist as PostgreSQL prints jsonb: documents whose values are
 // plain strings (no escapes), booleans, null and dates. It gives what encoding/json gives

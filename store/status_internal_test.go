@@ -82,8 +82,8 @@ func TestAppendChecklist(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := appendChecklist(nil, cl); string(got) != string(want) {
-			t.Errorf("appendChecklist:\n got %s\nwant %s", got, want)
+		if got := domain.AppendJSONChecklist(nil, cl); string(got) != string(want) {
+			t.Errorf("AppendJSONChecklist:\n got %s\nwant %s", got, want)
 		}
 	}
 }
