@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,8 +28,11 @@ import (
 // rekey stays, and SetAccessCodeHash (the demo's known code) drops the case from the cache.
 type caseCache struct {
 	mu sync.Mutex
-	m  map[string]cachedCase
+	m  map[string]cachedCase // by the case id in lower case (cacheKey)
 }
+
+// cacheKey is the key of a case id however it is written (a URL may carry it in upper case).
+func cacheKey(id string) string { return strings.ToLower(id) }
 
 // caseCacheSize bounds the cache: about 3 KB a case.
 const caseCacheSize = 4096
@@ -43,7 +47,7 @@ func newCaseCache() *caseCache { return &caseCache{m: make(map[string]cachedCase
 // get returns a copy of the case at this version, when the cache has it.
 func (cc *caseCache) get(id string, version int) (*domain.Case, chainHeads, bool) {
 	cc.mu.Lock()
-	e, ok := cc.m[id]
+	e, ok := cc.m[cacheKey(id)]
 	cc.mu.Unlock()
 	if !ok || e.c.Version != version {
 		return nil, chainHeads{}, false
@@ -54,42 +58,44 @@ func (cc *caseCache) get(id string, version int) (*domain.Case, chainHeads, bool
 // put keeps the case as just written (a copy, settled as a read would give it), unless the
 // cache already has a later version.
 func (cc *caseCache) put(c *domain.Case, heads chainHeads) {
-	keep := settle(cloneCase(c))
+	keep, key := settle(cloneCase(c)), cacheKey(c.ID)
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	if e, ok := cc.m[c.ID]; ok && e.c.Version > c.Version {
+	e, ok := cc.m[key]
+	if ok && e.c.Version > c.Version {
 		return
 	}
-	if _, ok := cc.m[c.ID]; !ok && len(cc.m) >= caseCacheSize {
+	if !ok && len(cc.m) >= caseCacheSize {
 		for k := range cc.m { // any one: map order is random enough
 			delete(cc.m, k)
 			break
 		}
 	}
-	cc.m[c.ID] = cachedCase{keep, heads}
+	cc.m[key] = cachedCase{keep, heads}
 }
 
 // extended follows a line this process added to a case's access chain (a read of the case,
 // AccessLog.Record): the cached head moves with it when it was the line before; otherwise the
 // case is dropped. So a case read and then changed, as in the console, stays cached.
 func (cc *caseCache) extended(id string, seq int, hash string) {
+	key := cacheKey(id)
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	e, ok := cc.m[id]
+	e, ok := cc.m[key]
 	if !ok {
 		return
 	}
 	if e.heads.accessSeq != seq-1 {
-		delete(cc.m, id)
+		delete(cc.m, key)
 		return
 	}
 	e.heads.accessSeq, e.heads.accessHash = seq, hash
-	cc.m[id] = e
+	cc.m[key] = e
 }
 
 func (cc *caseCache) drop(id string) {
 	cc.mu.Lock()
-	delete(cc.m, id)
+	delete(cc.m, cacheKey(id))
 	cc.mu.Unlock()
 }
 

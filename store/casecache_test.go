@@ -29,11 +29,7 @@ func TestCachedCaseNeverWritesOverNewer(t *testing.T) {
 	other := store.NewCases(otherDB, sealer)
 	otherSvc := &domain.Service{Cases: other, Calendar: store.NewCalendars(otherDB), Settings: domain.DefaultSettings()}
 
-	c := e.register(t, "Кэшев Иван", domain.ElderlyDisabled)
-	c, err = e.svc.Fire(ctx, e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := e.collecting(t, "Кэшев Иван")
 	if !store.Cached(e.cases, c.ID, c.Version) {
 		t.Fatal("the case just written is not in the cache")
 	}
@@ -53,10 +49,7 @@ func TestCachedCaseNeverWritesOverNewer(t *testing.T) {
 	// 2. A deadline closed without a new version: the cached case still shows it open, so the
 	// command (one that leaves deadlines alone) runs again from a fresh read, which no longer
 	// has it.
-	c = e.register(t, "Кэшев Пётр", domain.ElderlyDisabled)
-	if c, err = e.svc.Fire(ctx, e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments}); err != nil {
-		t.Fatal(err)
-	}
+	c = e.collecting(t, "Кэшев Пётр")
 	if len(c.Deadlines) == 0 {
 		t.Fatal("collecting documents opened no deadline")
 	}
@@ -130,11 +123,7 @@ func TestCachedCaseNeverWritesOverNewer(t *testing.T) {
 func TestAccessCodeSetBesideTheCache(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	c := e.register(t, "Кодов Иван", domain.ElderlyDisabled)
-	c, err := e.svc.Fire(ctx, e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := e.collecting(t, "Кодов Иван")
 	want := domain.HashAccessCode(c.ID, "KNOWN-CODE")
 	if err := e.cases.SetAccessCodeHash(ctx, c.ID, want); err != nil {
 		t.Fatal(err)

@@ -49,6 +49,18 @@ func (e *env) register(t *testing.T, name string, ft domain.FacilityType) *domai
 	return c
 }
 
+// collecting registers a case and requests its documents: a case collecting documents, with
+// its document collection deadline open.
+func (e *env) collecting(t *testing.T, name string) *domain.Case {
+	t.Helper()
+	c := e.register(t, name, domain.ElderlyDisabled)
+	c, err := e.svc.Fire(context.Background(), e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func (e *env) toWaitingList(t *testing.T, c *domain.Case) *domain.Case {
 	t.Helper()
 	ctx := context.Background()
@@ -343,15 +355,11 @@ func TestChangeStatementsPrepare(t *testing.T) {
 func TestNextDueFollowsDeadlinesClosedMeanwhile(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	c := e.register(t, "Срочкин Олег", domain.ElderlyDisabled)
-	c, err := e.svc.Fire(ctx, e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := e.collecting(t, "Срочкин Олег")
 	if len(c.Deadlines) == 0 {
 		t.Fatal("collecting documents opened no deadline")
 	}
-	_, err = e.cases.Update(ctx, c.ID, c.Version, func(ctx context.Context, _ domain.CaseTx, c *domain.Case) (*domain.Change, error) {
+	_, err := e.cases.Update(ctx, c.ID, c.Version, func(ctx context.Context, _ domain.CaseTx, c *domain.Case) (*domain.Change, error) {
 		// Meanwhile, as Notices.Delivered does: every open deadline of the case is met, and
 		// its next due time recomputed, with no new version.
 		exec(t, e.db, "UPDATE deadlines SET state = 'met', closed_at = now() WHERE case_id = ? AND state = 'open'", c.ID)

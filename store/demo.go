@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -243,7 +242,7 @@ func walkDemo(ctx context.Context, svc *domain.Service, actor domain.Actor, c *d
 // It bypasses commands, so the case leaves this process's cache: a later command changing a
 // wide column would otherwise write the old hash back.
 func (s *Cases) SetAccessCodeHash(ctx context.Context, id, hash string) error {
-	s.db.recent.drop(strings.ToLower(id))
+	s.db.recent.drop(id)
 	res := s.db.Gorm.WithContext(ctx).Session(&gorm.Session{}).Exec("UPDATE cases SET access_code_hash = ? WHERE id = ?", hash, id)
 	if res.Error != nil {
 		return fmt.Errorf("set access code of case %s: %w", id, res.Error)
