@@ -44,15 +44,16 @@ type cachedCase struct {
 
 func newCaseCache() *caseCache { return &caseCache{m: make(map[string]cachedCase)} }
 
-// get returns a copy of the case at this version, when the cache has it.
-func (cc *caseCache) get(id string, version int) (*domain.Case, chainHeads, bool) {
+// get returns a copy of the case at this version, when the cache has it, and its wide columns
+// as cached (what the command's change is compared with: the cached case is never changed).
+func (cc *caseCache) get(id string, version int) (*domain.Case, chainHeads, wideSnapshot, bool) {
 	cc.mu.Lock()
 	e, ok := cc.m[cacheKey(id)]
 	cc.mu.Unlock()
 	if !ok || e.c.Version != version {
-		return nil, chainHeads{}, false
+		return nil, chainHeads{}, wideSnapshot{}, false
 	}
-	return cloneCase(e.c), e.heads, true
+	return cloneCase(e.c), e.heads, wideOf(e.c), true
 }
 
 // put keeps the case as just written (a copy, settled as a read would give it), unless the

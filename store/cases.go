@@ -196,9 +196,15 @@ type wideSnapshot struct {
 	codeHash  string
 }
 
+// snapshotWide copies the wide columns of a case a command is about to change.
 func snapshotWide(c *domain.Case) wideSnapshot {
 	return wideSnapshot{applicant: c.Applicant, contacts: slices.Clone(c.Contacts), checklist: cloneChecklist(c.Checklist),
 		codeHash: c.AccessCodeHash}
+}
+
+// wideOf is the wide columns of a case nobody changes (a cached one): shared, not copied.
+func wideOf(c *domain.Case) wideSnapshot {
+	return wideSnapshot{applicant: c.Applicant, contacts: c.Contacts, checklist: c.Checklist, codeHash: c.AccessCodeHash}
 }
 
 // same reports whether the case's wide columns would be written as they were.
@@ -464,9 +470,10 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain, c
 	}
 	var c *domain.Case
 	var heads chainHeads
+	var before wideSnapshot
 	var cachedOpen []int64 // not nil: the command is decided on the cached case
 	if cached && !lockChain {
-		if c, heads, cached = s.db.recent.get(id, version); cached {
+		if c, heads, before, cached = s.db.recent.get(id, version); cached {
 			cachedOpen = openDeadlineIDs(c)
 		}
 	}
@@ -475,12 +482,12 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain, c
 		if c, heads, err = s.load(ctx, db, id, true); err != nil {
 			return nil, err
 		}
+		before = snapshotWide(c)
 	}
 	loaded := c.Version
 	if version != 0 && loaded != version {
 		return nil, staleVersion(c.Number, version, loaded)
 	}
-	before := snapshotWide(c)
 	ch, err := fn(ctx, tx, c)
 	if err != nil {
 		return nil, err

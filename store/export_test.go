@@ -52,6 +52,6 @@ func ChangeSQLs() []string { return changeSQLs[:] }
 
 // Cached reports whether the cases store holds the case at this version in its cache.
 func Cached(s *Cases, id string, version int) bool {
-	_, _, ok := s.db.recent.get(id, version)
+	_, _, _, ok := s.db.recent.get(id, version)
 	return ok
 }
