@@ -49,6 +49,12 @@ bench_have() {
 	command -v "$1" >/dev/null
 }
 
+# bench_event_cases URL: the cases the events load walks, "id version" a line: the 1,600
+# newest residing cases at their current versions (scripts/events-wrk.lua reads them).
+bench_event_cases() {
+	psql "$1" -qXAt -F' ' -c "SELECT id, version FROM cases WHERE state = 'residing' ORDER BY seq DESC LIMIT 1600"
+}
+
 # bench_load: the machine's load averages (1, 5, 15 min) as a JSON array.
 bench_load() { awk '{printf "[%s, %s, %s]", $1, $2, $3}' /proc/loadavg; }
 

@@ -91,8 +91,7 @@ for r in $(seq 1 "$rounds"); do
 		# before the first round a 3 s warm-up, not counted (pool connections, prepared
 		# statements), like the Go loader's; each round reads the cases at their versions
 		for step in events-warmup events; do
-			psql "$DB_URL" -qXAt -F' ' -c "SELECT id, version FROM cases WHERE state = 'residing' ORDER BY seq DESC LIMIT 1600" \
-				>"$BENCH_RESULTS/events-cases.txt"
+			bench_event_cases "$DB_URL" >"$BENCH_RESULTS/events-cases.txt"
 			[ $step = events ] || [ "$r" -gt 1 ] && break
 			bench_step 60 events-warmup wrk -t"$(nproc)" -c16 -d3s -s scripts/events-wrk.lua "http://$BENCH_ADDR" -- \
 				"$BENCH_RESULTS/events-cases.txt" "$LOAD_TOKEN" "$(nproc)"

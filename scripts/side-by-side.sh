@@ -50,7 +50,7 @@ load() {
 
 # cases: the newest residing cases at their versions, split between the two sides
 cases() {
-	psql "$db" -qXAt -F' ' -c "SELECT id, version FROM cases WHERE state = 'residing' ORDER BY seq DESC LIMIT 1600" >"$out/all.txt"
+	bench_event_cases "$db" >"$out/all.txt"
 	awk 'NR % 2 == 0' "$out/all.txt" >"$out/cases-18181.txt"
 	awk 'NR % 2 == 1' "$out/all.txt" >"$out/cases-18182.txt"
 }
