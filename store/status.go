@@ -135,34 +135,56 @@ type lookupReq struct {
 
 // statusBatcher reads the lookups of many relatives with one query. Under load a lookup's own
 // work in carepath is small next to its round trip to PostgreSQL (system calls on both sides,
-// a backend woken, a statement started), so lookups that arrive while others are being read
-// wait for the next batch and share one round trip: nobody waits for a timer, a lone lookup is
-// a batch of one, and at 32 concurrent clients the batches hold a dozen or two. Every lookup of
-// a batch gets the same treatment whatever its number and code, so batching tells nothing
-// about which cases exist.
+// a backend woken, a statement started), so lookups share round trips: while one batch is at
+// the database the next one gathers, and under load a batch waits a moment for more
+// (statusBatchFill, statusBatchWait). A lone lookup on a quiet server is a batch of one and
+// waits for nothing. Every lookup of a batch gets the same treatment whatever its number and
+// code, so batching tells nothing about which cases exist.
 type statusBatcher struct {
 	l  *Lookups
 	in chan *lookupReq
+	// gather is held by the reader that is gathering the next batch: one batch gathers at a
+	// time, so the readers do not split the arrivals between them, while another batch may be
+	// at the database.
+	gather sync.Mutex
+	// busy: the last batch held more than one lookup, so more are coming than one at a time.
+	busy  atomic.Bool
+	wait  time.Duration // statusBatchWait; longer in tests
+	timer *time.Timer
 }
 
 const (
-	// statusReaders is how many batches may be in flight at once; while they are at the
-	// database, the next lookups gather in the queue. Two. On a quiet machine one reader's
-	// batches were twice as large, and the machine spent a sixth less CPU per lookup. But a
-	// single reader is a single PostgreSQL backend: when that backend waits for a CPU, every
-	// lookup waits. On a machine short of CPU, two readers served 1.4 to 1.9 times the
-	// lookups in four of five alternating rounds (docs/BENCHMARKS.md, session 4). Each reader
-	// has a connection of its own (ownConn), beyond the pool's DB_MAX_CONNS.
+	// statusReaders is how many batches may be at the database at once, each on a connection
+	// of its own (ownConn), beyond the pool's DB_MAX_CONNS. Two: a single reader is a single
+	// PostgreSQL backend, and when that backend waits for a CPU every lookup waits (on a
+	// machine short of CPU, two readers served 1.4 to 1.9 times the lookups of one;
+	// docs/BENCHMARKS.md, session 4). Since session 5 only one of them gathers at a time
+	// (statusBatcher.gather), so their batches are as large as a single reader's.
 	statusReaders = 2
 	// statusBatchMax bounds a batch (the query's arrays).
 	statusBatchMax = 64
+	// statusBatchFill and statusBatchWait: under load, a batch that holds fewer than
+	// statusBatchFill lookups waits up to statusBatchWait for more before it goes to the
+	// database. At 32 clients the batches were 3 lookups without the wait and 6 to 7 with it,
+	// and the server answered 7-38% more lookups a second, p99 no worse (session 5,
+	// docs/BENCHMARKS.md); a longer wait or a larger fill lost again. The wait is for a
+	// busy server only (statusBatcher.busy): a lookup that arrives alone goes at once.
+	statusBatchFill = 12
+	statusBatchWait = 500 * time.Microsecond
 )
 
 func newStatusBatcher(l *Lookups) *statusBatcher {
-	b := &statusBatcher{l: l, in: make(chan *lookupReq, 4*statusBatchMax)}
+	b := newBatchQueue(l, statusBatchWait)
 	for range statusReaders {
 		go b.run()
 	}
+	return b
+}
+
+// newBatchQueue is the batcher without its readers.
+func newBatchQueue(l *Lookups, wait time.Duration) *statusBatcher {
+	b := &statusBatcher{l: l, in: make(chan *lookupReq, 4*statusBatchMax), wait: wait, timer: time.NewTimer(time.Hour)}
+	b.timer.Stop()
 	return b
 }
 
@@ -171,23 +193,56 @@ func (b *statusBatcher) run() {
 	defer conn.close()
 	batch := make([]*lookupReq, 0, statusBatchMax)
 	for {
-		select {
-		case <-b.l.db.closed:
+		var ok bool
+		if batch, ok = b.next(batch[:0]); !ok {
 			return
-		case r := <-b.in:
-			batch = append(batch[:0], r)
-		}
-	gather:
-		for len(batch) < statusBatchMax {
-			select {
-			case r := <-b.in:
-				batch = append(batch, r)
-			default:
-				break gather
-			}
 		}
 		b.read(conn, batch)
 	}
+}
+
+// next gathers the next batch into batch; false when the database is closed.
+func (b *statusBatcher) next(batch []*lookupReq) ([]*lookupReq, bool) {
+	b.gather.Lock()
+	defer b.gather.Unlock()
+	select {
+	case <-b.l.db.closed:
+		return batch, false
+	case r := <-b.in:
+		batch = append(batch, r)
+	}
+	batch = b.drain(batch)
+	if len(batch) < statusBatchFill && b.busy.Load() {
+		// The timer is this gatherer's alone (b.gather); a stopped or fired Go timer may be
+		// reset without draining its channel.
+		b.timer.Reset(b.wait)
+	wait:
+		for len(batch) < statusBatchFill {
+			select {
+			case r := <-b.in:
+				batch = append(batch, r)
+			case <-b.timer.C:
+				break wait
+			}
+		}
+		b.timer.Stop()
+		batch = b.drain(batch)
+	}
+	b.busy.Store(len(batch) > 1)
+	return batch, true
+}
+
+// drain adds the lookups already waiting, up to statusBatchMax.
+func (b *statusBatcher) drain(batch []*lookupReq) []*lookupReq {
+	for len(batch) < statusBatchMax {
+		select {
+		case r := <-b.in:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // read answers one batch: one query per plan (there is one plan in practice).
