@@ -55,6 +55,13 @@ bench_event_cases() {
 	psql "$1" -qXAt -F' ' -c "SELECT id, version FROM cases WHERE state = 'residing' ORDER BY seq DESC LIMIT 1600"
 }
 
+# bench_settle URL: a CHECKPOINT before a measured run, so that it does not inherit the dirty
+# buffers and the WAL-triggered checkpoint of the run before it (needs a superuser; skipped
+# with a note where the user is not one).
+bench_settle() {
+	psql "$1" -qX -c CHECKPOINT >/dev/null 2>&1 || bench_log "no CHECKPOINT before the run (not a superuser?)"
+}
+
 # bench_load: the machine's load averages (1, 5, 15 min) as a JSON array.
 bench_load() { awk '{printf "[%s, %s, %s]", $1, $2, $3}' /proc/loadavg; }
 
