@@ -15,15 +15,22 @@ import (
 // encoded by hand here, to the bytes encoding/json gives for caseView (TestAppendCaseView
 // compares them over random cases).
 
-var caseBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// jsonBuffers hold the hand encoders' output between requests (writeAppended).
+var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// writeAppended answers with the JSON that appendTo appends to a pooled buffer: the one way
+// the hand-encoded views (the case view, the status view) are written.
+func writeAppended(c *gin.Context, status int, appendTo func([]byte) []byte) {
+	bp := jsonBuffers.Get().(*[]byte)
+	b := appendTo((*bp)[:0])
+	c.Data(status, "application/json; charset=utf-8", b)
+	*bp = b
+	jsonBuffers.Put(bp)
+}
 
 // writeCaseView answers with the view, encoded by appendCaseView.
 func writeCaseView(c *gin.Context, status int, v *caseView) {
-	bp := caseBuffers.Get().(*[]byte)
-	b := appendCaseView((*bp)[:0], v)
-	c.Data(status, "application/json; charset=utf-8", b)
-	*bp = b
-	caseBuffers.Put(bp)
+	writeAppended(c, status, func(b []byte) []byte { return appendCaseView(b, v) })
 }
 
 func appendCaseView(b []byte, v *caseView) []byte {
@@ -43,7 +50,7 @@ func appendCaseView(b []byte, v *caseView) []byte {
 	b = append(b, `,"applicant":`...)
 	b = appendApplicant(b, &c.Applicant)
 	b = append(b, `,"contacts":`...)
-	b = appendArray(b, c.Contacts, appendContact)
+	b = domain.AppendJSONArray(b, c.Contacts, appendContact)
 	b = appendOptString(b, `,"health_org_id":`, c.HealthOrgID)
 	b = appendOptString(b, `,"guardianship_id":`, c.GuardianshipID)
 	b = appendOptString(b, `,"facility_id":`, c.FacilityID)
@@ -82,7 +89,7 @@ func appendCaseView(b []byte, v *caseView) []byte {
 	b = append(b, `,"checklist":`...)
 	b = domain.AppendJSONChecklist(b, v.Checklist)
 	b = append(b, `,"deadlines":`...)
-	b = appendArray(b, v.Deadlines, appendDeadline)
+	b = domain.AppendJSONArray(b, v.Deadlines, appendDeadline)
 	b = appendOptString(b, `,"access_code":`, v.AccessCode)
 	return append(b, '}')
 }
@@ -153,22 +160,7 @@ func appendOptString(b []byte, key, s string) []byte {
 }
 
 func appendStrings(b []byte, ss []string) []byte {
-	return appendArray(b, ss, func(b []byte, s *string) []byte { return domain.AppendJSONString(b, *s) })
-}
-
-// appendArray appends items as a JSON array, each by appendItem (null for nil, as encoding/json).
-func appendArray[T any](b []byte, items []T, appendItem func([]byte, *T) []byte) []byte {
-	if items == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i := range items {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendItem(b, &items[i])
-	}
-	return append(b, ']')
+	return domain.AppendJSONArray(b, ss, func(b []byte, s *string) []byte { return domain.AppendJSONString(b, *s) })
 }
 
 // appendTime is time.Time's JSON: RFC 3339 with the nanoseconds it has.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"strconv"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -142,16 +141,10 @@ func validCaseNumber(v string) bool {
 	return true
 }
 
-var statusBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
 // writeStatusView answers 200 with the view, encoded by hand: the same bytes as encoding/json
 // gives for domain.StatusView (TestAppendStatusView), without its reflection.
 func writeStatusView(c *gin.Context, v *domain.StatusView) {
-	bp := statusBuffers.Get().(*[]byte)
-	b := appendStatusView((*bp)[:0], v)
-	c.Data(200, "application/json; charset=utf-8", b)
-	*bp = b
-	statusBuffers.Put(bp)
+	writeAppended(c, 200, func(b []byte) []byte { return appendStatusView(b, v) })
 }
 
 func appendStatusView(b []byte, v *domain.StatusView) []byte {

@@ -47,39 +47,48 @@ func (d Date) AppendJSON(b []byte) []byte {
 	return append(b, '"')
 }
 
-// AppendJSONChecklist appends documents as json.Marshal writes them (null for nil).
-func AppendJSONChecklist(b []byte, docs []Document) []byte {
-	if docs == nil {
+// AppendJSONArray appends items as a JSON array, each by appendItem; null for a nil slice, as
+// encoding/json writes it.
+func AppendJSONArray[T any](b []byte, items []T, appendItem func([]byte, *T) []byte) []byte {
+	if items == nil {
 		return append(b, "null"...)
 	}
 	b = append(b, '[')
-	for i := range docs {
+	for i := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		d := &docs[i]
-		b = append(b, `{"type":`...)
-		b = AppendJSONString(b, string(d.Type))
-		b = append(b, `,"status":`...)
-		b = AppendJSONString(b, string(d.Status))
-		if d.Required {
-			b = append(b, `,"required":true`...)
-		} else {
-			b = append(b, `,"required":false`...)
-		}
-		b = append(b, `,"supplier":`...)
-		b = AppendJSONString(b, d.Supplier)
-		b = append(b, `,"issued_on":`...)
-		b = appendJSONDatePtr(b, d.IssuedOn)
-		b = append(b, `,"valid_until":`...)
-		b = appendJSONDatePtr(b, d.ValidUntil)
-		if d.Note != "" {
-			b = append(b, `,"note":`...)
-			b = AppendJSONString(b, d.Note)
-		}
-		b = append(b, '}')
+		b = appendItem(b, &items[i])
 	}
 	return append(b, ']')
+}
+
+// AppendJSONChecklist appends documents as json.Marshal writes them (null for nil).
+func AppendJSONChecklist(b []byte, docs []Document) []byte {
+	return AppendJSONArray(b, docs, appendJSONDocument)
+}
+
+func appendJSONDocument(b []byte, d *Document) []byte {
+	b = append(b, `{"type":`...)
+	b = AppendJSONString(b, string(d.Type))
+	b = append(b, `,"status":`...)
+	b = AppendJSONString(b, string(d.Status))
+	if d.Required {
+		b = append(b, `,"required":true`...)
+	} else {
+		b = append(b, `,"required":false`...)
+	}
+	b = append(b, `,"supplier":`...)
+	b = AppendJSONString(b, d.Supplier)
+	b = append(b, `,"issued_on":`...)
+	b = appendJSONDatePtr(b, d.IssuedOn)
+	b = append(b, `,"valid_until":`...)
+	b = appendJSONDatePtr(b, d.ValidUntil)
+	if d.Note != "" {
+		b = append(b, `,"note":`...)
+		b = AppendJSONString(b, d.Note)
+	}
+	return append(b, '}')
 }
 
 // appendJSONDatePtr is a *Date field without omitempty: null for nil.
