@@ -67,21 +67,33 @@ type StatusCase struct {
 	// Checklist decodes the checklist; the lookup asks for it only when it shows missing
 	// documents, and only after the code matched.
 	Checklist func() (Checklist, error)
+	// NextDue is the due date of the case's earliest open deadline of the kind the plan names
+	// for its state (NextDueKinds); nil in other states or when none is open.
+	NextDue   *Date
 	ByNumber  StatusCounter
 	ByAddress StatusCounter
 }
 
-// StatusPlan tells the store what one lookup reads besides the case row: the checklist only in
-// the states that show missing documents. Built once from the tables of this file.
+// StatusPlan tells the store what one lookup reads besides the case row, in the same round
+// trip: the checklist only in the states that show missing documents, the next step's due date
+// only in the states whose next step has one. Built once from the tables of this file.
 type StatusPlan struct {
 	// ChecklistStates are the states in which the checklist is read.
 	ChecklistStates []string
+	// NextDueKinds maps a state to the kind of deadline whose earliest open due date is read
+	// in it (StatusCase.NextDue).
+	NextDueKinds map[string]string
 }
 
 var statusPlan = func() *StatusPlan {
-	p := &StatusPlan{}
+	p := &StatusPlan{NextDueKinds: map[string]string{}}
 	for _, st := range missingShownIn {
 		p.ChecklistStates = append(p.ChecklistStates, string(st))
+	}
+	for st, ns := range nextSteps {
+		if ns.by != "" {
+			p.NextDueKinds[string(st)] = string(ns.by)
+		}
 	}
 	return p
 }()
@@ -95,11 +107,8 @@ type StatusCounter struct {
 // StatusStore serves the relatives' lookup.
 type StatusStore interface {
 	// StatusCase reads the case with this number (Found false when there is none) and the
-	// counters of the two keys; the checklist only as the plan says.
+	// counters of the two keys; the checklist and the next step's due date as the plan says.
 	StatusCase(ctx context.Context, number, numberKey, addressKey string, plan *StatusPlan) (*StatusCase, error)
-	// NextDue returns the due date of the case's earliest open deadline of this kind; nil when
-	// there is none.
-	NextDue(ctx context.Context, caseID string, kind DeadlineKind) (*Date, error)
 	// WaitingPosition returns the case's place on the waiting list (1 = next); it may be a few
 	// seconds old.
 	WaitingPosition(ctx context.Context, caseID string) (int, error)
@@ -205,13 +214,7 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 		v.StateLabel, v.Stage = st.Label, st.Stage
 	}
 	if ns, ok := nextSteps[rec.State]; ok {
-		v.NextStep = ns.text
-		if ns.by != "" {
-			// Read only now that the code matched: a wrong code costs what a wrong number does.
-			if v.NextStepBy, err = s.Lookups.NextDue(ctx, rec.ID, ns.by); err != nil {
-				return nil, fmt.Errorf("status lookup: %w", err)
-			}
-		}
+		v.NextStep, v.NextStepBy = ns.text, rec.NextDue
 	}
 	if slices.Contains(missingShownIn, rec.State) {
 		cl, err := rec.Checklist()

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,9 +18,8 @@ import (
 	"carepath/domain"
 )
 
-// Lookups implements domain.StatusStore: the relatives' lookup reads the case and both failure
-// counters in one round trip, so a lookup costs one query (a correct one two when the case's
-// next step has a date, NextDue).
+// Lookups implements domain.StatusStore: the relatives' lookup reads the case (with its next
+// step's due date) and both failure counters in one round trip, so a lookup costs one query.
 type Lookups struct {
 	db *DB
 	// waiting is a snapshot of every waiting-list position, refreshed in the background when
@@ -49,9 +50,12 @@ func NewLookups(db *DB) *Lookups {
 // statusSQL is the lookups' query for one plan, for a batch of lookups (statusBatcher). The
 // cases and the counters are two branches of a UNION ALL (a row tagged "c" per case found, "f"
 // per counter found): about a third of the database time of joining them. The plan's states
-// are constants of the text (built once), so each execution sends two parameters: the numbers and the counter keys. The next
-// step's deadline is not read here but by NextDue, after the code matched: touching the
-// deadlines in this query costs every lookup about as much as the rest of it.
+// and deadline kinds are constants of the text (built once), so each execution sends two
+// parameters: the numbers and the counter keys. The next step's due date is a subquery (an
+// index probe of deadlines_one_open) evaluated only for a case in a state that shows one,
+// about one lookup in twenty: touching the deadlines for every case would cost every lookup
+// about as much as the rest of the query, and a query of its own after the lookup cost those
+// lookups a second round trip.
 type statusSQL struct {
 	plan *domain.StatusPlan
 	text string
@@ -65,11 +69,21 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 	if len(plan.ChecklistStates) > 0 {
 		checklist = "c.state IN (" + sqlLiterals(plan.ChecklistStates) + ")"
 	}
+	nextDue := "NULL::date"
+	if len(plan.NextDueKinds) > 0 {
+		var whens strings.Builder
+		for _, st := range slices.Sorted(maps.Keys(plan.NextDueKinds)) {
+			fmt.Fprintf(&whens, " WHEN %s THEN %s", sqlLiteral(st), sqlLiteral(plan.NextDueKinds[st]))
+		}
+		nextDue = `CASE WHEN c.state IN (` + sqlLiterals(slices.Sorted(maps.Keys(plan.NextDueKinds))) + `) THEN
+		(SELECT min(d.due_on) FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open'
+			AND d.kind = (CASE c.state::text` + whens.String() + ` END)::deadline_kind) END`
+	}
 	text := `SELECT 'c', c.number, c.id::text, c.state::text, c.state_entered_at, c.access_code_hash,
-	CASE WHEN ` + checklist + ` THEN c.checklist END, NULL::int
+	CASE WHEN ` + checklist + ` THEN c.checklist END, NULL::int, ` + nextDue + `
 FROM cases c WHERE c.number = ANY ($1::text[])
 UNION ALL
-SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures
+SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures, NULL
 FROM status_failures f WHERE f.key = ANY ($2::text[])`
 	l.query.Store(&statusSQL{plan, text})
 	return text
@@ -296,17 +310,23 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 			checklist                 []byte
 			at                        pgtype.Timestamptz
 			failures                  pgtype.Int4
+			due                       pgtype.Date
 		)
 		for rows.Next() {
 			checklist = nil
-			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures); err != nil {
+			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures, &due); err != nil {
 				return err
 			}
 			if tag.String == "c" {
+				var nextDue *domain.Date
+				if due.Valid {
+					d := domain.NewDate(due.Time.Year(), due.Time.Month(), due.Time.Day())
+					nextDue = &d
+				}
 				for _, r := range byNumber[key.String] {
 					rec := &r.row.rec
-					rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash =
-						true, id.String, r.number, domain.State(state.String), at.Time, hash.String
+					rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash, rec.NextDue =
+						true, id.String, r.number, domain.State(state.String), at.Time, hash.String, nextDue
 					r.row.checklist, rec.Checklist = checklist, r.row.decodeChecklist
 				}
 				continue
@@ -323,23 +343,6 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 		}
 		return rows.Err()
 	})
-}
-
-// NextDue implements domain.StatusStore.
-func (l *Lookups) NextDue(ctx context.Context, caseID string, kind domain.DeadlineKind) (*domain.Date, error) {
-	var due pgtype.Date
-	err := l.db.withConn(ctx, func(conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, `SELECT min(due_on) FROM deadlines WHERE case_id = $1 AND state = 'open' AND kind = $2`,
-			caseID, string(kind)).Scan(&due)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("next due date of case %s: %w", caseID, err)
-	}
-	if !due.Valid {
-		return nil, nil
-	}
-	d := domain.NewDate(due.Time.Year(), due.Time.Month(), due.Time.Day())
-	return &d, nil
 }
 
 // WaitingPosition implements domain.StatusStore: from the snapshot when the case is in it (at
