@@ -41,7 +41,14 @@ if ! psql "$pg_url" -Atc "SELECT 1 FROM pgbench_accounts LIMIT 1" >/dev/null 2>&
   pgbench -i -q -s 10 "$pg_url" >/dev/null 2>&1
 fi
 
-bin/carepath serve 2> "$out/status-server.log" &
+# The server is configured as a lookup-tier instance on a machine it shares with PostgreSQL
+# (README, "How it scales"): one Go P (GOMAXPROCS=1). A lookup is a few microseconds of Go work
+# between system calls, and with two Ps the scheduler's hand-offs between them (wake-ups,
+# stealing, spinning) cost more than the second core gives: 1.15-1.2 times the lookups a second
+# with one P in alternating runs (docs/BENCHMARKS.md, "Status lookup", session 6).
+# BENCH_STATUS_GOMAXPROCS=2 measures Go's default on this machine.
+status_procs=${BENCH_STATUS_GOMAXPROCS:-1}
+GOMAXPROCS=$status_procs bin/carepath serve 2> "$out/status-server.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://$addr/healthz" >/dev/null && break; sleep 0.1; done
@@ -89,7 +96,7 @@ for r in $(seq 1 "$rounds"); do
     printf "round %d: status lookup %.0f tps, pgbench -S %.0f tps = %.0f%%, p99 %.2f ms (load average %s)\n", r, t, p, 100*t/p, q, l }'
 done
 tool=carepath-status-load; [[ -n $use_wrk ]] && tool=wrk
-echo "$(nproc) cores; $have cases; $clients clients; $tool; ${duration}s per side per round"
+echo "$(nproc) cores; $have cases; $clients clients; $tool; ${duration}s per side per round; server GOMAXPROCS=$status_procs"
 m=$(( (rounds + 1) / 2 ))
 ratio=$(awk '{ printf "%.1f\n", 100 * $1 / $2 }' "$out/status-rounds.txt" | sort -n | sed -n "${m}p")
 p99=$(awk '{ print $3 }' "$out/status-rounds.txt" | sort -n | sed -n "${m}p")
