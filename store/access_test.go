@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -176,6 +177,62 @@ func TestAuditChains(t *testing.T) {
 	}
 	if err := f.db.Gorm.Exec("DELETE FROM case_history").Error; err == nil {
 		t.Errorf("the history accepted a DELETE")
+	}
+}
+
+// TestAccessHeadsKnownToThisProcess: a list shown again is logged from the chain heads this
+// process wrote, without reading them; after another process logged one of the cases, the
+// line this process would write at that place is refused and the heads are read, and every
+// chain still holds.
+func TestAccessHeadsKnownToThisProcess(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	a, b := f.register(t, "Голова Первая"), f.register(t, "Голова Вторая")
+	otherDB, err := store.Open(ctx, f.db.URL, store.Options{}) // another process on the same database
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { otherDB.Close() })
+	other := store.NewAccessLog(otherDB)
+	entry := func(who string) domain.AccessEntry {
+		return domain.AccessEntry{ActorID: who, ActorName: who, ActorKind: domain.ActorUser, Role: domain.RoleSpecialist,
+			Method: "GET", Route: "/api/v1/cases", RequestID: "r-" + who, At: time.Now()}
+	}
+	record := func(log *store.AccessLog, who string, ids ...string) {
+		t.Helper()
+		if err := log.Record(ctx, ids, entry(who)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	known := func() int64 { return store.AccessLinesFromKnownHeads(f.db) }
+
+	record(f.log, "u1", a.ID, b.ID) // heads read: none known yet
+	if known() != 0 {
+		t.Fatalf("the first lines were written from %d known heads", known())
+	}
+	record(f.log, "u1", b.ID, strings.ToUpper(a.ID)) // the same cases again: heads known
+	if known() != 1 {
+		t.Fatalf("the list shown again read its heads (%d written from known heads)", known())
+	}
+	record(other, "u2", b.ID)       // another process moves b's head
+	record(f.log, "u1", a.ID, b.ID) // refused at b, then written from the heads read
+	if known() != 1 {
+		t.Fatalf("a line after a head that moved counted as written from known heads (%d)", known())
+	}
+	record(f.log, "u1", a.ID, b.ID) // known again
+	if known() != 2 {
+		t.Fatalf("after reading the heads again: %d written from known heads, want 2", known())
+	}
+	rep := verify(t, f.db)
+	if len(rep.Breaks) != 0 || rep.AccessLines != 9 {
+		t.Fatalf("chains after known and moved heads: %d lines, breaks %+v", rep.AccessLines, rep.Breaks)
+	}
+	var seqs []int
+	if err := f.db.Gorm.Raw("SELECT seq FROM access_log WHERE case_id = ? ORDER BY seq", b.ID).Scan(&seqs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seqs, []int{1, 2, 3, 4, 5}) {
+		t.Errorf("case b's access chain: seqs %v, want 1-5", seqs)
 	}
 }
 

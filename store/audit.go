@@ -5,14 +5,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"carepath/domain"
@@ -107,6 +111,11 @@ func accessLockOneSQL(id string) string {
 // by a statement of their own after the locks: in READ COMMITTED a statement sees what was
 // committed before it started, so the lock holder's lines are visible to the next statement,
 // not to the one that waited for the lock.
+//
+// When this process knows the head of every chain (accessHeads: it wrote the last line of each),
+// the heads are not read: BEGIN, the locks, the INSERT and COMMIT go in one round trip. A head
+// that moved meanwhile (another process logged the case) makes the (case_id, seq) key refuse the
+// INSERT, and the lines are written the first way.
 func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.AccessEntry) error {
 	ids := chainIDs(caseIDs)
 	if len(ids) == 0 {
@@ -114,17 +123,40 @@ func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.Acces
 	}
 	var rows []accessRow
 	err := l.db.withConn(ctx, func(pc *pgx.Conn) (err error) {
-		rows, err = recordAccess(ctx, pc, ids, e)
-		if err != nil && !pc.PgConn().IsClosed() && pc.PgConn().TxStatus() != 'I' {
-			// leave no transaction open on a connection that goes back to the pool
-			_, _ = pc.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		defer func() {
+			if err != nil && !pc.PgConn().IsClosed() && pc.PgConn().TxStatus() != 'I' {
+				// leave no transaction open on a connection that goes back to the pool
+				_, _ = pc.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+			}
+		}()
+		if last, prev, ok := l.db.heads.lookup(ids); ok {
+			rows = newAccessRows(ids, e, last, prev)
+			b := &pgx.Batch{}
+			b.Queue("BEGIN")
+			b.Queue(accessLockSQL, accessLockClass, ids)
+			err = insertAccess(pc.SendBatch(ctx, queueInsertAccess(b, ids, rows)), 2)
+			if err == nil {
+				l.db.heads.written.Add(1)
+				return nil
+			}
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+				return err
+			}
+			// A head moved: forget what this process knew of these chains and read them.
+			l.db.heads.drop(ids)
+			if _, err = pc.Exec(ctx, "ROLLBACK"); err != nil {
+				return err
+			}
 		}
+		rows, err = recordAccess(ctx, pc, ids, e)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("record access: %w", err)
+		return fmt.Errorf("record access: %w", translate(err, "access log"))
 	}
 	for _, r := range rows {
+		l.db.heads.set(r.CaseID, r.Seq, r.Hash)
 		l.db.recent.extended(r.CaseID, r.Seq, r.Hash)
 	}
 	return nil
@@ -178,33 +210,116 @@ func recordAccess(ctx context.Context, pc *pgx.Conn, ids []string, e domain.Acce
 		return nil, err
 	}
 	rows := newAccessRows(ids, e, last, prev)
+	if err := insertAccess(pc.SendBatch(ctx, queueInsertAccess(&pgx.Batch{}, ids, rows)), 0); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// queueInsertAccess adds to b the INSERT of the lines (one per id, in the order of ids) and
+// COMMIT.
+func queueInsertAccess(b *pgx.Batch, ids []string, rows []accessRow) *pgx.Batch {
 	seqs, prevs, hashes := make([]int32, len(rows)), make([]string, len(rows)), make([]string, len(rows))
 	for i, r := range rows {
 		seqs[i], prevs[i], hashes[i] = int32(r.Seq), r.PrevHash, r.Hash
 	}
 	r0 := rows[0]
-	b = &pgx.Batch{}
 	b.Queue(`INSERT INTO access_log (case_id, seq, actor_id, actor_name, actor_kind, role, method, route, request_id, at, prev_hash, hash)
 		SELECT u.id, u.seq, $5, $6, $7, $8, $9, $10, $11, $12, u.prev, u.hash
 		FROM unnest($1::text[]::uuid[], $2::int[], $3::text[], $4::text[]) AS u(id, seq, prev, hash)`,
 		ids, seqs, prevs, hashes, r0.ActorID, r0.ActorName, r0.ActorKind, r0.Role, r0.Method, r0.Route, r0.RequestID, r0.At)
 	b.Queue("COMMIT")
-	br = pc.SendBatch(ctx, b)
-	_, err = br.Exec()
-	if err != nil {
-		err = translate(err, "access log")
-	} else if tag, cerr := br.Exec(); cerr != nil {
-		err = fmt.Errorf("commit: %w", cerr)
-	} else if tag.String() != "COMMIT" {
-		err = fmt.Errorf("commit answered %s", tag)
-	}
+	return b
+}
+
+// insertAccess reads the results of a batch that ends with queueInsertAccess's statements,
+// after the first skip statements (BEGIN, the locks): nil once the lines are committed; the
+// PostgreSQL error as it came otherwise (a refused line is a *pgconn.PgError 23505).
+func insertAccess(br pgx.BatchResults, skip int) error {
+	err := func() error {
+		for i := 0; i < skip; i++ {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		tag, err := br.Exec()
+		if err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if tag.String() != "COMMIT" {
+			return fmt.Errorf("commit answered %s", tag)
+		}
+		return nil
+	}()
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
-	if err != nil {
-		return nil, err
+	return err
+}
+
+// accessHeads remembers, for the access chains this process extended last, the head it wrote
+// (Record, and a command's own line), so that a later Record of the same cases need not read
+// them: a specialist's worklist and its pages are shown again and again. It decides nothing:
+// the (case_id, seq) key refuses a line after a head that moved.
+type accessHeads struct {
+	mu sync.Mutex
+	m  map[string]accessHead // by the case id in lower case (cacheKey)
+	// written counts the Records written from known heads (for tests).
+	written atomic.Int64
+}
+
+type accessHead struct {
+	seq  int
+	hash string
+}
+
+// accessHeadsSize bounds accessHeads: about 200 bytes a chain.
+const accessHeadsSize = 1 << 16
+
+func newAccessHeads() *accessHeads { return &accessHeads{m: make(map[string]accessHead)} }
+
+// lookup returns the head of every chain of ids (lower case) when it knows them all.
+func (h *accessHeads) lookup(ids []string) (map[string]int, map[string]string, bool) {
+	last, prev := make(map[string]int, len(ids)), make(map[string]string, len(ids))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, id := range ids {
+		e, ok := h.m[id]
+		if !ok {
+			return nil, nil, false
+		}
+		last[id], prev[id] = e.seq, e.hash
 	}
-	return rows, nil
+	return last, prev, true
+}
+
+// set records a line this process committed as its chain's head, unless a later one is known.
+func (h *accessHeads) set(id string, seq int, hash string) {
+	key := cacheKey(id)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.m[key]
+	if ok && e.seq >= seq {
+		return
+	}
+	if !ok && len(h.m) >= accessHeadsSize {
+		for k := range h.m { // any one: map order is random enough
+			delete(h.m, k)
+			break
+		}
+	}
+	h.m[key] = accessHead{seq, hash}
+}
+
+func (h *accessHeads) drop(ids []string) {
+	h.mu.Lock()
+	for _, id := range ids {
+		delete(h.m, cacheKey(id))
+	}
+	h.mu.Unlock()
 }
 
 // chainIDs lists the cases of one access entry once each, in lower case and sorted.

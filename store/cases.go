@@ -520,6 +520,9 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain, c
 		return nil, err
 	}
 	s.db.recent.put(c, after)
+	if after.accessSeq != heads.accessSeq { // the command wrote the actor's access line
+		s.db.heads.set(id, after.accessSeq, after.accessHash)
+	}
 	if len(ch.Notices) > 0 {
 		s.db.bell.Ring()
 	}

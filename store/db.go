@@ -36,6 +36,8 @@ type DB struct {
 	conf *pgx.ConnConfig
 	// recent holds the cases this process changed last (caseCache), for every store on the pool.
 	recent *caseCache
+	// heads holds the heads of the access chains this process extended last (accessHeads).
+	heads *accessHeads
 }
 
 // Options tune the pool.
@@ -124,7 +126,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
 	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{}), conf: cfg,
-		recent: newCaseCache()}, nil
+		recent: newCaseCache(), heads: newAccessHeads()}, nil
 }
 
 // withConn runs f on a pooled connection's pgx.Conn: the hot queries (a command's read and
