@@ -301,17 +301,10 @@ func (h *accessHeads) set(id string, seq int, hash string) {
 	key := cacheKey(id)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e, ok := h.m[key]
-	if ok && e.seq >= seq {
+	if e, ok := h.m[key]; ok && e.seq >= seq {
 		return
 	}
-	if !ok && len(h.m) >= accessHeadsSize {
-		for k := range h.m { // any one: map order is random enough
-			delete(h.m, k)
-			break
-		}
-	}
-	h.m[key] = accessHead{seq, hash}
+	putBounded(h.m, key, accessHead{seq, hash}, accessHeadsSize)
 }
 
 func (h *accessHeads) drop(ids []string) {

@@ -66,13 +66,19 @@ func (cc *caseCache) put(c *domain.Case, heads chainHeads) {
 	if ok && e.c.Version > c.Version {
 		return
 	}
-	if !ok && len(cc.m) >= caseCacheSize {
-		for k := range cc.m { // any one: map order is random enough
-			delete(cc.m, k)
+	putBounded(cc.m, key, cachedCase{keep, heads}, caseCacheSize)
+}
+
+// putBounded stores v under key in a cache map of at most size entries, evicting any one entry
+// to make room for a new key (map order is random enough).
+func putBounded[V any](m map[string]V, key string, v V, size int) {
+	if _, ok := m[key]; !ok && len(m) >= size {
+		for k := range m {
+			delete(m, k)
 			break
 		}
 	}
-	cc.m[key] = cachedCase{keep, heads}
+	m[key] = v
 }
 
 // extended follows a line this process added to a case's access chain (a read of the case,
