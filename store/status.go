@@ -71,11 +71,12 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 	}
 	nextDue := "NULL::date"
 	if len(plan.NextDueKinds) > 0 {
+		states := slices.Sorted(maps.Keys(plan.NextDueKinds))
 		var whens strings.Builder
-		for _, st := range slices.Sorted(maps.Keys(plan.NextDueKinds)) {
+		for _, st := range states {
 			fmt.Fprintf(&whens, " WHEN %s THEN %s", sqlLiteral(st), sqlLiteral(plan.NextDueKinds[st]))
 		}
-		nextDue = `CASE WHEN c.state IN (` + sqlLiterals(slices.Sorted(maps.Keys(plan.NextDueKinds))) + `) THEN
+		nextDue = `CASE WHEN c.state IN (` + sqlLiterals(states) + `) THEN
 		(SELECT min(d.due_on) FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open'
 			AND d.kind = (CASE c.state::text` + whens.String() + ` END)::deadline_kind) END`
 	}
