@@ -131,10 +131,7 @@ func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.Acces
 		}()
 		if last, prev, ok := l.db.heads.lookup(ids); ok {
 			rows = newAccessRows(ids, e, last, prev)
-			b := &pgx.Batch{}
-			b.Queue("BEGIN")
-			b.Queue(accessLockSQL, accessLockClass, ids)
-			err = insertAccess(pc.SendBatch(ctx, queueInsertAccess(b, ids, rows)), 2)
+			err = insertAccess(pc.SendBatch(ctx, queueInsertAccess(lockedBatch(ids), ids, rows)), 2)
 			if err == nil {
 				l.db.heads.written.Add(1)
 				return nil
@@ -174,9 +171,7 @@ var (
 
 // recordAccess writes the lines and returns them once committed.
 func recordAccess(ctx context.Context, pc *pgx.Conn, ids []string, e domain.AccessEntry) ([]accessRow, error) {
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	b.Queue(accessLockSQL, accessLockClass, ids)
+	b := lockedBatch(ids)
 	b.Queue(accessHeadsSQL, ids)
 	br := pc.SendBatch(ctx, b)
 	last := map[string]int{}
@@ -214,6 +209,15 @@ func recordAccess(ctx context.Context, pc *pgx.Conn, ids []string, e domain.Acce
 		return nil, err
 	}
 	return rows, nil
+}
+
+// lockedBatch is a batch that begins a transaction and takes the access chains' locks of ids
+// (two statements), in the one order every holder uses.
+func lockedBatch(ids []string) *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(accessLockSQL, accessLockClass, ids)
+	return b
 }
 
 // queueInsertAccess adds to b the INSERT of the lines (one per id, in the order of ids) and

@@ -321,8 +321,7 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 			if tag.String == "c" {
 				var nextDue *domain.Date
 				if due.Valid {
-					d := domain.NewDate(due.Time.Year(), due.Time.Month(), due.Time.Day())
-					nextDue = &d
+					nextDue = timeDate(&due.Time)
 				}
 				for _, r := range byNumber[key.String] {
 					rec := &r.row.rec
