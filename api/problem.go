@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -52,9 +53,19 @@ func StatusOf(code string) int {
 // ProblemContentType is the media type of every error body.
 const ProblemContentType = "application/problem+json"
 
+// statusClientClosed is what the log and the metrics record for a request whose client went
+// away before its answer (nginx's 499): nobody receives it, and nothing failed on our side.
+const statusClientClosed = 499
+
 // writeError answers with the problem for err and aborts the request. Internal errors are
-// logged with the request id and answered without their details.
+// logged with the request id and answered without their details. An error that is only the
+// client having gone away (its request's context canceled) is not an internal error: it is
+// recorded as statusClientClosed, without a body and without an error in the log.
 func writeError(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		c.AbortWithStatus(statusClientClosed)
+		return
+	}
 	var de *domain.Error
 	if !errors.As(err, &de) {
 		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", c.GetString(ctxRequestID),

@@ -2,8 +2,15 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 
 	"carepath/domain"
 )
@@ -24,6 +31,39 @@ func TestAppendStatusView(t *testing.T) {
 		}
 		if got := appendStatusView(nil, v); !bytes.Equal(got, want) {
 			t.Errorf("hand encoding differs:\n got %s\nwant %s", got, want)
+		}
+	}
+}
+
+// TestClientGoneIsNotAnInternalError: a lookup cut short because its client went away is
+// recorded as 499 without an error in the log; the same error while the client still waits
+// (a context canceled for another reason) is still a 500 and logged.
+func TestClientGoneIsNotAnInternalError(t *testing.T) {
+	var logged bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logged, nil)))
+	defer slog.SetDefault(prev)
+	err := fmt.Errorf("status lookup: read case KC-2025-000123 for the status lookup: %w", context.Canceled)
+	for _, gone := range []bool{true, false} {
+		logged.Reset()
+		ctx, cancel := context.WithCancel(context.Background())
+		if gone {
+			cancel()
+		}
+		w := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(w)
+		c.Request = httptest.NewRequest("POST", "/api/v1/status", nil).WithContext(ctx)
+		writeError(c, err)
+		cancel()
+		want, wantLog := 500, true
+		if gone {
+			want, wantLog = statusClientClosed, false
+		}
+		if w.Code != want || c.Writer.Status() != want {
+			t.Errorf("client gone %v: status %d (writer %d), want %d", gone, w.Code, c.Writer.Status(), want)
+		}
+		if got := strings.Contains(logged.String(), "internal error"); got != wantLog {
+			t.Errorf("client gone %v: internal error logged %v, want %v: %s", gone, got, wantLog, logged.String())
 		}
 	}
 }
