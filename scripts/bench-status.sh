@@ -41,13 +41,13 @@ if ! psql "$pg_url" -Atc "SELECT 1 FROM pgbench_accounts LIMIT 1" >/dev/null 2>&
   pgbench -i -q -s 10 "$pg_url" >/dev/null 2>&1
 fi
 
-# The server is configured as a lookup-tier instance on a machine it shares with PostgreSQL
-# (README, "How it scales"): one Go P (GOMAXPROCS=1). A lookup is a few microseconds of Go work
-# between system calls, and with two Ps the scheduler's hand-offs between them (wake-ups,
-# stealing, spinning) cost more than the second core gives: 1.15-1.2 times the lookups a second
-# with one P in alternating runs (docs/BENCHMARKS.md, "Status lookup", session 6).
-# BENCH_STATUS_GOMAXPROCS=2 measures Go's default on this machine.
-status_procs=${BENCH_STATUS_GOMAXPROCS:-1}
+# The server runs with Go's default GOMAXPROCS (every core), as `carepath serve` does.
+# BENCH_STATUS_GOMAXPROCS=1 measures a lookup-tier instance with one Go P instead. Which is better
+# depends on the machine (docs/BENCHMARKS.md, "Status lookup", sessions 6 and 7): on session 6's
+# machine one P served 1.15-1.2 times the lookups; on session 7's, where system calls cost three
+# times as much, the one P was saturated: median-round p99 12.8-17.7 ms in four runs with one P,
+# 8.3-9.7 ms in three with two.
+status_procs=${BENCH_STATUS_GOMAXPROCS:-$(nproc)}
 GOMAXPROCS=$status_procs bin/carepath serve 2> "$out/status-server.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
