@@ -75,7 +75,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// PreEnqueueFunc and PostEnqueueFunc around every enqueue in one goroutine, so a lock held
 	// from one to the other keeps the rewrite and asynq's read of it together.
 	var enqueueMu sync.Mutex
-	sched := asynq.NewSchedulerFromRedisClient(w.Redis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel, Location: time.UTC,
+	sched := newScheduler(w.Redis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel, Location: time.UTC,
 		PreEnqueueFunc: func(t *asynq.Task, opts []asynq.Option) {
 			enqueueMu.Lock()
 			if tick, ok := ticks[t.Type()]; ok && len(opts) > 0 {
@@ -123,6 +123,21 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.Logger.Info("worker stopped")
 	return nil
 }
+
+// newScheduler gives the scheduler a connection pool of its own, with the worker's Redis
+// settings, when it can: asynq's scheduler closes its client when it shuts down, and on a shared
+// connection that close fails and is logged as an error at every clean stop (asynq v0.26).
+func newScheduler(shared redis.UniversalClient, opts *asynq.SchedulerOpts) *asynq.Scheduler {
+	if c, ok := shared.(*redis.Client); ok {
+		return asynq.NewScheduler(ownRedis{c.Options()}, opts)
+	}
+	return asynq.NewSchedulerFromRedisClient(shared, opts)
+}
+
+// ownRedis is an asynq.RedisConnOpt for a new client with these options.
+type ownRedis struct{ opts *redis.Options }
+
+func (o ownRedis) MakeRedisClient() any { return redis.NewClient(o.opts) }
 
 // Queue names.
 const (

@@ -147,6 +147,9 @@ func TestServeReadinessFollowsRedis(t *testing.T) {
 	if !strings.Contains(stderr.String(), `"msg":"http server stopped"`) || !strings.Contains(stderr.String(), `"msg":"worker stopped"`) {
 		t.Fatalf("shutdown not logged:\n%s", stderr.String())
 	}
+	if strings.Contains(stderr.String(), "Failed to close redis client") {
+		t.Fatalf("a clean stop logged an error closing Redis:\n%s", stderr.String())
+	}
 	if !strings.Contains(stderr.String(), `"route":"/readyz","status":503`) {
 		t.Fatalf("the access log lacks the 503 line:\n%s", stderr.String())
 	}
