@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"carepath/domain"
@@ -136,8 +134,7 @@ func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.Acces
 				l.db.heads.written.Add(1)
 				return nil
 			}
-			var pgErr *pgconn.PgError
-			if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+			if !isPgError(err, pgUnique) {
 				return err
 			}
 			// A head moved: forget what this process knew of these chains and read them.

@@ -960,6 +960,19 @@ func decodeCursor(c string) (int64, error) {
 	return 0, domain.Invalid("cursor", "is not a cursor this server gave out")
 }
 
+// PostgreSQL's codes of the constraint violations translate knows.
+const (
+	pgForeignKey = "23503"
+	pgUnique     = "23505"
+	pgCheck      = "23514"
+)
+
+// isPgError reports whether err is a PostgreSQL error with this code.
+func isPgError(err error, code string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == code
+}
+
 // translate turns constraint violations into domain errors a caller can act on.
 func translate(err error, what string) error {
 	if err == nil {
@@ -968,11 +981,11 @@ func translate(err error, what string) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
-		case "23503": // foreign key
+		case pgForeignKey:
 			return domain.Errorf(domain.EUNPROCESSABLE, "%s refers to something that does not exist (%s)", what, pgErr.ConstraintName)
-		case "23505": // unique
+		case pgUnique:
 			return domain.Errorf(domain.ECONFLICT, "%s already exists (%s)", what, pgErr.ConstraintName)
-		case "23514": // check
+		case pgCheck:
 			return domain.Errorf(domain.EINVALID, "%s breaks rule %s", what, pgErr.ConstraintName)
 		}
 	}
