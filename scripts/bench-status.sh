@@ -47,7 +47,7 @@ fi
 # machine one P served 1.15-1.2 times the lookups; on session 7's, where system calls cost three
 # times as much, the one P was saturated: median-round p99 12.8-17.7 ms in four runs with one P,
 # 8.3-9.7 ms in three with two.
-status_procs=${BENCH_STATUS_GOMAXPROCS:-$(nproc)}
+status_procs=${BENCH_STATUS_GOMAXPROCS:-} # empty: Go's default
 GOMAXPROCS=$status_procs bin/carepath serve 2> "$out/status-server.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
@@ -100,7 +100,7 @@ for r in $(seq 1 "$rounds"); do
     printf "round %d: status lookup %.0f tps, pgbench -S %.0f tps = %.0f%%, p99 %.2f ms (load average %s)\n", r, t, p, 100*t/p, q, l }'
 done
 tool=carepath-status-load; [[ -n $use_wrk ]] && tool=wrk
-echo "$(nproc) cores; $have cases; $clients clients; $tool; ${duration}s per side per round; server GOMAXPROCS=$status_procs"
+echo "$(nproc) cores; $have cases; $clients clients; $tool; ${duration}s per side per round; server GOMAXPROCS=${status_procs:-default}"
 m=$(( (rounds + 1) / 2 ))
 ratio=$(awk '{ printf "%.1f\n", 100 * $1 / $2 }' "$out/status-rounds.txt" | sort -n | sed -n "${m}p")
 p99=$(awk '{ print $3 }' "$out/status-rounds.txt" | sort -n | sed -n "${m}p")
