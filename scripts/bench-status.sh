@@ -46,7 +46,7 @@ fi
 # depends on the machine (docs/BENCHMARKS.md, "Status lookup", sessions 6 and 7): on session 6's
 # machine one P served 1.15-1.2 times the lookups; on session 7's, where system calls cost three
 # times as much, the one P was saturated: median-round p99 12.8-17.7 ms in four runs with one P,
-# 8.3-9.7 ms in three with two.
+# 8.3-9.7 ms in four with two.
 status_procs=${BENCH_STATUS_GOMAXPROCS:-} # empty: Go's default
 GOMAXPROCS=$status_procs bin/carepath serve 2> "$out/status-server.log" &
 server=$!
