@@ -61,6 +61,8 @@ func newHarness(t *testing.T) *harness {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 		Ops:    queueConsole(t, redisURL),
+		// the one credential that reads /metrics
+		MetricsToken: testMetricsToken,
 	}
 	handler, err := s.Handler()
 	if err != nil {
@@ -73,6 +75,9 @@ func newHarness(t *testing.T) *harness {
 	h.token = h.tokens[domain.RoleSupervisor]
 	return h
 }
+
+// testMetricsToken is the METRICS_TOKEN of the test servers.
+const testMetricsToken = "metrics-token-of-the-tests"
 
 // The ids the contract's examples use: a specialist to assign cases to, an agency to manage
 // and a boarding house run by the facility agency, created here with exactly those ids.
