@@ -264,6 +264,7 @@ func allowedMethods(routes gin.RoutesInfo, path string) []string {
 			}
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 

@@ -36,6 +36,8 @@ type harness struct {
 	token  string
 	tokens map[string]string
 	access *domain.Access
+	// redisURL is the test's own Redis database.
+	redisURL string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -70,7 +72,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, access: access, tokens: map[string]string{}}
+	h := &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, access: access, tokens: map[string]string{}, redisURL: redisURL}
 	h.identities()
 	h.token = h.tokens[domain.RoleSupervisor]
 	return h
