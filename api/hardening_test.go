@@ -386,3 +386,12 @@ func (h *harness) enqueue(queue string) {
 		h.t.Fatal(err)
 	}
 }
+
+// TestDocsPageRendersUnderItsCSP: Redoc renders the contract on /docs with the page's
+// Content-Security-Policy in force (the browser fails the test on any CSP violation).
+func TestDocsPageRendersUnderItsCSP(t *testing.T) {
+	h := newHarness(t)
+	b := newBrowser(t, h)
+	b.open("/docs")
+	b.wait("the reference renders", `document.body.innerText.includes('Register an application')`)
+}
