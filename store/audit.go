@@ -151,7 +151,6 @@ func (l *AccessLog) Record(ctx context.Context, caseIDs []string, e domain.Acces
 	}
 	for _, r := range rows {
 		l.db.heads.set(r.CaseID, r.Seq, r.Hash)
-		l.db.recent.extended(r.CaseID, r.Seq, r.Hash)
 	}
 	return nil
 }

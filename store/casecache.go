@@ -11,7 +11,7 @@ import (
 )
 
 // caseCache keeps, for the cases this process changed last, the case as it wrote it and the
-// heads of its chains, so that the next command on the case, sent with If-Match for that
+// head of its history chain, so that the next command on the case, sent with If-Match for that
 // version, is decided without reading the case again: the read was about a sixth of what a
 // command cost carepath and PostgreSQL together (docs/BENCHMARKS.md). A specialist working a
 // case, or a partner system walking it, sends its commands one after another.
@@ -19,13 +19,11 @@ import (
 // The cache decides nothing: the change statement writes only if the case is still what the
 // command was decided on. The UPDATE is under the version (any command of any process bumps
 // it), and under the set of the case's open deadlines (the one thing that changes without a new
-// version: a delivered guardianship notice closes its deadline); the access log's (case_id,
-// seq) key refuses a line after a head that moved (a read of the case in another process adds
-// a line; this process's reads move the cached head, extended). When the
-// statement writes nothing, the entry is dropped and the command runs again from a fresh read
-// (errCacheStale). Columns changed outside commands are not written back from the cache: the
-// wide columns are written only when the command changed them (wideSnapshot), so a re-seal by
-// rekey stays, and SetAccessCodeHash (the demo's known code) drops the case from the cache.
+// version: a delivered guardianship notice closes its deadline). When the statement writes
+// nothing, the entry is dropped and the command runs again from a fresh read (errCacheStale).
+// Columns changed outside commands are not written back from the cache: the wide columns are
+// written only when the command changed them (wideSnapshot), so a re-seal by rekey stays, and
+// SetAccessCodeHash (the demo's known code) drops the case from the cache.
 type caseCache struct {
 	mu sync.Mutex
 	m  map[string]cachedCase // by the case id in lower case (cacheKey)
@@ -79,25 +77,6 @@ func putBounded[V any](m map[string]V, key string, v V, size int) {
 		}
 	}
 	m[key] = v
-}
-
-// extended follows a line this process added to a case's access chain (a read of the case,
-// AccessLog.Record): the cached head moves with it when it was the line before; otherwise the
-// case is dropped. So a case read and then changed, as in the console, stays cached.
-func (cc *caseCache) extended(id string, seq int, hash string) {
-	key := cacheKey(id)
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	e, ok := cc.m[key]
-	if !ok {
-		return
-	}
-	if e.heads.accessSeq != seq-1 {
-		delete(cc.m, key)
-		return
-	}
-	e.heads.accessSeq, e.heads.accessHash = seq, hash
-	cc.m[key] = e
 }
 
 func (cc *caseCache) drop(id string) {

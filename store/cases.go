@@ -369,20 +369,17 @@ const caseSelect = `SELECT c.id::text, c.seq, c.number, c.state::text, c.version
 var (
 	caseByID       = caseSelect + "\nFROM cases c WHERE c.id = $1"
 	caseWithChains = caseSelect + `,
-	(SELECT hash FROM case_history h WHERE h.case_id = c.id AND h.version = c.version), a.seq, a.hash
-FROM cases c LEFT JOIN LATERAL (SELECT seq, hash FROM access_log l WHERE l.case_id = c.id ORDER BY seq DESC LIMIT 1) a ON true
-WHERE c.id = $1`
+	(SELECT hash FROM case_history h WHERE h.case_id = c.id AND h.version = c.version)
+FROM cases c WHERE c.id = $1`
 )
 
-// load reads a case (ENOTFOUND when there is none) and, with chains, the heads of its chains.
+// load reads a case (ENOTFOUND when there is none) and, with chains, the head of its history.
 func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*domain.Case, chainHeads, error) {
 	var (
 		r         caseRow
 		deadlines string
 		heads     chainHeads
 		hHash     sql.NullString
-		aSeq      sql.NullInt64
-		aHash     sql.NullString
 	)
 	dest := []any{&r.ID, &r.Seq, &r.Number, &r.State, &r.Version, &r.Channel, &r.FacilityType, &r.ApplicantName, &r.LegalCapacity,
 		&r.Applicant, &r.Personal, &r.Contacts, &r.HealthOrgID, &r.GuardianshipID, &r.FacilityID, &r.VoucherFacilityID,
@@ -391,7 +388,7 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 	query := caseByID
 	if chains {
 		query = caseWithChains
-		dest = append(dest, &hHash, &aSeq, &aHash)
+		dest = append(dest, &hHash)
 	}
 	err := db.queryRow(ctx, dest, query, id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -400,7 +397,7 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 	if err != nil {
 		return nil, heads, fmt.Errorf("load case %s: %w", id, err)
 	}
-	heads = chainHeads{historyHash: hHash.String, accessSeq: int(aSeq.Int64), accessHash: aHash.String, oldSeal: !s.sealer.Current(r.Personal)}
+	heads = chainHeads{historyHash: hHash.String, oldSeal: !s.sealer.Current(r.Personal)}
 	c, err := s.fromRow(r)
 	if err != nil {
 		return nil, heads, err
@@ -422,29 +419,22 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 }
 
 // Update implements domain.CaseStore. A version of 0 takes whatever version is current and
-// retries a few times if another command commits first. When a read of the case extended its
-// access chain meanwhile (errChainMoved), the command runs again holding the chain's lock from
-// the start, so that busy readers cannot keep it from ever landing. A command with a version
-// first tries the case as this process wrote it (caseCache), and runs again from a fresh read
-// when that is no longer current (errCacheStale).
+// retries a few times if another command commits first. A command with a version first tries
+// the case as this process wrote it (caseCache), and runs again from a fresh read when that is
+// no longer current (errCacheStale).
 func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
-	stale, lockChain, cached := 0, false, version != 0
+	stale, cached := 0, version != 0
 	for {
-		c, err := s.update(ctx, id, version, lockChain, cached, fn)
+		c, err := s.update(ctx, id, version, cached, fn)
 		switch {
 		case err == nil:
 			return c, nil
 		case errors.Is(err, errCacheStale):
 			cached = false
 			continue
-		case errors.Is(err, errChainMoved) && !lockChain:
-			lockChain, cached = true, false
-			continue
 		case domain.ErrorCode(err) == domain.ESTALE && version == 0 && stale < 4:
 			stale++
 			continue
-		case errors.Is(err, errChainMoved):
-			return nil, fmt.Errorf("case %s: %w", id, err)
 		}
 		return nil, err
 	}
@@ -452,27 +442,16 @@ func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx 
 
 // update runs one command: read the case (no transaction), let fn decide, write the change
 // with one statement under the version read. When fn reserves or releases a bed, that and the
-// statement share a transaction (lazyTx); otherwise the statement is atomic on its own. With
-// lockChain the transaction begins first and takes the case's access-chain lock before the read.
-func (s *Cases) update(ctx context.Context, id string, version int, lockChain, cached bool, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
+// statement share a transaction (lazyTx); otherwise the statement is atomic on its own.
+func (s *Cases) update(ctx context.Context, id string, version int, cached bool, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
 	tx := &lazyTx{db: s.db, ctx: ctx}
 	defer tx.rollback()
 	var db querier = pgxPool{s.db}
-	if lockChain {
-		g, err := tx.begin()
-		if err != nil {
-			return nil, err
-		}
-		db = sqlQuerier{sqlTx(g)}
-		if _, err := sqlTx(g).ExecContext(ctx, "SELECT "+accessLockOneSQL("$1"), id); err != nil {
-			return nil, fmt.Errorf("lock the access chain of case %s: %w", id, err)
-		}
-	}
 	var c *domain.Case
 	var heads chainHeads
 	var before wideSnapshot
 	var cachedOpen []int64 // not nil: the command is decided on the cached case
-	if cached && !lockChain {
+	if cached {
 		if c, heads, before, cached = s.db.recent.get(id, version); cached {
 			cachedOpen = openDeadlineIDs(c)
 		}
@@ -505,7 +484,7 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain, c
 	}
 	after, err := s.writeChange(ctx, db, c, ch, heads, true, heads.oldSeal || !before.same(c), loaded, cachedOpen)
 	if err != nil {
-		if errors.Is(err, errCacheStale) || errors.Is(err, errChainMoved) {
+		if errors.Is(err, errCacheStale) {
 			s.db.recent.drop(id)
 		}
 		return nil, err
@@ -520,9 +499,6 @@ func (s *Cases) update(ctx context.Context, id string, version int, lockChain, c
 		return nil, err
 	}
 	s.db.recent.put(c, after)
-	if after.accessSeq != heads.accessSeq { // the command wrote the actor's access line
-		s.db.heads.set(id, after.accessSeq, after.accessHash)
-	}
 	if len(ch.Notices) > 0 {
 		s.db.bell.Ring()
 	}

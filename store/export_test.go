@@ -48,7 +48,13 @@ func OwnConnPlanModes(ctx context.Context, db *DB) (first, again string, err err
 }
 
 // ChangeSQLs is the change statement of every shape.
-func ChangeSQLs() []string { return changeSQLs[:] }
+func ChangeSQLs() []string {
+	out := make([]string, len(changeStatements))
+	for i, st := range changeStatements {
+		out[i] = st.sql
+	}
+	return out
+}
 
 // Cached reports whether the cases store holds the case at this version in its cache.
 func Cached(s *Cases, id string, version int) bool {
