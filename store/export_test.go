@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -62,6 +63,26 @@ func Cached(s *Cases, id string, version int) bool {
 	return ok
 }
 
-// AccessLinesFromKnownHeads counts the Records of this process that wrote their lines from the
-// chain heads it knew, without reading them.
-func AccessLinesFromKnownHeads(db *DB) int64 { return db.heads.written.Load() }
+// LegacyAccessLines writes n lines of a case's access chain as they were written before
+// migration 00013 (chained per case, no writer), after the case's last such line.
+func LegacyAccessLines(ctx context.Context, db *DB, caseID string, n int) error {
+	var seq int
+	var prev string
+	err := db.SQL.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0), coalesce((SELECT hash FROM access_log
+		WHERE case_id = $1 AND writer_id IS NULL ORDER BY seq DESC LIMIT 1), '')
+		FROM access_log WHERE case_id = $1 AND writer_id IS NULL`, caseID).Scan(&seq, &prev)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		seq++
+		r := accessRow{CaseID: caseID, Seq: seq, ActorID: "old", ActorName: "old", ActorKind: "user", Role: "specialist",
+			Method: "GET", Route: "/api/v1/cases/:id", RequestID: "old", At: time.Now().UTC().Truncate(time.Microsecond), PrevHash: prev}
+		r.Hash = r.hash()
+		if err := db.Gorm.WithContext(ctx).Create(&r).Error; err != nil {
+			return err
+		}
+		prev = r.Hash
+	}
+	return nil
+}
