@@ -328,7 +328,7 @@ func (e *testEnv) startWorker(o workerOpts) (stop func()) {
 
 func (e *testEnv) work(o workerOpts) NoticeWork {
 	return NoticeWork{
-		Notices: e.notices, Service: e.svc, Templates: e.templates, DatabaseURL: e.db.URL,
+		Notices: e.notices, Service: e.svc, Templates: e.templates,
 		Channels: map[string]Channel{
 			domain.NoticeWebhook: NewWebhook(2 * time.Second),
 			domain.NoticeSMS:     NewSMSGateway(e.sms.URL, "sms-token", 2*time.Second),

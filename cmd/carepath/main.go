@@ -244,7 +244,7 @@ func wireWorker(cfg Config, db *store.DB, rdb *redis.Client, notices *store.Noti
 	w.ShutdownTimeout = cfg.ShutdownTimeout
 	w.Concurrency = n.Concurrency
 	jobs.NoticeWork{
-		Notices: notices, Service: service, Templates: templates, DatabaseURL: db.URL,
+		Notices: notices, Service: service, Templates: templates,
 		Channels: map[string]jobs.Channel{
 			domain.NoticeWebhook: jobs.NewWebhook(n.WebhookTimeout),
 			domain.NoticeSMS:     jobs.NewSMSGateway(n.SMSGatewayURL, n.SMSGatewayToken, n.WebhookTimeout),
