@@ -229,7 +229,8 @@ func TestReadersOfOneCaseNeverWait(t *testing.T) {
 		}
 	}
 	var advisory int
-	if err := f.db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid <> $1",
+	if err := f.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid <> $1
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 		txPID(t, holder)).Scan(&advisory); err != nil {
 		t.Fatal(err)
 	}

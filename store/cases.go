@@ -20,13 +20,10 @@ import (
 	"carepath/domain"
 )
 
-// Cases implements domain.CaseStore on Postgres.
+// Cases implements domain.CaseStore on Postgres. CaseCache may stand in front of it.
 type Cases struct {
 	db     *DB
 	sealer *Sealer
-	// AfterSave, when set, runs inside each case transaction after the case and its change are
-	// written (the notices outbox hooks in here).
-	AfterSave func(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error
 }
 
 // NewCases returns the case store.
@@ -311,10 +308,8 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 		if err := tx.Create(&row).Error; err != nil {
 			return translate(err, "case")
 		}
-		if _, err := s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, false, 0, nil); err != nil {
-			return err
-		}
-		return s.afterSave(ctx, tx, c, ch)
+		_, err = s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, false, 0, nil)
+		return err
 	})
 	if err == nil && len(ch.Notices) > 0 {
 		s.db.bell.Ring()
@@ -324,13 +319,6 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 
 // sqlTx is the database/sql transaction under a gorm transaction.
 func sqlTx(tx *gorm.DB) execQuerier { return tx.Statement.ConnPool.(execQuerier) }
-
-func (s *Cases) afterSave(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error {
-	if s.AfterSave != nil {
-		return s.AfterSave(ctx, tx, c, ch)
-	}
-	return nil
-}
 
 // Get implements domain.CaseStore.
 func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
@@ -419,90 +407,83 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 }
 
 // Update implements domain.CaseStore. A version of 0 takes whatever version is current and
-// retries a few times if another command commits first. A command with a version first tries
-// the case as this process wrote it (caseCache), and runs again from a fresh read when that is
-// no longer current (errCacheStale).
+// retries a few times if another command commits first.
 func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
-	stale, cached := 0, version != 0
-	for {
-		c, err := s.update(ctx, id, version, cached, fn)
+	c, _, err := s.updateFrom(ctx, id, version, nil, fn)
+	return c, err
+}
+
+// decided is a case a command may be decided on without reading it (CaseCache): the case, the
+// head of its history and its wide columns as they are stored.
+type decided struct {
+	c     *domain.Case
+	heads chainHeads
+	wide  wideSnapshot
+}
+
+// updateFrom runs a command, decided on from when it is given, on a fresh read otherwise. The
+// change is written only if the case is still what the command was decided on; when it is not
+// (errCaseMoved), the command runs again from a fresh read, which tells a stale version from a
+// deadline closed meanwhile. It returns the case and the head of its history as written.
+func (s *Cases) updateFrom(ctx context.Context, id string, version int, from *decided, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, chainHeads, error) {
+	for again := 0; ; again++ {
+		c, heads, err := s.update(ctx, id, version, from, fn)
 		switch {
 		case err == nil:
-			return c, nil
-		case errors.Is(err, errCacheStale):
-			cached = false
+			return c, heads, nil
+		case again < 4 && (errors.Is(err, errCaseMoved) || (domain.ErrorCode(err) == domain.ESTALE && version == 0)):
+			from = nil
 			continue
-		case domain.ErrorCode(err) == domain.ESTALE && version == 0 && stale < 4:
-			stale++
-			continue
+		case errors.Is(err, errCaseMoved):
+			return nil, heads, staleVersion(id, version, 0)
 		}
-		return nil, err
+		return nil, heads, err
 	}
 }
 
-// update runs one command: read the case (no transaction), let fn decide, write the change
-// with one statement under the version read. When fn reserves or releases a bed, that and the
-// statement share a transaction (lazyTx); otherwise the statement is atomic on its own.
-func (s *Cases) update(ctx context.Context, id string, version int, cached bool, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
+// update runs one command: read the case (no transaction) unless it is given, let fn decide,
+// write the change with one statement under the version read and the open deadlines seen. When
+// fn reserves or releases a bed, that and the statement share a transaction (lazyTx);
+// otherwise the statement is atomic on its own.
+func (s *Cases) update(ctx context.Context, id string, version int, from *decided, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, chainHeads, error) {
 	tx := &lazyTx{db: s.db, ctx: ctx}
 	defer tx.rollback()
 	var db querier = pgxPool{s.db}
-	var c *domain.Case
-	var heads chainHeads
-	var before wideSnapshot
-	var cachedOpen []int64 // not nil: the command is decided on the cached case
-	if cached {
-		if c, heads, before, cached = s.db.recent.get(id, version); cached {
-			cachedOpen = openDeadlineIDs(c)
+	var d decided
+	if from != nil {
+		d = *from
+	} else {
+		c, heads, err := s.load(ctx, db, id, true)
+		if err != nil {
+			return nil, heads, err
 		}
+		d = decided{c: c, heads: heads, wide: snapshotWide(c)}
 	}
-	if c == nil {
-		var err error
-		if c, heads, err = s.load(ctx, db, id, true); err != nil {
-			return nil, err
-		}
-		before = snapshotWide(c)
-	}
-	loaded := c.Version
+	c, loaded, seen := d.c, d.c.Version, openDeadlineIDs(d.c)
 	if version != 0 && loaded != version {
-		return nil, staleVersion(c.Number, version, loaded)
+		return nil, d.heads, staleVersion(c.Number, version, loaded)
 	}
 	ch, err := fn(ctx, tx, c)
 	if err != nil {
-		return nil, err
+		return nil, d.heads, err
 	}
 	if ch == nil {
-		return c, tx.commit()
-	}
-	if s.AfterSave != nil {
-		if _, err := tx.begin(); err != nil {
-			return nil, err
-		}
+		return c, d.heads, tx.commit()
 	}
 	if tx.tx != nil {
 		db = sqlQuerier{sqlTx(tx.tx)}
 	}
-	after, err := s.writeChange(ctx, db, c, ch, heads, true, heads.oldSeal || !before.same(c), loaded, cachedOpen)
+	after, err := s.writeChange(ctx, db, c, ch, d.heads, true, d.heads.oldSeal || !d.wide.same(c), loaded, seen)
 	if err != nil {
-		if errors.Is(err, errCacheStale) {
-			s.db.recent.drop(id)
-		}
-		return nil, err
-	}
-	if tx.tx != nil {
-		if err := s.afterSave(ctx, tx.tx, c, ch); err != nil {
-			return nil, err
-		}
+		return nil, d.heads, err
 	}
 	if err := tx.commit(); err != nil {
-		s.db.recent.drop(id)
-		return nil, err
+		return nil, d.heads, err
 	}
-	s.db.recent.put(c, after)
 	if len(ch.Notices) > 0 {
 		s.db.bell.Ring()
 	}
-	return c, nil
+	return c, after, nil
 }
 
 // findOne reads the single row q selects into dst: ENOTFOUND naming what and id when there is

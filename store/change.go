@@ -57,9 +57,9 @@ var (
 	// taken from the deadlines as they are now, not as the command read them: a guardianship
 	// notice's delivery closes its deadline without a new version of the case
 	// (Notices.Delivered), and a command that read the case before must not bring it back.
-	// @first_opened_due is the earliest of the deadlines the change opens. @cached_open, for a
-	// command decided on a case from the cache (caseCache), is the ids of the open deadlines it
-	// saw: the case is written only if they are still the open ones; NULL after a read.
+	// @first_opened_due is the earliest of the deadlines the change opens. @seen_open is the ids
+	// of the open deadlines the command saw: the case is written only if they are still the open
+	// ones (the one thing that changes without a new version).
 	updateCasePart = changePart{"u", `UPDATE cases SET state = @state, version = @version, facility_type = @facility_type,
 		applicant_name = @applicant_name, legal_capacity = @legal_capacity, %s
 		health_org_id = @health_org_id, guardianship_id = @guardianship_id,
@@ -70,8 +70,8 @@ var (
 			UNION ALL SELECT @first_opened_due::timestamptz) m),
 		state_entered_at = @state_entered_at, updated_at = @updated_at
 	WHERE id = @case_id AND version = @loaded_version
-		AND (@cached_open::bigint[] IS NULL OR @cached_open::bigint[] = (SELECT coalesce(array_agg(d.id ORDER BY d.id), '{}')
-			FROM deadlines d WHERE d.case_id = @case_id AND d.state = 'open'))
+		AND @seen_open::bigint[] = (SELECT coalesce(array_agg(d.id ORDER BY d.id), '{}')
+			FROM deadlines d WHERE d.case_id = @case_id AND d.state = 'open')
 	RETURNING id`}
 	wideSet = `applicant = @applicant::jsonb, personal = @personal::bytea, contacts = @contacts::jsonb,
 		checklist = @checklist::jsonb, access_code_hash = @access_code_hash,`
@@ -205,9 +205,10 @@ func (st changeStatement) args(values changeArgs) []any {
 	return out
 }
 
-// errCacheStale: a command decided on a case from the cache wrote nothing (another command, or
-// a delivery that closed a deadline, came first); it is run again from a fresh read.
-var errCacheStale = errors.New("the cached case is no longer current")
+// errCaseMoved: a command's change wrote nothing because the case is no longer what the command
+// was decided on (another command, or a delivery that closed a deadline, came first); it is
+// run again from a fresh read.
+var errCaseMoved = errors.New("the case moved while the command was decided")
 
 // chainHeads is the head of a case's history chain as read with the case, and whether its
 // personal data is sealed under a key that is no longer the first (a write then seals it again,
@@ -304,13 +305,12 @@ func noticesJSON(ns []domain.Notice) string {
 
 // writeChange writes c's change with one statement on db (the pool, or the command's
 // transaction). update says whether c's row is to be updated under version loaded (false: it
-// was just inserted). It reports ESTALE when the version moved.
+// was just inserted).
 //
-// It returns the head of the case's history chain after the change. cachedOpen is, for a
-// command decided on a case from the cache, the ids of the open deadlines it saw (nil
-// otherwise); the statement then writes nothing if they changed meanwhile, and writeChange
-// says errCacheStale.
-func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch *domain.Change, heads chainHeads, update, wide bool, loaded int, cachedOpen []int64) (chainHeads, error) {
+// It returns the head of the case's history chain after the change. seenOpen is the ids of the
+// open deadlines the command saw; the statement writes nothing if the version or they changed
+// meanwhile, and writeChange says errCaseMoved.
+func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch *domain.Change, heads chainHeads, update, wide bool, loaded int, seenOpen []int64) (chainHeads, error) {
 	h := historyToRow(c.ID, ch.History)
 	h.PrevHash = heads.historyHash
 	h.Hash = historyHash(h.PrevHash, h)
@@ -346,7 +346,7 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 		values["leave_return_by"], values["ippsu_number"], values["ippsu_date"] = r.LeaveReturnBy, r.IPPSUNumber, r.IPPSUDate
 		values["assignee_id"], values["first_opened_due"] = r.AssigneeID, nextDue(ch.OpenDeadlines)
 		values["state_entered_at"], values["updated_at"] = r.StateEnteredAt, r.UpdatedAt
-		values["loaded_version"], values["cached_open"] = loaded, cachedOpen
+		values["loaded_version"], values["seen_open"] = loaded, seenOpen
 		if shape.wide {
 			s.wideToRow(c, &r)
 			values["applicant"], values["personal"], values["contacts"] = r.Applicant, r.Personal, r.Contacts
@@ -360,10 +360,7 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 		return heads, translate(err, "case")
 	}
 	if rows == 0 {
-		if cachedOpen != nil {
-			return heads, errCacheStale
-		}
-		return heads, staleVersion(c.Number, loaded, 0)
+		return heads, errCaseMoved
 	}
 	// Give the case's new deadlines their ids (an open deadline is one per kind and ref).
 	var ids []struct {

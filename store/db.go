@@ -34,8 +34,6 @@ type DB struct {
 	closed chan struct{}
 	// conf is the pool's connection configuration (ownConn copies it).
 	conf *pgx.ConnConfig
-	// recent holds the cases this process changed last (caseCache), for every store on the pool.
-	recent *caseCache
 	// access is this process's writer of the access log (AccessLog), shared by its stores.
 	access *accessWriter
 }
@@ -125,7 +123,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	db := &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{}), conf: cfg, recent: newCaseCache()}
+	db := &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{}), conf: cfg}
 	db.access = newAccessWriter(db)
 	return db, nil
 }

@@ -58,10 +58,7 @@ func ChangeSQLs() []string {
 }
 
 // Cached reports whether the cases store holds the case at this version in its cache.
-func Cached(s *Cases, id string, version int) bool {
-	_, _, _, ok := s.db.recent.get(id, version)
-	return ok
-}
+func Cached(s *CaseCache, id string, version int) bool { return s.get(id, version) != nil }
 
 // LegacyAccessLines writes n lines of a case's access chain as they were written before
 // migration 00013 (chained per case, no writer), after the case's last such line.

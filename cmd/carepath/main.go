@@ -197,7 +197,11 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	notices := store.NewNotices(noticeDB)
-	service := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
+	var caseStore domain.CaseStore = cases
+	if cfg.CaseCacheSize > 0 {
+		caseStore = store.NewCaseCache(cases, cfg.CaseCacheSize)
+	}
+	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
 		Users: identities, Board: cases, Beds: cases, NoticeLog: notices}
 	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
