@@ -2,17 +2,13 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"carepath/domain"
 )
@@ -40,7 +36,6 @@ import (
 // deadlines' UPDATE of a command that closes none, is not even started, and starting the
 // executor for every part of every statement was about a sixth of PostgreSQL's time per
 // command (docs/BENCHMARKS.md).
-
 // changePart is one CTE of the change statement.
 type changePart struct {
 	name string
@@ -218,39 +213,6 @@ type chainHeads struct {
 	oldSeal     bool
 }
 
-// execQuerier is a database/sql pool or transaction.
-type execQuerier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// querier is where a command's statements go: queryRow runs a query and scans its one row
-// (sql.ErrNoRows when there is none).
-type querier interface {
-	queryRow(ctx context.Context, dest []any, query string, args ...any) error
-}
-
-// pgxPool sends a command's statements through pgx on a pooled connection: a change statement
-// has about forty-five parameters, and database/sql converts each on the way (docs/BENCHMARKS.md).
-type pgxPool struct{ db *DB }
-
-func (p pgxPool) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
-	return p.db.withConn(ctx, func(conn *pgx.Conn) error {
-		err := conn.QueryRow(ctx, query, args...).Scan(dest...)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return sql.ErrNoRows
-		}
-		return err
-	})
-}
-
-// sqlQuerier sends them through database/sql: inside a transaction.
-type sqlQuerier struct{ db execQuerier }
-
-func (q sqlQuerier) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
-	return q.db.QueryRowContext(ctx, query, args...).Scan(dest...)
-}
-
 // noticeJSON is one outbox row as the change statement reads it: domain.Notice's outbox
 // columns (not its delivery state, and data never null) plus what the webhook rule joins on.
 type noticeJSON struct {
@@ -381,50 +343,3 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 	}
 	return chainHeads{historyHash: h.Hash}, nil
 }
-
-// relayBell tells the notices relay that the outbox has new rows: a NOTIFY after the commit,
-// never inside a case's transaction (in PostgreSQL a notifying commit holds a database-wide
-// lock through its WAL flush, so notifying commits cannot be grouped), and at most one per
-// bellInterval however many commands commit. A NOTIFY lost with a crash costs nothing but
-// latency: the relay also polls.
-type relayBell struct {
-	db   *sql.DB
-	once sync.Once
-	ring chan struct{}
-	done chan struct{}
-}
-
-const bellInterval = 5 * time.Millisecond
-
-func newRelayBell(db *sql.DB) *relayBell {
-	return &relayBell{db: db, ring: make(chan struct{}, 1), done: make(chan struct{})}
-}
-
-// Ring asks for a NOTIFY soon; it never blocks.
-func (b *relayBell) Ring() {
-	b.once.Do(func() { go b.loop() })
-	select {
-	case b.ring <- struct{}{}:
-	default: // one is already due
-	}
-}
-
-func (b *relayBell) loop() {
-	for {
-		select {
-		case <-b.done:
-			return
-		case <-b.ring:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, _ = b.db.ExecContext(ctx, "SELECT pg_notify($1, '')", NoticeChannel) // the relay polls too
-		cancel()
-		select {
-		case <-b.done:
-			return
-		case <-time.After(bellInterval):
-		}
-	}
-}
-
-func (b *relayBell) stop() { close(b.done) }

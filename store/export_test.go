@@ -8,27 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// SetNameCap lets tests move the boundary between the two ways of a name search.
-func SetNameCap(n int) (restore func()) {
-	old := nameCap
-	nameCap = n
-	return func() { nameCap = old }
-}
-
-// SetDueCap lets tests move the boundary between the two ways of an overdue list in a state.
-func SetDueCap(n int) (restore func()) {
-	old := dueCap
-	dueCap = n
-	return func() { dueCap = old }
-}
-
-// SetNameWindow lets tests move the boundary between the newest names and the older keys.
-func SetNameWindow(n int64) (restore func()) {
-	old := nameWindow
-	nameWindow = n
-	return func() { nameWindow = old }
-}
-
 // OwnConnPlanModes runs SHOW plan_cache_mode on a reader's own connection, then breaks that
 // connection under it and runs it again (the reader must connect anew).
 func OwnConnPlanModes(ctx context.Context, db *DB) (first, again string, err error) {
