@@ -54,7 +54,7 @@ type EventCommand struct {
 	DateOfDeath *Date     `json:"date_of_death"`
 }
 
-// accessAlphabet has no characters that read alike (0/O, 1/I/L).
+// accessAlphabet is what access codes are made of: no characters that read alike (0/O, 1/I/L).
 const accessAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 // AccessCodeLength is the length of a relatives' access code.
@@ -66,10 +66,17 @@ func NewAccessCode() string {
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
-	for i := range b {
-		b[i] = accessAlphabet[int(b[i])%len(accessAlphabet)]
+	return AccessCodeFrom(b)
+}
+
+// AccessCodeFrom spells the first AccessCodeLength bytes of b (at least that many) as an access
+// code: random bytes make a random code.
+func AccessCodeFrom(b []byte) string {
+	code := make([]byte, AccessCodeLength)
+	for i := range code {
+		code[i] = accessAlphabet[int(b[i])%len(accessAlphabet)]
 	}
-	return string(b)
+	return string(code)
 }
 
 // HashAccessCode hashes an access code bound to its case's id. The code is random with about

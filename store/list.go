@@ -73,7 +73,7 @@ func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage,
 	var rows []summaryRow
 	var err error
 	switch {
-	case f.Q != "" && !strings.HasPrefix(strings.ToUpper(f.Q), "KC-"):
+	case f.Q != "" && !domain.LooksLikeCaseNumber(f.Q):
 		rows, err = s.byName(ctx, f, before, want)
 	case f.Overdue && f.State != "" && f.Q == "":
 		rows, err = s.overdueInState(ctx, f, before, want)

@@ -20,7 +20,7 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 		if err != nil {
 			return fmt.Errorf("next case number: %w", err)
 		}
-		c.Number = fmt.Sprintf("KC-%d-%06d", year, last)
+		c.Number = domain.CaseNumber(year, last)
 		row := s.toRow(c)
 		if err := tx.Create(&row).Error; err != nil {
 			return translate(err, "case")
