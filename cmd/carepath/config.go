@@ -17,16 +17,16 @@ import (
 // Config is everything carepath reads from its environment. Each variable has a default that
 // works on a developer's machine; README.md lists them all.
 type Config struct {
-	DatabaseURL     string
-	RedisURL        string
-	HTTPAddr        string
-	LogLevel        slog.Level
-	BootstrapToken  string
-	DataKeys        [][]byte
-	DevDataKey      bool
-	DBMaxConns      int
+	DatabaseURL    string
+	RedisURL       string
+	HTTPAddr       string
+	LogLevel       slog.Level
+	BootstrapToken string
+	DataKeys       [][]byte
+	DevDataKey     bool
+	DBMaxConns     int
 	// CaseCacheSize is how many cases the CaseCache keeps (0: none).
-	CaseCacheSize int
+	CaseCacheSize   int
 	ShutdownTimeout time.Duration
 	Settings        domain.Settings
 	Access          domain.AccessSettings
