@@ -17,16 +17,14 @@ import (
 // Config is everything carepath reads from its environment. Each variable has a default that
 // works on a developer's machine; README.md lists them all.
 type Config struct {
-	DatabaseURL    string
-	RedisURL       string
-	HTTPAddr       string
-	LogLevel       slog.Level
-	BootstrapToken string
-	DataKeys       [][]byte
-	DevDataKey     bool
-	DBMaxConns     int
-	// CaseCacheSize is how many cases the CaseCache keeps (0: none).
-	CaseCacheSize   int
+	DatabaseURL     string
+	RedisURL        string
+	HTTPAddr        string
+	LogLevel        slog.Level
+	BootstrapToken  string
+	DataKeys        [][]byte
+	DevDataKey      bool
+	DBMaxConns      int
 	ShutdownTimeout time.Duration
 	Settings        domain.Settings
 	Access          domain.AccessSettings
@@ -36,6 +34,8 @@ type Config struct {
 	WorkerMetricsAddr string
 	// PprofAddr, when set, serves Go's /debug/pprof profiles there (for measuring; keep private).
 	PprofAddr string
+	// CaseCacheSize is how many cases the CaseCache keeps (0: none).
+	CaseCacheSize int
 }
 
 // NoticeConfig is how the worker delivers notices and scans deadlines.
