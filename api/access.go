@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -30,16 +29,6 @@ func (s *Server) audited(c *gin.Context, caseIDs ...string) bool {
 		return false
 	}
 	return true
-}
-
-// changeContext is the request context carrying the access-log line of the change the handler
-// is about to make, so the store writes it in the change's own transaction.
-func (s *Server) changeContext(c *gin.Context) context.Context {
-	ctx, p := s.Access.WithPendingAccess(c.Request.Context(), actorOf(c), c.Request.Method, c.FullPath(), c.GetString(ctxRequestID))
-	if p != nil {
-		c.Set(ctxPendingAccess, p)
-	}
-	return ctx
 }
 
 func (s *Server) getMe(c *gin.Context) { c.JSON(http.StatusOK, actorOf(c)) }
@@ -89,7 +78,7 @@ func (s *Server) reassign(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cs, err := s.Cases.Reassign(s.changeContext(c), actorOf(c), c.Param("id"), version, req.AssigneeID)
+	cs, err := s.Cases.Reassign(c.Request.Context(), actorOf(c), c.Param("id"), version, req.AssigneeID)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -53,10 +53,8 @@ func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 // writeCase logs the access and writes the case: whole to a specialist, cut to its role for an
 // agency (the service center that files a case also gets its access code to hand over).
 func (s *Server) writeCase(c *gin.Context, status int, cs *domain.Case, accessCode string) {
-	if p, ok := c.Get(ctxPendingAccess); !ok || !p.(*domain.PendingAccess).Written {
-		if !s.audited(c, cs.ID) {
-			return
-		}
+	if !s.audited(c, cs.ID) {
+		return
 	}
 	c.Header("ETag", etag(cs.Version))
 	if accessCode != "" {
@@ -139,7 +137,7 @@ func (s *Server) createCase(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cs, code, err := s.Cases.Register(s.changeContext(c), actorOf(c), n)
+	cs, code, err := s.Cases.Register(c.Request.Context(), actorOf(c), n)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -189,7 +187,7 @@ func (s *Server) fireEvent(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cs, err := s.Cases.Fire(s.changeContext(c), actorOf(c), c.Param("id"), version, cmd)
+	cs, err := s.Cases.Fire(c.Request.Context(), actorOf(c), c.Param("id"), version, cmd)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -208,7 +206,7 @@ func (s *Server) recordDocument(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cs, err := s.Cases.RecordDocument(s.changeContext(c), actorOf(c), c.Param("id"), domain.DocType(c.Param("type")), version, u)
+	cs, err := s.Cases.RecordDocument(c.Request.Context(), actorOf(c), c.Param("id"), domain.DocType(c.Param("type")), version, u)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -29,8 +29,6 @@ import (
 const (
 	ctxRequestID = "request_id"
 	ctxActor     = "actor"
-	// ctxPendingAccess holds the *domain.PendingAccess of a change (see changeContext).
-	ctxPendingAccess = "pending_access"
 )
 
 var requestIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -86,7 +87,7 @@ func parseStatusBody(body []byte) (number, code string, ok bool) {
 			return "", "", false
 		}
 		switch {
-		case key == "case_number" && !haveNumber && validCaseNumber(val):
+		case key == "case_number" && !haveNumber && domain.ValidCaseNumber(strings.ToUpper(val)):
 			number, haveNumber = val, true
 		case key == "access_code" && !haveCode && len(val) >= 1 && len(val) <= 64:
 			code, haveCode = val, true
@@ -126,19 +127,6 @@ func plainString(b string, i int) (string, int, bool) {
 		}
 	}
 	return "", 0, false
-}
-
-// validCaseNumber is the contract's pattern ^[Kk][Cc]-[0-9]{4}-[0-9]{6}$.
-func validCaseNumber(v string) bool {
-	if len(v) != 14 || (v[0] != 'K' && v[0] != 'k') || (v[1] != 'C' && v[1] != 'c') || v[2] != '-' || v[7] != '-' {
-		return false
-	}
-	for i := 3; i < len(v); i++ {
-		if c := v[i]; i != 7 && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // writeStatusView answers 200 with the view, encoded by hand: the same bytes as encoding/json

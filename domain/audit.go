@@ -61,33 +61,6 @@ func (s *Access) RecordAccess(ctx context.Context, a Actor, caseIDs []string, me
 	return nil
 }
 
-// PendingAccess is a change's access-log line, carried in the context into the change's own
-// transaction so that a change costs one commit, not two. The store sets Written once the line
-// is in the transaction; the edge then does not log it again.
-type PendingAccess struct {
-	Entry   AccessEntry
-	Written bool
-}
-
-type pendingAccessKey struct{}
-
-// WithPendingAccess returns ctx carrying the access line of the change about to be made; ctx
-// itself for actors that are not logged.
-func (s *Access) WithPendingAccess(ctx context.Context, a Actor, method, route, requestID string) (context.Context, *PendingAccess) {
-	if a.Kind == ActorSystem {
-		return ctx, nil
-	}
-	p := &PendingAccess{Entry: AccessEntry{ActorID: a.ID, ActorName: a.Name, ActorKind: a.Kind, Role: a.Role, Method: method,
-		Route: route, RequestID: requestID, At: s.now()}}
-	return context.WithValue(ctx, pendingAccessKey{}, p), p
-}
-
-// PendingAccessFrom returns the access line a change must write with itself, if any.
-func PendingAccessFrom(ctx context.Context) *PendingAccess {
-	p, _ := ctx.Value(pendingAccessKey{}).(*PendingAccess)
-	return p
-}
-
 // Audit returns a page of the access log.
 func (s *Access) Audit(ctx context.Context, f AuditFilter) (AuditPage, error) {
 	if f.CaseID != "" && !IsUUID(f.CaseID) {

@@ -344,3 +344,31 @@ func MaskSNILS(s string) string {
 	}
 	return "***-***-*** " + s[len(s)-2:]
 }
+
+// A case's number is KC-YYYY-NNNNNN: the year of registration (Moscow) and the case's place in
+// that year. This is its one definition; a relative may type it in lower case (the status
+// lookup upper-cases it first).
+const caseNumberPrefix = "KC-"
+
+// CaseNumber is the number of the seq-th case registered in year.
+func CaseNumber(year, seq int) string { return fmt.Sprintf("%s%d-%06d", caseNumberPrefix, year, seq) }
+
+// ValidCaseNumber reports whether v is a case number, ^KC-[0-9]{4}-[0-9]{6}$: by hand, on the
+// busiest public path.
+func ValidCaseNumber(v string) bool {
+	if len(v) != 14 || v[:3] != caseNumberPrefix || v[7] != '-' {
+		return false
+	}
+	for i := 3; i < len(v); i++ {
+		if c := v[i]; i != 7 && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// LooksLikeCaseNumber reports whether a search is for a case number rather than a name: it
+// starts like one, in either case.
+func LooksLikeCaseNumber(q string) bool {
+	return len(q) >= len(caseNumberPrefix) && strings.EqualFold(q[:len(caseNumberPrefix)], caseNumberPrefix)
+}

@@ -93,28 +93,31 @@ type EventDef struct {
 	// transfer goes back to transfer_pending); empty when there is none.
 	AltDest State  `json:"alternative_destination,omitempty"`
 	Guard   string `json:"guard,omitempty"`
+	// apply is the event's guard and effects on the case (effects.go); nil when it has none.
+	// It runs inside the FSM's before_event callback, so a refusal cancels the transition.
+	apply func(e *effects, ctx context.Context) error
 }
 
 // Events is the lifecycle table: written once, the FSM, the OpenAPI enums, GET /lifecycle and
 // the Mermaid diagram are all derived from it.
 var Events = []EventDef{
-	{RequestDocuments, []State{Intake}, CollectingDocuments, "", ""},
-	{SubmitForReview, []State{CollectingDocuments}, UnderReview, "", "every mandatory document received and valid"},
-	{ReturnForDocuments, []State{UnderReview}, CollectingDocuments, "", "a reason"},
-	{RecognizeNeed, []State{UnderReview}, WaitingList, "", "IPPSU number and date recorded"},
-	{Reject, []State{UnderReview}, Rejected, "", "a reason"},
-	{Appeal, []State{Rejected}, UnderReview, "", ""},
-	{IssueVoucher, []State{WaitingList, TransferPending}, VoucherIssued, "", "a facility of the right type with a free bed; the bed is reserved atomically"},
-	{CancelVoucher, []State{VoucherIssued}, WaitingList, TransferPending, "the bed is released; back to transfer_pending when the voucher was for a transfer"},
-	{Admit, []State{VoucherIssued}, Residing, "", "medical clearance still valid on the admission date"},
-	{StartLeave, []State{Residing}, OnLeave, "", "a planned return date at most 30 days ahead"},
-	{EndLeave, []State{OnLeave}, Residing, "", ""},
-	{Hospitalize, []State{Residing, OnLeave}, Hospitalized, "", ""},
-	{EndHospitalization, []State{Hospitalized}, Residing, "", ""},
-	{RequestTransfer, []State{Residing}, TransferPending, "", ""},
-	{Discharge, []State{Residing, OnLeave, Hospitalized, TransferPending}, Discharged, "", "a reason; the bed is released"},
-	{RecordDeath, []State{Residing, OnLeave, Hospitalized, TransferPending}, Deceased, "", "the date of death; the bed is released"},
-	{Withdraw, []State{Intake, CollectingDocuments, UnderReview, Rejected, WaitingList, VoucherIssued}, Withdrawn, "", "not during a transfer"},
+	{RequestDocuments, []State{Intake}, CollectingDocuments, "", "", nil},
+	{SubmitForReview, []State{CollectingDocuments}, UnderReview, "", "every mandatory document received and valid", (*effects).submitForReview},
+	{ReturnForDocuments, []State{UnderReview}, CollectingDocuments, "", "a reason", (*effects).needReason},
+	{RecognizeNeed, []State{UnderReview}, WaitingList, "", "IPPSU number and date recorded", (*effects).recognizeNeed},
+	{Reject, []State{UnderReview}, Rejected, "", "a reason", (*effects).needReason},
+	{Appeal, []State{Rejected}, UnderReview, "", "", nil},
+	{IssueVoucher, []State{WaitingList, TransferPending}, VoucherIssued, "", "a facility of the right type with a free bed; the bed is reserved atomically", (*effects).issueVoucher},
+	{CancelVoucher, []State{VoucherIssued}, WaitingList, TransferPending, "the bed is released; back to transfer_pending when the voucher was for a transfer", (*effects).cancelVoucher},
+	{Admit, []State{VoucherIssued}, Residing, "", "medical clearance still valid on the admission date", (*effects).admit},
+	{StartLeave, []State{Residing}, OnLeave, "", "a planned return date at most 30 days ahead", (*effects).startLeave},
+	{EndLeave, []State{OnLeave}, Residing, "", "", (*effects).clearLeave},
+	{Hospitalize, []State{Residing, OnLeave}, Hospitalized, "", "", (*effects).clearLeave},
+	{EndHospitalization, []State{Hospitalized}, Residing, "", "", nil},
+	{RequestTransfer, []State{Residing}, TransferPending, "", "", nil},
+	{Discharge, []State{Residing, OnLeave, Hospitalized, TransferPending}, Discharged, "", "a reason; the bed is released", (*effects).discharge},
+	{RecordDeath, []State{Residing, OnLeave, Hospitalized, TransferPending}, Deceased, "", "the date of death; the bed is released", (*effects).recordDeath},
+	{Withdraw, []State{Intake, CollectingDocuments, UnderReview, Rejected, WaitingList, VoucherIssued}, Withdrawn, "", "not during a transfer", (*effects).withdraw},
 }
 
 var (

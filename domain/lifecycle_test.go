@@ -115,3 +115,13 @@ func TestMermaidHasEveryTransition(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardedRowsHaveTheirGuard: every row of the table that names a guard carries the code of
+// it beside it.
+func TestGuardedRowsHaveTheirGuard(t *testing.T) {
+	for _, e := range Events {
+		if e.Guard != "" && e.apply == nil {
+			t.Errorf("event %s names the guard %q but has none", e.Name, e.Guard)
+		}
+	}
+}

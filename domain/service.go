@@ -54,7 +54,7 @@ type EventCommand struct {
 	DateOfDeath *Date     `json:"date_of_death"`
 }
 
-// accessAlphabet has no characters that read alike (0/O, 1/I/L).
+// accessAlphabet is what access codes are made of: no characters that read alike (0/O, 1/I/L).
 const accessAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 // AccessCodeLength is the length of a relatives' access code.
@@ -66,10 +66,17 @@ func NewAccessCode() string {
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
-	for i := range b {
-		b[i] = accessAlphabet[int(b[i])%len(accessAlphabet)]
+	return AccessCodeFrom(b)
+}
+
+// AccessCodeFrom spells the first AccessCodeLength bytes of b (at least that many) as an access
+// code: random bytes make a random code.
+func AccessCodeFrom(b []byte) string {
+	code := make([]byte, AccessCodeLength)
+	for i := range code {
+		code[i] = accessAlphabet[int(b[i])%len(accessAlphabet)]
 	}
-	return string(b)
+	return string(code)
 }
 
 // HashAccessCode hashes an access code bound to its case's id. The code is random with about
@@ -215,7 +222,10 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 	from := c.State
 	e := &effects{s: s, tx: tx, c: c, cmd: cmd, now: now, today: DateOf(now), payload: map[string]any{}}
 	to, err := transition(ctx, from, cmd.Event, func(ctx context.Context, ev EventName) error {
-		return e.guardAndApply(ctx)
+		if apply := eventIndex[ev].apply; apply != nil {
+			return apply(e, ctx)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -248,187 +258,6 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 	ch.OpenDeadlines = append(ch.OpenDeadlines, watch...)
 	c.Deadlines = append(c.Deadlines, watch...)
 	return ch, nil
-}
-
-// effects carries one event's guard and its changes to the case. The guard runs inside the
-// FSM's before_event callback, so a refusal cancels the transition with the reasons.
-type effects struct {
-	s       *Service
-	tx      CaseTx
-	c       *Case
-	cmd     EventCommand
-	now     time.Time
-	today   Date
-	payload map[string]any
-	altDest State
-}
-
-func refuse(reasons ...string) error {
-	return &Error{Code: EUNPROCESSABLE, Message: "the event's conditions are not met: " + strings.Join(reasons, "; "), Reasons: reasons}
-}
-
-func (e *effects) needReason() error {
-	if strings.TrimSpace(e.cmd.Reason) == "" {
-		return refuse("a reason is required")
-	}
-	e.payload["reason"] = e.cmd.Reason
-	return nil
-}
-
-func (e *effects) releaseVoucherBed(ctx context.Context) error {
-	if e.c.VoucherFacilityID == "" {
-		return nil
-	}
-	if err := e.tx.ReleaseBed(ctx, e.c.VoucherFacilityID); err != nil {
-		return err
-	}
-	e.payload["released_facility_id"] = e.c.VoucherFacilityID
-	e.c.VoucherFacilityID = ""
-	e.c.VoucherValidUntil = nil
-	return nil
-}
-
-func (e *effects) releaseResidenceBed(ctx context.Context) error {
-	if e.c.FacilityID == "" {
-		return nil
-	}
-	if err := e.tx.ReleaseBed(ctx, e.c.FacilityID); err != nil {
-		return err
-	}
-	e.payload["released_facility_id"] = e.c.FacilityID
-	return nil
-}
-
-func (e *effects) guardAndApply(ctx context.Context) error {
-	c, cmd := e.c, e.cmd
-	switch cmd.Event {
-	case SubmitForReview:
-		if reasons := c.Checklist.Blocking(e.today, false); len(reasons) > 0 {
-			return refuse(reasons...)
-		}
-	case ReturnForDocuments, Reject, Discharge:
-		if err := e.needReason(); err != nil {
-			return err
-		}
-		if cmd.Event == Discharge {
-			return e.releaseResidenceBed(ctx)
-		}
-	case RecognizeNeed:
-		var reasons []string
-		if strings.TrimSpace(cmd.IPPSUNumber) == "" {
-			reasons = append(reasons, "ippsu_number is required")
-		}
-		if cmd.IPPSUDate == nil {
-			reasons = append(reasons, "ippsu_date is required")
-		} else if cmd.IPPSUDate.After(e.today) {
-			reasons = append(reasons, "ippsu_date cannot be in the future")
-		}
-		if len(reasons) > 0 {
-			return refuse(reasons...)
-		}
-		c.IPPSU = &IPPSU{Number: strings.TrimSpace(cmd.IPPSUNumber), Date: *cmd.IPPSUDate}
-		e.payload["ippsu_number"], e.payload["ippsu_date"] = c.IPPSU.Number, c.IPPSU.Date.String()
-	case IssueVoucher:
-		return e.issueVoucher(ctx)
-	case CancelVoucher:
-		if c.FacilityID != "" {
-			e.altDest = TransferPending
-		}
-		return e.releaseVoucherBed(ctx)
-	case Admit:
-		admitted := e.today
-		if cmd.AdmittedOn != nil {
-			admitted = *cmd.AdmittedOn
-		}
-		var reasons []string
-		if admitted.After(e.today) {
-			reasons = append(reasons, "admitted_on cannot be in the future")
-		}
-		if c.VoucherValidUntil != nil && admitted.After(*c.VoucherValidUntil) {
-			reasons = append(reasons, "the voucher expired on "+c.VoucherValidUntil.String())
-		}
-		reasons = append(reasons, c.Checklist.Blocking(admitted, true)...)
-		if len(reasons) > 0 {
-			return refuse(reasons...)
-		}
-		if c.FacilityID != "" {
-			// A transfer: the bed at the old home is given back once the person moves.
-			if err := e.tx.ReleaseBed(ctx, c.FacilityID); err != nil {
-				return err
-			}
-			e.payload["previous_facility_id"] = c.FacilityID
-		}
-		c.FacilityID, c.VoucherFacilityID, c.VoucherValidUntil = c.VoucherFacilityID, "", nil
-		e.payload["facility_id"], e.payload["admitted_on"] = c.FacilityID, admitted.String()
-	case StartLeave:
-		if cmd.ReturnBy == nil {
-			return refuse("return_by is required")
-		}
-		if !cmd.ReturnBy.After(e.today) || cmd.ReturnBy.After(e.today.AddDays(e.s.Settings.MaxLeaveDays)) {
-			return refuse(fmt.Sprintf("return_by must be within the next %d days", e.s.Settings.MaxLeaveDays))
-		}
-		c.LeaveReturnBy = cmd.ReturnBy
-		e.payload["return_by"] = cmd.ReturnBy.String()
-	case EndLeave, Hospitalize:
-		c.LeaveReturnBy = nil
-	case RecordDeath:
-		if cmd.DateOfDeath == nil {
-			return refuse("date_of_death is required")
-		}
-		if cmd.DateOfDeath.After(e.today) {
-			return refuse("date_of_death cannot be in the future")
-		}
-		e.payload["date_of_death"] = cmd.DateOfDeath.String()
-		return e.releaseResidenceBed(ctx)
-	case Withdraw:
-		if c.InTransfer() {
-			return refuse("the person lives in a boarding house and a transfer is under way: cancel the voucher, then discharge")
-		}
-		return e.releaseVoucherBed(ctx)
-	}
-	return nil
-}
-
-func (e *effects) issueVoucher(ctx context.Context) error {
-	c, cmd := e.c, e.cmd
-	if cmd.FacilityID == "" {
-		return refuse("facility_id is required")
-	}
-	if !IsUUID(cmd.FacilityID) {
-		return refuse("facility " + cmd.FacilityID + " does not exist")
-	}
-	f, err := e.tx.Facility(ctx, cmd.FacilityID)
-	if ErrorCode(err) == ENOTFOUND {
-		return refuse("facility " + cmd.FacilityID + " does not exist")
-	} else if err != nil {
-		return err
-	}
-	var reasons []string
-	if f.Type != c.FacilityType {
-		reasons = append(reasons, fmt.Sprintf("facility %s is of type %s, the case needs %s", f.Name, f.Type, c.FacilityType))
-	}
-	if f.ID == c.FacilityID {
-		reasons = append(reasons, "the person already lives in "+f.Name)
-	}
-	validUntil := e.today.AddDays(e.s.Settings.VoucherValidDays)
-	if cmd.ValidUntil != nil {
-		if !cmd.ValidUntil.After(e.today) {
-			reasons = append(reasons, "valid_until must be after today")
-		}
-		validUntil = *cmd.ValidUntil
-	}
-	if len(reasons) > 0 {
-		return refuse(reasons...)
-	}
-	// The reservation is a conditional update in the case's transaction: two vouchers racing for
-	// the last bed cannot both win.
-	if err := e.tx.ReserveBed(ctx, f.ID); err != nil {
-		return err
-	}
-	c.VoucherFacilityID = f.ID
-	c.VoucherValidUntil = &validUntil
-	e.payload["facility_id"], e.payload["valid_until"] = f.ID, validUntil.String()
-	return nil
 }
 
 // RecordDocument records a document's status on the case's checklist. version is the expected

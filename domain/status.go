@@ -123,19 +123,6 @@ type StatusStore interface {
 // way to admission, while documents can still hold it up.
 var missingShownIn = slices.DeleteFunc(slices.Clone(preAdmission), func(s State) bool { return s == Rejected })
 
-// validCaseNumber is ^KC-[0-9]{4}-[0-9]{6}$, by hand on the busiest public path.
-func validCaseNumber(v string) bool {
-	if len(v) != 14 || v[0] != 'K' || v[1] != 'C' || v[2] != '-' || v[7] != '-' {
-		return false
-	}
-	for i := 3; i < len(v); i++ {
-		if c := v[i]; i != 7 && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
-}
-
 // A lookup of a number that does not exist still hashes and compares, against these, so that
 // a wrong number and a wrong code cost the same.
 const dummyCaseID = "00000000-0000-4000-8000-000000000000"
@@ -179,7 +166,7 @@ func (s *Access) locked(c StatusCounter, max int, now time.Time) (bool, int) {
 func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*StatusView, error) {
 	now := s.now()
 	number = strings.ToUpper(strings.TrimSpace(number))
-	if !validCaseNumber(number) {
+	if !ValidCaseNumber(number) {
 		return nil, Invalid("case_number", "must look like KC-2025-000123")
 	}
 	numberKey, addressKey := "n:"+number, AddressKey(clientAddr)

@@ -11,7 +11,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"carepath/domain"
-	"carepath/store"
 )
 
 // TaskDeliverNotice is the task type of one delivery attempt; its payload is the notice id (the
@@ -42,7 +41,7 @@ func (b Backoff) After(n int) time.Duration {
 // Deliverer delivers notices: it claims a notice in Postgres, renders it, sends it over its
 // channel and records the outcome. Postgres decides what is owed; the task only rings.
 type Deliverer struct {
-	Notices   *store.Notices
+	Notices   domain.Outbox
 	Channels  map[string]Channel
 	Templates *Templates
 	// MaxAttempts: after this many failed attempts the notice is dead.
@@ -58,7 +57,7 @@ type Deliverer struct {
 
 	// claims and marks group the claims and the delivery marks of concurrent attempts into one
 	// statement each (nil: one statement per attempt).
-	claims *batcher[*store.Delivery]
+	claims *batcher[*domain.Delivery]
 	marks  *batcher[struct{}]
 }
 
@@ -134,14 +133,14 @@ func (b *batcher[T]) submit(id string) (T, error, bool) {
 	return zero, nil, false
 }
 
-func (d *Deliverer) claim(ctx context.Context, id string, now time.Time) (*store.Delivery, error) {
+func (d *Deliverer) claim(ctx context.Context, id string, now time.Time) (*domain.Delivery, error) {
 	if n, err, ok := d.claims.submit(id); ok {
 		return n, err
 	}
 	return d.Notices.Claim(ctx, id, now, d.Hold)
 }
 
-func (d *Deliverer) delivered(ctx context.Context, n *store.Delivery, at time.Time) error {
+func (d *Deliverer) delivered(ctx context.Context, n *domain.Delivery, at time.Time) error {
 	if n.Audience != domain.AudienceGuardianship {
 		if _, err, ok := d.marks.submit(n.ID); ok {
 			return err
@@ -152,7 +151,7 @@ func (d *Deliverer) delivered(ctx context.Context, n *store.Delivery, at time.Ti
 
 // batch makes the deliverer group its claims and marks; run the returned loops beside it.
 func (d *Deliverer) batch() []func(context.Context) error {
-	d.claims = newBatcher(func(ctx context.Context, ids []string) (map[string]*store.Delivery, error) {
+	d.claims = newBatcher(func(ctx context.Context, ids []string) (map[string]*domain.Delivery, error) {
 		return d.Notices.ClaimMany(ctx, ids, d.now(), d.Hold)
 	})
 	d.marks = newBatcher(func(ctx context.Context, ids []string) (map[string]struct{}, error) {
@@ -243,7 +242,7 @@ type WebhookBody struct {
 	Data           map[string]any `json:"data"`
 }
 
-func (d *Deliverer) send(ctx context.Context, n *store.Delivery) error {
+func (d *Deliverer) send(ctx context.Context, n *domain.Delivery) error {
 	ch, ok := d.Channels[n.Channel]
 	if !ok {
 		return Permanent(fmt.Errorf("no %s channel is configured", n.Channel))

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"gorm.io/gorm"
 
 	"carepath/domain"
 )
@@ -57,18 +55,18 @@ func TestEventCommitsOneSignedWebhookPerRecipient(t *testing.T) {
 
 	// An event whose transaction rolls back writes no notice and rings no bell.
 	before := len(e.outbox())
-	e.cases.AfterSave = func(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error {
-		if len(ch.Notices) == 0 {
-			t.Errorf("start_leave should cause notices")
-		}
-		return errors.New("the disk is on fire")
-	}
+	// The database refuses start_leave's notices (as a full disk would refuse the write), so
+	// the event's one statement fails whole; an event that caused no notice would go through.
+	e.exec(`CREATE FUNCTION refuse_notice() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'the disk is on fire'; END; $$`)
+	e.exec(`CREATE TRIGGER refuse_leave_notices BEFORE INSERT ON notices FOR EACH ROW
+		WHEN (NEW.happening = 'leave_started') EXECUTE FUNCTION refuse_notice()`)
 	cur, _ := e.svc.Get(context.Background(), c.ID)
 	back := domain.DateOf(e.clock.Now()).AddDays(7)
 	if _, err := e.svc.Fire(context.Background(), e.actor, c.ID, cur.Version, domain.EventCommand{Event: domain.StartLeave, ReturnBy: &back}); err == nil {
 		t.Fatal("the refused save should fail the event")
 	}
-	e.cases.AfterSave = nil
+	e.exec("DROP TRIGGER refuse_leave_notices ON notices")
 	if after := len(e.outbox()); after != before {
 		t.Fatalf("a rolled back event left %d notices", after-before)
 	}

@@ -330,7 +330,7 @@ func (e *testEnv) work(o workerOpts) NoticeWork {
 	webhook := NewWebhook(2 * time.Second)
 	webhook.AllowPrivate = true // the sink listens on 127.0.0.1
 	return NoticeWork{
-		Notices: e.notices, Service: e.svc, Templates: e.templates, DatabaseURL: e.db.URL,
+		Notices: e.notices, Service: e.svc, Templates: e.templates,
 		Channels: map[string]Channel{
 			domain.NoticeWebhook: webhook,
 			domain.NoticeSMS:     NewSMSGateway(e.sms.URL, "sms-token", 2*time.Second),

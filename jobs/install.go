@@ -7,17 +7,14 @@ import (
 	"github.com/hibiken/asynq"
 
 	"carepath/domain"
-	"carepath/store"
 )
 
 // NoticeWork is everything the worker needs to deliver notices and scan deadlines.
 type NoticeWork struct {
-	Notices   *store.Notices
-	Service   *domain.Service
-	Channels  map[string]Channel
-	Templates *Templates
-	// DatabaseURL is where the relay LISTENs.
-	DatabaseURL  string
+	Notices      domain.Outbox
+	Service      *domain.Service
+	Channels     map[string]Channel
+	Templates    *Templates
 	MaxAttempts  int
 	Backoff      Backoff
 	Hold         time.Duration
@@ -37,7 +34,7 @@ func (n NoticeWork) Install(w *Worker) {
 		Backoff: n.Backoff, Hold: n.Hold, Quiet: n.Service.Settings.SMSQuietHours, Metrics: n.Metrics, Logger: n.Logger}
 	scanner := &Scanner{Notices: n.Notices, Service: n.Service, Settings: n.Service.Settings, Batch: 1000, Metrics: n.Metrics, Logger: n.Logger}
 	relay := &Relay{Notices: n.Notices, Client: asynq.NewClientFromRedisClient(w.Redis), Inspector: asynq.NewInspectorFromRedisClient(w.Redis),
-		DatabaseURL: n.DatabaseURL, PollInterval: n.RelayPoll, Lease: n.RelayLease, Batch: 500, Logger: n.Logger, Metrics: n.Metrics}
+		PollInterval: n.RelayPoll, Lease: n.RelayLease, Batch: 500, Logger: n.Logger, Metrics: n.Metrics}
 	w.Mux.Handle(TaskDeliverNotice, deliverer)
 	w.Mux.Handle(TaskScanDeadlines, scanner)
 	w.Periodic = append(w.Periodic, Periodic{Cron: n.ScanCron, TaskType: TaskScanDeadlines, Tick: n.ScanInterval,

@@ -1,14 +1,13 @@
 package jobs
 
 import (
+	"carepath/domain"
 	"context"
 	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"carepath/store"
 )
 
 // Metrics are the notices' Prometheus metrics. A nil *Metrics records nothing.
@@ -21,7 +20,7 @@ type Metrics struct {
 
 // NewMetrics registers the counters and a collector that reads, at each scrape, the outbox
 // backlog from Postgres and the queue sizes from Redis.
-func NewMetrics(reg prometheus.Registerer, notices *store.Notices, inspector *asynq.Inspector, logger *slog.Logger) *Metrics {
+func NewMetrics(reg prometheus.Registerer, notices domain.Outbox, inspector *asynq.Inspector, logger *slog.Logger) *Metrics {
 	m := &Metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "carepath_notice_deliveries_total", Help: "Notice delivery attempts by channel and result (delivered, failed, dead, deferred).",
@@ -68,7 +67,7 @@ var (
 
 // backlogCollector reads the backlog at scrape time, so it is right whichever process sends.
 type backlogCollector struct {
-	notices   *store.Notices
+	notices   domain.Outbox
 	inspector *asynq.Inspector
 	logger    *slog.Logger
 }

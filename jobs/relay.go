@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5"
 
-	"carepath/store"
+	"carepath/domain"
 )
 
 // Relay moves committed outbox rows into the queue. It wakes on Postgres LISTEN/NOTIFY (the
@@ -23,10 +22,9 @@ import (
 // twice, yet a new attempt after a failure, or after a worker died holding the task (asynq
 // keeps such a task "active" for a minute or two), gets a task of its own at once.
 type Relay struct {
-	Notices      *store.Notices
+	Notices      domain.Outbox
 	Client       *asynq.Client
 	Inspector    *asynq.Inspector
-	DatabaseURL  string
 	PollInterval time.Duration
 	Lease        time.Duration
 	Batch        int
@@ -77,33 +75,18 @@ func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
 }
 
 func (r *Relay) listenOnce(ctx context.Context, wake chan<- struct{}) error {
-	conn, err := pgx.Connect(ctx, r.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+store.NoticeChannel); err != nil {
-		return err
-	}
-	ring := func() {
+	return r.Notices.WaitForCommits(ctx, func() {
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
-	}
-	ring() // catch up with anything committed while not listening
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		ring()
-	}
+	})
 }
 
 // enqueue hands notices to the queue and returns the ids that are now there: enqueued, or
 // already queued under the same task id. A task id held by a finished task (archived or kept
 // as completed) is freed and the notice enqueued again.
-func (r *Relay) enqueue(ctx context.Context, due []store.Owed) ([]string, error) {
+func (r *Relay) enqueue(ctx context.Context, due []domain.OwedNotice) ([]string, error) {
 	done := make([]string, 0, len(due))
 	for _, n := range due {
 		taskID := fmt.Sprintf("%s/%d", n.ID, n.Attempts)

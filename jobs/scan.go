@@ -9,7 +9,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"carepath/domain"
-	"carepath/store"
 )
 
 // TaskScanDeadlines is the periodic reminder and deadline scan.
@@ -20,7 +19,7 @@ const TaskScanDeadlines = "scan:deadlines"
 // cases), writes their reminders through the same outbox as every other notice, and expires
 // vouchers whose admission window has closed by firing cancel_voucher as the system.
 type Scanner struct {
-	Notices  *store.Notices
+	Notices  domain.Outbox
 	Service  *domain.Service
 	Settings domain.Settings
 	// Batch is how many deadlines one transaction takes; a tick runs at most MaxBatches.

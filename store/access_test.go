@@ -3,8 +3,8 @@ package store_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,19 +144,28 @@ func TestAuditChains(t *testing.T) {
 	}
 	exec(t, f.db, "ALTER TABLE case_history ENABLE TRIGGER case_history_append_only")
 
-	// The access log: a changed line and a removed line.
-	exec(t, f.db, "ALTER TABLE access_log DISABLE TRIGGER access_log_append_only")
-	exec(t, f.db, "UPDATE access_log SET actor_id = 'someone-else' WHERE case_id = ? AND seq = 2", b.ID)
-	exec(t, f.db, "DELETE FROM access_log WHERE case_id = ? AND seq = 2", a.ID)
-	exec(t, f.db, "ALTER TABLE access_log ENABLE TRIGGER access_log_append_only")
-	rep = verify(t, f.db)
-	var changed, removed bool
-	for _, br := range rep.Breaks {
-		changed = changed || (br.Chain == "access" && br.CaseID == b.ID && br.Seq == 2)
-		removed = removed || (br.Chain == "access" && br.CaseID == a.ID && br.Seq == 3)
+	// The access log: each writer's chain. The three Records wrote lines 1-6 of this process's
+	// writer; a changed line, a removed line and a line slipped in are each reported.
+	var writer int64
+	if err := f.db.Gorm.Raw("SELECT max(writer_id) FROM access_log").Scan(&writer).Error; err != nil {
+		t.Fatal(err)
 	}
-	if !changed || !removed {
-		t.Errorf("access log tampering: changed reported %v, removed reported %v: %+v", changed, removed, rep.Breaks)
+	exec(t, f.db, "ALTER TABLE access_log DISABLE TRIGGER access_log_append_only")
+	exec(t, f.db, "UPDATE access_log SET actor_id = 'someone-else' WHERE writer_id = ? AND seq = 2", writer)
+	exec(t, f.db, "DELETE FROM access_log WHERE writer_id = ? AND seq = 4", writer)
+	exec(t, f.db, "ALTER TABLE access_log ENABLE TRIGGER access_log_append_only")
+	exec(t, f.db, `INSERT INTO access_log (writer_id, case_id, seq, actor_id, actor_kind, role, method, route, at, prev_hash, hash)
+		SELECT writer_id, case_id, 7, 'intruder', actor_kind, role, method, route, at, hash, repeat('1', 64)
+		FROM access_log WHERE writer_id = ? AND seq = 6`, writer)
+	rep = verify(t, f.db)
+	var changed, removed, inserted bool
+	for _, br := range rep.Breaks {
+		changed = changed || (br.Chain == "access" && br.Writer == writer && br.Seq == 2)
+		removed = removed || (br.Chain == "access" && br.Writer == writer && br.Seq == 5)
+		inserted = inserted || (br.Chain == "access" && br.Writer == writer && br.Seq == 7)
+	}
+	if !changed || !removed || !inserted {
+		t.Errorf("access log tampering: changed reported %v, removed %v, inserted %v: %+v", changed, removed, inserted, rep.Breaks)
 	}
 
 	// A line slipped in for a case that does not exist (the access log has no foreign key).
@@ -180,59 +189,106 @@ func TestAuditChains(t *testing.T) {
 	}
 }
 
-// TestAccessHeadsKnownToThisProcess: a list shown again is logged from the chain heads this
-// process wrote, without reading them; after another process logged one of the cases, the
-// line this process would write at that place is refused and the heads are read, and every
-// chain still holds.
-func TestAccessHeadsKnownToThisProcess(t *testing.T) {
+// TestReadersOfOneCaseNeverWait: 32 readers of one case at once are all logged while another
+// session holds the case's row and the per-case lock the access log used to take: no reader
+// waits on a lock, every line lands in a writer's chain, and the chains verify.
+func TestReadersOfOneCaseNeverWait(t *testing.T) {
 	f := newAccessFixture(t)
 	ctx := context.Background()
-	a, b := f.register(t, "Голова Первая"), f.register(t, "Голова Вторая")
-	otherDB, err := store.Open(ctx, f.db.URL, store.Options{}) // another process on the same database
+	c := f.register(t, "Читаемый Тест")
+	holder, err := f.db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { otherDB.Close() })
-	other := store.NewAccessLog(otherDB)
-	entry := func(who string) domain.AccessEntry {
-		return domain.AccessEntry{ActorID: who, ActorName: who, ActorKind: domain.ActorUser, Role: domain.RoleSpecialist,
-			Method: "GET", Route: "/api/v1/cases", RequestID: "r-" + who, At: time.Now()}
+	defer holder.Rollback()
+	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7002, hashtext($1::uuid::text))", c.ID); err != nil {
+		t.Fatal(err)
 	}
-	record := func(log *store.AccessLog, who string, ids ...string) {
-		t.Helper()
-		if err := log.Record(ctx, ids, entry(who)); err != nil {
+	if _, err := holder.ExecContext(ctx, "SELECT 1 FROM cases WHERE id = $1 FOR UPDATE", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	// a reader that waited on either lock would wait for the holder, which waits for all of them
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := domain.AccessEntry{ActorID: fmt.Sprintf("u%d", i), ActorKind: domain.ActorUser, Role: "specialist", Method: "GET",
+				Route: "/api/v1/cases/:id", RequestID: fmt.Sprintf("r%d", i), At: time.Now()}
+			errs <- f.log.Record(rctx, []string{c.ID}, e)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("a reader of a case someone else holds: %v", err)
+		}
+	}
+	var advisory int
+	if err := f.db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid <> $1
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+		txPID(t, holder)).Scan(&advisory); err != nil {
+		t.Fatal(err)
+	}
+	if advisory != 0 {
+		t.Errorf("%d advisory locks held by others than the holder", advisory)
+	}
+	if err := holder.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	rep := verify(t, f.db)
+	if len(rep.Breaks) != 0 || rep.AccessLines != 32 || rep.Writers != 1 {
+		t.Fatalf("after 32 readers: %d lines in %d writers' chains, breaks %+v", rep.AccessLines, rep.Writers, rep.Breaks)
+	}
+}
+
+func txPID(t *testing.T, tx interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) int {
+	t.Helper()
+	var pid int
+	if err := tx.QueryRowContext(context.Background(), "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// TestPerCaseChainsStillVerify: lines written before the writers' chains (chained per case)
+// verify beside the new ones, tampering with them is still reported, and new lines of the
+// same case go to the writer's chain.
+func TestPerCaseChainsStillVerify(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	a, b := f.register(t, "Старый Первый"), f.register(t, "Старый Второй")
+	for _, id := range []string{a.ID, b.ID} {
+		if err := store.LegacyAccessLines(ctx, f.db, id, 3); err != nil {
 			t.Fatal(err)
 		}
 	}
-	known := func() int64 { return store.AccessLinesFromKnownHeads(f.db) }
-
-	record(f.log, "u1", a.ID, b.ID) // heads read: none known yet
-	if known() != 0 {
-		t.Fatalf("the first lines were written from %d known heads", known())
-	}
-	record(f.log, "u1", b.ID, strings.ToUpper(a.ID)) // the same cases again: heads known
-	if known() != 1 {
-		t.Fatalf("the list shown again read its heads (%d written from known heads)", known())
-	}
-	record(other, "u2", b.ID)       // another process moves b's head
-	record(f.log, "u1", a.ID, b.ID) // refused at b, then written from the heads read
-	if known() != 1 {
-		t.Fatalf("a line after a head that moved counted as written from known heads (%d)", known())
-	}
-	record(f.log, "u1", a.ID, b.ID) // known again
-	if known() != 2 {
-		t.Fatalf("after reading the heads again: %d written from known heads, want 2", known())
-	}
-	rep := verify(t, f.db)
-	if len(rep.Breaks) != 0 || rep.AccessLines != 9 {
-		t.Fatalf("chains after known and moved heads: %d lines, breaks %+v", rep.AccessLines, rep.Breaks)
-	}
-	var seqs []int
-	if err := f.db.Gorm.Raw("SELECT seq FROM access_log WHERE case_id = ? ORDER BY seq", b.ID).Scan(&seqs).Error; err != nil {
+	e := domain.AccessEntry{ActorID: "u", ActorKind: domain.ActorUser, Role: "specialist", Method: "GET", Route: "/x", At: time.Now()}
+	if err := f.log.Record(ctx, []string{a.ID, b.ID}, e); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(seqs, []int{1, 2, 3, 4, 5}) {
-		t.Errorf("case b's access chain: seqs %v, want 1-5", seqs)
+	rep := verify(t, f.db)
+	if len(rep.Breaks) != 0 || rep.AccessLines != 8 || rep.Writers != 1 {
+		t.Fatalf("old and new chains: %d lines, %d writers, breaks %+v", rep.AccessLines, rep.Writers, rep.Breaks)
+	}
+	exec(t, f.db, "ALTER TABLE access_log DISABLE TRIGGER access_log_append_only")
+	exec(t, f.db, "UPDATE access_log SET route = '/y' WHERE case_id = ? AND seq = 2 AND writer_id IS NULL", b.ID)
+	exec(t, f.db, "DELETE FROM access_log WHERE case_id = ? AND seq = 2 AND writer_id IS NULL", a.ID)
+	exec(t, f.db, "ALTER TABLE access_log ENABLE TRIGGER access_log_append_only")
+	rep = verify(t, f.db)
+	var changed, removed bool
+	for _, br := range rep.Breaks {
+		changed = changed || (br.Chain == "access" && br.CaseID == b.ID && br.Writer == 0 && br.Seq == 2)
+		removed = removed || (br.Chain == "access" && br.CaseID == a.ID && br.Writer == 0 && br.Seq == 3)
+	}
+	if !changed || !removed || len(rep.Breaks) != 3 {
+		t.Errorf("per-case chain tampering: changed reported %v, removed %v: %+v", changed, removed, rep.Breaks)
 	}
 }
 
@@ -264,11 +320,14 @@ func TestAuditChainsUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// each change writes its own access line, racing the readers' lines on case a
-			user := domain.Actor{ID: "u2", Kind: domain.ActorUser, Role: "specialist"}
-			cctx, _ := (&domain.Access{}).WithPendingAccess(ctx, user, "PUT", "/x", "")
+			// each change is logged as the API logs it, after the change and before the answer,
+			// racing the readers' lines on case a
 			t := []domain.DocType{domain.DocPassport, domain.DocSNILS, domain.DocApplication, domain.DocIncomeCertificate}[i%4]
-			_, err := f.service.RecordDocument(cctx, sys, a.ID, t, 0, domain.DocumentUpdate{Status: domain.DocRequested, IssuedOn: &today})
+			_, err := f.service.RecordDocument(ctx, sys, a.ID, t, 0, domain.DocumentUpdate{Status: domain.DocRequested, IssuedOn: &today})
+			if err == nil {
+				e := domain.AccessEntry{ActorID: "u2", ActorKind: domain.ActorUser, Role: "specialist", Method: "PUT", Route: "/x", At: time.Now()}
+				err = f.log.Record(ctx, []string{a.ID}, e)
+			}
 			if err == nil {
 				changed.Add(1)
 			} else if domain.ErrorCode(err) != domain.ESTALE {

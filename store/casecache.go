@@ -2,6 +2,7 @@ package store
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -10,63 +11,90 @@ import (
 	"carepath/domain"
 )
 
-// caseCache keeps, for the cases this process changed last, the case as it wrote it and the
-// heads of its chains, so that the next command on the case, sent with If-Match for that
-// version, is decided without reading the case again: the read was about a sixth of what a
-// command cost carepath and PostgreSQL together (docs/BENCHMARKS.md). A specialist working a
-// case, or a partner system walking it, sends its commands one after another.
+// CaseCache stands in front of Cases (a decorator over domain.CaseStore): it keeps, for the
+// cases this process changed last, the case as it wrote it and the head of its history chain,
+// so that the next command on the case, sent with If-Match for that version, is decided without
+// reading the case again: the read was about a sixth of what a command cost carepath and
+// PostgreSQL together (docs/BENCHMARKS.md). A specialist working a case, or a partner system
+// walking it, sends its commands one after another. Leave it out (CASE_CACHE_SIZE=0) and
+// every command reads its case.
 //
 // The cache decides nothing: the change statement writes only if the case is still what the
-// command was decided on. The UPDATE is under the version (any command of any process bumps
-// it), and under the set of the case's open deadlines (the one thing that changes without a new
-// version: a delivered guardianship notice closes its deadline); the access log's (case_id,
-// seq) key refuses a line after a head that moved (a read of the case in another process adds
-// a line; this process's reads move the cached head, extended). When the
-// statement writes nothing, the entry is dropped and the command runs again from a fresh read
-// (errCacheStale). Columns changed outside commands are not written back from the cache: the
-// wide columns are written only when the command changed them (wideSnapshot), so a re-seal by
-// rekey stays, and SetAccessCodeHash (the demo's known code) drops the case from the cache.
-type caseCache struct {
-	mu sync.Mutex
-	m  map[string]cachedCase // by the case id in lower case (cacheKey)
+// command was decided on, whoever decided it (Cases.updateFrom): under its version (any command
+// of any process bumps it) and its open deadlines (the one thing that changes without a new
+// version: a delivered guardianship notice closes its deadline). When the statement writes
+// nothing, the command runs again from a fresh read. Columns changed outside commands are not
+// written back from the cache: the wide columns are written only when the command changed them
+// (wideSnapshot), so a re-seal by rekey stays, and SetAccessCodeHash (the demo's known code)
+// drops the case from the cache.
+type CaseCache struct {
+	*Cases
+	mu   sync.Mutex
+	m    map[string]decided // by the case id in lower case (cacheKey); cases never handed out
+	size int
+}
+
+var _ domain.CaseStore = (*CaseCache)(nil)
+
+// NewCaseCache puts a cache of up to size cases (about 3 KB each) in front of cases.
+func NewCaseCache(cases *Cases, size int) *CaseCache {
+	return &CaseCache{Cases: cases, m: make(map[string]decided), size: max(size, 1)}
+}
+
+// Update implements domain.CaseStore: a command with a version is decided on the cached case
+// when the cache has it at that version.
+func (cc *CaseCache) Update(ctx context.Context, id string, version int, fn func(ctx context.Context, tx domain.CaseTx, c *domain.Case) (*domain.Change, error)) (*domain.Case, error) {
+	var from *decided
+	if version != 0 {
+		from = cc.get(id, version)
+	}
+	c, heads, err := cc.Cases.updateFrom(ctx, id, version, from, fn)
+	if err != nil {
+		cc.drop(id)
+		return nil, err
+	}
+	cc.put(c, heads)
+	return c, nil
+}
+
+// SetAccessCodeHash sets the hash beside commands: the case leaves the cache, or a later command
+// changing a wide column would write the old hash back.
+func (cc *CaseCache) SetAccessCodeHash(ctx context.Context, id, hash string) error {
+	cc.drop(id)
+	return cc.Cases.SetAccessCodeHash(ctx, id, hash)
 }
 
 // cacheKey is the key of a case id however it is written (a URL may carry it in upper case).
 func cacheKey(id string) string { return strings.ToLower(id) }
 
-// caseCacheSize bounds the cache: about 3 KB a case.
-const caseCacheSize = 4096
-
-type cachedCase struct {
-	c     *domain.Case // never handed out; copies are (cloneCase)
-	heads chainHeads
-}
-
-func newCaseCache() *caseCache { return &caseCache{m: make(map[string]cachedCase)} }
-
-// get returns a copy of the case at this version, when the cache has it, and its wide columns
+// get returns a copy of the case at this version, when the cache has it, with its wide columns
 // as cached (what the command's change is compared with: the cached case is never changed).
-func (cc *caseCache) get(id string, version int) (*domain.Case, chainHeads, wideSnapshot, bool) {
+func (cc *CaseCache) get(id string, version int) *decided {
 	cc.mu.Lock()
 	e, ok := cc.m[cacheKey(id)]
 	cc.mu.Unlock()
 	if !ok || e.c.Version != version {
-		return nil, chainHeads{}, wideSnapshot{}, false
+		return nil
 	}
-	return cloneCase(e.c), e.heads, wideOf(e.c), true
+	return &decided{c: cloneCase(e.c), heads: e.heads, wide: wideOf(e.c)}
 }
 
 // put keeps the case as just written (a copy, settled as a read would give it), unless the
 // cache already has a later version.
-func (cc *caseCache) put(c *domain.Case, heads chainHeads) {
+func (cc *CaseCache) put(c *domain.Case, heads chainHeads) {
 	keep, key := settle(cloneCase(c)), cacheKey(c.ID)
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
-	e, ok := cc.m[key]
-	if ok && e.c.Version > c.Version {
+	if e, ok := cc.m[key]; ok && e.c.Version > c.Version {
 		return
 	}
-	putBounded(cc.m, key, cachedCase{keep, heads}, caseCacheSize)
+	putBounded(cc.m, key, decided{c: keep, heads: heads}, cc.size)
+}
+
+func (cc *CaseCache) drop(id string) {
+	cc.mu.Lock()
+	delete(cc.m, cacheKey(id))
+	cc.mu.Unlock()
 }
 
 // putBounded stores v under key in a cache map of at most size entries, evicting any one entry
@@ -79,31 +107,6 @@ func putBounded[V any](m map[string]V, key string, v V, size int) {
 		}
 	}
 	m[key] = v
-}
-
-// extended follows a line this process added to a case's access chain (a read of the case,
-// AccessLog.Record): the cached head moves with it when it was the line before; otherwise the
-// case is dropped. So a case read and then changed, as in the console, stays cached.
-func (cc *caseCache) extended(id string, seq int, hash string) {
-	key := cacheKey(id)
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	e, ok := cc.m[key]
-	if !ok {
-		return
-	}
-	if e.heads.accessSeq != seq-1 {
-		delete(cc.m, key)
-		return
-	}
-	e.heads.accessSeq, e.heads.accessHash = seq, hash
-	cc.m[key] = e
-}
-
-func (cc *caseCache) drop(id string) {
-	cc.mu.Lock()
-	delete(cc.m, cacheKey(id))
-	cc.mu.Unlock()
 }
 
 // openDeadlineIDs are the ids of the case's open deadlines, ascending: what the change

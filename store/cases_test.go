@@ -19,7 +19,7 @@ var key2 = []byte("fedcba9876543210fedcba9876543210")
 
 type env struct {
 	db    *store.DB
-	cases *store.Cases
+	cases *store.CaseCache
 	svc   *domain.Service
 	actor domain.Actor
 }
@@ -31,7 +31,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := store.NewCases(db, sealer)
+	cases := store.NewCaseCache(store.NewCases(db, sealer), 4096)
 	return &env{db: db, cases: cases, actor: domain.Actor{ID: "t", Name: "t", Kind: "user", Role: "specialist"},
 		svc: &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings()}}
 }

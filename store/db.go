@@ -34,10 +34,8 @@ type DB struct {
 	closed chan struct{}
 	// conf is the pool's connection configuration (ownConn copies it).
 	conf *pgx.ConnConfig
-	// recent holds the cases this process changed last (caseCache), for every store on the pool.
-	recent *caseCache
-	// heads holds the heads of the access chains this process extended last (accessHeads).
-	heads *accessHeads
+	// access is this process's writer of the access log (AccessLog), shared by its stores.
+	access *accessWriter
 }
 
 // Options tune the pool.
@@ -125,8 +123,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{}), conf: cfg,
-		recent: newCaseCache(), heads: newAccessHeads()}, nil
+	db := &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{}), conf: cfg}
+	db.access = newAccessWriter(db)
+	return db, nil
 }
 
 // withConn runs f on a pooled connection's pgx.Conn: the hot queries (a command's read and

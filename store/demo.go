@@ -90,8 +90,9 @@ func demoSNILS(n int) string { return domain.MakeSNILS(100000000 + n*7919) }
 
 // SeedDemo loads the demo agencies, facilities and about fifty cases spread over every state,
 // each walked through the real lifecycle so its history, checklist and deadlines are real.
-// Running it again changes nothing: every item is looked up by its unique name first.
-func SeedDemo(ctx context.Context, db *DB, cases *Cases, svc *domain.Service) (DemoResult, error) {
+// Running it again changes nothing: every item is looked up by its unique name first. cases
+// sets the demo case's known access code: the store behind svc, or the cache in front of it.
+func SeedDemo(ctx context.Context, db *DB, cases AccessCodes, svc *domain.Service) (DemoResult, error) {
 	var res DemoResult
 	g := db.Gorm.WithContext(ctx)
 	agencyIDs := map[string]string{}
@@ -238,11 +239,15 @@ func walkDemo(ctx context.Context, svc *domain.Service, actor domain.Actor, c *d
 	return nil
 }
 
-// SetAccessCodeHash replaces a case's access code hash (rotation, and the demo's known code).
-// It bypasses commands, so the case leaves this process's cache: a later command changing a
-// wide column would otherwise write the old hash back.
+// AccessCodes sets a case's access code hash beside commands: Cases, or the CaseCache in front
+// of it.
+type AccessCodes interface {
+	SetAccessCodeHash(ctx context.Context, id, hash string) error
+}
+
+// SetAccessCodeHash replaces a case's access code hash (the demo's known code). It bypasses
+// commands: a CaseCache in front of the store must be told (CaseCache.SetAccessCodeHash).
 func (s *Cases) SetAccessCodeHash(ctx context.Context, id, hash string) error {
-	s.db.recent.drop(id)
 	res := s.db.Gorm.WithContext(ctx).Session(&gorm.Session{}).Exec("UPDATE cases SET access_code_hash = ? WHERE id = ?", hash, id)
 	if res.Error != nil {
 		return fmt.Errorf("set access code of case %s: %w", id, res.Error)

@@ -3,30 +3,10 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
-
-// SetNameCap lets tests move the boundary between the two ways of a name search.
-func SetNameCap(n int) (restore func()) {
-	old := nameCap
-	nameCap = n
-	return func() { nameCap = old }
-}
-
-// SetDueCap lets tests move the boundary between the two ways of an overdue list in a state.
-func SetDueCap(n int) (restore func()) {
-	old := dueCap
-	dueCap = n
-	return func() { dueCap = old }
-}
-
-// SetNameWindow lets tests move the boundary between the newest names and the older keys.
-func SetNameWindow(n int64) (restore func()) {
-	old := nameWindow
-	nameWindow = n
-	return func() { nameWindow = old }
-}
 
 // OwnConnPlanModes runs SHOW plan_cache_mode on a reader's own connection, then breaks that
 // connection under it and runs it again (the reader must connect anew).
@@ -48,14 +28,37 @@ func OwnConnPlanModes(ctx context.Context, db *DB) (first, again string, err err
 }
 
 // ChangeSQLs is the change statement of every shape.
-func ChangeSQLs() []string { return changeSQLs[:] }
-
-// Cached reports whether the cases store holds the case at this version in its cache.
-func Cached(s *Cases, id string, version int) bool {
-	_, _, _, ok := s.db.recent.get(id, version)
-	return ok
+func ChangeSQLs() []string {
+	out := make([]string, len(changeStatements))
+	for i, st := range changeStatements {
+		out[i] = st.sql
+	}
+	return out
 }
 
-// AccessLinesFromKnownHeads counts the Records of this process that wrote their lines from the
-// chain heads it knew, without reading them.
-func AccessLinesFromKnownHeads(db *DB) int64 { return db.heads.written.Load() }
+// Cached reports whether the cases store holds the case at this version in its cache.
+func Cached(s *CaseCache, id string, version int) bool { return s.get(id, version) != nil }
+
+// LegacyAccessLines writes n lines of a case's access chain as they were written before
+// migration 00013 (chained per case, no writer), after the case's last such line.
+func LegacyAccessLines(ctx context.Context, db *DB, caseID string, n int) error {
+	var seq int
+	var prev string
+	err := db.SQL.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0), coalesce((SELECT hash FROM access_log
+		WHERE case_id = $1 AND writer_id IS NULL ORDER BY seq DESC LIMIT 1), '')
+		FROM access_log WHERE case_id = $1 AND writer_id IS NULL`, caseID).Scan(&seq, &prev)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		seq++
+		r := accessRow{CaseID: caseID, Seq: seq, ActorID: "old", ActorName: "old", ActorKind: "user", Role: "specialist",
+			Method: "GET", Route: "/api/v1/cases/:id", RequestID: "old", At: time.Now().UTC().Truncate(time.Microsecond), PrevHash: prev}
+		r.Hash = r.hash()
+		if err := db.Gorm.WithContext(ctx).Create(&r).Error; err != nil {
+			return err
+		}
+		prev = r.Hash
+	}
+	return nil
+}

@@ -55,13 +55,8 @@ type GenerateResult struct {
 // benchmarks and demos, so its codes are derived from the case number on purpose: a benchmark
 // of the relatives' lookup can compute them. Never generate cases into a production database.
 func GeneratedAccessCode(number string) string {
-	const alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ" // domain's unambiguous alphabet
 	sum := sha256.Sum256([]byte("carepath generated case " + number))
-	b := make([]byte, domain.AccessCodeLength)
-	for i := range b {
-		b[i] = alphabet[int(sum[i])%len(alphabet)]
-	}
-	return string(b)
+	return domain.AccessCodeFrom(sum[:])
 }
 
 // The share of cases in each state, roughly as in a center that has worked for some years:
@@ -1155,7 +1150,7 @@ func (g *generator) generate(p *casePlan) (*generatedCase, error) {
 	}
 	district := r.IntN(len(genDistricts))
 	c := &domain.Case{
-		ID: caseID(created), Number: fmt.Sprintf("KC-%d-%06d", created.In(domain.Moscow).Year(), p.number),
+		ID: caseID(created), Number: domain.CaseNumber(created.In(domain.Moscow).Year(), int(p.number)),
 		State: domain.Intake, Version: 1, Channel: channel, FacilityType: rt.facilityType,
 		Applicant: domain.Applicant{FullName: name,
 			BirthDate: domain.NewDate(birthFrom+r.IntN(birthSpan), time.Month(1+r.IntN(12)), 1+r.IntN(28)), Gender: gender,

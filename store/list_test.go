@@ -14,13 +14,11 @@ import (
 
 // TestListMatchesPlainQuery pages through lists over generated cases and compares them with the
 // same filter as one plain query, with name searches on both sides of the boundary between
-// their two ways (a name with more than nameCap matching keys is read newest first, in a window
+// their two ways (a name with more than NameCap matching keys is read newest first, in a window
 // of the newest names, then from the older keys).
 func TestListMatchesPlainQuery(t *testing.T) {
 	db, cases, _, _, _ := generatedStore(t, 3000)
-	defer store.SetNameCap(30)()
-	defer store.SetNameWindow(500)()
-	defer store.SetDueCap(25)()
+	cases = cases.WithListLimits(store.ListLimits{NameCap: 30, NameWindow: 500, DueCap: 25})
 	ctx := context.Background()
 	var common, rare, fragment string
 	if err := db.SQL.QueryRowContext(ctx, `SELECT split_part(applicant_name, ' ', 1) FROM cases GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`).Scan(&common); err != nil {
@@ -51,7 +49,7 @@ func TestListMatchesPlainQuery(t *testing.T) {
 		{"state and type", domain.CaseFilter{State: domain.Residing, FacilityType: domain.Veterans}, "state = 'residing' AND facility_type = 'veterans'", nil},
 		{"overdue", domain.CaseFilter{Overdue: true}, "next_due_at <= $1", []any{now}},
 		{"overdue in state", domain.CaseFilter{Overdue: true, State: domain.WaitingList}, "next_due_at <= $1 AND state = 'waiting_list'", []any{now}},
-		// on both sides of dueCap: read from the state's overdue cases, or newest first
+		// on both sides of DueCap: read from the state's overdue cases, or newest first
 		{"overdue in a state with few", domain.CaseFilter{Overdue: true, State: domain.VoucherIssued}, "next_due_at <= $1 AND state = 'voucher_issued'", []any{now}},
 		{"overdue in a state with many", domain.CaseFilter{Overdue: true, State: domain.Residing}, "next_due_at <= $1 AND state = 'residing'", []any{now}},
 		{"overdue in a state and type", domain.CaseFilter{Overdue: true, State: domain.CollectingDocuments, FacilityType: domain.ElderlyDisabled},
@@ -69,14 +67,14 @@ func TestListMatchesPlainQuery(t *testing.T) {
 		{"number", domain.CaseFilter{Q: strings.ToLower(number)}, "number = $1", []any{number}},
 		{"nothing", domain.CaseFilter{Q: "Несуществующая Фамилия"}, "false", nil},
 	}
-	// the two overdue cases above must fall on their sides of dueCap
+	// the two overdue cases above must fall on their sides of DueCap
 	for state, few := range map[string]bool{"voucher_issued": true, "residing": false} {
 		var n int
 		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM cases WHERE state = $1 AND next_due_at <= $2", state, now).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if (n <= 25) != few {
-			t.Fatalf("%d overdue cases in %s: not on the side of dueCap (25) the test means", n, state)
+			t.Fatalf("%d overdue cases in %s: not on the side of DueCap (25) the test means", n, state)
 		}
 	}
 	for _, tc := range cases4 {
@@ -148,13 +146,14 @@ func TestNameSearch(t *testing.T) {
 	korolyova := f.register(t, "Королёва  Анна Петровна")
 	ivanov := f.register(t, "Иванов_Тест Пётр Ильич")
 	percent := f.register(t, "Сто%процентов Ия Ивановна")
+	lister := f.cases
 	find := func(q string, extra ...func(*domain.CaseFilter)) []string {
 		t.Helper()
 		cf := domain.CaseFilter{Q: q, Limit: 50, Now: time.Now()}
 		for _, e := range extra {
 			e(&cf)
 		}
-		page, err := f.cases.List(ctx, cf)
+		page, err := lister.List(ctx, cf)
 		if err != nil {
 			t.Fatalf("q %q: %v", q, err)
 		}
@@ -170,7 +169,7 @@ func TestNameSearch(t *testing.T) {
 		win int64
 	}{{5000, 10000}, {0, 10000}, {0, 1}} {
 		cap := way.cap
-		restore, restoreWin := store.SetNameCap(way.cap), store.SetNameWindow(way.win)
+		lister = f.cases.WithListLimits(store.ListLimits{NameCap: way.cap, NameWindow: way.win, DueCap: store.DefaultListLimits().DueCap})
 		for q, want := range map[string][]string{
 			"королева":            {korolyova.ID},
 			"КОРОЛЁВА анна":       {korolyova.ID},
@@ -197,8 +196,7 @@ func TestNameSearch(t *testing.T) {
 		if got := find("ив", func(cf *domain.CaseFilter) { cf.State = domain.Residing }); len(got) != 0 {
 			t.Errorf("cap %d: name in another state: %v", cap, got)
 		}
-		restore()
-		restoreWin()
+		lister = f.cases
 	}
 
 	// A changed name is searched by its new words only.

@@ -20,9 +20,32 @@ import (
 // notices notifies it, and Postgres delivers the notification only if the transaction commits.
 const NoticeChannel = "carepath_notices"
 
-// Notices is the outbox and delivery log of notices (implements domain.NoticeStore), and the
-// reminder scan's access to due deadlines.
+// Notices is the outbox and delivery log of notices (implements domain.NoticeStore and
+// domain.Outbox), and the reminder scan's access to due deadlines.
 type Notices struct{ db *DB }
+
+var _ domain.Outbox = (*Notices)(nil)
+
+// WaitForCommits implements domain.Outbox: it holds a LISTEN on NoticeChannel on a connection
+// of its own and calls wake on every notification, once at the start (to catch up with what
+// was committed while nobody listened).
+func (n *Notices) WaitForCommits(ctx context.Context, wake func()) error {
+	conn, err := pgx.ConnectConfig(ctx, n.db.conf.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+NoticeChannel); err != nil {
+		return err
+	}
+	wake()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		wake()
+	}
+}
 
 // NewNotices returns the notices store.
 func NewNotices(db *DB) *Notices { return &Notices{db: db} }
@@ -174,11 +197,11 @@ func (n *Notices) Retry(ctx context.Context, id string, now time.Time) (*domain.
 // share the work), calls enqueue with them, and marks the ids enqueue confirms as handed
 // over until now+lease. A notice whose queue task is lost (Redis flushed) is handed over again
 // once the lease ends. It returns how many notices it handed over.
-func (n *Notices) Relay(ctx context.Context, now time.Time, limit int, lease time.Duration, enqueue func(ctx context.Context, due []Owed) ([]string, error)) (int, error) {
+func (n *Notices) Relay(ctx context.Context, now time.Time, limit int, lease time.Duration, enqueue func(ctx context.Context, due []domain.OwedNotice) ([]string, error)) (int, error) {
 	var handed int
 	var enqueueErr error
 	err := n.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var ids []Owed
+		var ids []domain.OwedNotice
 		err := tx.Raw(`SELECT id, attempts FROM notices
 			WHERE status IN ('pending', 'failed', 'sending') AND next_attempt_at <= ?
 			  AND (enqueued_until IS NULL OR enqueued_until <= ?) AND (locked_until IS NULL OR locked_until <= ?)
@@ -206,29 +229,10 @@ func (n *Notices) Relay(ctx context.Context, now time.Time, limit int, lease tim
 	return handed, nil
 }
 
-// Owed is a notice the relay hands over, with the attempts made so far.
-type Owed struct {
-	ID       string
-	Attempts int
-}
-
-// Delivery is a notice claimed for one attempt, with what its channel needs to reach the
-// recipient: the case number, the agency's webhook or the user's e-mail address.
-type Delivery struct {
-	domain.Notice
-	CaseNumber    string
-	AgencyName    string
-	WebhookURL    string
-	WebhookSecret string
-	// AgencyDisabled: the agency was switched off; it is no longer told anything.
-	AgencyDisabled bool
-	UserEmail      string
-}
-
 // Claim takes a due notice for one delivery attempt: it counts the attempt and holds the notice
 // until now+hold, so no other worker delivers it meanwhile. It returns nil when the notice is
 // not there to claim (delivered, dead, not due, or held by another worker).
-func (n *Notices) Claim(ctx context.Context, id string, now time.Time, hold time.Duration) (*Delivery, error) {
+func (n *Notices) Claim(ctx context.Context, id string, now time.Time, hold time.Duration) (*domain.Delivery, error) {
 	got, err := n.ClaimMany(ctx, []string{id}, now, hold)
 	if err != nil {
 		return nil, err
@@ -238,7 +242,7 @@ func (n *Notices) Claim(ctx context.Context, id string, now time.Time, hold time
 
 // ClaimMany claims several notices at once (see Claim), keyed by id; the ones not there to
 // claim are absent. It runs at every attempt, so it reads its rows with database/sql directly.
-func (n *Notices) ClaimMany(ctx context.Context, ids []string, now time.Time, hold time.Duration) (map[string]*Delivery, error) {
+func (n *Notices) ClaimMany(ctx context.Context, ids []string, now time.Time, hold time.Duration) (map[string]*domain.Delivery, error) {
 	rows, err := n.db.SQL.QueryContext(ctx, `WITH c AS (
 			UPDATE notices SET status = 'sending', attempts = attempts + 1, locked_until = $1, updated_at = $2
 			WHERE id = ANY($3::uuid[]) AND status IN ('pending', 'failed', 'sending') AND next_attempt_at <= $2
@@ -254,10 +258,10 @@ func (n *Notices) ClaimMany(ctx context.Context, ids []string, now time.Time, ho
 		return nil, fmt.Errorf("claim notices: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[string]*Delivery, len(ids))
+	out := make(map[string]*domain.Delivery, len(ids))
 	for rows.Next() {
 		var (
-			d                                           Delivery
+			d                                           domain.Delivery
 			data                                        []byte
 			nextAttempt                                 time.Time
 			agencyName, webhookURL, webhookSecret, mail sql.NullString
@@ -414,15 +418,6 @@ type dueRow struct {
 	VfAgencyID        *string    `db:"vf_agency_id"`
 }
 
-// ScanResult says what one scan did.
-type ScanResult struct {
-	Due     int
-	Notices int
-	// Expire lists the cases whose voucher has expired: the caller fires cancel_voucher on them
-	// (outside this transaction, through the service, as the system).
-	Expire []string
-}
-
 // noticeColumns are the outbox columns a scan copies in.
 var noticeColumns = []string{"id", "case_id", "happening", "audience", "channel", "recipient", "template", "data",
 	"idempotency_key", "status", "not_before", "next_attempt_at", "created_at", "updated_at"}
@@ -435,8 +430,8 @@ var noticeColumns = []string{"id", "case_id", "happening", "audience", "channel"
 // It works on the pgx connection directly: its reminders go in with COPY. A reminder's key
 // names its deadline and stage, and the locked row's stage moves on in the same transaction, so
 // no reminder can already be there.
-func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan func(r domain.DueReminder) domain.ReminderOutcome) (ScanResult, error) {
-	var res ScanResult
+func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan func(r domain.DueReminder) domain.ReminderOutcome) (domain.ScanResult, error) {
+	var res domain.ScanResult
 	conn, err := n.db.SQL.Conn(ctx)
 	if err != nil {
 		return res, fmt.Errorf("scan: %w", err)
@@ -517,7 +512,7 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 		})
 	})
 	if err != nil {
-		return ScanResult{}, err
+		return domain.ScanResult{}, err
 	}
 	return res, nil
 }

@@ -387,7 +387,7 @@ func (l *Lookups) refreshWaiting() {
 	defer cancel()
 	at := time.Now()
 	rows, err := l.db.SQL.QueryContext(ctx, `SELECT id::text, facility_type FROM cases WHERE state = 'waiting_list'
-		ORDER BY facility_type, state_entered_at, seq`)
+		ORDER BY facility_type, `+waitingOrder("cases"))
 	if err != nil {
 		return // the next lookup tries again; meanwhile positions are counted
 	}
@@ -410,15 +410,19 @@ func (l *Lookups) refreshWaiting() {
 	}
 }
 
-// waitingPosition counts the cases ahead on the waiting list of the case's facility type: those
-// who entered it earlier and, on the same instant, who registered first. The one definition of
-// the order, for Cases.Get and the status lookup.
+// waitingOrder is the order of a facility type's waiting list, over the cases of alias: who
+// entered it earlier and, on the same instant, who registered first (the index
+// cases_waiting_order, migration 00010). The one definition of the order, for Cases.Get, the
+// status lookup and its snapshot.
+func waitingOrder(alias string) string { return alias + ".state_entered_at, " + alias + ".seq" }
+
+// waitingPosition counts the cases ahead on the waiting list of the case's facility type.
 func waitingPosition(ctx context.Context, db interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }, caseID string) (int, error) {
 	var ahead int
 	err := db.QueryRowContext(ctx, `SELECT count(*) FROM cases w, cases me WHERE me.id = $1 AND w.state = 'waiting_list'
-		AND w.facility_type = me.facility_type AND (w.state_entered_at, w.seq) < (me.state_entered_at, me.seq)`, caseID).Scan(&ahead)
+		AND w.facility_type = me.facility_type AND (`+waitingOrder("w")+`) < (`+waitingOrder("me")+`)`, caseID).Scan(&ahead)
 	if err != nil {
 		return 0, fmt.Errorf("waiting position of case %s: %w", caseID, err)
 	}

@@ -62,10 +62,14 @@ func runAudit(ctx context.Context, a *app, args []string, stdout io.Writer) erro
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "cases: %d, history lines: %d (unsealed %d), access log lines: %d\n",
-			rep.Cases, rep.HistoryLines, rep.Unsealed, rep.AccessLines)
+		fmt.Fprintf(stdout, "cases: %d, history lines: %d (unsealed %d), access log lines: %d (writers: %d)\n",
+			rep.Cases, rep.HistoryLines, rep.Unsealed, rep.AccessLines, rep.Writers)
 		fmt.Fprintf(stdout, "digest of chain heads: %s\n", rep.Digest)
 		for _, b := range rep.Breaks {
+			if b.Writer != 0 {
+				fmt.Fprintf(stdout, "BREAK %s writer %d line %d (case %s): %s\n", b.Chain, b.Writer, b.Seq, b.CaseID, b.Problem)
+				continue
+			}
 			fmt.Fprintf(stdout, "BREAK %s case %s line %d: %s\n", b.Chain, b.CaseID, b.Seq, b.Problem)
 		}
 		if len(rep.Breaks) > 0 {

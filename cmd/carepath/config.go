@@ -36,6 +36,8 @@ type Config struct {
 	MetricsToken string
 	// PprofAddr, when set, serves Go's /debug/pprof profiles there (for measuring; keep private).
 	PprofAddr string
+	// CaseCacheSize is how many cases the CaseCache keeps (0: none).
+	CaseCacheSize int
 }
 
 // NoticeConfig is how the worker delivers notices and scans deadlines.
@@ -75,6 +77,7 @@ var configVars = []configVar{
 	{"TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (the lookup lockout counts per client address)"},
 	{"DATA_KEY", "", "base64 32-byte AES keys, comma-separated, first one current, that seal SNILS, passport and address; empty uses a development key and warns"},
 	{"DB_MAX_CONNS", "32", "the Postgres connection pool size"},
+	{"CASE_CACHE_SIZE", "4096", "how many of the cases this process changed last are kept to decide the next command on them without reading them (about 3 KB each; 0: no cache, every command reads its case)"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown waits for in-flight work"},
 	{"DOCUMENT_COLLECTION_DAYS", "30", "target for document collection, calendar days (assumption)"},
 	{"REVIEW_DECISION_WD", "5", "decision on need, working days (442-FZ art. 15)"},
@@ -165,6 +168,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 		*dst = n
 	}
+	size, err := strconv.Atoi(get("CASE_CACHE_SIZE"))
+	if err != nil || size < 0 || size > 1000000 {
+		return c, fmt.Errorf("CASE_CACHE_SIZE %q: want a whole number from 0 to 1000000", get("CASE_CACHE_SIZE"))
+	}
+	c.CaseCacheSize = size
 	d, err := time.ParseDuration(get("SHUTDOWN_TIMEOUT"))
 	if err != nil || d <= 0 {
 		return c, fmt.Errorf("SHUTDOWN_TIMEOUT %q: want a duration such as 15s", get("SHUTDOWN_TIMEOUT"))

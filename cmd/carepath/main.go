@@ -197,7 +197,11 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	notices := store.NewNotices(noticeDB)
-	service := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
+	var caseStore domain.CaseStore = cases
+	if cfg.CaseCacheSize > 0 {
+		caseStore = store.NewCaseCache(cases, cfg.CaseCacheSize)
+	}
+	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
 		Users: identities, Board: cases, Beds: cases, NoticeLog: notices}
 	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
@@ -247,7 +251,7 @@ func wireWorker(cfg Config, db *store.DB, rdb *redis.Client, notices *store.Noti
 	w.ShutdownTimeout = cfg.ShutdownTimeout
 	w.Concurrency = n.Concurrency
 	jobs.NoticeWork{
-		Notices: notices, Service: service, Templates: templates, DatabaseURL: db.URL,
+		Notices: notices, Service: service, Templates: templates,
 		Channels: map[string]jobs.Channel{
 			domain.NoticeWebhook: webhook,
 			domain.NoticeSMS:     jobs.NewSMSGateway(n.SMSGatewayURL, n.SMSGatewayToken, n.WebhookTimeout),

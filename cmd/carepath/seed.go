@@ -26,7 +26,11 @@ func runSeed(ctx context.Context, a *app, args []string, stdout io.Writer) error
 	if *n > 0 {
 		return generateCases(ctx, a, *n, *seed, stdout)
 	}
-	res, err := store.SeedDemo(ctx, a.db, a.cases, a.service)
+	codes, ok := a.service.Cases.(store.AccessCodes) // the cache in front of the store, when there is one
+	if !ok {
+		codes = a.cases
+	}
+	res, err := store.SeedDemo(ctx, a.db, codes, a.service)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,220 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The guards and effects of the lifecycle's events, one method per row of the table (Events),
+// in its order. Each runs inside the FSM's before_event callback, so a refusal cancels the
+// transition with its reasons; what it changes on the case lands only if the transition does.
+
+// effects carries one event's command, the case it acts on, and what the event records in its
+// history line (payload) besides.
+type effects struct {
+	s       *Service
+	tx      CaseTx
+	c       *Case
+	cmd     EventCommand
+	now     time.Time
+	today   Date
+	payload map[string]any
+	// altDest, when set, is where the event leads instead of its row's Dest (AltDest).
+	altDest State
+}
+
+func refuse(reasons ...string) error {
+	return &Error{Code: EUNPROCESSABLE, Message: "the event's conditions are not met: " + strings.Join(reasons, "; "), Reasons: reasons}
+}
+
+// submit_for_review: every mandatory document received and valid.
+func (e *effects) submitForReview(context.Context) error {
+	if reasons := e.c.Checklist.Blocking(e.today, false); len(reasons) > 0 {
+		return refuse(reasons...)
+	}
+	return nil
+}
+
+// return_for_documents, reject: a reason.
+func (e *effects) needReason(context.Context) error {
+	if strings.TrimSpace(e.cmd.Reason) == "" {
+		return refuse("a reason is required")
+	}
+	e.payload["reason"] = e.cmd.Reason
+	return nil
+}
+
+// recognize_need: the IPPSU's number and date, not in the future.
+func (e *effects) recognizeNeed(context.Context) error {
+	c, cmd := e.c, e.cmd
+	var reasons []string
+	if strings.TrimSpace(cmd.IPPSUNumber) == "" {
+		reasons = append(reasons, "ippsu_number is required")
+	}
+	if cmd.IPPSUDate == nil {
+		reasons = append(reasons, "ippsu_date is required")
+	} else if cmd.IPPSUDate.After(e.today) {
+		reasons = append(reasons, "ippsu_date cannot be in the future")
+	}
+	if len(reasons) > 0 {
+		return refuse(reasons...)
+	}
+	c.IPPSU = &IPPSU{Number: strings.TrimSpace(cmd.IPPSUNumber), Date: *cmd.IPPSUDate}
+	e.payload["ippsu_number"], e.payload["ippsu_date"] = c.IPPSU.Number, c.IPPSU.Date.String()
+	return nil
+}
+
+// issue_voucher: a facility of the case's type with a free bed, reserved in the case's
+// transaction (two vouchers racing for the last bed cannot both win).
+func (e *effects) issueVoucher(ctx context.Context) error {
+	c, cmd := e.c, e.cmd
+	if cmd.FacilityID == "" {
+		return refuse("facility_id is required")
+	}
+	if !IsUUID(cmd.FacilityID) {
+		return refuse("facility " + cmd.FacilityID + " does not exist")
+	}
+	f, err := e.tx.Facility(ctx, cmd.FacilityID)
+	if ErrorCode(err) == ENOTFOUND {
+		return refuse("facility " + cmd.FacilityID + " does not exist")
+	} else if err != nil {
+		return err
+	}
+	var reasons []string
+	if f.Type != c.FacilityType {
+		reasons = append(reasons, fmt.Sprintf("facility %s is of type %s, the case needs %s", f.Name, f.Type, c.FacilityType))
+	}
+	if f.ID == c.FacilityID {
+		reasons = append(reasons, "the person already lives in "+f.Name)
+	}
+	validUntil := e.today.AddDays(e.s.Settings.VoucherValidDays)
+	if cmd.ValidUntil != nil {
+		if !cmd.ValidUntil.After(e.today) {
+			reasons = append(reasons, "valid_until must be after today")
+		}
+		validUntil = *cmd.ValidUntil
+	}
+	if len(reasons) > 0 {
+		return refuse(reasons...)
+	}
+	if err := e.tx.ReserveBed(ctx, f.ID); err != nil {
+		return err
+	}
+	c.VoucherFacilityID = f.ID
+	c.VoucherValidUntil = &validUntil
+	e.payload["facility_id"], e.payload["valid_until"] = f.ID, validUntil.String()
+	return nil
+}
+
+// cancel_voucher: the bed is released; a voucher for a transfer leads back to transfer_pending.
+func (e *effects) cancelVoucher(ctx context.Context) error {
+	if e.c.FacilityID != "" {
+		e.altDest = TransferPending
+	}
+	return e.releaseVoucherBed(ctx)
+}
+
+// admit: on a date not in the future and within the voucher, with the documents valid then; a
+// transfer gives the old home's bed back.
+func (e *effects) admit(ctx context.Context) error {
+	c, cmd := e.c, e.cmd
+	admitted := e.today
+	if cmd.AdmittedOn != nil {
+		admitted = *cmd.AdmittedOn
+	}
+	var reasons []string
+	if admitted.After(e.today) {
+		reasons = append(reasons, "admitted_on cannot be in the future")
+	}
+	if c.VoucherValidUntil != nil && admitted.After(*c.VoucherValidUntil) {
+		reasons = append(reasons, "the voucher expired on "+c.VoucherValidUntil.String())
+	}
+	reasons = append(reasons, c.Checklist.Blocking(admitted, true)...)
+	if len(reasons) > 0 {
+		return refuse(reasons...)
+	}
+	if c.FacilityID != "" {
+		if err := e.tx.ReleaseBed(ctx, c.FacilityID); err != nil {
+			return err
+		}
+		e.payload["previous_facility_id"] = c.FacilityID
+	}
+	c.FacilityID, c.VoucherFacilityID, c.VoucherValidUntil = c.VoucherFacilityID, "", nil
+	e.payload["facility_id"], e.payload["admitted_on"] = c.FacilityID, admitted.String()
+	return nil
+}
+
+// start_leave: a planned return within MaxLeaveDays.
+func (e *effects) startLeave(context.Context) error {
+	cmd := e.cmd
+	if cmd.ReturnBy == nil {
+		return refuse("return_by is required")
+	}
+	if !cmd.ReturnBy.After(e.today) || cmd.ReturnBy.After(e.today.AddDays(e.s.Settings.MaxLeaveDays)) {
+		return refuse(fmt.Sprintf("return_by must be within the next %d days", e.s.Settings.MaxLeaveDays))
+	}
+	e.c.LeaveReturnBy = cmd.ReturnBy
+	e.payload["return_by"] = cmd.ReturnBy.String()
+	return nil
+}
+
+// end_leave, hospitalize: no planned return any more.
+func (e *effects) clearLeave(context.Context) error {
+	e.c.LeaveReturnBy = nil
+	return nil
+}
+
+// discharge: a reason; the bed is released.
+func (e *effects) discharge(ctx context.Context) error {
+	if err := e.needReason(ctx); err != nil {
+		return err
+	}
+	return e.releaseResidenceBed(ctx)
+}
+
+// record_death: the date of death, not in the future; the bed is released.
+func (e *effects) recordDeath(ctx context.Context) error {
+	cmd := e.cmd
+	if cmd.DateOfDeath == nil {
+		return refuse("date_of_death is required")
+	}
+	if cmd.DateOfDeath.After(e.today) {
+		return refuse("date_of_death cannot be in the future")
+	}
+	e.payload["date_of_death"] = cmd.DateOfDeath.String()
+	return e.releaseResidenceBed(ctx)
+}
+
+// withdraw: not during a transfer; a voucher's bed is released.
+func (e *effects) withdraw(ctx context.Context) error {
+	if e.c.InTransfer() {
+		return refuse("the person lives in a boarding house and a transfer is under way: cancel the voucher, then discharge")
+	}
+	return e.releaseVoucherBed(ctx)
+}
+
+func (e *effects) releaseVoucherBed(ctx context.Context) error {
+	if e.c.VoucherFacilityID == "" {
+		return nil
+	}
+	if err := e.tx.ReleaseBed(ctx, e.c.VoucherFacilityID); err != nil {
+		return err
+	}
+	e.payload["released_facility_id"] = e.c.VoucherFacilityID
+	e.c.VoucherFacilityID = ""
+	e.c.VoucherValidUntil = nil
+	return nil
+}
+
+func (e *effects) releaseResidenceBed(ctx context.Context) error {
+	if e.c.FacilityID == "" {
+		return nil
+	}
+	if err := e.tx.ReleaseBed(ctx, e.c.FacilityID); err != nil {
+		return err
+	}
+	e.payload["released_facility_id"] = e.c.FacilityID
+	return nil
+}
