@@ -264,7 +264,6 @@ func (s *Cases) List(_ context.Context, f domain.CaseFilter) (domain.CasePage, e
 	return page, nil
 }
 
-
 // History implements domain.CaseStore.
 func (s *Cases) History(_ context.Context, id string) ([]domain.HistoryEntry, error) {
 	s.mu.Lock()
