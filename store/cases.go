@@ -38,7 +38,7 @@ func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
 		return nil, err
 	}
 	if c.State == domain.WaitingList {
-		if c.WaitingPosition, err = waitingPosition(ctx, s.db.SQL, c.ID); err != nil {
+		if c.WaitingPosition, err = WaitingPosition(ctx, s.db.SQL, c.ID); err != nil {
 			return nil, err
 		}
 	}
