@@ -262,15 +262,6 @@ func historyToRow(caseID string, h domain.HistoryEntry) historyRow {
 		At: h.At.UTC().Truncate(time.Microsecond)}
 }
 
-type openDeadlineJSON struct {
-	ID       int64     `json:"id"`
-	Kind     string    `json:"kind"`
-	Ref      string    `json:"ref"`
-	OpenedAt time.Time `json:"opened_at"`
-	DueOn    string    `json:"due_on"`
-	DueAt    time.Time `json:"due_at"`
-}
-
 type facilityRow struct {
 	ID       string `gorm:"primaryKey"`
 	Name     string
