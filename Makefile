@@ -11,7 +11,7 @@ export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 # development only: the token that reads /metrics under `make run`
 export METRICS_TOKEN         ?= carepath-dev-metrics-token
 
-.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices services browser build clean
+.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate services browser build clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -47,7 +47,7 @@ lint:
 
 ## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases);
 ## the lifecycle section (scripts/bench.sh), then each other section's target that exists
-BENCH_SECTIONS := bench-notices bench-status
+BENCH_SECTIONS := bench-notices bench-status bench-list-rate
 bench: services build
 	scripts/bench.sh
 	@for t in $(BENCH_SECTIONS); do \
@@ -64,6 +64,11 @@ bench-status: services
 bench-notices: services
 	@mkdir -p bench-results
 	set -o pipefail; $(GO) run ./scripts/benchnotices 2>&1 | tee bench-results/notices.txt
+
+## bench-list-rate: the list page at a fixed 100 requests a second (vegeta) on the database
+## `make bench` leaves, and 32 readers of one case (docs/BENCHMARKS.md "The list at a fixed rate")
+bench-list-rate: services build
+	scripts/bench-list-rate.sh
 
 ## services: make sure PostgreSQL and Redis answer (start or install them when they do not)
 services:

@@ -17,6 +17,7 @@ import (
 	"carepath/domain"
 	"carepath/store"
 	"carepath/store/dbtest"
+	"carepath/store/lookup"
 )
 
 // accessEnv is a real carepath HTTP server on a fresh database, with one identity of every
@@ -81,7 +82,7 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	ids := store.NewIdentities(db)
 	e.service = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
 		Users: ids, Board: e.cases, Beds: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now}
-	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db),
+	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db),
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ops: queueConsole(t, dbtest.RedisURL(t)), MetricsToken: testMetricsToken}

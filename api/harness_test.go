@@ -20,6 +20,7 @@ import (
 	"carepath/domain"
 	"carepath/store"
 	"carepath/store/dbtest"
+	"carepath/store/lookup"
 )
 
 // harness is the real router over real Postgres and Redis, served over real HTTP. Every
@@ -56,7 +57,7 @@ func newHarness(t *testing.T, options ...func(*api.Server)) *harness {
 	ids := store.NewIdentities(db)
 	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases,
 		NoticeLog: store.NewNotices(db)}
-	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: domain.DefaultAccessSettings()}
+	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: domain.DefaultAccessSettings()}
 	s := &api.Server{
 		Cases:  svc,
 		Access: access,

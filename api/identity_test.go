@@ -9,6 +9,7 @@ import (
 
 	"carepath/domain"
 	"carepath/store"
+	"carepath/store/lookup"
 )
 
 // TestAgencyKeyRotation: after a rotation the old and the new key both work for the grace
@@ -268,7 +269,7 @@ func TestDeadlinesAndReassign(t *testing.T) {
 func TestCredentialCacheAcrossInstances(t *testing.T) {
 	e := newAccessEnv(t, false)
 	ctx := context.Background()
-	other := &domain.Access{Identities: store.NewIdentities(e.db), Log: store.NewAccessLog(e.db), Lookups: store.NewLookups(e.db),
+	other := &domain.Access{Identities: store.NewIdentities(e.db), Log: store.NewAccessLog(e.db), Lookups: lookup.New(e.db),
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	res := e.do("POST", "/api/v1/users", e.tokens["admin"], map[string]any{"name": "Кэшева Алла", "role": "specialist"})
 	if res.status != http.StatusCreated {

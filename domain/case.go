@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -371,4 +372,38 @@ func ValidCaseNumber(v string) bool {
 // starts like one, in either case.
 func LooksLikeCaseNumber(q string) bool {
 	return len(q) >= len(caseNumberPrefix) && strings.EqualFold(q[:len(caseNumberPrefix)], caseNumberPrefix)
+}
+
+// Clone copies a case deeply: nothing of the copy is shared with the original
+// (TestCloneCaseSharesNothing), so a command may decide on the copy of a case kept elsewhere.
+func (c *Case) Clone() *Case {
+	out := *c
+	out.Contacts = slices.Clone(c.Contacts)
+	out.VoucherValidUntil = clonePtr(c.VoucherValidUntil)
+	out.LeaveReturnBy = clonePtr(c.LeaveReturnBy)
+	out.IPPSU = clonePtr(c.IPPSU)
+	out.Checklist = c.Checklist.Clone()
+	out.Deadlines = slices.Clone(c.Deadlines)
+	for i := range out.Deadlines {
+		out.Deadlines[i].ClosedAt = clonePtr(out.Deadlines[i].ClosedAt)
+	}
+	return &out
+}
+
+// Clone copies a checklist with its documents' dates.
+func (cl Checklist) Clone() Checklist {
+	out := slices.Clone(cl)
+	for i := range out {
+		out[i].IssuedOn = clonePtr(out[i].IssuedOn)
+		out[i].ValidUntil = clonePtr(out[i].ValidUntil)
+	}
+	return out
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

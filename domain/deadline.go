@@ -220,3 +220,15 @@ func DocumentExpiryDeadline(t DocType, validUntil Date, now time.Time) Deadline 
 // ExpiringInPreAdmission reports whether recording a document in this state opens an expiry
 // deadline (documents matter until admission).
 func ExpiringInPreAdmission(s State) bool { return slices.Contains(preAdmission, s) }
+
+// NextDue is when the soonest of the open deadlines falls due; nil when none is open.
+func NextDue(ds []Deadline) *time.Time {
+	var min *time.Time
+	for i := range ds {
+		if ds[i].State == DeadlineOpen && (min == nil || ds[i].DueAt.Before(*min)) {
+			t := ds[i].DueAt
+			min = &t
+		}
+	}
+	return min
+}

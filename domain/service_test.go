@@ -8,53 +8,35 @@ import (
 	"time"
 
 	"carepath/domain"
-	"carepath/store"
-	"carepath/store/dbtest"
+	"carepath/domain/domaintest"
 )
 
-// fixture is a domain service over a real, fresh Postgres database.
+// fixture is a domain service over cases kept in memory (domaintest): the store's own suite
+// runs against PostgreSQL.
 type fixture struct {
 	t     *testing.T
-	db    *store.DB
+	cases *domaintest.Cases
 	svc   *domain.Service
 	now   time.Time
 	actor domain.Actor
 }
 
-var testKey = []byte("0123456789abcdef0123456789abcdef")
-
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	db := dbtest.Open(t)
-	sealer, err := store.NewSealer([][]byte{testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{t: t, db: db, now: time.Date(2026, 12, 30, 10, 0, 0, 0, domain.Moscow),
+	f := &fixture{t: t, cases: domaintest.New(), now: time.Date(2026, 12, 30, 10, 0, 0, 0, domain.Moscow),
 		actor: domain.Actor{ID: "tester", Name: "Тестовый специалист", Kind: "user", Role: "specialist"}}
-	f.svc = &domain.Service{Cases: store.NewCases(db, sealer), Calendar: store.NewCalendars(db),
-		Settings: domain.DefaultSettings(), Now: func() time.Time { return f.now }}
+	f.svc = &domain.Service{Cases: f.cases, Calendar: f.cases, Settings: domain.DefaultSettings(), Now: func() time.Time { return f.now }}
 	return f
 }
 
 func (f *fixture) today() domain.Date { return domain.DateOf(f.now) }
 
 func (f *fixture) facility(name string, typ domain.FacilityType, capacity int) string {
-	f.t.Helper()
-	var id string
-	if err := f.db.Gorm.Raw("INSERT INTO facilities (name, type, capacity) VALUES (?, ?, ?) RETURNING id", name, string(typ), capacity).Scan(&id).Error; err != nil {
-		f.t.Fatal(err)
-	}
-	return id
+	return f.cases.AddFacility(name, typ, capacity)
 }
 
 func (f *fixture) taken(id string) int {
-	f.t.Helper()
-	var n int
-	if err := f.db.Gorm.Raw("SELECT taken FROM facilities WHERE id = ?", id).Scan(&n).Error; err != nil {
-		f.t.Fatal(err)
-	}
-	return n
+	return f.cases.Taken(id)
 }
 
 func newCase(mutate ...func(*domain.NewCase)) domain.NewCase {
@@ -143,10 +125,7 @@ func reasonsOf(t *testing.T, err error, code string) []string {
 
 func TestChecklistFollowsTheFacts(t *testing.T) {
 	f := newFixture(t)
-	var guardianship string
-	if err := f.db.Gorm.Raw("INSERT INTO agencies (name, kind) VALUES ('Опека', 'guardianship') RETURNING id").Scan(&guardianship).Error; err != nil {
-		t.Fatal(err)
-	}
+	guardianship := "00000000-0000-4000-8000-0000000000a1" // the guardianship body's agency
 	c := f.register(newCase(func(n *domain.NewCase) {
 		n.FacilityType = domain.Psychoneurological
 		n.Applicant.LegalCapacity = domain.Incapacitated
@@ -296,10 +275,7 @@ func TestDeadlinesOpenAndCloseWithTheLifecycle(t *testing.T) {
 	if slices.Contains(got, "review_decision:") || slices.Contains(got, "ippsu:") || !slices.Contains(got, "ippsu_review:") {
 		t.Fatalf("after recognition: %v", got)
 	}
-	var states []string
-	if err := f.db.Gorm.Raw("SELECT kind || '=' || state FROM deadlines WHERE case_id = ? AND state <> 'open' ORDER BY kind::text", c.ID).Scan(&states).Error; err != nil {
-		t.Fatal(err)
-	}
+	states := f.cases.ClosedDeadlines(c.ID)
 	if !slices.Equal(states, []string{"document_collection=met", "ippsu=met", "review_decision=met"}) {
 		t.Fatalf("closed deadlines %v", states)
 	}
@@ -463,9 +439,7 @@ func TestNewCaseValidation(t *testing.T) {
 			t.Errorf("%s: got %v", field, err)
 		}
 	}
-	var n int
-	f.db.Gorm.Raw("SELECT count(*) FROM cases").Scan(&n)
-	if n != 0 {
+	if n := f.cases.Count(); n != 0 {
 		t.Fatalf("invalid input created %d cases", n)
 	}
 }

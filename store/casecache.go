@@ -76,13 +76,13 @@ func (cc *CaseCache) get(id string, version int) *decided {
 	if !ok || e.c.Version != version {
 		return nil
 	}
-	return &decided{c: cloneCase(e.c), heads: e.heads, wide: wideOf(e.c)}
+	return &decided{c: e.c.Clone(), heads: e.heads, wide: wideOf(e.c)}
 }
 
 // put keeps the case as just written (a copy, settled as a read would give it), unless the
 // cache already has a later version.
 func (cc *CaseCache) put(c *domain.Case, heads chainHeads) {
-	keep, key := settle(cloneCase(c)), cacheKey(c.ID)
+	keep, key := settle(c.Clone()), cacheKey(c.ID)
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if e, ok := cc.m[key]; ok && e.c.Version > c.Version {
@@ -120,40 +120,6 @@ func openDeadlineIDs(c *domain.Case) []int64 {
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-// cloneCase copies a case deeply: nothing of the copy is shared with the original
-// (TestCloneCaseSharesNothing).
-func cloneCase(c *domain.Case) *domain.Case {
-	out := *c
-	out.Contacts = slices.Clone(c.Contacts)
-	out.VoucherValidUntil = clonePtr(c.VoucherValidUntil)
-	out.LeaveReturnBy = clonePtr(c.LeaveReturnBy)
-	out.IPPSU = clonePtr(c.IPPSU)
-	out.Checklist = cloneChecklist(c.Checklist)
-	out.Deadlines = slices.Clone(c.Deadlines)
-	for i := range out.Deadlines {
-		out.Deadlines[i].ClosedAt = clonePtr(out.Deadlines[i].ClosedAt)
-	}
-	return &out
-}
-
-// cloneChecklist copies a checklist with its documents' dates.
-func cloneChecklist(cl domain.Checklist) domain.Checklist {
-	out := slices.Clone(cl)
-	for i := range out {
-		out[i].IssuedOn = clonePtr(out[i].IssuedOn)
-		out[i].ValidUntil = clonePtr(out[i].ValidUntil)
-	}
-	return out
-}
-
-func clonePtr[T any](p *T) *T {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
 }
 
 // settle makes a case as written look as Cases.load reads it back: instants to the

@@ -38,7 +38,7 @@ func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
 		return nil, err
 	}
 	if c.State == domain.WaitingList {
-		if c.WaitingPosition, err = waitingPosition(ctx, s.db.SQL, c.ID); err != nil {
+		if c.WaitingPosition, err = WaitingPosition(ctx, s.db.SQL, c.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -92,18 +92,13 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 	if err != nil {
 		return nil, heads, err
 	}
-	var ds []openDeadlineJSON
-	if err := json.Unmarshal([]byte(deadlines), &ds); err != nil {
+	// the open deadlines as domain.Deadline reads them (no state, closed_at: open ones)
+	if err := json.Unmarshal([]byte(deadlines), &c.Deadlines); err != nil {
 		return nil, heads, fmt.Errorf("load deadlines of case %s: %w", id, err)
 	}
-	c.Deadlines = make([]domain.Deadline, len(ds))
-	for i, d := range ds {
-		due, err := domain.ParseDate(d.DueOn)
-		if err != nil {
-			return nil, heads, fmt.Errorf("load deadlines of case %s: %w", id, err)
-		}
-		c.Deadlines[i] = domain.Deadline{ID: d.ID, Kind: domain.DeadlineKind(d.Kind), Ref: d.Ref, OpenedAt: d.OpenedAt.Local(),
-			DueOn: due, DueAt: d.DueAt.Local(), State: domain.DeadlineOpen}
+	for i := range c.Deadlines {
+		d := &c.Deadlines[i]
+		d.State, d.OpenedAt, d.DueAt = domain.DeadlineOpen, d.OpenedAt.Local(), d.DueAt.Local()
 	}
 	return c, heads, nil
 }

@@ -306,7 +306,7 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 		values["health_org_id"], values["guardianship_id"] = r.HealthOrgID, r.GuardianshipID
 		values["facility_id"], values["voucher_facility_id"], values["voucher_valid_until"] = r.FacilityID, r.VoucherFacilityID, r.VoucherValidUntil
 		values["leave_return_by"], values["ippsu_number"], values["ippsu_date"] = r.LeaveReturnBy, r.IPPSUNumber, r.IPPSUDate
-		values["assignee_id"], values["first_opened_due"] = r.AssigneeID, nextDue(ch.OpenDeadlines)
+		values["assignee_id"], values["first_opened_due"] = r.AssigneeID, domain.NextDue(ch.OpenDeadlines)
 		values["state_entered_at"], values["updated_at"] = r.StateEnteredAt, r.UpdatedAt
 		values["loaded_version"], values["seen_open"] = loaded, seenOpen
 		if shape.wide {

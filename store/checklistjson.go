@@ -14,11 +14,11 @@ import (
 // TestAppendChecklist) without its reflection. It is written by domain.AppendJSONChecklist,
 // which the case view's encoder shares.
 
-// decodeChecklist decodes a checklist as PostgreSQL prints jsonb: documents whose values are
+// DecodeChecklist decodes a checklist as PostgreSQL prints jsonb: documents whose values are
 // plain strings (no escapes), booleans, null and dates. It gives what encoding/json gives
 // (TestDecodeChecklist) at a fraction of the cost, and falls back to encoding/json for anything
 // else (an escaped note, an unknown key, an odd date).
-func decodeChecklist(b []byte) (domain.Checklist, error) {
+func DecodeChecklist(b []byte) (domain.Checklist, error) {
 	if cl, ok := scanChecklist(b); ok {
 		return cl, nil
 	}

@@ -32,7 +32,7 @@ type DB struct {
 	bell *relayBell
 	// closed is closed by Close: the store's background goroutines end.
 	closed chan struct{}
-	// conf is the pool's connection configuration (ownConn copies it).
+	// conf is the pool's connection configuration (ConnConfig copies it).
 	conf *pgx.ConnConfig
 	// access is this process's writer of the access log (AccessLog), shared by its stores.
 	access *accessWriter
@@ -140,41 +140,12 @@ func (db *DB) withConn(ctx context.Context, f func(*pgx.Conn) error) error {
 	return conn.Raw(func(dc any) error { return f(dc.(*stdlib.Conn).Conn()) })
 }
 
-// ownConn is a connection of a background reader's own, outside the pool, that runs its
-// prepared statements with PostgreSQL's generic plan (plan_cache_mode = force_generic_plan).
-// The status lookups' batch query takes arrays whose length varies from batch to batch: for
-// such a statement PostgreSQL's custom plan, costed for the actual arrays, always looks
-// cheaper than the generic one, so it planned the statement again on every execution, and
-// planning was about a sixth of the lookups' database time (docs/BENCHMARKS.md). Other
-// statements keep the default, where a custom plan for the values given is worth its cost.
-// Not safe for concurrent use: one goroutine owns it.
-type ownConn struct {
-	db   *DB
-	conn *pgx.Conn
-}
+// Done is closed when the handle is closed: background readers on connections of their own
+// stop then.
+func (db *DB) Done() <-chan struct{} { return db.closed }
 
-// with runs f on the connection, connecting first when there is none (or it broke).
-func (o *ownConn) with(ctx context.Context, f func(*pgx.Conn) error) error {
-	if o.conn == nil || o.conn.IsClosed() {
-		cfg := o.db.conf.Copy()
-		cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		o.conn = conn
-	}
-	return f(o.conn)
-}
-
-func (o *ownConn) close() {
-	if o.conn != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = o.conn.Close(ctx)
-		o.conn = nil
-	}
-}
+// ConnConfig is a copy of the pool's connection configuration, for a connection of one's own.
+func (db *DB) ConnConfig() *pgx.ConnConfig { return db.conf.Copy() }
 
 // Close closes the pool.
 func (db *DB) Close() error {

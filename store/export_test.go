@@ -2,30 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
-
-// OwnConnPlanModes runs SHOW plan_cache_mode on a reader's own connection, then breaks that
-// connection under it and runs it again (the reader must connect anew).
-func OwnConnPlanModes(ctx context.Context, db *DB) (first, again string, err error) {
-	o := &ownConn{db: db}
-	defer o.close()
-	show := func(dest *string) func(*pgx.Conn) error {
-		return func(c *pgx.Conn) error { return c.QueryRow(ctx, "SHOW plan_cache_mode").Scan(dest) }
-	}
-	if err := o.with(ctx, show(&first)); err != nil {
-		return "", "", err
-	}
-	_ = o.conn.PgConn().Conn().Close() // the server or the network went away
-	if err := o.with(ctx, show(&again)); err == nil {
-		return first, "", errors.New("a query on the broken connection succeeded")
-	}
-	err = o.with(ctx, show(&again))
-	return first, again, err
-}
 
 // ChangeSQLs is the change statement of every shape.
 func ChangeSQLs() []string {

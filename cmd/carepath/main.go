@@ -31,6 +31,7 @@ import (
 	"carepath/jobs"
 	"carepath/migrations"
 	"carepath/store"
+	"carepath/store/lookup"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -203,7 +204,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	}
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
 		Users: identities, Board: cases, Beds: cases, NoticeLog: notices}
-	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: cfg.Access}
+	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
 	a.closers = append(a.closers, noticeDB.Close)
 	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)

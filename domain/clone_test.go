@@ -1,24 +1,22 @@
-package store
+package domain
 
 import (
 	"reflect"
 	"testing"
 	"time"
-
-	"carepath/domain"
 )
 
-// TestCloneCaseSharesNothing: every pointer and slice reachable from a copy made by cloneCase
+// TestCloneCaseSharesNothing: every pointer and slice reachable from a copy made by Clone
 // is its own, so a command deciding on the copy cannot change the cached case. The fixture sets
-// every pointer and fills every slice; a field added to domain.Case later fails here until
+// every pointer and fills every slice; a field added to Case later fails here until
 // both are taught about it.
 func TestCloneCaseSharesNothing(t *testing.T) {
-	d := domain.NewDate(2025, 1, 2)
+	d := NewDate(2025, 1, 2)
 	closed := time.Now()
-	c := &domain.Case{ID: "x", Contacts: []domain.Contact{{Name: "a"}}, VoucherValidUntil: &d, LeaveReturnBy: &d,
-		IPPSU:     &domain.IPPSU{Number: "1", Date: d},
-		Checklist: domain.Checklist{{Type: domain.DocPassport, IssuedOn: &d, ValidUntil: &d}},
-		Deadlines: []domain.Deadline{{ID: 1, ClosedAt: &closed}}}
+	c := &Case{ID: "x", Contacts: []Contact{{Name: "a"}}, VoucherValidUntil: &d, LeaveReturnBy: &d,
+		IPPSU:     &IPPSU{Number: "1", Date: d},
+		Checklist: Checklist{{Type: DocPassport, IssuedOn: &d, ValidUntil: &d}},
+		Deadlines: []Deadline{{ID: 1, ClosedAt: &closed}}}
 	var problems []string
 	var walk func(path string, a, b reflect.Value)
 	walk = func(path string, a, b reflect.Value) {
@@ -54,7 +52,7 @@ func TestCloneCaseSharesNothing(t *testing.T) {
 			}
 		}
 	}
-	walk("Case", reflect.ValueOf(c).Elem(), reflect.ValueOf(cloneCase(c)).Elem())
+	walk("Case", reflect.ValueOf(c).Elem(), reflect.ValueOf(c.Clone()).Elem())
 	for _, p := range problems {
 		t.Error(p)
 	}

@@ -1,8 +1,11 @@
-package store
+// Package lookup is the relatives' status lookup against PostgreSQL (domain.StatusStore): the
+// lookups are read in batches by two readers on connections of their own, the waiting list's
+// positions come from a snapshot refreshed in the background, and the failure counters of the
+// lockout live beside the cases. Its cleverness lives here, apart from the store's.
+package lookup
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -16,12 +19,15 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"carepath/domain"
+	"carepath/store"
 )
 
 // Lookups implements domain.StatusStore: the relatives' lookup reads the case (with its next
 // step's due date) and both failure counters in one round trip, so a lookup costs one query.
 type Lookups struct {
-	db *DB
+	db *store.DB
+	// done is closed when the database handle is: the readers stop.
+	done <-chan struct{}
 	// waiting is a snapshot of every waiting-list position, refreshed in the background when
 	// older than WaitingTTL: counting the cases ahead costs time in proportion to the position
 	// (milliseconds at the back of a list of tens of thousands), a map lookup does not.
@@ -42,9 +48,9 @@ type waitingSnapshot struct {
 	pos map[string]int
 }
 
-// NewLookups returns the status lookup store.
-func NewLookups(db *DB) *Lookups {
-	return &Lookups{db: db, WaitingTTL: 30 * time.Second, first: make(chan struct{})}
+// New returns the status lookup store.
+func New(db *store.DB) *Lookups {
+	return &Lookups{db: db, done: db.Done(), WaitingTTL: 30 * time.Second, first: make(chan struct{})}
 }
 
 // statusSQL is the lookups' query for one plan, for a batch of lookups (statusBatcher). The
@@ -114,7 +120,7 @@ func (r *statusRow) decodeChecklist() (domain.Checklist, error) {
 	if r.checklist == nil {
 		return nil, fmt.Errorf("case %s: the checklist was not read in state %s", r.rec.Number, r.rec.State)
 	}
-	cl, err := decodeChecklist(r.checklist)
+	cl, err := store.DecodeChecklist(r.checklist)
 	if err != nil {
 		return nil, fmt.Errorf("case %s checklist: %w", r.rec.Number, err)
 	}
@@ -223,7 +229,7 @@ func (b *statusBatcher) next(batch []*lookupReq) ([]*lookupReq, bool) {
 	b.gather.Lock()
 	defer b.gather.Unlock()
 	select {
-	case <-b.l.db.closed:
+	case <-b.l.done:
 		return batch, false
 	case r := <-b.in:
 		batch = append(batch, r)
@@ -323,7 +329,8 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 			if tag.String == "c" {
 				var nextDue *domain.Date
 				if due.Valid {
-					nextDue = timeDate(&due.Time)
+					d := domain.NewDate(due.Time.Year(), due.Time.Month(), due.Time.Day())
+					nextDue = &d
 				}
 				for _, r := range byNumber[key.String] {
 					rec := &r.row.rec
@@ -348,7 +355,7 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 }
 
 // WaitingPosition implements domain.StatusStore: from the snapshot when the case is in it (at
-// most WaitingTTL old, or twice that while a refresh runs), else counted like Cases.Get.
+// most WaitingTTL old, or twice that while a refresh runs), else counted like store.Cases.Get.
 func (l *Lookups) WaitingPosition(ctx context.Context, caseID string) (int, error) {
 	snap := l.waiting.Load()
 	if snap == nil || time.Since(snap.at) > l.WaitingTTL {
@@ -376,7 +383,7 @@ func (l *Lookups) WaitingPosition(ctx context.Context, caseID string) (int, erro
 			return p, nil
 		}
 	}
-	return waitingPosition(ctx, l.db.SQL, caseID)
+	return store.WaitingPosition(ctx, l.db.SQL, caseID)
 }
 
 // refreshWaiting reads every waiting case in list order, one indexed pass.
@@ -387,7 +394,7 @@ func (l *Lookups) refreshWaiting() {
 	defer cancel()
 	at := time.Now()
 	rows, err := l.db.SQL.QueryContext(ctx, `SELECT id::text, facility_type FROM cases WHERE state = 'waiting_list'
-		ORDER BY facility_type, `+waitingOrder("cases"))
+		ORDER BY facility_type, `+store.WaitingOrder("cases"))
 	if err != nil {
 		return // the next lookup tries again; meanwhile positions are counted
 	}
@@ -408,25 +415,6 @@ func (l *Lookups) refreshWaiting() {
 	if rows.Err() == nil {
 		l.waiting.Store(&waitingSnapshot{at: at, pos: pos})
 	}
-}
-
-// waitingOrder is the order of a facility type's waiting list, over the cases of alias: who
-// entered it earlier and, on the same instant, who registered first (the index
-// cases_waiting_order, migration 00010). The one definition of the order, for Cases.Get, the
-// status lookup and its snapshot.
-func waitingOrder(alias string) string { return alias + ".state_entered_at, " + alias + ".seq" }
-
-// waitingPosition counts the cases ahead on the waiting list of the case's facility type.
-func waitingPosition(ctx context.Context, db interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}, caseID string) (int, error) {
-	var ahead int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM cases w, cases me WHERE me.id = $1 AND w.state = 'waiting_list'
-		AND w.facility_type = me.facility_type AND (`+waitingOrder("w")+`) < (`+waitingOrder("me")+`)`, caseID).Scan(&ahead)
-	if err != nil {
-		return 0, fmt.Errorf("waiting position of case %s: %w", caseID, err)
-	}
-	return ahead + 1, nil
 }
 
 // RecordFailure implements domain.StatusStore: one atomic upsert per key, so concurrent

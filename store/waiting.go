@@ -1,0 +1,26 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// WaitingOrder is the order of a facility type's waiting list, over the cases of alias: who
+// entered it earlier and, on the same instant, who registered first (the index
+// cases_waiting_order, migration 00010). The one definition of the order, for Cases.Get, the
+// status lookup and its snapshot.
+func WaitingOrder(alias string) string { return alias + ".state_entered_at, " + alias + ".seq" }
+
+// WaitingPosition counts the cases ahead on the waiting list of the case's facility type.
+func WaitingPosition(ctx context.Context, db interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, caseID string) (int, error) {
+	var ahead int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM cases w, cases me WHERE me.id = $1 AND w.state = 'waiting_list'
+		AND w.facility_type = me.facility_type AND (`+WaitingOrder("w")+`) < (`+WaitingOrder("me")+`)`, caseID).Scan(&ahead)
+	if err != nil {
+		return 0, fmt.Errorf("waiting position of case %s: %w", caseID, err)
+	}
+	return ahead + 1, nil
+}
