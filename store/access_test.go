@@ -201,7 +201,7 @@ func TestReadersOfOneCaseNeverWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer holder.Rollback()
+	defer holder.Rollback() //nolint:errcheck // after the explicit Rollback it does nothing
 	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7002, hashtext($1::uuid::text))", c.ID); err != nil {
 		t.Fatal(err)
 	}

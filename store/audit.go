@@ -262,7 +262,7 @@ func Verify(ctx context.Context, db *DB) (*VerifyReport, error) {
 		rep.brk(ChainBreak{Chain: "access", CaseID: id}, "lines of a case that does not exist")
 	}
 	for _, id := range writers {
-		digest.Write([]byte(fmt.Sprintf("writer:%d:%s\n", id, access.heads[fmt.Sprintf("writer:%d", id)])))
+		fmt.Fprintf(digest, "writer:%d:%s\n", id, access.heads[fmt.Sprintf("writer:%d", id)])
 	}
 	rep.Digest = hex.EncodeToString(digest.Sum(nil))
 	return rep, nil
