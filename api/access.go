@@ -31,6 +31,14 @@ func (s *Server) audited(c *gin.Context, caseIDs ...string) bool {
 	return true
 }
 
+// commandActor is the actor of a command with the request it comes through: the command writes
+// its access-log line with its change, in the change's own statement (domain.Change.Access).
+func commandActor(c *gin.Context) domain.Actor {
+	a := actorOf(c)
+	a.Via = &domain.Via{Method: c.Request.Method, Route: c.FullPath(), RequestID: c.GetString(ctxRequestID)}
+	return a
+}
+
 func (s *Server) getMe(c *gin.Context) { c.JSON(http.StatusOK, actorOf(c)) }
 
 func (s *Server) lookupStatus(c *gin.Context) {
@@ -78,12 +86,16 @@ func (s *Server) reassign(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cs, err := s.Cases.Reassign(c.Request.Context(), actorOf(c), c.Param("id"), version, req.AssigneeID)
+	cs, err := s.Cases.Reassign(c.Request.Context(), commandActor(c), c.Param("id"), version, req.AssigneeID)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	s.writeCase(c, http.StatusOK, cs, "")
+	if cs.Version == version { // the case already had this assignee: no change, no line written
+		s.writeCase(c, http.StatusOK, cs, "")
+		return
+	}
+	s.writeChanged(c, http.StatusOK, cs, "")
 }
 
 func (s *Server) listDeadlines(c *gin.Context) {

@@ -53,12 +53,18 @@ func viewOf(c *domain.Case, now time.Time) caseView {
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// writeCase logs the access and writes the case: whole to a specialist, cut to its role for an
-// agency (the service center that files a case also gets its access code to hand over).
+// writeCase logs the access and writes the case (writeChanged).
 func (s *Server) writeCase(c *gin.Context, status int, cs *domain.Case, accessCode string) {
 	if !s.audited(c, cs.ID) {
 		return
 	}
+	s.writeChanged(c, status, cs, accessCode)
+}
+
+// writeChanged writes a case a command has just changed, whose access-log line the command
+// wrote with its change (commandActor): whole to a specialist, cut to its role for an agency
+// (the service center that files a case also gets its access code to hand over).
+func (s *Server) writeChanged(c *gin.Context, status int, cs *domain.Case, accessCode string) {
 	c.Header("ETag", etag(cs.Version))
 	if accessCode != "" {
 		c.Header("Cache-Control", "no-store")
@@ -140,13 +146,13 @@ func (s *Server) createCase(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cs, code, err := s.Cases.Register(c.Request.Context(), actorOf(c), n)
+	cs, code, err := s.Cases.Register(c.Request.Context(), commandActor(c), n)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
 	c.Header("Location", "/api/v1/cases/"+cs.ID)
-	s.writeCase(c, http.StatusCreated, cs, code)
+	s.writeChanged(c, http.StatusCreated, cs, code)
 }
 
 func (s *Server) getCase(c *gin.Context) {
@@ -190,12 +196,12 @@ func (s *Server) fireEvent(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cs, err := s.Cases.Fire(c.Request.Context(), actorOf(c), c.Param("id"), version, cmd)
+	cs, err := s.Cases.Fire(c.Request.Context(), commandActor(c), c.Param("id"), version, cmd)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	s.writeCase(c, http.StatusOK, cs, "")
+	s.writeChanged(c, http.StatusOK, cs, "")
 }
 
 func (s *Server) recordDocument(c *gin.Context) {
@@ -209,12 +215,12 @@ func (s *Server) recordDocument(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cs, err := s.Cases.RecordDocument(c.Request.Context(), actorOf(c), c.Param("id"), domain.DocType(c.Param("type")), version, u)
+	cs, err := s.Cases.RecordDocument(c.Request.Context(), commandActor(c), c.Param("id"), domain.DocType(c.Param("type")), version, u)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	s.writeCase(c, http.StatusOK, cs, "")
+	s.writeChanged(c, http.StatusOK, cs, "")
 }
 
 func (s *Server) getHistory(c *gin.Context) {

@@ -61,6 +61,24 @@ func (s *Access) RecordAccess(ctx context.Context, a Actor, caseIDs []string, me
 	return nil
 }
 
+// Via is a request as the access log records it.
+type Via struct {
+	Method    string
+	Route     string
+	RequestID string
+}
+
+// AccessLine is the access-log line of a change the actor makes at an instant, written with the
+// change itself (Change.Access): nil for the system's work (its changes are in the history) and
+// for an actor that came through no request (its caller logs, or nothing is shown).
+func (a Actor) AccessLine(at time.Time) *AccessEntry {
+	if a.Via == nil || a.Kind == ActorSystem {
+		return nil
+	}
+	return &AccessEntry{ActorID: a.ID, ActorName: a.Name, ActorKind: a.Kind, Role: a.Role, Method: a.Via.Method,
+		Route: a.Via.Route, RequestID: a.Via.RequestID, At: at}
+}
+
 // Audit returns a page of the access log.
 func (s *Access) Audit(ctx context.Context, f AuditFilter) (AuditPage, error) {
 	if f.CaseID != "" && !IsUUID(f.CaseID) {

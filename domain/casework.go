@@ -138,7 +138,8 @@ func (s *Service) Reassign(ctx context.Context, actor Actor, id string, version 
 		return &Change{History: HistoryEntry{CaseID: c.ID, Version: c.Version, Event: "reassign", From: c.State, To: c.State,
 			ActorID: actor.ID, ActorName: actor.Name, ActorRole: actor.Role, At: now,
 			Payload: map[string]any{"from": from, "to": assigneeID}},
-			Notices: planNotices(s.Settings, noticeFacts{happening: HappeningAssigned, c: c, at: now, source: fmt.Sprintf("v%d", c.Version)})}, nil
+			Notices: planNotices(s.Settings, noticeFacts{happening: HappeningAssigned, c: c, at: now, source: fmt.Sprintf("v%d", c.Version)}),
+			Access:  actor.AccessLine(now)}, nil
 	})
 }
 

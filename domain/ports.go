@@ -15,6 +15,9 @@ type Actor struct {
 	Role string `json:"role"`
 	// Facilities are the boarding houses a facility agency runs (its residents are its cases).
 	Facilities []string `json:"facilities,omitempty"`
+	// Via is the request the actor acts through, when it comes through the API: a command's
+	// access-log line names it (AccessLine).
+	Via *Via `json:"-"`
 }
 
 // System is the actor of scheduled work (voucher expiry, reminders).
@@ -50,13 +53,15 @@ type Facility struct {
 func (f Facility) FreeBeds() int { return f.Capacity - f.Taken }
 
 // Change is what one command does to a case besides its own fields: the history line, the
-// deadlines it opens and closes and the notices it causes. The store saves it with the case in
-// one transaction.
+// deadlines it opens and closes, the notices it causes and the access-log line of whoever made
+// it. The store saves it with the case in one transaction.
 type Change struct {
 	History        HistoryEntry
 	OpenDeadlines  []Deadline
 	CloseDeadlines []Deadline
 	Notices        []Notice
+	// Access is the access-log line of the change (Actor.AccessLine); nil when there is none.
+	Access *AccessEntry
 }
 
 // CaseTx is what a command may touch besides its case, inside the case's transaction.

@@ -126,6 +126,7 @@ func (s *Service) Register(ctx context.Context, actor Actor, n NewCase) (*Case, 
 		Payload: map[string]any{"channel": n.Channel}}}
 	c.AccessCodeHash = HashAccessCode(c.ID, code)
 	ch.Notices = s.registrationNotices(c, now)
+	ch.Access = actor.AccessLine(now)
 	if err := s.Cases.Create(ctx, c, ch); err != nil {
 		return nil, "", fmt.Errorf("register case: %w", err)
 	}
@@ -249,6 +250,7 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 			ActorID: actor.ID, ActorName: actor.Name, ActorRole: actor.Role, Comment: cmd.Comment, Payload: e.payload, At: now},
 		OpenDeadlines:  opened,
 		CloseDeadlines: closed,
+		Access:         actor.AccessLine(now),
 	}
 	notices, watch, err := s.eventNotices(ctx, tx, cal, c, cmd, e.payload, now)
 	if err != nil {
@@ -304,7 +306,7 @@ func (s *Service) RecordDocument(ctx context.Context, actor Actor, id string, t 
 		c.UpdatedAt = now
 		ch := &Change{History: HistoryEntry{CaseID: c.ID, Version: c.Version, Event: "record_document", From: c.State, To: c.State,
 			ActorID: actor.ID, ActorName: actor.Name, ActorRole: actor.Role, Comment: u.Note, At: now,
-			Payload: map[string]any{"type": t, "status": u.Status}}}
+			Payload: map[string]any{"type": t, "status": u.Status}}, Access: actor.AccessLine(now)}
 		// A document that expires gets a deadline before admission; recording it again replaces it.
 		var keep []Deadline
 		for _, dl := range c.Deadlines {

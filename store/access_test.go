@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,7 +201,7 @@ func TestReadersOfOneCaseNeverWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer holder.Rollback()
+	defer holder.Rollback() //nolint:errcheck // after the explicit Rollback it does nothing
 	if _, err := holder.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7002, hashtext($1::uuid::text))", c.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -429,5 +430,53 @@ func TestRekey(t *testing.T) {
 	}
 	if clear != 0 {
 		t.Errorf("%d cases hold the SNILS in clear", clear)
+	}
+}
+
+// TestChangeLinesChainPerCase: a command that comes through a request writes its access line
+// with its change, chained per case at the new version (no lock, no second commit); the lines
+// verify, and a changed or removed line is reported.
+func TestChangeLinesChainPerCase(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	user := domain.Actor{ID: "u1", Name: "Специалист", Kind: domain.ActorUser, Role: domain.RoleSpecialist,
+		Via: &domain.Via{Method: "POST", Route: "/api/v1/cases/:id/events", RequestID: "r1"}}
+	c, _, err := f.service.Register(ctx, user, domain.NewCase{Channel: domain.ChannelHotline, FacilityType: domain.ElderlyDisabled,
+		Applicant: domain.Applicant{FullName: "Цепочкин Тест", BirthDate: domain.NewDate(1940, 1, 2), Gender: "male",
+			SNILS: "112-233-445 95", Address: "Москва", LegalCapacity: domain.Capable}, Contacts: []domain.Contact{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = f.service.Fire(ctx, sys, c.ID, c.Version, domain.EventCommand{Event: domain.RequestDocuments}) // the system: no line
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []domain.EventName{domain.Withdraw} {
+		if c, err = f.service.Fire(ctx, user, c.ID, c.Version, domain.EventCommand{Event: ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seqs []int
+	if err := f.db.Gorm.Raw("SELECT seq FROM access_log WHERE case_id = ? AND writer_id = 0 ORDER BY seq", c.ID).Scan(&seqs).Error; err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(seqs, []int{1, 3}) {
+		t.Fatalf("the case's change lines are at versions %v, want [1 3]", seqs)
+	}
+	if rep := verify(t, f.db); len(rep.Breaks) != 0 || rep.AccessLines != 2 {
+		t.Fatalf("change lines: %d lines, breaks %+v", rep.AccessLines, rep.Breaks)
+	}
+	exec(t, f.db, "ALTER TABLE access_log DISABLE TRIGGER access_log_append_only")
+	exec(t, f.db, "UPDATE access_log SET actor_id = 'someone-else' WHERE case_id = ? AND writer_id = 0 AND seq = 3", c.ID)
+	rep := verify(t, f.db)
+	if len(rep.Breaks) != 1 || rep.Breaks[0].CaseID != c.ID || rep.Breaks[0].Seq != 3 {
+		t.Errorf("changed change line: %+v", rep.Breaks)
+	}
+	exec(t, f.db, "UPDATE access_log SET actor_id = 'u1' WHERE case_id = ? AND writer_id = 0 AND seq = 3", c.ID)
+	exec(t, f.db, "DELETE FROM access_log WHERE case_id = ? AND writer_id = 0 AND seq = 1", c.ID)
+	exec(t, f.db, "ALTER TABLE access_log ENABLE TRIGGER access_log_append_only")
+	rep = verify(t, f.db)
+	if len(rep.Breaks) != 1 || rep.Breaks[0].CaseID != c.ID || rep.Breaks[0].Seq != 3 {
+		t.Errorf("removed change line: %+v", rep.Breaks)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"carepath/domain"
 )
 
 // Hash chains. Each history line stores the hash of the previous line of its case and its own:
@@ -76,9 +78,27 @@ type accessRow struct {
 
 func (accessRow) TableName() string { return "access_log" }
 
-// hash is the line's hash after PrevHash: over its writer and its place in the writer's chain,
-// or, for a line of a per-case chain, its place in the case's chain.
+// changeWriter is the writer_id of a change's line: chained per case, seq the case's version.
+const changeWriter int64 = 0
+
+// changeLine is the access-log line of a change of a case to version, after prev.
+func changeLine(caseID string, version int, e domain.AccessEntry, prev string) accessRow {
+	w := changeWriter
+	r := accessRow{WriterID: &w, CaseID: strings.ToLower(caseID), Seq: version, ActorID: e.ActorID, ActorName: e.ActorName,
+		ActorKind: e.ActorKind, Role: e.Role, Method: e.Method, Route: e.Route, RequestID: e.RequestID,
+		At: e.At.UTC().Truncate(time.Microsecond), PrevHash: prev}
+	r.Hash = r.hash()
+	return r
+}
+
+// hash is the line's hash after PrevHash: over its writer and its place in the writer's chain;
+// for a change's line, its case and the case's version; for a line of a per-case chain of
+// before migration 00013, its place in the case's chain.
 func (r accessRow) hash() string {
+	if r.WriterID != nil && *r.WriterID == changeWriter {
+		return chainHash(r.PrevHash, "change", strings.ToLower(r.CaseID), r.Seq, r.ActorID, r.ActorName, r.ActorKind, r.Role,
+			r.Method, r.Route, r.RequestID, stamp(r.At))
+	}
 	if r.WriterID == nil {
 		return chainHash(r.PrevHash, strings.ToLower(r.CaseID), r.Seq, r.ActorID, r.ActorName, r.ActorKind, r.Role, r.Method, r.Route,
 			r.RequestID, stamp(r.At))
@@ -133,6 +153,9 @@ type chainLine struct {
 	hash  string
 	// sum is the hash of the line's contents after prev; "" for an unsealed history line
 	sum string
+	// sparse: the chain's places may skip (a change's line is at its version, and not every
+	// version has one), but never go back
+	sparse bool
 	// at says where a break is reported
 	at ChainBreak
 }
@@ -156,7 +179,10 @@ func (w *chainWalker) step(l chainLine) {
 	if l.chain != w.cur {
 		w.cur, w.prev, w.want = l.chain, "", 1
 	}
-	if l.seq != w.want {
+	switch {
+	case l.sparse && l.seq < w.want:
+		w.rep.brk(l.at, "line %d follows line %d: a line was inserted", l.seq, w.want-1)
+	case !l.sparse && l.seq != w.want:
 		w.rep.brk(l.at, "line %d follows line %d: lines are missing", l.seq, w.want-1)
 	}
 	w.want = l.seq + 1
@@ -194,6 +220,9 @@ func Verify(ctx context.Context, db *DB) (*VerifyReport, error) {
 	if err := verifyCaseAccess(ctx, db, access); err != nil {
 		return nil, err
 	}
+	if err := verifyChangeAccess(ctx, db, access); err != nil {
+		return nil, err
+	}
 	writers, err := verifyWriterAccess(ctx, db, access)
 	if err != nil {
 		return nil, err
@@ -201,7 +230,7 @@ func Verify(ctx context.Context, db *DB) (*VerifyReport, error) {
 	// per-case access chains of cases that do not exist (the access log has no foreign key: see 00006)
 	orphans := map[string]bool{}
 	for k := range access.heads {
-		if !strings.HasPrefix(k, "writer:") {
+		if !strings.Contains(k, ":") {
 			orphans[k] = true
 		}
 	}
@@ -224,7 +253,7 @@ func Verify(ctx context.Context, db *DB) (*VerifyReport, error) {
 		if last != version {
 			rep.brk(ChainBreak{Chain: "history", CaseID: id, Seq: last}, "the history ends at version %d but the case is at version %d", last, version)
 		}
-		digest.Write([]byte(id + ":" + history.heads[id] + ":" + access.heads[id] + "\n"))
+		digest.Write([]byte(id + ":" + history.heads[id] + ":" + access.heads[id] + ":" + access.heads["change:"+id] + "\n"))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -233,7 +262,7 @@ func Verify(ctx context.Context, db *DB) (*VerifyReport, error) {
 		rep.brk(ChainBreak{Chain: "access", CaseID: id}, "lines of a case that does not exist")
 	}
 	for _, id := range writers {
-		digest.Write([]byte(fmt.Sprintf("writer:%d:%s\n", id, access.heads[fmt.Sprintf("writer:%d", id)])))
+		fmt.Fprintf(digest, "writer:%d:%s\n", id, access.heads[fmt.Sprintf("writer:%d", id)])
 	}
 	rep.Digest = hex.EncodeToString(digest.Sum(nil))
 	return rep, nil
@@ -286,6 +315,39 @@ func verifyCaseAccess(ctx context.Context, db *DB, w *chainWalker) error {
 	return rows.Err()
 }
 
+// verifyChangeAccess walks each case's chain of its changes' lines and checks each line against
+// its case: one that exists, at a version it has reached, registered before the line.
+func verifyChangeAccess(ctx context.Context, db *DB, w *chainWalker) error {
+	rows, err := db.SQL.QueryContext(ctx, `SELECT `+accessColumns+`, c.version, c.created_at
+		FROM access_log l LEFT JOIN cases c ON c.id = l.case_id WHERE l.writer_id = 0 ORDER BY l.case_id, l.seq`)
+	if err != nil {
+		return fmt.Errorf("verify access log: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r accessRow
+		var version sql.NullInt64
+		var created sql.NullTime
+		if err := scanAccess(rows, &r, &version, &created); err != nil {
+			return err
+		}
+		zero := changeWriter
+		r.WriterID = &zero
+		w.rep.AccessLines++
+		at := ChainBreak{Chain: "access", CaseID: r.CaseID, Seq: r.Seq}
+		w.step(chainLine{chain: "change:" + r.CaseID, seq: r.Seq, prev: r.PrevHash, hash: r.Hash, sum: r.hash(), at: at, sparse: true})
+		switch {
+		case !version.Valid:
+			w.rep.brk(at, "the line of a change of a case that does not exist")
+		case int64(r.Seq) > version.Int64:
+			w.rep.brk(at, "the line of a change to version %d of a case at version %d", r.Seq, version.Int64)
+		case r.At.Before(created.Time.Add(-accessSlack)):
+			w.rep.brk(at, "a line from before the case was registered")
+		}
+	}
+	return rows.Err()
+}
+
 // verifyWriterAccess walks every writer's chain and checks each line against its case and its
 // writer; it returns the writers, in order.
 func verifyWriterAccess(ctx context.Context, db *DB, w *chainWalker) ([]int64, error) {
@@ -295,7 +357,7 @@ func verifyWriterAccess(ctx context.Context, db *DB, w *chainWalker) ([]int64, e
 	}
 	rows, err := db.SQL.QueryContext(ctx, `SELECT `+accessColumns+`, l.writer_id, c.created_at, aw.started_at
 		FROM access_log l LEFT JOIN cases c ON c.id = l.case_id LEFT JOIN access_writers aw ON aw.id = l.writer_id
-		WHERE l.writer_id IS NOT NULL ORDER BY l.writer_id, l.seq`)
+		WHERE l.writer_id > 0 ORDER BY l.writer_id, l.seq`)
 	if err != nil {
 		return nil, fmt.Errorf("verify access log: %w", err)
 	}

@@ -48,7 +48,7 @@ func (cc *CaseCache) Update(ctx context.Context, id string, version int, fn func
 	if version != 0 {
 		from = cc.get(id, version)
 	}
-	c, heads, err := cc.Cases.updateFrom(ctx, id, version, from, fn)
+	c, heads, err := cc.updateFrom(ctx, id, version, from, fn)
 	if err != nil {
 		cc.drop(id)
 		return nil, err

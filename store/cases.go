@@ -59,17 +59,20 @@ const caseSelect = `SELECT c.id::text, c.seq, c.number, c.state::text, c.version
 var (
 	caseByID       = caseSelect + "\nFROM cases c WHERE c.id = $1"
 	caseWithChains = caseSelect + `,
-	(SELECT hash FROM case_history h WHERE h.case_id = c.id AND h.version = c.version)
+	(SELECT hash FROM case_history h WHERE h.case_id = c.id AND h.version = c.version),
+	(SELECT hash FROM access_log l WHERE l.case_id = c.id AND l.writer_id = 0 ORDER BY l.seq DESC LIMIT 1)
 FROM cases c WHERE c.id = $1`
 )
 
-// load reads a case (ENOTFOUND when there is none) and, with chains, the head of its history.
+// load reads a case (ENOTFOUND when there is none) and, with chains, the heads of its history
+// and of its changes' access lines.
 func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*domain.Case, chainHeads, error) {
 	var (
 		r         caseRow
 		deadlines string
 		heads     chainHeads
 		hHash     sql.NullString
+		aHash     sql.NullString
 	)
 	dest := []any{&r.ID, &r.Seq, &r.Number, &r.State, &r.Version, &r.Channel, &r.FacilityType, &r.ApplicantName, &r.LegalCapacity,
 		&r.Applicant, &r.Personal, &r.Contacts, &r.HealthOrgID, &r.GuardianshipID, &r.FacilityID, &r.VoucherFacilityID,
@@ -78,7 +81,7 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 	query := caseByID
 	if chains {
 		query = caseWithChains
-		dest = append(dest, &hHash)
+		dest = append(dest, &hHash, &aHash)
 	}
 	err := db.queryRow(ctx, dest, query, id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -87,7 +90,7 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 	if err != nil {
 		return nil, heads, fmt.Errorf("load case %s: %w", id, err)
 	}
-	heads = chainHeads{historyHash: hHash.String, oldSeal: !s.sealer.Current(r.Personal)}
+	heads = chainHeads{historyHash: hHash.String, changeHash: aHash.String, oldSeal: !s.sealer.Current(r.Personal)}
 	c, err := s.fromRow(r)
 	if err != nil {
 		return nil, heads, err

@@ -96,17 +96,25 @@ var (
 
 	noticesPart = changePart{"n", noticesInsertSQL + ` AND EXISTS (SELECT 1 FROM u)
 	ON CONFLICT (id) DO NOTHING`}
+
+	// accessPart is the access-log line of whoever made the change, in the chain of the case's
+	// changes (writer 0, seq the new version): serialised by the version like the history, so
+	// it takes no lock and waits for no read.
+	accessPart = changePart{"a", `INSERT INTO access_log (writer_id, case_id, seq, actor_id, actor_name, actor_kind, role, method,
+		route, request_id, at, prev_hash, hash)
+	SELECT 0, u.id, @history_version, @access_actor_id, @access_actor_name, @access_actor_kind::actor_kind, @access_role,
+		@access_method, @access_route, @access_request_id, @access_at, @access_prev, @access_hash FROM u`}
 )
 
 // changeShape is which parts a change's statement holds; wide: an update writes the wide
 // columns too.
 type changeShape struct {
-	update, close, open, notices, wide bool
+	update, close, open, notices, wide, access bool
 }
 
 func (k changeShape) index() int {
 	i := 0
-	for bit, on := range [5]bool{k.update, k.close, k.open, k.notices, k.wide} {
+	for bit, on := range [6]bool{k.update, k.close, k.open, k.notices, k.wide, k.access} {
 		if on {
 			i |= 1 << bit
 		}
@@ -122,9 +130,9 @@ type changeStatement struct {
 }
 
 // changeStatements holds the statement of every shape, by changeShape.index.
-var changeStatements = func() (out [32]changeStatement) {
+var changeStatements = func() (out [64]changeStatement) {
 	for i := range out {
-		out[i] = buildChange(changeShape{i&1 != 0, i&2 != 0, i&4 != 0, i&8 != 0, i&16 != 0})
+		out[i] = buildChange(changeShape{i&1 != 0, i&2 != 0, i&4 != 0, i&8 != 0, i&16 != 0, i&32 != 0})
 	}
 	return out
 }()
@@ -154,6 +162,9 @@ func buildChange(k changeShape) changeStatement {
 	}
 	if k.notices {
 		parts = append(parts, noticesPart)
+	}
+	if k.access {
+		parts = append(parts, accessPart)
 	}
 	// EXISTS, not count(*): u has at most one row, and an aggregate costs its start-up on every
 	// statement
@@ -205,12 +216,14 @@ func (st changeStatement) args(values changeArgs) []any {
 // run again from a fresh read.
 var errCaseMoved = errors.New("the case moved while the command was decided")
 
-// chainHeads is the head of a case's history chain as read with the case, and whether its
+// chainHeads are the heads of a case's chains as read with the case, and whether its
 // personal data is sealed under a key that is no longer the first (a write then seals it again,
 // even when the command did not change it).
 type chainHeads struct {
 	historyHash string
-	oldSeal     bool
+	// changeHash is the head of the chain of the case's changes' access lines (writer 0).
+	changeHash string
+	oldSeal    bool
 }
 
 // noticeJSON is one outbox row as the change statement reads it: domain.Notice's outbox
@@ -287,7 +300,8 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 	for i, d := range ch.OpenDeadlines {
 		open[i] = deadlineToRow(c.ID, d)
 	}
-	shape := changeShape{update: update, close: len(closeIDs) > 0, open: len(open) > 0, notices: len(ch.Notices) > 0, wide: update && wide}
+	shape := changeShape{update: update, close: len(closeIDs) > 0, open: len(open) > 0, notices: len(ch.Notices) > 0, wide: update && wide,
+		access: ch.Access != nil}
 	values := changeArgs{"case_id": c.ID,
 		"history_version": h.Version, "event": h.Event, "from_state": h.FromState, "to_state": h.ToState, "actor_id": h.ActorID,
 		"actor_name": h.ActorName, "actor_role": h.ActorRole, "comment": h.Comment, "payload": h.Payload, "at": h.At,
@@ -298,6 +312,14 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 	}
 	if shape.notices {
 		values["notices"] = noticesJSON(ch.Notices)
+	}
+	after := chainHeads{historyHash: h.Hash, changeHash: heads.changeHash}
+	if shape.access {
+		a := changeLine(c.ID, h.Version, *ch.Access, heads.changeHash)
+		values["access_actor_id"], values["access_actor_name"], values["access_actor_kind"] = a.ActorID, a.ActorName, a.ActorKind
+		values["access_role"], values["access_method"], values["access_route"] = a.Role, a.Method, a.Route
+		values["access_request_id"], values["access_at"], values["access_prev"], values["access_hash"] = a.RequestID, a.At, a.PrevHash, a.Hash
+		after.changeHash = a.Hash
 	}
 	if update {
 		r := narrowRow(c)
@@ -341,5 +363,5 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 			}
 		}
 	}
-	return chainHeads{historyHash: h.Hash}, nil
+	return after, nil
 }

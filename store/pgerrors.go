@@ -16,12 +16,6 @@ const (
 	pgCheck      = "23514"
 )
 
-// isPgError reports whether err is a PostgreSQL error with this code.
-func isPgError(err error, code string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == code
-}
-
 // translate turns constraint violations into domain errors a caller can act on.
 func translate(err error, what string) error {
 	if err == nil {
