@@ -8,6 +8,8 @@ export REDIS_URL             ?= redis://127.0.0.1:6379/0
 export HTTP_ADDR             ?= 127.0.0.1:8080
 # development only: the admin token `make run` prints; never use it in production
 export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
+# development only: the token that reads /metrics under `make run`
+export METRICS_TOKEN         ?= carepath-dev-metrics-token
 
 .PHONY: run test lint bench bench-status bench-notices services browser build clean
 
@@ -17,7 +19,7 @@ build:
 ## run: start PostgreSQL and Redis if needed, load demo data, serve API + worker on HTTP_ADDR
 run: services build
 	$(BIN) seed
-	@echo "carepath: http://$(HTTP_ADDR)/console (specialist token: cpt_demo_specialist_not_secret), /docs, /status; admin token: $(BOOTSTRAP_ADMIN_TOKEN)"
+	@echo "carepath: http://$(HTTP_ADDR)/console (specialist token: cpt_demo_specialist_not_secret), /docs, /status; admin token: $(BOOTSTRAP_ADMIN_TOKEN); /metrics token: $(METRICS_TOKEN)"
 	exec $(BIN) all
 
 ## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis, and the

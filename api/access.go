@@ -136,7 +136,14 @@ func (s *Server) listAgencyCases(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	s.writePage(c, page)
+	ids := make([]string, len(page.Items))
+	for i, it := range page.Items {
+		ids[i] = it.ID
+	}
+	if !s.audited(c, ids...) {
+		return
+	}
+	c.JSON(http.StatusOK, page)
 }
 
 // writePage logs and writes a list of cases.

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"carepath/api"
 	"carepath/domain"
 	"carepath/store"
@@ -29,7 +27,6 @@ type accessEnv struct {
 	db      *store.DB
 	srv     *httptest.Server
 	server  *api.Server
-	engine  *gin.Engine
 	service *domain.Service
 	access  *domain.Access
 	cases   *store.Cases
@@ -87,7 +84,7 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db),
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ops: queueConsole(t, dbtest.RedisURL(t))}
+		Ops: queueConsole(t, dbtest.RedisURL(t)), MetricsToken: testMetricsToken}
 	if trustProxy {
 		e.server.TrustedProxies = []string{"127.0.0.1"}
 	}
@@ -95,7 +92,6 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.engine = h.(*gin.Engine)
 	e.srv = httptest.NewServer(h)
 	t.Cleanup(e.srv.Close)
 

@@ -121,7 +121,7 @@ func (e *accessEnv) expected(route string, act domain.Action, who string) bool {
 func TestRoleMatrix(t *testing.T) {
 	e := newAccessEnv(t, false)
 	actions := e.server.RouteActions()
-	engineRoutes := e.engine.Routes()
+	engineRoutes := e.server.Routes()
 	var routes []string
 	for _, r := range engineRoutes {
 		key := r.Method + " " + r.Path
@@ -143,6 +143,18 @@ func TestRoleMatrix(t *testing.T) {
 				if res.status != want {
 					t.Errorf("%s as %s: want %d, got %d", key, who, want, res.status)
 				}
+			}
+			continue
+		}
+		if r.Path == "/metrics" {
+			// Only METRICS_TOKEN reads the metrics: no identity of the matrix does.
+			for _, who := range append([]string{"nobody"}, matrixIdentities...) {
+				if res := e.do(r.Method, r.Path, e.tokens[who], nil); res.status != http.StatusUnauthorized {
+					t.Errorf("%s as %s: want 401, got %d", key, who, res.status)
+				}
+			}
+			if res := e.do(r.Method, r.Path, testMetricsToken, nil); res.status != http.StatusOK {
+				t.Errorf("%s with METRICS_TOKEN: want 200, got %d", key, res.status)
 			}
 			continue
 		}

@@ -78,9 +78,9 @@ type agencyCaseView struct {
 
 // decode reads a JSON body strictly: unknown fields and wrong types are EINVALID naming the field.
 func decode(c *gin.Context, dst any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20))
+	body, err := readBody(c)
 	if err != nil {
-		return domain.Invalid("body", "cannot read the body: %v", err)
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -106,16 +106,26 @@ func decode(c *gin.Context, dst any) error {
 	return nil
 }
 
-// ifMatch reads the expected version from If-Match ("3", W/"3" or 3); 0 when absent.
+// errIfMatchRequired is the answer to a change sent without the version it was made against.
+func errIfMatchRequired() error {
+	return &domain.Error{Code: domain.EPRECONDITION, Field: "If-Match", Message: "is required: send the case version (its ETag)"}
+}
+
+// ifMatch reads the expected version from If-Match ("3", or 3); 0 when absent and not required
+// (428 when required). If-Match compares strongly (RFC 9110 13.1.1): a weak tag (W/"3") never
+// matches, so it is answered 412 like a stale version.
 func ifMatch(c *gin.Context, required bool) (int, error) {
 	h := strings.TrimSpace(c.GetHeader("If-Match"))
 	if h == "" {
 		if required {
-			return 0, domain.Invalid("If-Match", "is required: send the case version (its ETag)")
+			return 0, errIfMatchRequired()
 		}
 		return 0, nil
 	}
-	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
+	if strings.HasPrefix(h, "W/") {
+		return 0, &domain.Error{Code: domain.ESTALE, Field: "If-Match", Message: "a weak tag never matches: send the ETag as the case gave it"}
+	}
+	h = strings.Trim(h, `"`)
 	v, err := strconv.Atoi(h)
 	if err != nil || v < 1 {
 		return 0, domain.Invalid("If-Match", "must be a case version such as \"3\"")

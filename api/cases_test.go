@@ -111,7 +111,7 @@ func TestFireEventStatuses(t *testing.T) {
 		status  int
 		code    string
 	}{
-		{"missing If-Match", map[string]any{"event": "request_documents"}, "", 400, "invalid"},
+		{"missing If-Match", map[string]any{"event": "request_documents"}, "", 428, "precondition_required"},
 		{"bad If-Match", map[string]any{"event": "request_documents"}, "abc", 400, "invalid"},
 		{"unknown event", map[string]any{"event": "teleport"}, etag, 400, "invalid"},
 		{"unknown field", map[string]any{"event": "request_documents", "color": "red"}, etag, 400, "invalid"},
@@ -249,7 +249,7 @@ func TestOpsEndpoints(t *testing.T) {
 		t.Fatalf("redoc bundle %d, %d bytes", r.status, len(r.body))
 	}
 	h.do("GET", "/api/v1/cases", nil)
-	m := h.do("GET", "/metrics", nil)
+	m := h.do("GET", "/metrics", nil, "Authorization", "Bearer "+testMetricsToken)
 	if !strings.Contains(string(m.body), `carepath_http_requests_total{method="GET",route="/api/v1/cases",status="200"}`) ||
 		!strings.Contains(string(m.body), "carepath_http_request_duration_seconds_bucket") {
 		t.Fatalf("metrics lack request counts: %.2000s", m.body)

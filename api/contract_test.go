@@ -191,7 +191,8 @@ func TestContractEnumsMatchTheDomain(t *testing.T) {
 		}
 	}
 	codes := []string{domain.EINVALID, domain.ENOTFOUND, domain.ECONFLICT, domain.ESTALE, domain.EUNPROCESSABLE,
-		domain.EUNAUTHORIZED, domain.EFORBIDDEN, domain.ERATELIMIT, domain.EUNAVAILABLE, domain.EINTERNAL}
+		domain.EUNAUTHORIZED, domain.EFORBIDDEN, domain.ERATELIMIT, domain.EUNAVAILABLE, domain.EINTERNAL,
+		domain.ETOOLARGE, domain.EPRECONDITION}
 	if got := spec.Components.Schemas["Problem"].Value.Properties["code"].Value.Enum; len(got) != len(codes) {
 		t.Errorf("Problem.code enum has %d values, the domain %d", len(got), len(codes))
 	}

@@ -36,6 +36,8 @@ type harness struct {
 	token  string
 	tokens map[string]string
 	access *domain.Access
+	// redisURL is the test's own Redis database.
+	redisURL string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -61,6 +63,8 @@ func newHarness(t *testing.T) *harness {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
 		Ops:    queueConsole(t, redisURL),
+		// the one credential that reads /metrics
+		MetricsToken: testMetricsToken,
 	}
 	handler, err := s.Handler()
 	if err != nil {
@@ -68,11 +72,14 @@ func newHarness(t *testing.T) *harness {
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, access: access, tokens: map[string]string{}}
+	h := &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, access: access, tokens: map[string]string{}, redisURL: redisURL}
 	h.identities()
 	h.token = h.tokens[domain.RoleSupervisor]
 	return h
 }
+
+// testMetricsToken is the METRICS_TOKEN of the test servers.
+const testMetricsToken = "metrics-token-of-the-tests"
 
 // The ids the contract's examples use: a specialist to assign cases to, an agency to manage
 // and a boarding house run by the facility agency, created here with exactly those ids.

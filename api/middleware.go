@@ -110,7 +110,8 @@ func (s *Server) observe(c *gin.Context) {
 		route = "unmatched"
 	}
 	status := c.Writer.Status()
-	m := s.metrics.of(c.Request.Method, route, status)
+	method := methodLabel(c.Request.Method)
+	m := s.metrics.of(method, route, status)
 	m.requests.Inc()
 	m.duration.Observe(d.Seconds())
 	level := slog.LevelInfo
@@ -118,7 +119,7 @@ func (s *Server) observe(c *gin.Context) {
 		level = slog.LevelError
 	}
 	s.Logger.LogAttrs(c.Request.Context(), level, "request",
-		slog.String("method", c.Request.Method), slog.String("route", route), slog.Int("status", status),
+		slog.String("method", method), slog.String("route", route), slog.Int("status", status),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("request_id", c.GetString(ctxRequestID)))
 }
 
@@ -210,13 +211,20 @@ func (s *Server) validate(c *gin.Context) {
 	c.Next()
 }
 
-// validateRequest checks the request against openapi.yaml, finding its operation by gin's
-// route (every /api/v1 route is in the contract: TestEveryRouteIsInTheContract); nil for a
+// validateRequest refuses text PostgreSQL could not store (checkText) and checks the request
+// against openapi.yaml, finding its operation by gin's route (every /api/v1 route is in the contract: TestEveryRouteIsInTheContract); nil for a
 // request outside the contract.
 func (s *Server) validateRequest(c *gin.Context) error {
 	route, ok := s.operations[c.Request.Method+" "+c.FullPath()]
 	if !ok {
 		return nil
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	if err := checkText(c, body); err != nil {
+		return err
 	}
 	params := make(map[string]string, len(c.Params))
 	for _, p := range c.Params {
@@ -241,6 +249,9 @@ func requestProblem(err error) error {
 	field := ""
 	if re.Parameter != nil {
 		field = re.Parameter.Name
+		if field == "If-Match" && errors.Is(re.Err, openapi3filter.ErrInvalidRequired) {
+			return errIfMatchRequired()
+		}
 	}
 	msg := re.Reason
 	var se *openapi3.SchemaError

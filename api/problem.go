@@ -40,6 +40,8 @@ var statusOf = map[string]int{
 	domain.ERATELIMIT:     http.StatusTooManyRequests,
 	domain.EUNAVAILABLE:   http.StatusServiceUnavailable,
 	domain.EINTERNAL:      http.StatusInternalServerError,
+	domain.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	domain.EPRECONDITION:  http.StatusPreconditionRequired,
 }
 
 // StatusOf returns the HTTP status for a domain error code.
@@ -82,7 +84,7 @@ func writeProblem(c *gin.Context, status int, de *domain.Error) {
 	}
 	p := Problem{
 		Type: "https://carepath.example/problems/" + de.Code, Title: http.StatusText(status), Status: status,
-		Detail: de.Error(), Instance: c.Request.URL.Path, Code: de.Code, Field: de.Field, Reasons: de.Reasons,
+		Detail: de.Error(), Instance: instanceOf(c.Request.URL.Path), Code: de.Code, Field: de.Field, Reasons: de.Reasons,
 		RequestID: c.GetString(ctxRequestID),
 	}
 	c.Header("Content-Type", ProblemContentType)

@@ -24,9 +24,12 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/console/cases/:id", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
 
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
+	r.GET("/metrics", s.metricsAccess, gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
 
-	v1 := r.Group("/api/v1", s.validate)
+	// Authentication and the route's action come before validation: a request without a valid
+	// credential, or for a route its actor may not use, hears 401, 403 or 404 and never what is
+	// wrong with its input.
+	v1 := r.Group("/api/v1")
 	pub, authed := routeGroup{s, v1, false}, routeGroup{s, v1.Group("", s.authenticate), true}
 
 	pub.handle("GET", "/lifecycle", domain.ActPublic, s.getLifecycle)
@@ -62,7 +65,7 @@ func (s *Server) routes(r *gin.Engine) {
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {
-		ops := r.Group("/ops/queues", s.basicAsBearer, s.authenticate, s.allow(domain.ActOpsQueues))
+		ops := r.Group("/ops/queues", s.opsGuard, s.basicAsBearer, s.authenticate, s.allow(domain.ActOpsQueues))
 		ops.Any("", gin.WrapH(s.Ops))
 		ops.Any("/*path", gin.WrapH(s.Ops))
 	}
@@ -82,10 +85,10 @@ func (rg routeGroup) handle(method, path string, act domain.Action, h gin.Handle
 	}
 	rg.s.actions[method+" "+full] = act
 	if rg.authed {
-		rg.g.Handle(method, path, rg.s.allow(act), h)
+		rg.g.Handle(method, path, rg.s.allow(act), rg.s.validate, h)
 		return
 	}
-	rg.g.Handle(method, path, h)
+	rg.g.Handle(method, path, rg.s.validate, h)
 }
 
 // RouteActions returns, for each /api/v1 route ("METHOD /path/:param"), the action it needs.

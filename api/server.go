@@ -49,6 +49,8 @@ type Server struct {
 	Extra func(r *gin.Engine)
 	// Ops is the queue monitoring UI (asynqmon), mounted at /ops/queues for admins.
 	Ops http.Handler
+	// MetricsToken is the bearer token /metrics asks for; empty: /metrics is not served here.
+	MetricsToken string
 
 	engine  *gin.Engine
 	actions map[string]domain.Action
@@ -57,6 +59,8 @@ type Server struct {
 	// operations are the contract's operations by gin route (loadSpec).
 	operations map[string]*routers.Route
 	metrics    *httpMetrics
+	// crossOrigin refuses cross-site state changes on the queue monitor.
+	crossOrigin *http.CrossOriginProtection
 	// noStatusFastPath sends every status lookup through the generic validation, decoding and
 	// encoding (tests compare the two paths).
 	noStatusFastPath atomic.Bool
@@ -75,40 +79,32 @@ func (s *Server) Handler() (http.Handler, error) {
 		return nil, err
 	}
 	s.metrics = newHTTPMetrics(s.Registry)
+	s.crossOrigin = http.NewCrossOriginProtection()
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
 	if err := r.SetTrustedProxies(s.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
-	r.Use(s.requestID, s.observe, s.recoverPanic)
+	r.Use(s.requestID, s.observe, s.recoverPanic, secureHeaders, s.limitBody)
 	r.NoRoute(func(c *gin.Context) {
-		writeError(c, domain.Errorf(domain.ENOTFOUND, "no route %s %s", c.Request.Method, c.Request.URL.Path))
+		// Neither the path nor the method is echoed: an answer must not grow with the request.
+		writeError(c, domain.Errorf(domain.ENOTFOUND, "no such route"))
 	})
 	r.NoMethod(func(c *gin.Context) {
-		c.Header("Allow", strings.Join(allowedMethods(r, c.Request.URL.Path), ", "))
-		writeProblem(c, http.StatusMethodNotAllowed, &domain.Error{Code: domain.EINVALID, Message: "method " + c.Request.Method + " is not allowed here"})
+		c.Header("Allow", strings.Join(allowedMethods(r.Routes(), c.Request.URL.Path), ", "))
+		writeProblem(c, http.StatusMethodNotAllowed, &domain.Error{Code: domain.EINVALID, Message: "this method is not allowed here; Allow lists those that are"})
 	})
 	s.routes(r)
 	if s.Extra != nil {
 		s.Extra(r)
 	}
 	s.engine = r
-	return r, nil
+	return headAsGet(r), nil
 }
 
 // Routes lists every route the handler serves (for the contract and access-matrix tests).
 func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
-
-func allowedMethods(r *gin.Engine, path string) []string {
-	var out []string
-	for _, rt := range r.Routes() {
-		if rt.Path == path {
-			out = append(out, rt.Method)
-		}
-	}
-	return out
-}
 
 func (s *Server) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})

@@ -198,6 +198,43 @@ func MayRecordDocument(a Actor, c *Case, t DocType) bool {
 	return a.May(ActCaseDocument) && AgencyDocuments(a.Agency(), t) && PartyTo(a, c)
 }
 
+// CaseField is a part of a case that only some agency kinds are shown.
+type CaseField string
+
+// The parts of a case AgencyFields gives out by kind.
+const (
+	// FieldFacilityType is the type of home: a psychoneurological one tells a mental disorder
+	// (medical secrecy, Law 3185-1 art. 9).
+	FieldFacilityType CaseField = "facility_type"
+	// FieldLegalCapacity is whether the applicant is legally capable.
+	FieldLegalCapacity CaseField = "legal_capacity"
+	// FieldPlacement is where the person lives or will live: the home, the voucher's home and
+	// its last day, the planned return from leave.
+	FieldPlacement CaseField = "placement"
+	// FieldRepresentatives are the applicant's legal representatives with their contacts.
+	FieldRepresentatives CaseField = "representatives"
+)
+
+// AgencyFields is the agency view policy: what each kind is shown beyond what every agency is
+// (the case's id, number, state, version and dates, the applicant's name, birth date, sex and
+// masked SNILS, the documents it supplies or needs and the events it may report). Health
+// organisations, guardianship bodies and homes need the type of home and legal capacity to do
+// their part; the guardianship body and the homes follow the person's placement; only the
+// guardianship body deals with the representatives. The service center that filed the case
+// has handed it over and needs none of it. No kind is shown the channel a case came by or who
+// at the center handles it (internal staffing), the address, the passport, other contacts,
+// deadlines or notes.
+var AgencyFields = map[AgencyKind][]CaseField{
+	AgencyMFC:              {},
+	AgencyHealth:           {FieldFacilityType, FieldLegalCapacity},
+	AgencyGuardianship:     {FieldFacilityType, FieldLegalCapacity, FieldPlacement, FieldRepresentatives},
+	AgencyFacility:         {FieldFacilityType, FieldLegalCapacity, FieldPlacement},
+	AgencySocialProtection: {},
+}
+
+// AgencySees reports whether the policy shows the field to the agency kind.
+func AgencySees(kind AgencyKind, f CaseField) bool { return slices.Contains(AgencyFields[kind], f) }
+
 // AgencyApplicant is the applicant as an agency sees it: no address, no passport, SNILS masked.
 type AgencyApplicant struct {
 	FullName      string        `json:"full_name"`
@@ -207,26 +244,25 @@ type AgencyApplicant struct {
 	LegalCapacity LegalCapacity `json:"legal_capacity,omitempty"`
 }
 
-// AgencyCase is a case cut to what an agency's role needs.
+// AgencyCase is a case cut to what an agency's role needs (AgencyView).
 type AgencyCase struct {
-	ID         string          `json:"id"`
-	Number     string          `json:"number"`
-	State      State           `json:"state"`
-	StateLabel string          `json:"state_label"`
-	Version    int             `json:"version"`
-	Applicant  AgencyApplicant `json:"applicant"`
-	// FacilityType is medical secrecy: shown to health, guardianship and the boarding houses.
-	FacilityType      FacilityType `json:"facility_type,omitempty"`
-	FacilityID        string       `json:"facility_id,omitempty"`
-	VoucherFacilityID string       `json:"voucher_facility_id,omitempty"`
-	VoucherValidUntil *Date        `json:"voucher_valid_until,omitempty"`
-	LeaveReturnBy     *Date        `json:"leave_return_by,omitempty"`
-	// Representatives are shown to the guardianship body only.
-	Representatives []Contact `json:"representatives,omitempty"`
+	ID                string          `json:"id"`
+	Number            string          `json:"number"`
+	State             State           `json:"state"`
+	StateLabel        string          `json:"state_label"`
+	Version           int             `json:"version"`
+	Applicant         AgencyApplicant `json:"applicant"`
+	FacilityType      FacilityType    `json:"facility_type,omitempty"`
+	FacilityID        string          `json:"facility_id,omitempty"`
+	VoucherFacilityID string          `json:"voucher_facility_id,omitempty"`
+	VoucherValidUntil *Date           `json:"voucher_valid_until,omitempty"`
+	LeaveReturnBy     *Date           `json:"leave_return_by,omitempty"`
+	Representatives   []Contact       `json:"representatives,omitempty"`
 	// Documents are the checklist items the agency supplies or needs, without notes.
 	Documents      []AgencyDocument `json:"documents"`
 	AllowedEvents  []string         `json:"allowed_events"`
 	StateEnteredAt time.Time        `json:"state_entered_at"`
+	CreatedAt      time.Time        `json:"created_at"`
 }
 
 // AgencyDocument is a checklist item without the specialist's notes.
@@ -239,27 +275,59 @@ type AgencyDocument struct {
 	ValidUntil *Date     `json:"valid_until"`
 }
 
-// AgencyView cuts a case to the agency's role. The service center sees the applicant's own
-// documents (what to bring), the health organisation the medical ones, the guardianship body
-// its decisions and the representatives, a boarding house the voucher, leave and the medical
-// clearance it must check on admission.
+// AgencyCaseSummary is a line of an agency's case list.
+type AgencyCaseSummary struct {
+	ID             string       `json:"id"`
+	Number         string       `json:"number"`
+	State          State        `json:"state"`
+	StateLabel     string       `json:"state_label"`
+	Version        int          `json:"version"`
+	ApplicantName  string       `json:"applicant_name"`
+	FacilityType   FacilityType `json:"facility_type,omitempty"`
+	StateEnteredAt time.Time    `json:"state_entered_at"`
+	CreatedAt      time.Time    `json:"created_at"`
+}
+
+// AgencyCasePage is one page of an agency's case list; NextCursor is empty on the last page.
+type AgencyCasePage struct {
+	Items      []AgencyCaseSummary `json:"items"`
+	NextCursor string              `json:"next_cursor"`
+}
+
+// AgencySummary is a list line cut by AgencyView, so that a list never shows an agency what
+// the case itself would not.
+func AgencySummary(a Actor, s CaseSummary, now time.Time) AgencyCaseSummary {
+	v := AgencyView(a, &Case{ID: s.ID, Number: s.Number, State: s.State, Version: s.Version, FacilityType: s.FacilityType,
+		Channel: s.Channel, AssigneeID: s.AssigneeID, Applicant: Applicant{FullName: s.ApplicantName},
+		StateEnteredAt: s.StateEnteredAt, CreatedAt: s.CreatedAt, HealthOrgID: s.HealthOrgID, GuardianshipID: s.GuardianshipID,
+		FiledByAgencyID: s.FiledByAgencyID, FacilityID: s.FacilityID, VoucherFacilityID: s.VoucherFacilityID}, now)
+	return AgencyCaseSummary{ID: v.ID, Number: v.Number, State: v.State, StateLabel: v.StateLabel, Version: v.Version,
+		ApplicantName: v.Applicant.FullName, FacilityType: v.FacilityType, StateEnteredAt: v.StateEnteredAt, CreatedAt: v.CreatedAt}
+}
+
+// AgencyView cuts a case to the agency's role, by AgencyFields: the one function every agency
+// route shows a case through. The service center sees the applicant's own documents (what to
+// bring), the health organisation the medical ones, the guardianship body its decisions, a
+// boarding house the medical clearance it must check on admission.
 func AgencyView(a Actor, c *Case, now time.Time) AgencyCase {
 	kind := a.Agency()
-	v := AgencyCase{ID: c.ID, Number: c.Number, State: c.State, Version: c.Version, StateEnteredAt: c.StateEnteredAt,
+	v := AgencyCase{ID: c.ID, Number: c.Number, State: c.State, Version: c.Version, StateEnteredAt: c.StateEnteredAt, CreatedAt: c.CreatedAt,
 		Applicant: AgencyApplicant{FullName: c.Applicant.FullName, BirthDate: c.Applicant.BirthDate, Gender: c.Applicant.Gender,
 			SNILS: MaskSNILS(c.Applicant.SNILS)},
 		Documents: []AgencyDocument{}, AllowedEvents: []string{}}
 	if st, ok := LookupState(c.State); ok {
 		v.StateLabel = st.Label
 	}
-	if kind == AgencyHealth || kind == AgencyGuardianship || kind == AgencyFacility {
+	if AgencySees(kind, FieldFacilityType) {
 		v.FacilityType = c.FacilityType
+	}
+	if AgencySees(kind, FieldLegalCapacity) {
 		v.Applicant.LegalCapacity = c.Applicant.LegalCapacity
 	}
-	if kind == AgencyFacility || kind == AgencyGuardianship {
+	if AgencySees(kind, FieldPlacement) {
 		v.FacilityID, v.VoucherFacilityID, v.VoucherValidUntil, v.LeaveReturnBy = c.FacilityID, c.VoucherFacilityID, c.VoucherValidUntil, c.LeaveReturnBy
 	}
-	if kind == AgencyGuardianship {
+	if AgencySees(kind, FieldRepresentatives) {
 		for _, r := range c.Contacts {
 			if r.LegalRepresentative {
 				v.Representatives = append(v.Representatives, r)

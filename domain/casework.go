@@ -85,27 +85,28 @@ func (s *Service) AgencyCase(ctx context.Context, actor Actor, id string) (*Case
 	return s.visibleTo(ctx, actor, id)
 }
 
-// AgencyCases lists the cases an agency is party to.
-func (s *Service) AgencyCases(ctx context.Context, actor Actor, f CaseFilter) (CasePage, error) {
+// AgencyCases lists the cases an agency is party to, each line cut by AgencyView.
+func (s *Service) AgencyCases(ctx context.Context, actor Actor, f CaseFilter) (AgencyCasePage, error) {
+	out := AgencyCasePage{Items: []AgencyCaseSummary{}}
 	if actor.Kind != ActorAgency {
-		return CasePage{Items: []CaseSummary{}}, nil
+		return out, nil
 	}
 	f.Assignee, f.Q, f.Overdue = "", "", false
 	f.Party = &actor
 	page, err := s.List(ctx, f)
 	if err != nil {
-		return page, err
+		return out, err
 	}
+	out.NextCursor = page.NextCursor
+	now := s.now()
 	// The store filters in SQL; the policy stays the judge.
-	items := page.Items[:0]
 	for _, it := range page.Items {
 		if PartyTo(actor, &Case{HealthOrgID: it.HealthOrgID, GuardianshipID: it.GuardianshipID, FiledByAgencyID: it.FiledByAgencyID,
 			FacilityID: it.FacilityID, VoucherFacilityID: it.VoucherFacilityID}) {
-			items = append(items, it)
+			out.Items = append(out.Items, AgencySummary(actor, it, now))
 		}
 	}
-	page.Items = items
-	return page, nil
+	return out, nil
 }
 
 // Reassign gives a case to another specialist; the history records who moved it from whom.

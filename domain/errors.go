@@ -21,6 +21,10 @@ const (
 	ERATELIMIT     = "rate_limited"  // too many attempts
 	EUNAVAILABLE   = "unavailable"   // a dependency is down
 	EINTERNAL      = "internal"      // a bug or an unexpected failure
+	// ETOOLARGE and EPRECONDITION are the HTTP edge's own refusals: a body over its route's
+	// limit, and a change sent without the version it was made against (If-Match).
+	ETOOLARGE     = "too_large"
+	EPRECONDITION = "precondition_required"
 )
 
 // Error is the one error type the domain returns for things a caller can act on.

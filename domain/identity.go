@@ -7,7 +7,6 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -126,6 +125,9 @@ type AccessSettings struct {
 	// this process forgets them all at once; another instance of carepath notices it within
 	// this time.
 	CredentialCacheTTL time.Duration
+	// WebhookAllowPrivate lets webhook URLs point at loopback, private and link-local
+	// addresses (development and tests; WEBHOOK_ALLOW_PRIVATE).
+	WebhookAllowPrivate bool
 }
 
 // DefaultAccessSettings returns the defaults of the issue.
@@ -332,12 +334,11 @@ func (s *Access) RevokeTokens(ctx context.Context, userID string) (int, error) {
 	return s.Identities.RevokeTokens(ctx, userID, s.now())
 }
 
-func (w *Webhook) validate() error {
+func (w *Webhook) validate(allowInternal bool) error {
 	w.URL = strings.TrimSpace(w.URL)
 	if w.URL != "" {
-		u, err := url.Parse(w.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(w.URL) > 2000 {
-			return Invalid("webhook.url", "must be an http(s) URL")
+		if err := checkWebhookURL(w.URL, allowInternal); err != nil {
+			return err
 		}
 	}
 	if utf8.RuneCountInString(w.Secret) > 200 {
@@ -383,7 +384,7 @@ func (s *Access) CreateAgency(ctx context.Context, n NewAgency) (*Agency, Creden
 	if n.Webhook != nil {
 		w = *n.Webhook
 	}
-	if err := w.validate(); err != nil {
+	if err := w.validate(s.Settings.WebhookAllowPrivate); err != nil {
 		return nil, Credential{}, err
 	}
 	ids := slices.Clone(n.FacilityIDs)
@@ -428,7 +429,7 @@ func (s *Access) SetWebhook(ctx context.Context, agencyID string, w Webhook) (*A
 	if !IsUUID(agencyID) {
 		return nil, Errorf(ENOTFOUND, "agency %s not found", agencyID)
 	}
-	if err := w.validate(); err != nil {
+	if err := w.validate(s.Settings.WebhookAllowPrivate); err != nil {
 		return nil, err
 	}
 	if err := s.Identities.SetWebhook(ctx, agencyID, w); err != nil {

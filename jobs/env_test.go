@@ -327,10 +327,12 @@ func (e *testEnv) startWorker(o workerOpts) (stop func()) {
 }
 
 func (e *testEnv) work(o workerOpts) NoticeWork {
+	webhook := NewWebhook(2 * time.Second)
+	webhook.AllowPrivate = true // the sink listens on 127.0.0.1
 	return NoticeWork{
 		Notices: e.notices, Service: e.svc, Templates: e.templates, DatabaseURL: e.db.URL,
 		Channels: map[string]Channel{
-			domain.NoticeWebhook: NewWebhook(2 * time.Second),
+			domain.NoticeWebhook: webhook,
 			domain.NoticeSMS:     NewSMSGateway(e.sms.URL, "sms-token", 2*time.Second),
 			domain.NoticeEmail:   &Mailer{Addr: e.mail.addr, Username: "carepath", Password: "mail-secret", From: "noreply@center.example", TLS: "none", Timeout: 2 * time.Second},
 		},

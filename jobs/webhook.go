@@ -6,11 +6,17 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"syscall"
 	"time"
+
+	"carepath/domain"
 )
 
 // Webhook posts notices to partner agencies as signed JSON. Every request carries
@@ -20,13 +26,44 @@ import (
 type Webhook struct {
 	Client *http.Client
 	Now    func() time.Time
+	// AllowPrivate lets the client dial loopback, private and link-local addresses
+	// (WEBHOOK_ALLOW_PRIVATE: development and tests); otherwise they are refused after DNS
+	// resolution, whatever name the URL gave.
+	AllowPrivate bool
 }
 
-// NewWebhook returns a webhook channel with a timeout per request.
+// NewWebhook returns a webhook channel with a timeout per request. Its client dials only
+// public addresses unless AllowPrivate is set, and goes through no proxy: the address checked
+// is the one connected to.
 func NewWebhook(timeout time.Duration) *Webhook {
+	w := &Webhook{}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
-	return &Webhook{Client: &http.Client{Timeout: timeout, Transport: tr}}
+	tr.Proxy = nil
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+		return w.checkDial(address)
+	}}
+	tr.DialContext = dialer.DialContext
+	w.Client = &http.Client{Timeout: timeout, Transport: tr}
+	return w
+}
+
+// errInternalAddress marks a dial refused by checkDial; retrying cannot help.
+var errInternalAddress = errors.New("is a loopback, private or link-local address (WEBHOOK_ALLOW_PRIVATE=true allows it)")
+
+// checkDial refuses an internal address as the connection is made, after DNS resolution.
+func (w *Webhook) checkDial(address string) error {
+	if w.AllowPrivate {
+		return nil
+	}
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("webhook address %s: %w", address, err)
+	}
+	if domain.InternalAddress(ap.Addr()) {
+		return fmt.Errorf("webhook address %s %w", ap.Addr(), errInternalAddress)
+	}
+	return nil
 }
 
 // Sign computes the X-Carepath-Signature value for a timestamp and body.
@@ -63,6 +100,9 @@ func (w *Webhook) Send(ctx context.Context, o Outgoing) error {
 	req.Header.Set("X-Carepath-Signature", Sign(o.Secret, ts, o.Body))
 	req.Header.Set("Idempotency-Key", o.IdempotencyKey)
 	resp, err := w.Client.Do(req)
+	if errors.Is(err, errInternalAddress) {
+		return Permanent(fmt.Errorf("webhook: %w", err))
+	}
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}

@@ -32,6 +32,8 @@ type Config struct {
 	Notices         NoticeConfig
 	// WorkerMetricsAddr, when set, serves /metrics from `carepath worker`.
 	WorkerMetricsAddr string
+	// MetricsToken is the bearer token /metrics asks for on the API listener.
+	MetricsToken string
 	// PprofAddr, when set, serves Go's /debug/pprof profiles there (for measuring; keep private).
 	PprofAddr string
 }
@@ -100,6 +102,8 @@ var configVars = []configVar{
 	{"SMTP_TLS", "starttls", "starttls, tls (implicit, port 465) or none (a local relay only)"},
 	{"SMS_GATEWAY_URL", "", "HTTP SMS gateway endpoint (POST JSON to, text, client_ref); empty: SMS fail until it is set"},
 	{"SMS_GATEWAY_TOKEN", "", "bearer token for the SMS gateway"},
+	{"WEBHOOK_ALLOW_PRIVATE", "false", "true lets webhook URLs point at loopback, private and link-local addresses (development and tests only)"},
+	{"METRICS_TOKEN", "", "bearer token that may read /metrics on the API listener; empty: /metrics is not served there"},
 	{"SMS_QUIET_HOURS", "21-09", "no SMS in this window, Moscow time; such SMS wait until it ends (\"off\" for none)"},
 }
 
@@ -183,6 +187,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("AUTH_CACHE_TTL %q: want a duration from 0s to 1m, such as 2s", get("AUTH_CACHE_TTL"))
 	}
 	c.Access.CredentialCacheTTL = d
+	if c.Access.WebhookAllowPrivate, err = strconv.ParseBool(get("WEBHOOK_ALLOW_PRIVATE")); err != nil {
+		return c, fmt.Errorf("WEBHOOK_ALLOW_PRIVATE %q: want true or false", get("WEBHOOK_ALLOW_PRIVATE"))
+	}
+	c.MetricsToken = get("METRICS_TOKEN")
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return c, fmt.Errorf("METRICS_TOKEN: use at least 16 characters")
+	}
 	for _, p := range strings.Split(get("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {

@@ -220,6 +220,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 		Logger:         logger,
 		Registry:       registry,
 		Ops:            ops,
+		MetricsToken:   cfg.MetricsToken,
 		Checks: []api.Check{
 			{Name: "postgres", Ping: db.Ping},
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
@@ -240,13 +241,15 @@ func wireWorker(cfg Config, db *store.DB, rdb *redis.Client, notices *store.Noti
 	if err != nil {
 		return nil, err
 	}
+	webhook := jobs.NewWebhook(n.WebhookTimeout)
+	webhook.AllowPrivate = cfg.Access.WebhookAllowPrivate
 	w := jobs.NewWorker(rdb, logger)
 	w.ShutdownTimeout = cfg.ShutdownTimeout
 	w.Concurrency = n.Concurrency
 	jobs.NoticeWork{
 		Notices: notices, Service: service, Templates: templates, DatabaseURL: db.URL,
 		Channels: map[string]jobs.Channel{
-			domain.NoticeWebhook: jobs.NewWebhook(n.WebhookTimeout),
+			domain.NoticeWebhook: webhook,
 			domain.NoticeSMS:     jobs.NewSMSGateway(n.SMSGatewayURL, n.SMSGatewayToken, n.WebhookTimeout),
 			domain.NoticeEmail: &jobs.Mailer{Addr: n.SMTPAddr, Username: n.SMTPUsername, Password: n.SMTPPassword,
 				From: n.SMTPFrom, TLS: n.SMTPTLS, Timeout: n.WebhookTimeout},

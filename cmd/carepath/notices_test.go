@@ -85,7 +85,7 @@ func TestWorkerKilledMidDeliveryDeliversOnRestart(t *testing.T) {
 	child := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestWorkerProcess$")
 		cmd.Env = append(os.Environ(), "CAREPATH_CHILD_WORKER=1", "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL, "LOG_LEVEL=error",
-			"NOTICE_HOLD=3s", "WEBHOOK_TIMEOUT=2s", "RELAY_LEASE=1s", "RELAY_POLL_INTERVAL=200ms", "SHUTDOWN_TIMEOUT=1s")
+			"NOTICE_HOLD=3s", "WEBHOOK_TIMEOUT=2s", "WEBHOOK_ALLOW_PRIVATE=true", "RELAY_LEASE=1s", "RELAY_POLL_INTERVAL=200ms", "SHUTDOWN_TIMEOUT=1s")
 		cmd.Stderr = os.Stderr
 		if _, err := cmd.StdinPipe(); err != nil { // held open while this test process lives
 			t.Fatal(err)

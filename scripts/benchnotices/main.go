@@ -281,11 +281,13 @@ func worker(db *store.DB, svc *domain.Service, redisURL string) (stop func(), er
 	if err != nil {
 		return nil, err
 	}
+	webhook := jobs.NewWebhook(10 * time.Second)
+	webhook.AllowPrivate = true // the receiver listens on 127.0.0.1
 	w := jobs.NewWorker(rdb, logger)
 	w.Concurrency = *concurrency
 	w.ShutdownTimeout = 5 * time.Second
 	jobs.NoticeWork{Notices: store.NewNotices(logDB), Service: svc, Templates: tm, DatabaseURL: db.URL,
-		Channels:    map[string]jobs.Channel{domain.NoticeWebhook: jobs.NewWebhook(10 * time.Second)},
+		Channels:    map[string]jobs.Channel{domain.NoticeWebhook: webhook},
 		MaxAttempts: 8, Backoff: jobs.Backoff{Base: time.Second, Max: time.Minute}, Hold: time.Minute,
 		RelayPoll: time.Second, RelayLease: time.Minute, ScanInterval: time.Hour, ScanCron: "@every 1h", Logger: logger,
 	}.Install(w)
