@@ -11,7 +11,7 @@ export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 # development only: the token that reads /metrics under `make run`
 export METRICS_TOKEN         ?= carepath-dev-metrics-token
 
-.PHONY: run test lint bench bench-status bench-notices services browser build clean
+.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices services browser build clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -24,9 +24,21 @@ run: services build
 
 ## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis, and the
 ## pages in a real headless Chromium
-test: services browser
+test: services browser lint-openapi
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+## lint-openapi: openapi.yaml through @redocly/cli (pinned in package.json, installed by npm ci
+## into a git-ignored node_modules)
+lint-openapi:
+	@scripts/lint-openapi.sh
+
+## fuzz: the contract-driven request fuzzer, long (FUZZ_REQUESTS, default 50000; FUZZ_SEED,
+## default the time); `make test` runs a short seeded one
+FUZZ_REQUESTS ?= 50000
+FUZZ_SEED     ?= $(shell date +%s)
+fuzz: services
+	FUZZ_REQUESTS=$(FUZZ_REQUESTS) FUZZ_SEED=$(FUZZ_SEED) $(GO) test -count=1 -timeout 60m -run '^TestFuzzContract$$' -v ./api/ | grep -E '^(fuzz:|---|\s+fuzz_test|ok|FAIL|panic)'
 
 ## lint: golangci-lint (installed into GOPATH/bin on first use)
 lint:

@@ -40,7 +40,8 @@ type harness struct {
 	redisURL string
 }
 
-func newHarness(t *testing.T) *harness {
+// newHarness starts the server; each option may change it before its handler is built.
+func newHarness(t *testing.T, options ...func(*api.Server)) *harness {
 	t.Helper()
 	db := dbtest.Open(t)
 	sealer, err := store.NewSealer([][]byte{[]byte("0123456789abcdef0123456789abcdef")})
@@ -65,6 +66,9 @@ func newHarness(t *testing.T) *harness {
 		Ops:    queueConsole(t, redisURL),
 		// the one credential that reads /metrics
 		MetricsToken: testMetricsToken,
+	}
+	for _, o := range options {
+		o(s)
 	}
 	handler, err := s.Handler()
 	if err != nil {
