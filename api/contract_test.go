@@ -240,3 +240,27 @@ func ginToOpenAPI(p string) string {
 	}
 	return strings.Join(parts, "/")
 }
+
+// TestContractSaysTheEdgeStatuses: what the edge can answer before a handler is in the
+// contract: 413 wherever a body is taken, 428 wherever If-Match is required, 401 wherever a
+// credential is.
+func TestContractSaysTheEdgeStatuses(t *testing.T) {
+	h := newHarness(t)
+	spec, _ := h.api.Spec()
+	for _, path := range spec.Paths.InMatchingOrder() {
+		for method, op := range spec.Paths.Value(path).Operations() {
+			has := func(status string) bool { return op.Responses.Value(status) != nil }
+			if op.RequestBody != nil && !has("413") {
+				t.Errorf("%s %s takes a body but does not say 413", method, path)
+			}
+			for _, p := range op.Parameters {
+				if p.Value.In == "header" && p.Value.Name == "If-Match" && p.Value.Required && !has("428") {
+					t.Errorf("%s %s requires If-Match but does not say 428", method, path)
+				}
+			}
+			if authed := op.Security == nil || len(*op.Security) > 0; authed && !has("401") {
+				t.Errorf("%s %s needs a credential but does not say 401", method, path)
+			}
+		}
+	}
+}
