@@ -136,21 +136,14 @@ func (s *Server) listAgencyCases(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	ids := make([]string, len(page.Items))
-	for i, it := range page.Items {
-		ids[i] = it.ID
-	}
-	if !s.audited(c, ids...) {
-		return
-	}
-	c.JSON(http.StatusOK, page)
+	writePage(s, c, page, page.Items, func(it domain.AgencyCaseSummary) string { return it.ID })
 }
 
-// writePage logs and writes a list of cases.
-func (s *Server) writePage(c *gin.Context, page domain.CasePage) {
-	ids := make([]string, len(page.Items))
-	for i, it := range page.Items {
-		ids[i] = it.ID
+// writePage logs a line for each case of a list and writes the page.
+func writePage[T any](s *Server, c *gin.Context, page any, items []T, caseID func(T) string) {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = caseID(it)
 	}
 	if !s.audited(c, ids...) {
 		return

@@ -175,7 +175,7 @@ func (s *Server) listCases(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	s.writePage(c, page)
+	writePage(s, c, page, page.Items, func(it domain.CaseSummary) string { return it.ID })
 }
 
 func (s *Server) fireEvent(c *gin.Context) {
