@@ -14,13 +14,18 @@ import (
 // WEBHOOK_ALLOW_PRIVATE says this is a development or test setup.
 
 // privateNets are the ranges a webhook may not reach besides what netip classifies itself:
-// "this network", carrier-grade NAT, benchmarking, and IPv4 embedded in NAT64.
+// "this network", carrier-grade NAT, IETF protocol assignments, benchmarking, reserved and
+// broadcast, and the IPv6 forms that carry an IPv4 address (IPv4-compatible, NAT64, 6to4).
 var privateNets = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+	netip.MustParsePrefix("::/96"),
 	netip.MustParsePrefix("64:ff9b::/96"),
 	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("2002::/16"),
 }
 
 // InternalAddress reports whether an address is loopback, private, link-local, unspecified,
@@ -28,7 +33,7 @@ var privateNets = []netip.Prefix{
 func InternalAddress(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || ip == netip.IPv4Unspecified() {
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
 		return true
 	}
 	for _, p := range privateNets {
