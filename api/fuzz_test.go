@@ -430,8 +430,12 @@ func (f *fuzzer) request(method, path string, item *openapi3.PathItem, op *opena
 	contentType := "application/json"
 	if op.RequestBody != nil {
 		mt := op.RequestBody.Value.Content.Get("application/json")
-		example, _ := json.Marshal(mt.Example)
-		body = example
+		body, _ = json.Marshal(mt.Example)
+		if f.rnd.IntN(2) == 0 {
+			if v := f.variant(op.OperationID); v != nil {
+				body, _ = json.Marshal(v)
+			}
+		}
 	}
 	if !valid {
 		switch r := f.rnd.IntN(10); {
@@ -497,4 +501,39 @@ func (f *fuzzer) ifMatch(valid bool) string {
 	}
 	return f.pick("", "*", `W/"`+strconv.Itoa(version)+`"`, `"abc"`, `"-1"`, `"0"`, `"99999999999999999999"`, `"1", "2"`,
 		strconv.Itoa(version), `"`+strings.Repeat("9", 4000)+`"`, `"`+strconv.Itoa(version-1)+`"`, "\"\t\"")
+}
+
+// variant is another valid body for the commands whose example is one case of many: any
+// event with some of the fields events take, any document status; nil for other operations.
+func (f *fuzzer) variant(operationID string) map[string]any {
+	day := func() string { return time.Now().AddDate(0, 0, f.rnd.IntN(60)-30).Format(time.DateOnly) }
+	some := func(b map[string]any, fields map[string]func() any) map[string]any {
+		keys := make([]string, 0, len(fields))
+		for k := range fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if f.rnd.IntN(2) == 0 {
+				b[k] = fields[k]()
+			}
+		}
+		return b
+	}
+	switch operationID {
+	case "fireEvent":
+		events := domain.EventNames()
+		return some(map[string]any{"event": events[f.rnd.IntN(len(events))]}, map[string]func() any{
+			"comment": func() any { return "Комментарий" }, "reason": func() any { return "Причина" },
+			"ippsu_number": func() any { return "ИППСУ-77" }, "ippsu_date": func() any { return day() },
+			"facility_id": func() any { return exampleFacilityID }, "valid_until": func() any { return day() },
+			"admitted_on": func() any { return day() }, "return_by": func() any { return day() },
+			"date_of_death": func() any { return day() },
+		})
+	case "recordDocument":
+		return some(map[string]any{"status": string(domain.DocStatuses[f.rnd.IntN(len(domain.DocStatuses))])}, map[string]func() any{
+			"issued_on": func() any { return day() }, "valid_until": func() any { return day() }, "note": func() any { return "Заметка" },
+		})
+	}
+	return nil
 }
