@@ -28,6 +28,9 @@ type caseView struct {
 
 func viewOf(c *domain.Case, now time.Time) caseView {
 	v := caseView{Case: c, AllowedEvents: domain.AllowedEvents(c.State)}
+	if v.AllowedEvents == nil {
+		v.AllowedEvents = []string{} // a case at its end allows none: an empty list, never null
+	}
 	if st, ok := domain.LookupState(c.State); ok {
 		v.StateLabel = st.Label
 	}

@@ -125,7 +125,11 @@ func TestFuzzContract(t *testing.T) {
 		case resp.StatusCode < 300 && req.Method == o.method:
 			// A request the server took must have got the answer the contract promises.
 			h.t = t
+			failed := t.Failed()
 			h.checkContract(req, reqBody, resp, body)
+			if !failed && t.Failed() {
+				t.Errorf("request %d (%s %.200s, %s) with %.300s: %.600s", i, req.Method, req.URL.RequestURI(), what, reqBody, body)
+			}
 		}
 		if t.Failed() && i > 2*len(ops) {
 			break // the first failures say enough

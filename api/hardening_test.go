@@ -406,3 +406,14 @@ func TestDocsPageRendersUnderItsCSP(t *testing.T) {
 	b.wait("the reference renders", `document.body.innerText.includes('Register an application')`)
 	b.wait("its images have loaded or been refused", `[...document.images].every(i => i.complete)`)
 }
+
+// TestEndedCaseAllowsNoEvents: a case in a terminal state lists its allowed events as [],
+// which the contract requires, not null (found by the fuzzer).
+func TestEndedCaseAllowsNoEvents(t *testing.T) {
+	h := newHarness(t)
+	id, etag := h.createCase()
+	r := h.do("POST", "/api/v1/cases/"+id+"/events", map[string]any{"event": "withdraw", "reason": "передумали"}, "If-Match", etag)
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), `"allowed_events":[]`) {
+		t.Fatalf("withdrawn case: %d %s", r.status, r.body)
+	}
+}
