@@ -286,7 +286,7 @@ func worker(db *store.DB, svc *domain.Service, redisURL string) (stop func(), er
 	w := jobs.NewWorker(rdb, logger)
 	w.Concurrency = *concurrency
 	w.ShutdownTimeout = 5 * time.Second
-	jobs.NoticeWork{Notices: store.NewNotices(logDB), Service: svc, Templates: tm, DatabaseURL: db.URL,
+	jobs.NoticeWork{Notices: store.NewNotices(logDB), Service: svc, Templates: tm,
 		Channels:    map[string]jobs.Channel{domain.NoticeWebhook: webhook},
 		MaxAttempts: 8, Backoff: jobs.Backoff{Base: time.Second, Max: time.Minute}, Hold: time.Minute,
 		RelayPoll: time.Second, RelayLease: time.Minute, ScanInterval: time.Hour, ScanCron: "@every 1h", Logger: logger,
