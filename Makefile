@@ -11,7 +11,7 @@ export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 # development only: the token that reads /metrics under `make run`
 export METRICS_TOKEN         ?= carepath-dev-metrics-token
 
-.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices services browser build clean
+.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate services browser build clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
