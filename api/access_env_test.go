@@ -86,7 +86,12 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 		Users: ids, Board: e.cases, Beds: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now}
 	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db),
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
-	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	phones, err := store.NewPhoneIndex([][]byte{[]byte("phone index key for the access env!")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access,
+		Hotline: &domain.Hotline{Contacts: store.NewContacts(db, sealer, phones), Cases: e.cases, Now: e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ops: queueConsole(t, dbtest.RedisURL(t))}
 	if trustProxy {
 		e.server.TrustedProxies = []string{"127.0.0.1"}

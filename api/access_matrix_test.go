@@ -66,6 +66,9 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		body, headers = map[string]any{"assignee_id": e.userIDs["supervisor"]}, []string{"If-Match", quoted(c.Version)}
 	case "PUT /api/v1/agency/facilities/:id/beds":
 		body = map[string]any{"capacity": 12}
+	case "POST /api/v1/contacts":
+		body = map[string]any{"case_id": e.caseID, "channel": "phone", "direction": "inbound", "party": "relative",
+			"caller_phone": "8 916 000-00-0" + fmt.Sprint(len(who)%10), "topic": "status", "question": "Матрица " + who}
 	case "POST /api/v1/users":
 		body = map[string]any{"name": "Матрица " + who, "role": "specialist"}
 	case "POST /api/v1/users/:id/tokens":
@@ -167,7 +170,8 @@ func TestRoleMatrix(t *testing.T) {
 	slices.Sort(routes)
 	// The case must be under way for events and documents; recorded documents keep it there.
 	auditedActions := []domain.Action{domain.ActCaseCreate, domain.ActCaseRead, domain.ActCaseEvent, domain.ActCaseDocument,
-		domain.ActCaseAccessCode, domain.ActCaseReassign, domain.ActDeadlinesRead, domain.ActAgencyCases, domain.ActNotices}
+		domain.ActCaseAccessCode, domain.ActCaseReassign, domain.ActDeadlinesRead, domain.ActAgencyCases, domain.ActNotices,
+		domain.ActContacts}
 	for _, route := range routes {
 		act := actions[route]
 		for _, who := range append([]string{"nobody"}, matrixIdentities...) {
@@ -196,7 +200,8 @@ func TestRoleMatrix(t *testing.T) {
 				}
 			case res.status < 300 && slices.Contains(auditedActions, act):
 				// an agency's empty list shows no case, so there is nothing to log
-				emptyList := route == "GET /api/v1/agency/cases" && !domain.PartyTo(e.actors[who], before)
+				emptyList := route == "GET /api/v1/agency/cases" && !domain.PartyTo(e.actors[who], before) ||
+					route == "GET /api/v1/contacts" && !strings.Contains(string(res.body), e.caseID)
 				if e.count("SELECT count(*) FROM access_log") == logged && !emptyList {
 					t.Errorf("%s as %s: case data was shown or changed but the access log has no new line", route, who)
 				}

@@ -184,6 +184,11 @@ func TestContractEnumsMatchTheDomain(t *testing.T) {
 		"Happening":    names(domain.Happenings()),
 		"Audience":     domain.Audiences,
 		"NoticeStatus": names(domain.NoticeStatuses),
+		// the hotline's desk
+		"ContactChannel":   names(domain.ContactChannels),
+		"ContactDirection": names(domain.ContactDirections),
+		"ContactParty":     names(domain.ContactParties),
+		"ContactTopic":     names(domain.ContactTopics),
 	}
 	for schema, want := range checks {
 		if got := enumOf(t, spec, schema); !slices.Equal(got, want) {

@@ -54,13 +54,18 @@ func newHarness(t *testing.T) *harness {
 	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases,
 		NoticeLog: store.NewNotices(db)}
 	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: domain.DefaultAccessSettings()}
+	phones, err := store.NewPhoneIndex([][]byte{[]byte("phone index key for the api tests!")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := &api.Server{
-		Cases:  svc,
-		Access: access,
-		Auth:   access,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
-		Ops:    queueConsole(t, redisURL),
+		Cases:   svc,
+		Access:  access,
+		Hotline: &domain.Hotline{Contacts: store.NewContacts(db, sealer, phones), Cases: cases},
+		Auth:    access,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Checks:  []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+		Ops:     queueConsole(t, redisURL),
 	}
 	handler, err := s.Handler()
 	if err != nil {

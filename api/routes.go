@@ -60,6 +60,11 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("PUT", "/agencies/:id/webhook", domain.ActAgenciesManage, s.setWebhook)
 	authed.handle("GET", "/audit", domain.ActAuditRead, s.queryAudit)
 
+	// The hotline's desk (issue 18).
+	authed.handle("POST", "/contacts", domain.ActContacts, s.logContact)
+	authed.handle("GET", "/contacts", domain.ActContacts, s.findContacts)
+	authed.handle("GET", "/cases/:id/contacts", domain.ActContacts, s.caseContacts)
+
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {
 		ops := r.Group("/ops/queues", s.basicAsBearer, s.authenticate, s.allow(domain.ActOpsQueues))

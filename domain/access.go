@@ -33,6 +33,7 @@ const (
 	ActFacilityBeds   Action = "facility.beds"
 	ActNotices        Action = "notices"    // a case's notices and their delivery
 	ActOpsQueues      Action = "ops.queues" // the job queue console
+	ActContacts       Action = "contacts"   // the hotline's contact log
 )
 
 // Actor kinds.
@@ -68,7 +69,7 @@ const (
 var AgencyKinds = []AgencyKind{AgencyMFC, AgencyHealth, AgencyGuardianship, AgencyFacility, AgencySocialProtection}
 
 var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActCaseRead, ActCaseEvent,
-	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices}
+	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices, ActContacts}
 
 // Grants is the role matrix: for each "kind:role" the actions granted. Agencies are further
 // limited, case by case, to the cases they are a party to and to AgencyEvents/AgencyDocuments.

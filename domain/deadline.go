@@ -18,11 +18,15 @@ const (
 	DeadlineIPPSUReview        DeadlineKind = "ippsu_review"
 	DeadlineDocumentExpiry     DeadlineKind = "document_expiry"
 	DeadlineGuardianshipNotice DeadlineKind = "guardianship_notice"
+	// DeadlineContactFollowUp is a call-back promised on the hotline (ref: the contact's id); it
+	// belongs to the specialist who took the call.
+	DeadlineContactFollowUp DeadlineKind = "contact_follow_up"
 )
 
 // DeadlineKinds lists every kind.
 var DeadlineKinds = []DeadlineKind{DeadlineDocumentCollection, DeadlineReviewDecision, DeadlineIPPSU,
-	DeadlineVoucherAdmission, DeadlineLeaveReturn, DeadlineIPPSUReview, DeadlineDocumentExpiry, DeadlineGuardianshipNotice}
+	DeadlineVoucherAdmission, DeadlineLeaveReturn, DeadlineIPPSUReview, DeadlineDocumentExpiry, DeadlineGuardianshipNotice,
+	DeadlineContactFollowUp}
 
 // DeadlineState is where a deadline stands. Open deadlines past due are shown as overdue.
 type DeadlineState string
@@ -46,6 +50,9 @@ type Deadline struct {
 	DueAt    time.Time     `json:"due_at"`
 	State    DeadlineState `json:"state"`
 	ClosedAt *time.Time    `json:"closed_at,omitempty"`
+	// Owner is the specialist the deadline belongs to when it is not the case's assignee: a
+	// call-back is owed by whoever promised it. Reminders go to the owner.
+	Owner string `json:"-"`
 }
 
 // StateAt is the deadline's state at an instant: open deadlines past due are overdue.
@@ -141,6 +148,8 @@ var deadlineRules = []deadlineRule{
 	// guardianship notices when the notice is written; both close through these rules.
 	{kind: DeadlineDocumentExpiry, holds: preAdmission, metBy: []EventName{Admit}},
 	{kind: DeadlineGuardianshipNotice, holds: nil},
+	// A promised call-back is kept whatever happens to the case; the call-back meets it.
+	{kind: DeadlineContactFollowUp, holds: nil},
 }
 
 // closeDeadlines closes the open deadlines whose rule does not hold in the new state; it returns
@@ -220,3 +229,8 @@ func DocumentExpiryDeadline(t DocType, validUntil Date, now time.Time) Deadline 
 // ExpiringInPreAdmission reports whether recording a document in this state opens an expiry
 // deadline (documents matter until admission).
 func ExpiringInPreAdmission(s State) bool { return slices.Contains(preAdmission, s) }
+
+// ContactFollowUpDeadline is the deadline a promised call-back opens: the end of the promised day.
+func ContactFollowUpDeadline(contactID string, due Date, now time.Time) Deadline {
+	return newDeadline(DeadlineContactFollowUp, contactID, due, now)
+}

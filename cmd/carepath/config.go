@@ -17,19 +17,22 @@ import (
 // Config is everything carepath reads from its environment. Each variable has a default that
 // works on a developer's machine; README.md lists them all.
 type Config struct {
-	DatabaseURL     string
-	RedisURL        string
-	HTTPAddr        string
-	LogLevel        slog.Level
-	BootstrapToken  string
-	DataKeys        [][]byte
-	DevDataKey      bool
-	DBMaxConns      int
-	ShutdownTimeout time.Duration
-	Settings        domain.Settings
-	Access          domain.AccessSettings
-	TrustedProxies  []string
-	Notices         NoticeConfig
+	DatabaseURL    string
+	RedisURL       string
+	HTTPAddr       string
+	LogLevel       slog.Level
+	BootstrapToken string
+	DataKeys       [][]byte
+	DevDataKey     bool
+	// PhoneIndexKeys key the blind index of phone numbers (PHONE_INDEX_KEY), first one current.
+	PhoneIndexKeys   [][]byte
+	DevPhoneIndexKey bool
+	DBMaxConns       int
+	ShutdownTimeout  time.Duration
+	Settings         domain.Settings
+	Access           domain.AccessSettings
+	TrustedProxies   []string
+	Notices          NoticeConfig
 	// WorkerMetricsAddr, when set, serves /metrics from `carepath worker`.
 	WorkerMetricsAddr string
 	// PprofAddr, when set, serves Go's /debug/pprof profiles there (for measuring; keep private).
@@ -72,6 +75,7 @@ var configVars = []configVar{
 	{"CENTER_PHONE", "+7 (495) 000-00-00", "the center's phone number shown on the relatives' status page and in notices (set it: the default is a placeholder)"},
 	{"TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (the lookup lockout counts per client address)"},
 	{"DATA_KEY", "", "base64 32-byte AES keys, comma-separated, first one current, that seal SNILS, passport and address; empty uses a development key and warns"},
+	{"PHONE_INDEX_KEY", "", "base64 keys of at least 32 bytes, comma-separated, first one current, of the blind index that finds phone numbers without storing them in plain text (HMAC-SHA256); empty uses a development key and warns"},
 	{"DB_MAX_CONNS", "32", "the Postgres connection pool size"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown waits for in-flight work"},
 	{"DOCUMENT_COLLECTION_DAYS", "30", "target for document collection, calendar days (assumption)"},
@@ -106,6 +110,12 @@ var configVars = []configVar{
 // devDataKey is used when DATA_KEY is unset so that `make run` works out of the box. It is
 // derived from a public string: anything sealed with it is not protected.
 var devDataKey = func() []byte { s := sha256.Sum256([]byte("carepath development data key - not secret")); return s[:] }()
+
+// devPhoneIndexKey is used when PHONE_INDEX_KEY is unset, like devDataKey: not a secret.
+var devPhoneIndexKey = func() []byte {
+	s := sha256.Sum256([]byte("carepath development phone index key - not secret"))
+	return s[:]
+}()
 
 func loadConfig(getenv func(string) string) (Config, error) {
 	get := func(name string) string {
@@ -147,6 +157,15 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		c.DataKeys = keys
 	} else {
 		c.DataKeys, c.DevDataKey = [][]byte{devDataKey}, true
+	}
+	if k := get("PHONE_INDEX_KEY"); k != "" {
+		keys, err := store.ParsePhoneIndexKeys(k)
+		if err != nil {
+			return c, err
+		}
+		c.PhoneIndexKeys = keys
+	} else {
+		c.PhoneIndexKeys, c.DevPhoneIndexKey = [][]byte{devPhoneIndexKey}, true
 	}
 	ints := map[string]*int{
 		"DB_MAX_CONNS": &c.DBMaxConns, "DOCUMENT_COLLECTION_DAYS": &c.Settings.DocumentCollectionDays,

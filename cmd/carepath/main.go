@@ -96,6 +96,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.DevDataKey && cmd != "migrate" {
 		logger.Warn("DATA_KEY is not set: personal data is sealed with the public development key; set DATA_KEY in production")
 	}
+	if cfg.DevPhoneIndexKey && cmd != "migrate" {
+		logger.Warn("PHONE_INDEX_KEY is not set: phone numbers are indexed with the public development key; set PHONE_INDEX_KEY in production")
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.DBMaxConns})
 	if err != nil {
 		return err
@@ -188,6 +191,10 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	}
 	cases := store.NewCases(db, sealer)
 	identities := store.NewIdentities(db)
+	phones, err := store.NewPhoneIndex(cfg.PhoneIndexKeys)
+	if err != nil {
+		return nil, err
+	}
 	// The delivery log is written at every attempt; its own small pool commits asynchronously
 	// (a forgotten mark only means a notice is sent again under the same idempotency key).
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -215,6 +222,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	a.server = &api.Server{
 		Cases:          service,
 		Access:         access,
+		Hotline:        &domain.Hotline{Contacts: store.NewContacts(db, sealer, phones), Cases: cases},
 		Auth:           access,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         logger,

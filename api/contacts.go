@@ -1,0 +1,91 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"carepath/domain"
+)
+
+// writeContacts logs the access to the cases the contacts belong to and writes them: the
+// contact log is part of a case's personal data, read or written like the case itself.
+func (s *Server) writeContacts(c *gin.Context, status int, body any, caseIDs []string) {
+	if !s.audited(c, caseIDs...) {
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(status, body)
+}
+
+func (s *Server) logContact(c *gin.Context) {
+	var n domain.NewContactRecord
+	if err := decode(c, &n); err != nil {
+		writeError(c, err)
+		return
+	}
+	r, err := s.Hotline.LogContact(c.Request.Context(), actorOf(c), n)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.writeContacts(c, http.StatusCreated, r, casesOf(*r))
+}
+
+func (s *Server) caseContacts(c *gin.Context) {
+	var limit int
+	if err := queryInt(c, "limit", &limit); err != nil {
+		writeError(c, err)
+		return
+	}
+	items, err := s.Hotline.CaseContacts(c.Request.Context(), c.Param("id"), limit)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.writeContacts(c, http.StatusOK, gin.H{"items": items}, []string{c.Param("id")})
+}
+
+func (s *Server) findContacts(c *gin.Context) {
+	f := domain.ContactFilter{Topic: domain.ContactTopic(c.Query("topic")), Q: c.Query("q"), Cursor: c.Query("cursor")}
+	var err error
+	if f.From, err = parseTime(c, "from", false); err != nil {
+		writeError(c, err)
+		return
+	}
+	if f.To, err = parseTime(c, "to", true); err != nil {
+		writeError(c, err)
+		return
+	}
+	switch c.Query("follow_up") {
+	case "":
+	case "open":
+		f.OpenFollowUps = true
+	default:
+		writeError(c, domain.Invalid("follow_up", "must be open"))
+		return
+	}
+	if err := queryInt(c, "limit", &f.Limit); err != nil {
+		writeError(c, err)
+		return
+	}
+	page, err := s.Hotline.FindContacts(c.Request.Context(), f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.writeContacts(c, http.StatusOK, page, casesOf(page.Items...))
+}
+
+// casesOf lists the cases some contacts belong to, each once.
+func casesOf(contacts ...domain.ContactRecord) []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, r := range contacts {
+		if r.CaseID != "" && !seen[r.CaseID] {
+			seen[r.CaseID] = true
+			ids = append(ids, r.CaseID)
+		}
+	}
+	return ids
+}
