@@ -81,17 +81,19 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	e := &accessEnv{t: t, db: db, clock: &testClock{}, tokens: map[string]string{}, actors: map[string]domain.Actor{},
 		userIDs: map[string]string{}, agencyID: map[string]string{}, facility: map[string]string{}}
 	e.cases = store.NewCases(db, sealer)
+	phones, err := store.NewPhoneIndex([][]byte{[]byte("phone index key for the access env!")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cases.Phones = phones
 	ids := store.NewIdentities(db)
 	e.service = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
 		Users: ids, Board: e.cases, Beds: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now}
 	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db),
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
-	phones, err := store.NewPhoneIndex([][]byte{[]byte("phone index key for the access env!")})
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access,
-		Hotline: &domain.Hotline{Contacts: store.NewContacts(db, sealer, phones), Cases: e.cases, Now: e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Hotline: &domain.Hotline{Service: e.service, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
+			Now: e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ops: queueConsole(t, dbtest.RedisURL(t))}
 	if trustProxy {
 		e.server.TrustedProxies = []string{"127.0.0.1"}

@@ -66,6 +66,8 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		body, headers = map[string]any{"assignee_id": e.userIDs["supervisor"]}, []string{"If-Match", quoted(c.Version)}
 	case "PUT /api/v1/agency/facilities/:id/beds":
 		body = map[string]any{"capacity": 12}
+	case "POST /api/v1/checklist-preview":
+		body = map[string]any{"facility_type": "psychoneurological", "legal_capacity": "incapacitated", "represented": true}
 	case "POST /api/v1/contacts":
 		body = map[string]any{"case_id": e.caseID, "channel": "phone", "direction": "inbound", "party": "relative",
 			"caller_phone": "8 916 000-00-0" + fmt.Sprint(len(who)%10), "topic": "status", "question": "Матрица " + who}

@@ -189,7 +189,7 @@ func TestContactFollowUp(t *testing.T) {
 
 	// The scan two days on: the reminder (day before) is spent, the missed stage tells the
 	// specialist who promised and the supervisors.
-	notices := store.NewNotices(h.db)
+	notices := store.NewNotices(h.db).OpensPersonal(h.sealer)
 	supervisors, err := notices.Supervisors(ctx)
 	if err != nil || len(supervisors) == 0 {
 		t.Fatalf("supervisors: %v %v", supervisors, err)

@@ -36,6 +36,7 @@ type harness struct {
 	token  string
 	tokens map[string]string
 	access *domain.Access
+	sealer *store.Sealer
 }
 
 func newHarness(t *testing.T) *harness {
@@ -50,22 +51,24 @@ func newHarness(t *testing.T) *harness {
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
 	cases := store.NewCases(db, sealer)
-	ids := store.NewIdentities(db)
-	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases,
-		NoticeLog: store.NewNotices(db)}
-	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: domain.DefaultAccessSettings()}
 	phones, err := store.NewPhoneIndex([][]byte{[]byte("phone index key for the api tests!")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	cases.Phones = phones
+	ids := store.NewIdentities(db)
+	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases,
+		NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}
+	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: domain.DefaultAccessSettings()}
 	s := &api.Server{
-		Cases:   svc,
-		Access:  access,
-		Hotline: &domain.Hotline{Contacts: store.NewContacts(db, sealer, phones), Cases: cases},
-		Auth:    access,
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Checks:  []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
-		Ops:     queueConsole(t, redisURL),
+		Cases:            svc,
+		Access:           access,
+		PreviewPerMinute: 100,
+		Hotline:          &domain.Hotline{Service: svc, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones)},
+		Auth:             access,
+		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Checks:           []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+		Ops:              queueConsole(t, redisURL),
 	}
 	handler, err := s.Handler()
 	if err != nil {
@@ -73,7 +76,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, access: access, tokens: map[string]string{}}
+	h := &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, access: access, tokens: map[string]string{}, sealer: sealer}
 	h.identities()
 	h.token = h.tokens[domain.RoleSupervisor]
 	return h

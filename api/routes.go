@@ -18,7 +18,8 @@ func (s *Server) routes(r *gin.Engine) {
 
 	// Pages for people (web/pages): they fetch their data from /api/v1 like any other client.
 	r.GET("/", s.page("index.html"))
-	r.GET("/status", s.page("status.html")) // relatives: case number + access code
+	r.GET("/status", s.page("status.html"))       // relatives: case number + access code
+	r.GET("/documents", s.page("documents.html")) // anyone: which documents are needed
 	r.GET("/console", s.page("console.html"))
 	r.GET("/console/new", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
@@ -64,6 +65,7 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("POST", "/contacts", domain.ActContacts, s.logContact)
 	authed.handle("GET", "/contacts", domain.ActContacts, s.findContacts)
 	authed.handle("GET", "/cases/:id/contacts", domain.ActContacts, s.caseContacts)
+	pub.handle("POST", "/checklist-preview", domain.ActPublic, s.previewChecklist())
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {

@@ -37,6 +37,8 @@ type Server struct {
 	Cases *domain.Service
 	// Access answers the relatives' lookup, manages identities and keeps the access log.
 	Access *domain.Access
+	// PreviewPerMinute limits the public documents consultation per client address (default 30).
+	PreviewPerMinute int
 	// Hotline logs the contacts of the center's phone desk.
 	Hotline *domain.Hotline
 	Auth    Authenticator

@@ -58,12 +58,14 @@ var NoticeChannels = []string{"sms", "email", "none"}
 
 // Applicant is the person who needs the place.
 type Applicant struct {
-	FullName        string        `json:"full_name"`
-	BirthDate       Date          `json:"birth_date"`
-	Gender          string        `json:"gender"`
-	SNILS           string        `json:"snils"`
-	Passport        string        `json:"passport,omitempty"`
-	Address         string        `json:"address"`
+	FullName  string `json:"full_name"`
+	BirthDate Date   `json:"birth_date"`
+	Gender    string `json:"gender"`
+	SNILS     string `json:"snils"`
+	Passport  string `json:"passport,omitempty"`
+	Address   string `json:"address"`
+	// Phone is the applicant's own phone, E.164 (ParsePhone); sealed at rest like SNILS.
+	Phone           string        `json:"phone,omitempty"`
 	LegalCapacity   LegalCapacity `json:"legal_capacity"`
 	DisabilityGroup string        `json:"disability_group"`
 }
@@ -222,6 +224,13 @@ func (n *NewCase) Validate(today Date) error {
 	a.SNILS = snils
 	if err := required("applicant.address", a.Address, 500); err != nil {
 		return err
+	}
+	if a.Phone != "" {
+		p, ok := ParsePhone(a.Phone)
+		if !ok {
+			return Invalid("applicant.phone", "is not a phone number (for example 8 916 123-45-67 or +7 916 123-45-67)")
+		}
+		a.Phone = p
 	}
 	if utf8.RuneCountInString(a.Passport) > 100 {
 		return Invalid("applicant.passport", "is longer than 100 characters")

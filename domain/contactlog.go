@@ -133,8 +133,9 @@ type ContactLog interface {
 
 // Hotline is what the center's phone desk does: it logs contacts and finds what a caller needs.
 type Hotline struct {
+	Service  *Service
 	Contacts ContactLog
-	Cases    CaseStore
+	Phones   PhoneBook
 	Now      func() time.Time
 }
 
@@ -225,7 +226,7 @@ func (h *Hotline) CaseContacts(ctx context.Context, caseID string, limit int) ([
 	if limit < 1 || limit > 500 {
 		return nil, Invalid("limit", "must be between 1 and 500")
 	}
-	if _, err := h.Cases.Get(ctx, caseID); err != nil {
+	if _, err := h.Service.Get(ctx, caseID); err != nil {
 		return nil, err
 	}
 	return h.Contacts.ForCase(ctx, caseID, limit)
@@ -253,4 +254,31 @@ func (h *Hotline) FindContacts(ctx context.Context, f ContactFilter) (ContactPag
 		return ContactPage{}, Invalid("limit", "must be between 1 and 200")
 	}
 	return h.Contacts.Find(ctx, f)
+}
+
+// PhoneBook finds cases by a phone of the applicant, a relative or a representative, through
+// the keyed blind index (never by the number in plain text).
+type PhoneBook interface {
+	// CasesByPhone returns the ids of the cases with this E.164 number, newest first, at most limit.
+	CasesByPhone(ctx context.Context, e164 string, limit int) ([]string, error)
+}
+
+// phoneMatchCap bounds the cases one phone may find: a phone is a person's, not a directory.
+const phoneMatchCap = 200
+
+// FindCases is the one search of the phone desk: GET /cases?q= with a case number, a part of
+// the applicant's name, or a phone number however it is typed. A phone is resolved to its cases
+// through the blind index and the list is kept to them; the rest is Service.List.
+func (h *Hotline) FindCases(ctx context.Context, f CaseFilter) (CasePage, error) {
+	if phone, ok := ParsePhone(f.Q); ok && h.Phones != nil {
+		ids, err := h.Phones.CasesByPhone(ctx, phone, phoneMatchCap)
+		if err != nil {
+			return CasePage{}, fmt.Errorf("find cases by phone: %w", err)
+		}
+		if len(ids) == 0 {
+			return CasePage{Items: []CaseSummary{}}, nil
+		}
+		f.Q, f.CaseIDs = "", ids
+	}
+	return h.Service.List(ctx, f)
 }

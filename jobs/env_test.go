@@ -80,7 +80,7 @@ func newEnv(t *testing.T) *testEnv {
 		t.Fatal(err)
 	}
 	e.cases = store.NewCases(e.db, sealer)
-	e.notices = store.NewNotices(e.db)
+	e.notices = store.NewNotices(e.db).OpensPersonal(sealer)
 	settings := domain.DefaultSettings()
 	settings.SMSQuietHours = domain.QuietHours{} // tests run at any hour; the quiet-hours test sets them
 	e.svc = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(e.db), Settings: settings, NoticeLog: e.notices, Now: e.clock.Now,

@@ -24,6 +24,8 @@ import (
 type Cases struct {
 	db     *DB
 	sealer *Sealer
+	// Phones, when set, indexes the phones of each new case for search (store/casephones.go).
+	Phones *PhoneIndex
 	// AfterSave, when set, runs inside each case transaction after the case and its change are
 	// written (the notices outbox hooks in here).
 	AfterSave func(ctx context.Context, tx *gorm.DB, c *domain.Case, ch *domain.Change) error
@@ -78,6 +80,9 @@ type applicantPersonal struct {
 	SNILS    string `json:"snils"`
 	Passport string `json:"passport,omitempty"`
 	Address  string `json:"address"`
+	// Phone and Contacts: the applicant's phone and how to reach each contact (casephones.go).
+	Phone    string          `json:"phone,omitempty"`
+	Contacts []contactSecret `json:"contacts,omitempty"`
 }
 
 type historyRow struct {
@@ -180,10 +185,12 @@ func narrowRow(c *domain.Case) caseRow {
 // wideToRow fills the row's wide columns: the applicant's public details, the sealed personal
 // data, the contacts and the checklist.
 func (s *Cases) wideToRow(c *domain.Case, r *caseRow) {
-	personal, _ := json.Marshal(applicantPersonal{SNILS: c.Applicant.SNILS, Passport: c.Applicant.Passport, Address: c.Applicant.Address})
+	contacts, secrets := sealContacts(c.Contacts)
+	personal, _ := json.Marshal(applicantPersonal{SNILS: c.Applicant.SNILS, Passport: c.Applicant.Passport, Address: c.Applicant.Address,
+		Phone: c.Applicant.Phone, Contacts: secrets})
 	r.Applicant = mustJSON(applicantPublic{c.Applicant.BirthDate, c.Applicant.Gender, c.Applicant.DisabilityGroup})
 	r.Personal = s.sealer.Seal(personal)
-	r.Contacts = mustJSON(c.Contacts)
+	r.Contacts = mustJSON(contacts)
 	r.Checklist = string(domain.AppendJSONChecklist(make([]byte, 0, 2048), c.Checklist))
 }
 
@@ -252,10 +259,11 @@ func (s *Cases) fromRow(r caseRow) (*domain.Case, error) {
 		return nil, fmt.Errorf("case %s personal data: %w", r.ID, err)
 	}
 	c.Applicant = domain.Applicant{FullName: r.ApplicantName, BirthDate: pub.BirthDate, Gender: pub.Gender, SNILS: per.SNILS,
-		Passport: per.Passport, Address: per.Address, LegalCapacity: domain.LegalCapacity(r.LegalCapacity), DisabilityGroup: pub.DisabilityGroup}
+		Passport: per.Passport, Address: per.Address, Phone: per.Phone, LegalCapacity: domain.LegalCapacity(r.LegalCapacity), DisabilityGroup: pub.DisabilityGroup}
 	if err := json.Unmarshal([]byte(r.Contacts), &c.Contacts); err != nil {
 		return nil, fmt.Errorf("case %s contacts: %w", r.ID, err)
 	}
+	openContacts(c.Contacts, per.Contacts)
 	// The checklist is the largest part of the row: decodeChecklist gives what json.Unmarshal
 	// gives at a fraction of its cost.
 	cl, err := decodeChecklist([]byte(r.Checklist))
@@ -310,6 +318,9 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 		row := s.toRow(c)
 		if err := tx.Create(&row).Error; err != nil {
 			return translate(err, "case")
+		}
+		if err := s.indexPhones(tx, c); err != nil {
+			return err
 		}
 		if _, err := s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, false, 0, nil); err != nil {
 			return err
@@ -882,6 +893,9 @@ func (s *Cases) listSeqs(f domain.CaseFilter, before int64, n int, name nameMode
 		}
 		if f.Party != nil {
 			q = partyWhere(q, *f.Party)
+		}
+		if len(f.CaseIDs) > 0 {
+			q = q.Where("c.id = ANY (?::uuid[])", uuidArray(f.CaseIDs))
 		}
 		if before > 0 {
 			q = q.Where("c.seq < ?", before)

@@ -22,7 +22,11 @@ const NoticeChannel = "carepath_notices"
 
 // Notices is the outbox and delivery log of notices (implements domain.NoticeStore), and the
 // reminder scan's access to due deadlines.
-type Notices struct{ db *DB }
+type Notices struct {
+	db *DB
+	// sealer opens the relatives' phones and e-mails for reminders (OpensPersonal).
+	sealer *Sealer
+}
 
 // NewNotices returns the notices store.
 func NewNotices(db *DB) *Notices { return &Notices{db: db} }
@@ -401,6 +405,7 @@ type dueRow struct {
 	LegalCapacity     string     `db:"legal_capacity"`
 	Applicant         []byte     `db:"applicant"`
 	Contacts          []byte     `db:"contacts"`
+	Personal          []byte     `db:"personal"`
 	Checklist         []byte     `db:"checklist"`
 	HealthOrgID       *string    `db:"health_org_id"`
 	GuardianshipID    *string    `db:"guardianship_id"`
@@ -447,7 +452,7 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 	err = conn.Raw(func(dc any) error {
 		return pgx.BeginFunc(ctx, dc.(*stdlib.Conn).Conn(), func(tx pgx.Tx) error {
 			rows, _ := tx.Query(ctx, `SELECT d.id, d.case_id, d.kind, d.ref, d.opened_at, d.due_on, d.due_at, d.reminder_stage,
-					c.number, c.state, c.version, c.facility_type, c.applicant_name, c.legal_capacity, c.applicant, c.contacts, c.checklist,
+					c.number, c.state, c.version, c.facility_type, c.applicant_name, c.legal_capacity, c.applicant, c.contacts, c.personal, c.checklist,
 					c.health_org_id, c.guardianship_id, c.facility_id, c.voucher_facility_id, c.voucher_valid_until,
 					c.leave_return_by, c.assignee_id, vf.name AS vf_name, vf.type AS vf_type, vf.agency_id AS vf_agency_id,
 					ct.taken_by AS owner
@@ -471,6 +476,9 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 			for _, r := range due {
 				dr, err := r.reminder()
 				if err != nil {
+					return err
+				}
+				if err := n.openContacts(r.Personal, dr.Case); err != nil {
 					return err
 				}
 				out := plan(dr)

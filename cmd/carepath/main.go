@@ -195,6 +195,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	cases.Phones = phones
 	// The delivery log is written at every attempt; its own small pool commits asynchronously
 	// (a forgotten mark only means a notice is sent again under the same idempotency key).
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -203,7 +204,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	notices := store.NewNotices(noticeDB)
+	notices := store.NewNotices(noticeDB).OpensPersonal(sealer)
 	service := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
 		Users: identities, Board: cases, Beds: cases, NoticeLog: notices}
 	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: cfg.Access}
@@ -220,9 +221,10 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	ops := asynqmon.New(asynqmon.Options{RootPath: "/ops/queues", RedisConnOpt: redisOpt})
 	a.closers = append(a.closers, ops.Close)
 	a.server = &api.Server{
-		Cases:          service,
-		Access:         access,
-		Hotline:        &domain.Hotline{Contacts: store.NewContacts(db, sealer, phones), Cases: cases},
+		Cases:  service,
+		Access: access,
+		Hotline: &domain.Hotline{Service: service, Contacts: store.NewContacts(db, sealer, phones),
+			Phones: store.NewPhoneBook(db, phones)},
 		Auth:           access,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         logger,
