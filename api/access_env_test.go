@@ -93,7 +93,8 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access,
 		Hotline: &domain.Hotline{Service: e.service, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
-			Now: e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			ContactRequests: store.NewContactRequests(db, sealer),
+			Now:             e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ops: queueConsole(t, dbtest.RedisURL(t))}
 	if trustProxy {
 		e.server.TrustedProxies = []string{"127.0.0.1"}

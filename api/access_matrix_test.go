@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -37,6 +38,19 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		path = strings.Replace(path, ":id", e.agencyID["social_protection"], 1)
 	case strings.HasPrefix(tmpl, "/api/v1/agency/facilities/:id"):
 		path = strings.Replace(path, ":id", e.facility["own"], 1)
+	case strings.HasPrefix(tmpl, "/api/v1/contact-requests/:id"):
+		// a request still open, made by the system when the specialists have not made one yet
+		var id string
+		e.db.Gorm.Raw("SELECT id FROM contact_requests WHERE case_id = ? AND state = 'open' LIMIT 1", e.caseID).Scan(&id)
+		if id == "" {
+			r, err := e.server.Hotline.RequestContact(context.Background(), system, e.caseID,
+				domain.NewContactRequest{Name: "Матрица", Relation: "сын", Phone: "8 916 000-00-00"})
+			if err != nil {
+				e.t.Fatalf("contact request for the matrix: %v", err)
+			}
+			id = r.ID
+		}
+		path = strings.Replace(path, ":id", id, 1)
 	case strings.HasPrefix(tmpl, "/api/v1/notices/:id"):
 		var id string
 		if err := e.db.Gorm.Raw("SELECT id FROM notices WHERE case_id = ? LIMIT 1", e.caseID).Scan(&id).Error; err != nil || id == "" {
@@ -66,6 +80,10 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		body, headers = map[string]any{"assignee_id": e.userIDs["supervisor"]}, []string{"If-Match", quoted(c.Version)}
 	case "PUT /api/v1/agency/facilities/:id/beds":
 		body = map[string]any{"capacity": 12}
+	case "POST /api/v1/cases/:id/contact-requests":
+		body = map[string]any{"name": "Матрица " + who, "relation": "сын", "phone": "+7 916 000-00-00"}
+	case "POST /api/v1/contact-requests/:id/done":
+		body = map[string]any{"outcome": "reached"}
 	case "POST /api/v1/checklist-preview":
 		body = map[string]any{"facility_type": "psychoneurological", "legal_capacity": "incapacitated", "represented": true}
 	case "POST /api/v1/contacts":
@@ -111,6 +129,8 @@ func (e *accessEnv) expected(route string, act domain.Action, who string) bool {
 	case route == "PUT /api/v1/cases/:id/documents/:type":
 		t := map[domain.AgencyKind]domain.DocType{domain.AgencyHealth: domain.DocMedicalCard, domain.AgencyGuardianship: domain.DocGuardianshipDecision}[a.Agency()]
 		return domain.MayRecordDocument(a, c, t)
+	case route == "POST /api/v1/contact-requests/:id/done":
+		return domain.MayCloseContactRequest(a, c)
 	case route == "PUT /api/v1/agency/facilities/:id/beds":
 		return slices.Contains(a.Facilities, e.facility["own"])
 	case caseScoped(route):
@@ -173,7 +193,7 @@ func TestRoleMatrix(t *testing.T) {
 	// The case must be under way for events and documents; recorded documents keep it there.
 	auditedActions := []domain.Action{domain.ActCaseCreate, domain.ActCaseRead, domain.ActCaseEvent, domain.ActCaseDocument,
 		domain.ActCaseAccessCode, domain.ActCaseReassign, domain.ActDeadlinesRead, domain.ActAgencyCases, domain.ActNotices,
-		domain.ActContacts}
+		domain.ActContacts, domain.ActContactRequestDone}
 	for _, route := range routes {
 		act := actions[route]
 		for _, who := range append([]string{"nobody"}, matrixIdentities...) {

@@ -89,3 +89,34 @@ func casesOf(contacts ...domain.ContactRecord) []string {
 	}
 	return ids
 }
+
+func (s *Server) requestContact(c *gin.Context) {
+	var n domain.NewContactRequest
+	if err := decode(c, &n); err != nil {
+		writeError(c, err)
+		return
+	}
+	r, err := s.Hotline.RequestContact(c.Request.Context(), actorOf(c), c.Param("id"), n)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.writeContacts(c, http.StatusCreated, r, []string{r.CaseID})
+}
+
+func (s *Server) completeContactRequest(c *gin.Context) {
+	var req struct {
+		Outcome domain.ContactOutcome `json:"outcome"`
+		Note    string                `json:"note"`
+	}
+	if err := decode(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	r, err := s.Hotline.CompleteContactRequest(c.Request.Context(), actorOf(c), c.Param("id"), req.Outcome, req.Note)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.writeContacts(c, http.StatusOK, r, []string{r.CaseID})
+}

@@ -229,3 +229,13 @@ func TestContactFollowUp(t *testing.T) {
 		t.Errorf("a second call-back for the same promise: want 409, got %d", r.status)
 	}
 }
+
+// makeResident puts a case in the example home as a resident, as if admitted: the contract's
+// examples of contact requests need someone living in a home.
+func (h *harness) makeResident(caseID string) {
+	h.t.Helper()
+	err := h.db.Gorm.Exec("UPDATE cases SET state = 'residing', facility_id = ? WHERE id = ?", exampleFacilityID, caseID).Error
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}

@@ -40,6 +40,19 @@ func pathParams(h *harness, path string) (map[string]string, map[string]string) 
 			h.t.Fatal(err)
 		}
 	}
+	switch {
+	case path == "/api/v1/cases/{id}/contact-requests":
+		h.makeResident(params["id"])
+	case strings.HasPrefix(path, "/api/v1/contact-requests/{id}"):
+		id, _ := h.createCase()
+		h.makeResident(id)
+		r, err := h.api.Hotline.RequestContact(context.Background(), domain.System, id,
+			domain.NewContactRequest{Name: "Кузнецов Олег", Relation: "сын", Phone: "8 916 123-45-67"})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		params["id"] = r.ID
+	}
 	if strings.HasPrefix(path, "/api/v1/notices/{id}") {
 		id, _ := h.createCase() // its registration notifies the consenting son
 		ns, err := h.svc.Notices(context.Background(), id)
@@ -189,6 +202,7 @@ func TestContractEnumsMatchTheDomain(t *testing.T) {
 		"ContactDirection": names(domain.ContactDirections),
 		"ContactParty":     names(domain.ContactParties),
 		"ContactTopic":     names(domain.ContactTopics),
+		"ContactOutcome":   names(domain.ContactOutcomes),
 	}
 	for schema, want := range checks {
 		if got := enumOf(t, spec, schema); !slices.Equal(got, want) {

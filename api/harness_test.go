@@ -64,11 +64,12 @@ func newHarness(t *testing.T) *harness {
 		Cases:            svc,
 		Access:           access,
 		PreviewPerMinute: 100,
-		Hotline:          &domain.Hotline{Service: svc, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones)},
-		Auth:             access,
-		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Checks:           []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
-		Ops:              queueConsole(t, redisURL),
+		Hotline: &domain.Hotline{Service: svc, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
+			ContactRequests: store.NewContactRequests(db, sealer)},
+		Auth:   access,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+		Ops:    queueConsole(t, redisURL),
 	}
 	handler, err := s.Handler()
 	if err != nil {

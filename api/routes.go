@@ -66,6 +66,8 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("GET", "/contacts", domain.ActContacts, s.findContacts)
 	authed.handle("GET", "/cases/:id/contacts", domain.ActContacts, s.caseContacts)
 	pub.handle("POST", "/checklist-preview", domain.ActPublic, s.previewChecklist())
+	authed.handle("POST", "/cases/:id/contact-requests", domain.ActContacts, s.requestContact)
+	authed.handle("POST", "/contact-requests/:id/done", domain.ActContactRequestDone, s.completeContactRequest)
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {

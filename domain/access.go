@@ -34,6 +34,8 @@ const (
 	ActNotices        Action = "notices"    // a case's notices and their delivery
 	ActOpsQueues      Action = "ops.queues" // the job queue console
 	ActContacts       Action = "contacts"   // the hotline's contact log
+	// ActContactRequestDone: report what came of a request to reach a resident.
+	ActContactRequestDone Action = "contact_request.done"
 )
 
 // Actor kinds.
@@ -69,7 +71,8 @@ const (
 var AgencyKinds = []AgencyKind{AgencyMFC, AgencyHealth, AgencyGuardianship, AgencyFacility, AgencySocialProtection}
 
 var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActCaseRead, ActCaseEvent,
-	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices, ActContacts}
+	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices, ActContacts,
+	ActContactRequestDone}
 
 // Grants is the role matrix: for each "kind:role" the actions granted. Agencies are further
 // limited, case by case, to the cases they are a party to and to AgencyEvents/AgencyDocuments.
@@ -82,7 +85,7 @@ var Grants = map[string][]Action{
 	"agency:mfc":               {ActSelf, ActCaseCreate, ActAgencyCases},
 	"agency:health":            {ActSelf, ActAgencyCases, ActCaseEvent, ActCaseDocument},
 	"agency:guardianship":      {ActSelf, ActAgencyCases, ActCaseDocument},
-	"agency:facility":          {ActSelf, ActAgencyCases, ActCaseEvent, ActFacilityBeds},
+	"agency:facility":          {ActSelf, ActAgencyCases, ActCaseEvent, ActFacilityBeds, ActContactRequestDone},
 	"agency:social_protection": {ActSelf, ActAgencyCases},
 }
 

@@ -133,10 +133,11 @@ type ContactLog interface {
 
 // Hotline is what the center's phone desk does: it logs contacts and finds what a caller needs.
 type Hotline struct {
-	Service  *Service
-	Contacts ContactLog
-	Phones   PhoneBook
-	Now      func() time.Time
+	Service         *Service
+	Contacts        ContactLog
+	ContactRequests ContactRequestStore
+	Phones          PhoneBook
+	Now             func() time.Time
 }
 
 func (h *Hotline) now() time.Time {

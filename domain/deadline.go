@@ -26,7 +26,7 @@ const (
 // DeadlineKinds lists every kind.
 var DeadlineKinds = []DeadlineKind{DeadlineDocumentCollection, DeadlineReviewDecision, DeadlineIPPSU,
 	DeadlineVoucherAdmission, DeadlineLeaveReturn, DeadlineIPPSUReview, DeadlineDocumentExpiry, DeadlineGuardianshipNotice,
-	DeadlineContactFollowUp}
+	DeadlineContactFollowUp, DeadlineContactRequest}
 
 // DeadlineState is where a deadline stands. Open deadlines past due are shown as overdue.
 type DeadlineState string
@@ -72,6 +72,7 @@ type Settings struct {
 	MaxLeaveDays           int      // calendar days, default 30
 	IPPSUReviewYears       int      // default 3
 	GuardianshipNoticeWD   int      // working days, default 1
+	ContactRequestWD       int      // a home's answer to a contact request, working days, default 2
 	Validity               Validity // months per expiring document type
 	// SMSQuietHours: no SMS in this nightly window (Moscow time), default 21:00–09:00.
 	SMSQuietHours QuietHours
@@ -80,7 +81,7 @@ type Settings struct {
 // DefaultSettings returns the periods domain.md gives.
 func DefaultSettings() Settings {
 	return Settings{DocumentCollectionDays: 30, ReviewDecisionWD: 5, IPPSUWD: 10, VoucherValidDays: 30,
-		MaxLeaveDays: 30, IPPSUReviewYears: 3, GuardianshipNoticeWD: 1, Validity: DefaultValidity(),
+		MaxLeaveDays: 30, IPPSUReviewYears: 3, GuardianshipNoticeWD: 1, ContactRequestWD: 2, Validity: DefaultValidity(),
 		SMSQuietHours: DefaultQuietHours}
 }
 
@@ -150,6 +151,8 @@ var deadlineRules = []deadlineRule{
 	{kind: DeadlineGuardianshipNotice, holds: nil},
 	// A promised call-back is kept whatever happens to the case; the call-back meets it.
 	{kind: DeadlineContactFollowUp, holds: nil},
+	// A home's answer to a contact request: its outcome meets it.
+	{kind: DeadlineContactRequest, holds: nil},
 }
 
 // closeDeadlines closes the open deadlines whose rule does not hold in the new state; it returns

@@ -70,6 +70,9 @@ var reminderStages = map[DeadlineKind][]reminderStage{
 		{at: beforeDue(1), happening: HappeningDeadlineAtRisk},
 		{at: atDue, happening: HappeningDeadlineMissed},
 	},
+	DeadlineContactRequest: {
+		{at: atDue, happening: HappeningDeadlineMissed},
+	},
 }
 
 // deadlineLabels name the deadlines for specialists.
@@ -83,6 +86,7 @@ var deadlineLabels = map[DeadlineKind]string{
 	DeadlineDocumentExpiry:     "срок действия документа",
 	DeadlineGuardianshipNotice: "уведомление органа опеки",
 	DeadlineContactFollowUp:    "обратный звонок по обращению",
+	DeadlineContactRequest:     "ответ учреждения на просьбу о связи с проживающим",
 }
 
 // DeadlineLabel is a deadline kind's name in Russian.

@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"carepath/domain"
+)
+
+// ContactRequests keeps the relatives' requests to reach a resident (implements
+// domain.ContactRequestStore): the request, its deadline and its notices in one transaction.
+type ContactRequests struct {
+	db     *DB
+	sealer *Sealer
+}
+
+// NewContactRequests returns the store.
+func NewContactRequests(db *DB, sealer *Sealer) *ContactRequests {
+	return &ContactRequests{db: db, sealer: sealer}
+}
+
+type contactRequestRow struct {
+	ID         string
+	CaseID     string
+	CaseNumber string
+	FacilityID string
+	Name       string
+	Relation   string
+	Phone      []byte
+	Message    string
+	State      string
+	DueOn      time.Time
+	Outcome    *string
+	Note       string
+	CreatedBy  string
+	CreatedAt  time.Time
+	DoneBy     *string
+	DoneAt     *time.Time
+}
+
+// insertNotices writes notices to the outbox in the caller's transaction and rings the relay
+// when it commits.
+func insertNotices(tx *gorm.DB, ns []domain.Notice) error {
+	for _, n := range ns {
+		err := tx.Exec(`INSERT INTO notices (id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
+				status, not_before, next_attempt_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			n.ID, n.CaseID, string(n.Happening), n.Audience, n.Channel, n.Recipient, n.Template, mustJSON(n.Data), n.IdempotencyKey,
+			n.NotBefore, n.NotBefore, n.CreatedAt, n.CreatedAt).Error
+		if err != nil {
+			return translate(err, "notice")
+		}
+	}
+	if len(ns) == 0 {
+		return nil
+	}
+	return tx.Exec("SELECT pg_notify(?, '')", NoticeChannel).Error
+}
+
+// Open implements domain.ContactRequestStore.
+func (s *ContactRequests) Open(ctx context.Context, r *domain.ContactRequest, d domain.Deadline, notices []domain.Notice) error {
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Exec(`INSERT INTO contact_requests (id, case_id, facility_id, name, relation, phone, message, state, due_on, created_by, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`, r.ID, r.CaseID, r.FacilityID, r.Name, r.Relation,
+			s.sealer.Seal([]byte(r.Phone)), r.Message, r.DueOn.Time(), r.CreatedBy, r.CreatedAt).Error
+		if err != nil {
+			return translate(err, "contact request")
+		}
+		err = tx.Exec(`INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, remind_at)
+			VALUES (?, ?, ?, ?, ?, ?, 'open', ?)`, r.CaseID, string(d.Kind), d.Ref, d.OpenedAt, d.DueOn.Time(), d.DueAt,
+			domain.FirstReminder(d)).Error
+		if err != nil {
+			return translate(err, "contact request deadline")
+		}
+		if err := tx.Exec(nextDueSQL, r.CaseID, r.CaseID).Error; err != nil {
+			return fmt.Errorf("next due of case %s: %w", r.CaseID, err)
+		}
+		return insertNotices(tx, notices)
+	})
+	if err == nil && len(notices) > 0 {
+		s.db.bell.Ring()
+	}
+	return err
+}
+
+// Get implements domain.ContactRequestStore.
+func (s *ContactRequests) Get(ctx context.Context, id string) (*domain.ContactRequest, error) {
+	var rows []contactRequestRow
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT r.id::text, r.case_id::text, c.number AS case_number, r.facility_id::text, r.name,
+			r.relation, r.phone, r.message, r.state, r.due_on, r.outcome, r.note, r.created_by, r.created_at, r.done_by, r.done_at
+		FROM contact_requests r JOIN cases c ON c.id = r.case_id WHERE r.id = ?`, id).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("contact request %s: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return nil, domain.Errorf(domain.ENOTFOUND, "contact request %s not found", id)
+	}
+	row := rows[0]
+	phone, err := s.sealer.Open(row.Phone)
+	if err != nil {
+		return nil, fmt.Errorf("contact request %s phone: %w", id, err)
+	}
+	r := &domain.ContactRequest{ID: row.ID, CaseID: row.CaseID, CaseNumber: row.CaseNumber, FacilityID: row.FacilityID, Name: row.Name,
+		Relation: row.Relation, Phone: string(phone), Message: row.Message, State: row.State, DueOn: *timeDate(&row.DueOn),
+		Note: row.Note, CreatedBy: row.CreatedBy, CreatedAt: row.CreatedAt.UTC(), DoneBy: deref(row.DoneBy), DoneAt: row.DoneAt}
+	if row.Outcome != nil {
+		r.Outcome = domain.ContactOutcome(*row.Outcome)
+		r.OutcomeLabel = domain.ContactOutcomeLabel(r.Outcome)
+	}
+	return r, nil
+}
+
+// Close implements domain.ContactRequestStore.
+func (s *ContactRequests) Close(ctx context.Context, r *domain.ContactRequest, notices []domain.Notice) error {
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE contact_requests SET state = 'done', outcome = ?, note = ?, done_by = ?, done_at = ?
+			WHERE id = ? AND state = 'open'`, string(r.Outcome), r.Note, r.DoneBy, *r.DoneAt, r.ID)
+		if res.Error != nil {
+			return fmt.Errorf("close contact request %s: %w", r.ID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return domain.Errorf(domain.ECONFLICT, "contact request %s is already done", r.ID)
+		}
+		err := tx.Exec(`UPDATE deadlines SET state = CASE WHEN due_at > ? THEN 'met' ELSE 'missed' END::deadline_state, closed_at = ?, remind_at = NULL
+			WHERE kind = 'contact_request' AND ref = ? AND state = 'open'`, *r.DoneAt, *r.DoneAt, r.ID).Error
+		if err != nil {
+			return fmt.Errorf("close deadline of contact request %s: %w", r.ID, err)
+		}
+		if err := tx.Exec(nextDueSQL, r.CaseID, r.CaseID).Error; err != nil {
+			return fmt.Errorf("next due of case %s: %w", r.CaseID, err)
+		}
+		return insertNotices(tx, notices)
+	})
+	if err == nil && len(notices) > 0 {
+		s.db.bell.Ring()
+	}
+	return err
+}
