@@ -65,8 +65,8 @@ var system = domain.Actor{ID: "test", Name: "test", Kind: domain.ActorSystem, Ro
 
 // identities of the matrix: users by role, own agencies by kind, and foreign agencies.
 var matrixIdentities = []string{"specialist", "supervisor", "admin",
-	"mfc", "health", "guardianship", "facility", "social_protection",
-	"foreign_mfc", "foreign_health", "foreign_guardianship", "foreign_facility"}
+	"mfc", "health", "guardianship", "facility", "social_protection", "post_office",
+	"foreign_mfc", "foreign_health", "foreign_guardianship", "foreign_facility", "foreign_post_office"}
 
 func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	t.Helper()
@@ -93,8 +93,8 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access,
 		Hotline: &domain.Hotline{Service: e.service, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
-			ContactRequests: store.NewContactRequests(db, sealer),
-			Now:             e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer),
+			Now: e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ops: queueConsole(t, dbtest.RedisURL(t))}
 	if trustProxy {
 		e.server.TrustedProxies = []string{"127.0.0.1"}

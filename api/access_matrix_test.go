@@ -51,6 +51,17 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 			id = r.ID
 		}
 		path = strings.Replace(path, ":id", id, 1)
+	case strings.HasPrefix(tmpl, "/api/v1/leads/:id"):
+		var id string
+		e.db.Gorm.Raw("SELECT id FROM leads WHERE state IN ('new', 'contacted') LIMIT 1").Scan(&id)
+		if id == "" {
+			r, err := e.server.Hotline.SubmitLead(context.Background(), system, matrixLead())
+			if err != nil {
+				e.t.Fatalf("lead for the matrix: %v", err)
+			}
+			id = r.ID
+		}
+		path = strings.Replace(path, ":id", id, 1)
 	case strings.HasPrefix(tmpl, "/api/v1/notices/:id"):
 		var id string
 		if err := e.db.Gorm.Raw("SELECT id FROM notices WHERE case_id = ? LIMIT 1", e.caseID).Scan(&id).Error; err != nil || id == "" {
@@ -66,6 +77,9 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 	case "POST /api/v1/cases":
 		n := e.newCase()
 		n.Applicant.FullName = "Новая Заявительница " + who
+		if a.Agency() == domain.AgencyPostOffice {
+			n.Channel = domain.ChannelPostOffice
+		}
 		body = n
 	case "POST /api/v1/cases/:id/events":
 		b := map[string]any{"event": event}
@@ -84,6 +98,12 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		body = map[string]any{"name": "Матрица " + who, "relation": "сын", "phone": "+7 916 000-00-00"}
 	case "POST /api/v1/contact-requests/:id/done":
 		body = map[string]any{"outcome": "reached"}
+	case "POST /api/v1/leads":
+		body = matrixLead()
+	case "POST /api/v1/leads/:id/triage":
+		body = map[string]any{"outcome": "contacted"}
+	case "POST /api/v1/leads/:id/convert":
+		body = map[string]any{"facility_type": "elderly_disabled", "gender": "female", "snils": "112-233-445 95", "legal_capacity": "capable"}
 	case "POST /api/v1/checklist-preview":
 		body = map[string]any{"facility_type": "psychoneurological", "legal_capacity": "incapacitated", "represented": true}
 	case "POST /api/v1/contacts":

@@ -120,3 +120,78 @@ func (s *Server) completeContactRequest(c *gin.Context) {
 	}
 	s.writeContacts(c, http.StatusOK, r, []string{r.CaseID})
 }
+
+func (s *Server) submitLead(c *gin.Context) {
+	var n domain.NewLead
+	if err := decode(c, &n); err != nil {
+		writeError(c, err)
+		return
+	}
+	r, err := s.Hotline.SubmitLead(c.Request.Context(), actorOf(c), n)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, r)
+}
+
+// listLeads answers the center with the triage queue and an agency with the state of its own
+// leads, nothing more.
+func (s *Server) listLeads(c *gin.Context) {
+	f := domain.LeadFilter{State: domain.LeadState(c.Query("state"))}
+	if err := queryInt(c, "limit", &f.Limit); err != nil {
+		writeError(c, err)
+		return
+	}
+	leads, receipts, err := s.Hotline.ListLeads(c.Request.Context(), actorOf(c), f)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	if receipts != nil {
+		c.JSON(http.StatusOK, gin.H{"items": receipts})
+		return
+	}
+	if leads == nil {
+		leads = []domain.Lead{}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": leads})
+}
+
+func (s *Server) triageLead(c *gin.Context) {
+	var req struct {
+		Outcome domain.LeadState `json:"outcome"`
+		Note    string           `json:"note"`
+	}
+	if err := decode(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	l, err := s.Hotline.TriageLead(c.Request.Context(), c.Param("id"), req.Outcome, req.Note)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, l)
+}
+
+func (s *Server) convertLead(c *gin.Context) {
+	var cv domain.LeadConversion
+	if err := decode(c, &cv); err != nil {
+		writeError(c, err)
+		return
+	}
+	l, cs, code, err := s.Hotline.ConvertLead(c.Request.Context(), actorOf(c), c.Param("id"), cv)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/cases/"+cs.ID)
+	c.Header("Cache-Control", "no-store")
+	if !s.audited(c, cs.ID) {
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"lead": l, "case_id": cs.ID, "case_number": cs.Number, "access_code": code})
+}

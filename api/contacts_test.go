@@ -239,3 +239,21 @@ func (h *harness) makeResident(caseID string) {
 		h.t.Fatal(err)
 	}
 }
+
+// matrixLead is a lead with consent, as a postman submits it.
+func matrixLead() domain.NewLead {
+	on := domain.DateOf(time.Now())
+	return domain.NewLead{FullName: "Смирнова Анна Петровна", BirthDate: domain.NewDate(1936, 4, 12), Address: "Москва, ул. Почтовая, 5",
+		Phone: "8 916 555-44-33", Answers: domain.LeadAnswers{LivesAlone: true, Mobility: "housebound", SelfCare: "needs_help", Memory: "fine"},
+		Consent: true, ConsentOn: &on, Source: "ОПС 101000"}
+}
+
+// lead submits a lead as the system and returns its id.
+func (h *harness) lead() string {
+	h.t.Helper()
+	r, err := h.api.Hotline.SubmitLead(context.Background(), domain.System, matrixLead())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return r.ID
+}

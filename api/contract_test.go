@@ -43,6 +43,8 @@ func pathParams(h *harness, path string) (map[string]string, map[string]string) 
 	switch {
 	case path == "/api/v1/cases/{id}/contact-requests":
 		h.makeResident(params["id"])
+	case strings.HasPrefix(path, "/api/v1/leads/{id}"):
+		params["id"] = h.lead()
 	case strings.HasPrefix(path, "/api/v1/contact-requests/{id}"):
 		id, _ := h.createCase()
 		h.makeResident(id)

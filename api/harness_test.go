@@ -65,7 +65,7 @@ func newHarness(t *testing.T) *harness {
 		Access:           access,
 		PreviewPerMinute: 100,
 		Hotline: &domain.Hotline{Service: svc, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
-			ContactRequests: store.NewContactRequests(db, sealer)},
+			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer)},
 		Auth:   access,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},

@@ -68,6 +68,10 @@ func (s *Server) routes(r *gin.Engine) {
 	pub.handle("POST", "/checklist-preview", domain.ActPublic, s.previewChecklist())
 	authed.handle("POST", "/cases/:id/contact-requests", domain.ActContacts, s.requestContact)
 	authed.handle("POST", "/contact-requests/:id/done", domain.ActContactRequestDone, s.completeContactRequest)
+	authed.handle("POST", "/leads", domain.ActLeadSubmit, s.submitLead)
+	authed.handle("GET", "/leads", domain.ActLeadsRead, s.listLeads)
+	authed.handle("POST", "/leads/:id/triage", domain.ActLeadsTriage, s.triageLead)
+	authed.handle("POST", "/leads/:id/convert", domain.ActLeadsTriage, s.convertLead)
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {

@@ -161,6 +161,9 @@ type NewCase struct {
 	HealthOrgID    string       `json:"health_org_id"`
 	GuardianshipID string       `json:"guardianship_id"`
 	AssigneeID     string       `json:"assignee_id"`
+	// LeadID is the outreach lead the case is converted from (Hotline.ConvertLead); its first
+	// history line names it.
+	LeadID string `json:"-"`
 }
 
 var (

@@ -136,8 +136,11 @@ type Hotline struct {
 	Service         *Service
 	Contacts        ContactLog
 	ContactRequests ContactRequestStore
-	Phones          PhoneBook
-	Now             func() time.Time
+	Leads           LeadStore
+	// LeadTriageDays: a lead still new after this many days is flagged (default 5).
+	LeadTriageDays int
+	Phones         PhoneBook
+	Now            func() time.Time
 }
 
 func (h *Hotline) now() time.Time {

@@ -200,7 +200,8 @@ func (h *Hotline) CompleteContactRequest(ctx context.Context, actor Actor, id st
 	}
 	notice := Notice{ID: noticeID(key), CaseID: c.ID, Happening: route.Happening, Audience: route.Audience, Channel: route.Channel,
 		Recipient: r.Phone, Template: route.Template(), IdempotencyKey: key, NotBefore: notBefore, Status: NoticePending, CreatedAt: now,
-		Data: map[string]any{"case_number": c.Number, "outcome_label": r.OutcomeLabel, "happening": string(route.Happening)}}
+		Data: map[string]any{"case_number": c.Number, "first_name": c.Applicant.FirstName(), "outcome_label": r.OutcomeLabel,
+			"happening": string(route.Happening)}}
 	if err := h.ContactRequests.Close(ctx, r, []Notice{notice}); err != nil {
 		return nil, fmt.Errorf("close contact request: %w", err)
 	}

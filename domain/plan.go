@@ -175,10 +175,10 @@ func (r NoticeRoute) Template() string {
 	return string(r.Happening) + "." + r.Audience + "." + r.Channel
 }
 
-// NoticeRoutes lists every (happening, audience, channel) the table can produce, so a test can
-// check that each has its template.
+// NoticeRoutes lists every (happening, audience, channel) the table can produce, and those of
+// contact requests, so a test can check that each has its template.
 func NoticeRoutes() []NoticeRoute {
-	var out []NoticeRoute
+	out := ContactRequestRoutes()
 	for _, t := range whoIsTold {
 		add := func(aud string, channels ...string) {
 			for _, ch := range channels {

@@ -18,7 +18,7 @@ func TestContactRequestTemplates(t *testing.T) {
 		domain.HappeningContactRequested: {"case_number": "KC-2030-000001", "full_name": "Иванова Мария", "birth_date": "1940-01-02",
 			"requester_name": "Иванов Сергей", "relation": "сын", "requester_phone": "+79161234567", "message": "Позвоните маме",
 			"due_on": "2030-03-06", "request_id": "r1"},
-		domain.HappeningContactRequestDone: {"case_number": "KC-2030-000001", "outcome_label": "связь установлена"},
+		domain.HappeningContactRequestDone: {"case_number": "KC-2030-000001", "first_name": "Мария", "outcome_label": "связь установлена"},
 	}
 	for _, r := range domain.ContactRequestRoutes() {
 		if !tm.Has(r.Template()) {

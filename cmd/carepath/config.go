@@ -26,6 +26,7 @@ type Config struct {
 	DevDataKey     bool
 	// PhoneIndexKeys key the blind index of phone numbers (PHONE_INDEX_KEY), first one current.
 	PhoneIndexKeys   [][]byte
+	LeadTriageDays   int
 	DevPhoneIndexKey bool
 	DBMaxConns       int
 	ShutdownTimeout  time.Duration
@@ -85,6 +86,7 @@ var configVars = []configVar{
 	{"MAX_LEAVE_DAYS", "30", "longest temporary leave, calendar days"},
 	{"IPPSU_REVIEW_YEARS", "3", "IPPSU review period, years"},
 	{"GUARDIANSHIP_NOTICE_WD", "1", "guardianship body informed of a move, working days (assumption)"},
+	{"LEAD_TRIAGE_DAYS", "5", "an outreach lead still untouched after this many days is flagged in the triage queue (assumption)"},
 	{"CONTACT_REQUEST_WD", "2", "a home's answer to a relative's request to reach a resident, working days (assumption)"},
 	{"DOCUMENT_VALIDITY_MONTHS", "medical_card=6,no_contraindications=6,psychiatric_commission=6", "validity of expiring documents, months (assumption)"},
 	{"WORKER_CONCURRENCY", "128", "notice deliveries and scans one worker runs at once (partners answer slowly; the database work is batched)"},
@@ -173,7 +175,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		"REVIEW_DECISION_WD": &c.Settings.ReviewDecisionWD, "IPPSU_WD": &c.Settings.IPPSUWD,
 		"VOUCHER_VALID_DAYS": &c.Settings.VoucherValidDays, "MAX_LEAVE_DAYS": &c.Settings.MaxLeaveDays,
 		"IPPSU_REVIEW_YEARS": &c.Settings.IPPSUReviewYears, "GUARDIANSHIP_NOTICE_WD": &c.Settings.GuardianshipNoticeWD,
-		"CONTACT_REQUEST_WD": &c.Settings.ContactRequestWD,
+		"CONTACT_REQUEST_WD": &c.Settings.ContactRequestWD, "LEAD_TRIAGE_DAYS": &c.LeadTriageDays,
 	}
 	for name, dst := range ints {
 		n, err := strconv.Atoi(get(name))
