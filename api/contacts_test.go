@@ -257,3 +257,6 @@ func (h *harness) lead() string {
 	}
 	return r.ID
 }
+
+// clockNow is the harness's time (its services run on the wall clock).
+func (h *harness) clockNow() time.Time { return time.Now() }

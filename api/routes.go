@@ -22,6 +22,8 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/documents", s.page("documents.html")) // anyone: which documents are needed
 	r.GET("/console", s.page("console.html"))
 	r.GET("/console/new", s.page("console.html"))
+	r.GET("/console/follow-ups", s.page("console.html"))
+	r.GET("/console/leads", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
 

@@ -93,6 +93,30 @@ var contactTopicLabels = map[ContactTopic]string{
 	"contact_resident": "Связь с проживающим", "other": "Другое",
 }
 
+// ContactTopicDef is a topic with its label.
+type ContactTopicDef struct {
+	Name  ContactTopic `json:"name"`
+	Label string       `json:"label"`
+}
+
+// ContactTopicDefs lists the topics with their labels, in order (the console's vocabulary).
+func ContactTopicDefs() []ContactTopicDef {
+	out := make([]ContactTopicDef, len(ContactTopics))
+	for i, t := range ContactTopics {
+		out[i] = ContactTopicDef{t, contactTopicLabels[t]}
+	}
+	return out
+}
+
+// DeadlineLabels names every deadline kind in Russian (the console's vocabulary).
+func DeadlineLabels() map[DeadlineKind]string {
+	out := make(map[DeadlineKind]string, len(DeadlineKinds))
+	for _, k := range DeadlineKinds {
+		out[k] = DeadlineLabel(k)
+	}
+	return out
+}
+
 // ContactTopicLabel is a topic's name in Russian.
 func ContactTopicLabel(t ContactTopic) string { return contactTopicLabels[t] }
 
