@@ -228,12 +228,8 @@ func (n *NewCase) Validate(today Date) error {
 	if err := required("applicant.address", a.Address, 500); err != nil {
 		return err
 	}
-	if a.Phone != "" {
-		p, ok := ParsePhone(a.Phone)
-		if !ok {
-			return Invalid("applicant.phone", "is not a phone number (for example 8 916 123-45-67 or +7 916 123-45-67)")
-		}
-		a.Phone = p
+	if err := normalisePhone("applicant.phone", &a.Phone, false); err != nil {
+		return err
 	}
 	if utf8.RuneCountInString(a.Passport) > 100 {
 		return Invalid("applicant.passport", "is longer than 100 characters")

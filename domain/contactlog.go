@@ -195,12 +195,8 @@ func (n *NewContactRecord) Validate(today Date) error {
 		return Invalid("caller_name", "is longer than 200 characters")
 	}
 	n.CallerName = strings.TrimSpace(n.CallerName)
-	if n.CallerPhone != "" {
-		p, ok := ParsePhone(n.CallerPhone)
-		if !ok {
-			return Invalid("caller_phone", "is not a phone number (for example 8 916 123-45-67 or +7 916 123-45-67)")
-		}
-		n.CallerPhone = p
+	if err := normalisePhone("caller_phone", &n.CallerPhone, false); err != nil {
+		return err
 	}
 	for field, v := range map[string]string{"question": n.Question, "answer": n.Answer} {
 		if utf8.RuneCountInString(v) > 4000 {

@@ -93,11 +93,9 @@ func (n *NewContactRequest) validate() error {
 	if err := required("relation", n.Relation, 100); err != nil {
 		return err
 	}
-	p, ok := ParsePhone(n.Phone)
-	if !ok {
-		return Invalid("phone", "is not a phone number (for example 8 916 123-45-67 or +7 916 123-45-67)")
+	if err := normalisePhone("phone", &n.Phone, true); err != nil {
+		return err
 	}
-	n.Phone = p
 	if utf8.RuneCountInString(n.Message) > 2000 {
 		return Invalid("message", "is longer than 2000 characters")
 	}

@@ -159,12 +159,8 @@ func (n *NewLead) validate(today Date) error {
 	if err := required("address", n.Address, 500); err != nil {
 		return err
 	}
-	if n.Phone != "" {
-		p, ok := ParsePhone(n.Phone)
-		if !ok {
-			return Invalid("phone", "is not a phone number (for example 8 916 123-45-67 or +7 916 123-45-67)")
-		}
-		n.Phone = p
+	if err := normalisePhone("phone", &n.Phone, false); err != nil {
+		return err
 	}
 	a := &n.Answers
 	for field, v := range map[string]*string{"answers.mobility": &a.Mobility, "answers.self_care": &a.SelfCare, "answers.memory": &a.Memory} {

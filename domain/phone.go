@@ -35,9 +35,16 @@ func ParsePhone(s string) (string, bool) {
 	return "", false
 }
 
-// LooksLikePhone reports whether a search query is a phone number rather than a name or a case
-// number.
-func LooksLikePhone(q string) bool {
-	_, ok := ParsePhone(q)
-	return ok
+// normalisePhone writes a phone given in a field as E.164; EINVALID naming the field when it is
+// not a phone, or when it is required and empty.
+func normalisePhone(field string, phone *string, required bool) error {
+	if *phone == "" && !required {
+		return nil
+	}
+	p, ok := ParsePhone(*phone)
+	if !ok {
+		return Invalid(field, "is not a phone number (for example 8 916 123-45-67 or +7 916 123-45-67)")
+	}
+	*phone = p
+	return nil
 }

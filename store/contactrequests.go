@@ -69,14 +69,8 @@ func (s *ContactRequests) Open(ctx context.Context, r *domain.ContactRequest, d 
 		if err != nil {
 			return translate(err, "contact request")
 		}
-		err = tx.Exec(`INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, remind_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'open', ?)`, r.CaseID, string(d.Kind), d.Ref, d.OpenedAt, d.DueOn.Time(), d.DueAt,
-			domain.FirstReminder(d)).Error
-		if err != nil {
-			return translate(err, "contact request deadline")
-		}
-		if err := tx.Exec(nextDueSQL, r.CaseID, r.CaseID).Error; err != nil {
-			return fmt.Errorf("next due of case %s: %w", r.CaseID, err)
+		if err := openRefDeadline(tx, r.CaseID, d); err != nil {
+			return err
 		}
 		return insertNotices(tx, notices)
 	})
@@ -124,13 +118,8 @@ func (s *ContactRequests) Close(ctx context.Context, r *domain.ContactRequest, n
 		if res.RowsAffected == 0 {
 			return domain.Errorf(domain.ECONFLICT, "contact request %s is already done", r.ID)
 		}
-		err := tx.Exec(`UPDATE deadlines SET state = CASE WHEN due_at > ? THEN 'met' ELSE 'missed' END::deadline_state, closed_at = ?, remind_at = NULL
-			WHERE kind = 'contact_request' AND ref = ? AND state = 'open'`, *r.DoneAt, *r.DoneAt, r.ID).Error
-		if err != nil {
-			return fmt.Errorf("close deadline of contact request %s: %w", r.ID, err)
-		}
-		if err := tx.Exec(nextDueSQL, r.CaseID, r.CaseID).Error; err != nil {
-			return fmt.Errorf("next due of case %s: %w", r.CaseID, err)
+		if err := closeRefDeadline(tx, r.CaseID, domain.DeadlineContactRequest, r.ID, *r.DoneAt); err != nil {
+			return err
 		}
 		return insertNotices(tx, notices)
 	})

@@ -72,6 +72,29 @@ const contactSelect = `SELECT ct.id::text, ct.seq, ct.case_id::text, cs.number A
 // nextDueSQL keeps a case's next_due_at (the overdue filter) in step with its open deadlines.
 const nextDueSQL = `UPDATE cases SET next_due_at = (SELECT min(due_at) FROM deadlines WHERE case_id = ? AND state = 'open') WHERE id = ?`
 
+// openRefDeadline opens a deadline that watches something besides the case's state (a
+// call-back, a contact request), in the caller's transaction.
+func openRefDeadline(tx *gorm.DB, caseID string, d domain.Deadline) error {
+	err := tx.Exec(`INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, remind_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'open', ?)`, caseID, string(d.Kind), d.Ref, d.OpenedAt, d.DueOn.Time(), d.DueAt,
+		domain.FirstReminder(d)).Error
+	if err != nil {
+		return translate(err, string(d.Kind)+" deadline")
+	}
+	return tx.Exec(nextDueSQL, caseID, caseID).Error
+}
+
+// closeRefDeadline closes such a deadline when what it watches happens at now: met, or missed
+// when late.
+func closeRefDeadline(tx *gorm.DB, caseID string, kind domain.DeadlineKind, ref string, now time.Time) error {
+	err := tx.Exec(`UPDATE deadlines SET state = CASE WHEN due_at > ? THEN 'met' ELSE 'missed' END::deadline_state, closed_at = ?, remind_at = NULL
+		WHERE case_id = ? AND kind = ? AND ref = ? AND state = 'open'`, now, now, caseID, string(kind), ref).Error
+	if err != nil {
+		return fmt.Errorf("close %s deadline %s: %w", kind, ref, err)
+	}
+	return tx.Exec(nextDueSQL, caseID, caseID).Error
+}
+
 // Add implements domain.ContactLog.
 func (c *Contacts) Add(ctx context.Context, r *domain.ContactRecord, followUp *domain.Deadline, now time.Time) error {
 	return c.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -110,14 +133,7 @@ func (c *Contacts) Add(ctx context.Context, r *domain.ContactRecord, followUp *d
 		if followUp == nil {
 			return nil
 		}
-		d := followUp
-		err = tx.Exec(`INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, remind_at)
-			VALUES (?, ?, ?, ?, ?, ?, 'open', ?)`, r.CaseID, string(d.Kind), d.Ref, d.OpenedAt, d.DueOn.Time(), d.DueAt,
-			domain.FirstReminder(*d)).Error
-		if err != nil {
-			return translate(err, "follow-up deadline")
-		}
-		return tx.Exec(nextDueSQL, r.CaseID, r.CaseID).Error
+		return openRefDeadline(tx, r.CaseID, *followUp)
 	})
 }
 
@@ -144,12 +160,7 @@ func (c *Contacts) meetFollowUp(tx *gorm.DB, contactID string, now time.Time) er
 	if caseIDs[0] == nil {
 		return nil
 	}
-	err = tx.Exec(`UPDATE deadlines SET state = CASE WHEN due_at > ? THEN 'met' ELSE 'missed' END::deadline_state, closed_at = ?, remind_at = NULL
-		WHERE kind = 'contact_follow_up' AND ref = ? AND state = 'open'`, now, now, contactID).Error
-	if err != nil {
-		return fmt.Errorf("close follow-up deadline of contact %s: %w", contactID, err)
-	}
-	return tx.Exec(nextDueSQL, *caseIDs[0], *caseIDs[0]).Error
+	return closeRefDeadline(tx, *caseIDs[0], domain.DeadlineContactFollowUp, contactID, now)
 }
 
 // ForCase implements domain.ContactLog.

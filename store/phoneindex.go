@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -21,6 +22,12 @@ type PhoneIndex struct {
 // ParsePhoneIndexKeys reads PHONE_INDEX_KEY: one or more base64 keys of at least 32 bytes,
 // separated by commas, the first one current.
 func ParsePhoneIndexKeys(s string) ([][]byte, error) {
+	return parseKeyList(s, "PHONE_INDEX_KEY", "of at least 32 bytes", func(k []byte) bool { return len(k) >= 32 })
+}
+
+// parseKeyList reads a variable holding comma-separated base64 keys, the first one current; ok
+// says whether a key has a usable length (what is described).
+func parseKeyList(s, variable, what string, ok func([]byte) bool) ([][]byte, error) {
 	var out [][]byte
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
@@ -28,13 +35,13 @@ func ParsePhoneIndexKeys(s string) ([][]byte, error) {
 			continue
 		}
 		k, err := base64.StdEncoding.DecodeString(part)
-		if err != nil || len(k) < 32 {
-			return nil, errors.New("PHONE_INDEX_KEY must be comma-separated base64 keys of at least 32 bytes (openssl rand -base64 32)")
+		if err != nil || !ok(k) {
+			return nil, fmt.Errorf("%s must be comma-separated base64 keys %s (openssl rand -base64 32)", variable, what)
 		}
 		out = append(out, k)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("PHONE_INDEX_KEY is empty")
+		return nil, fmt.Errorf("%s is empty", variable)
 	}
 	return out, nil
 }
