@@ -95,3 +95,40 @@ func TestSearchCasesWhileThePhoneRings(t *testing.T) {
 		}
 	}
 }
+
+// TestResealPhones: a case registered before phones were sealed (its contacts' phones in the
+// clear, no blind index) is sealed and indexed by `carepath phones reseal`, and found by phone.
+func TestResealPhones(t *testing.T) {
+	h := newHarness(t)
+	id, _ := h.createCase()
+	err := h.db.Gorm.Exec(`UPDATE cases SET contacts = '[{"name": "Кузнецов Олег", "relation": "son", "phone": "+7 903 000-00-01",
+		"legal_representative": false, "consent_to_notices": true, "preferred_channel": "sms"}]' WHERE id = ?`, id).Error
+	if err == nil {
+		err = h.db.Gorm.Exec("DELETE FROM case_phone_keys WHERE case_id = ?", id).Error
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := h.do("GET", "/api/v1/cases?q=89030000001", nil); strings.Contains(string(r.body), id) {
+		t.Fatal("an unindexed case was found by phone")
+	}
+	n, skipped, err := h.cases.ResealPhones(t.Context(), 10)
+	if err != nil || n != 1 || skipped != 0 {
+		t.Fatalf("reseal: %d %d %v", n, skipped, err)
+	}
+	if n, _, _ := h.cases.ResealPhones(t.Context(), 10); n != 0 {
+		t.Fatalf("a second pass resealed %d", n)
+	}
+	var dump string
+	h.db.Gorm.Raw("SELECT contacts::text FROM cases WHERE id = ?", id).Scan(&dump)
+	if strings.Contains(dump, "000-00-01") {
+		t.Fatalf("contacts still in the clear: %s", dump)
+	}
+	if r := h.do("GET", "/api/v1/cases?q=89030000001", nil); !strings.Contains(string(r.body), id) {
+		t.Fatalf("the resealed case is not found by phone: %s", r.body)
+	}
+	c := h.do("GET", "/api/v1/cases/"+id, nil).json(t)
+	if got := c["contacts"].([]any)[0].(map[string]any)["phone"]; got != "+7 903 000-00-01" {
+		t.Fatalf("the phone reads back as %v", got)
+	}
+}

@@ -121,3 +121,65 @@ func (n *Notices) openContacts(sealed []byte, c *domain.Case) error {
 	openContacts(c.Contacts, per.Contacts)
 	return nil
 }
+
+// ResealPhones moves the phones and e-mails of cases registered before they were sealed into the
+// sealed personal data, and indexes the cases' phones for search: each case with a
+// compare-and-swap on its version, so a case changed meanwhile is left to the next pass. It
+// returns how many cases it resealed and how many changed under it. Run it once after upgrading
+// to migration 00017, and again until it reports 0.
+func (s *Cases) ResealPhones(ctx context.Context, batch int) (resealed, skipped int, err error) {
+	if s.Phones == nil {
+		return 0, 0, fmt.Errorf("reseal phones: no PHONE_INDEX_KEY")
+	}
+	after := "00000000-0000-0000-0000-000000000000"
+	for {
+		// database/sql, not gorm: the JSON path's "?" is not a placeholder
+		var ids []string
+		rows, err := s.db.SQL.QueryContext(ctx, `SELECT id::text FROM cases WHERE id > $1
+			AND jsonb_path_exists(contacts, '$[*] ? (exists(@.phone) || exists(@.email))') ORDER BY id LIMIT $2`, after, batch)
+		if err != nil {
+			return resealed, skipped, fmt.Errorf("find cases to reseal: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return resealed, skipped, fmt.Errorf("find cases to reseal: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return resealed, skipped, fmt.Errorf("find cases to reseal: %w", err)
+		}
+		if len(ids) == 0 {
+			return resealed, skipped, nil
+		}
+		for _, id := range ids {
+			after = id
+			c, err := s.Get(ctx, id)
+			if err != nil {
+				return resealed, skipped, err
+			}
+			var r caseRow
+			s.wideToRow(c, &r)
+			var done bool
+			err = s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				res := tx.Exec("UPDATE cases SET personal = ?, contacts = ?::jsonb WHERE id = ? AND version = ?", r.Personal, r.Contacts, id, c.Version)
+				if res.Error != nil || res.RowsAffected == 0 {
+					return res.Error
+				}
+				done = true
+				return s.indexPhones(tx, c)
+			})
+			if err != nil {
+				return resealed, skipped, fmt.Errorf("reseal case %s: %w", id, err)
+			}
+			if done {
+				resealed++
+			} else {
+				skipped++
+			}
+		}
+	}
+}

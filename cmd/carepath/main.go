@@ -66,6 +66,7 @@ commands:
   audit verify              check the hash chains of history and access log; non-zero exit on a break
   audit seal                chain history lines that have no hash yet (bulk loads, older databases)
   rekey                     re-seal personal data not sealed with the current DATA_KEY (the first)
+  phones reseal             seal and index the phones of cases registered before phones were sealed
   version                   print the version
 
 configuration comes from environment variables; see README.md`
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "all", "serve", "worker", "migrate", "seed", "calendar", "users", "audit", "rekey":
+	case "all", "serve", "worker", "migrate", "seed", "calendar", "users", "audit", "rekey", "phones":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -140,6 +141,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAudit(ctx, app, args, stdout)
 	case "rekey":
 		return runRekey(ctx, app, stdout)
+	case "phones":
+		return runPhones(ctx, app, args, stdout)
 	case "seed":
 		return runSeed(ctx, app, args, stdout)
 	case "serve":
