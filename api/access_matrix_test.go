@@ -74,6 +74,9 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 	switch route {
 	case "POST /api/v1/status":
 		body = map[string]any{"case_number": c.Number, "access_code": e.caseCode}
+	case "POST /api/v1/status/contact-requests":
+		body = map[string]any{"case_number": c.Number, "access_code": e.caseCode, "name": "Матрица " + who, "relation": "сын",
+			"phone": "8 916 000-00-00"}
 	case "POST /api/v1/cases":
 		n := e.newCase()
 		n.Applicant.FullName = "Новая Заявительница " + who

@@ -104,6 +104,23 @@ func (s *Server) requestContact(c *gin.Context) {
 	s.writeContacts(c, http.StatusCreated, r, []string{r.CaseID})
 }
 
+// requestContactByCode is the status page's contact request: no credential but the case number
+// and access code in the body, refused and limited like a status lookup.
+func (s *Server) requestContactByCode(c *gin.Context) {
+	var req domain.StatusContactRequest
+	if err := decode(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	r, err := s.Hotline.RequestContactByCode(c.Request.Context(), req, c.ClientIP())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, r)
+}
+
 func (s *Server) completeContactRequest(c *gin.Context) {
 	var req struct {
 		Outcome domain.ContactOutcome `json:"outcome"`

@@ -30,14 +30,21 @@ func pathParams(h *harness, path string) (map[string]string, map[string]string) 
 			h.t.Fatal(err)
 		}
 		params["id"] = c.ID
-	case path == "/api/v1/status":
+	case path == "/api/v1/status", path == "/api/v1/status/contact-requests":
 		// the example's case number and access code
 		id, _ := h.createCase()
+		// the example's number, taken from an earlier example's case
+		if err := h.db.Gorm.Exec("UPDATE cases SET number = 'KC-2025-999999' WHERE number = 'KC-2025-000002'").Error; err != nil {
+			h.t.Fatal(err)
+		}
 		if err := h.db.Gorm.Exec("UPDATE cases SET number = 'KC-2025-000002' WHERE id = ?", id).Error; err != nil {
 			h.t.Fatal(err)
 		}
 		if err := h.cases.SetAccessCodeHash(context.Background(), id, domain.HashAccessCode(id, "CAREPATH2345")); err != nil {
 			h.t.Fatal(err)
+		}
+		if path == "/api/v1/status/contact-requests" {
+			h.makeResident(id)
 		}
 	}
 	switch {

@@ -64,7 +64,7 @@ func newHarness(t *testing.T) *harness {
 		Cases:            svc,
 		Access:           access,
 		PreviewPerMinute: 100,
-		Hotline: &domain.Hotline{Service: svc, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
+		Hotline: &domain.Hotline{Service: svc, Access: access, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
 			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer)},
 		Auth:   access,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -96,3 +96,54 @@ func TestConsoleLeadsQueue(t *testing.T) {
 		t.Fatalf("converted case: %d %s", r.status, r.body)
 	}
 }
+
+// TestStatusPageContactRequest: after a successful lookup, a relative asks from the status page to
+// be put in touch with the resident; the home is told.
+func TestStatusPageContactRequest(t *testing.T) {
+	h := newHarness(t)
+	r := h.do("POST", "/api/v1/cases", newCaseBody)
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	c := r.json(t)
+	h.makeResident(c["id"].(string))
+	b := newBrowser(t, h)
+	b.open("/status")
+	b.wait("status form", `!!document.querySelector('#case_number')`)
+	b.typeIn("#case_number", c["number"].(string))
+	b.typeIn("#access_code", c["access_code"].(string))
+	b.click("#status-form button[type=submit]")
+	b.wait("contact form", `!!document.querySelector('#contact-form')`)
+	b.typeIn("#contact-name", "Кузнецов Олег")
+	b.typeIn("#contact-relation", "сын")
+	b.typeIn("#contact-phone", "8 916 123-45-67")
+	b.typeIn("#contact-text", "Мама, позвони мне")
+	b.click("#contact-form button[type=submit]")
+	b.wait("request taken", `!!document.querySelector('#contact-done')`)
+	b.shot("status-contact-request", true)
+	var n int64
+	h.db.Gorm.Raw(`SELECT count(*) FROM contact_requests r JOIN notices n ON n.case_id = r.case_id AND n.happening = 'contact_requested'
+		WHERE r.case_id = ?`, c["id"]).Scan(&n)
+	if n != 1 {
+		t.Fatalf("the request and the home's notice: %d", n)
+	}
+}
+
+// TestConsoleContactRequest: from a resident's case page the operator passes a relative's request
+// to the home; its deadline shows among the case's deadlines.
+func TestConsoleContactRequest(t *testing.T) {
+	h := newHarness(t)
+	id, _ := h.createCase()
+	h.makeResident(id)
+	b := newBrowser(t, h)
+	b.login(h.tokens[domain.RoleSpecialist])
+	b.open("/console/cases/" + id)
+	b.wait("case page", `!!document.querySelector('#contact-request-open')`)
+	b.click("#contact-request-open")
+	b.wait("form", `!!document.querySelector('#contact-request')`)
+	b.typeIn("#cr-name", "Кузнецов Олег")
+	b.typeIn("#cr-relation", "сын")
+	b.typeIn("#cr-phone", "+7 916 123-45-67")
+	b.click("#contact-request button[type=submit]")
+	b.wait("passed on", `!!document.querySelector('#flash .flash') && !!document.querySelector('#deadlines li[data-kind="contact_request"]')`)
+}

@@ -157,7 +157,9 @@ type ContactLog interface {
 
 // Hotline is what the center's phone desk does: it logs contacts and finds what a caller needs.
 type Hotline struct {
-	Service         *Service
+	Service *Service
+	// Access checks a relative's case number and access code (RequestContactByCode).
+	Access          *Access
 	Contacts        ContactLog
 	ContactRequests ContactRequestStore
 	Leads           LeadStore

@@ -227,3 +227,43 @@ func ContactRequestRoutes() []NoticeRoute {
 	return []NoticeRoute{{HappeningContactRequested, AudienceFacility, NoticeWebhook},
 		{HappeningContactRequestDone, AudienceRelative, NoticeSMS}}
 }
+
+// StatusContactRequest is a relative's contact request from the status page: the case number and
+// access code are its credential, checked (and limited) like a status lookup.
+type StatusContactRequest struct {
+	CaseNumber string `json:"case_number"`
+	AccessCode string `json:"access_code"`
+	NewContactRequest
+}
+
+// StatusContactReceipt is what the status page learns: that the request is taken, and by when the
+// home answers.
+type StatusContactReceipt struct {
+	State string `json:"state"`
+	DueOn Date   `json:"due_on"`
+}
+
+// RequestContactByCode opens a contact request for the relative who looked the case up: a wrong
+// number or code is refused (and counted) exactly as by the status lookup.
+func (h *Hotline) RequestContactByCode(ctx context.Context, req StatusContactRequest, clientAddr string) (StatusContactReceipt, error) {
+	if err := req.NewContactRequest.validate(); err != nil {
+		return StatusContactReceipt{}, err
+	}
+	v, err := h.Access.Status(ctx, req.CaseNumber, req.AccessCode, clientAddr)
+	if err != nil {
+		return StatusContactReceipt{}, err
+	}
+	page, err := h.Service.Cases.List(ctx, CaseFilter{Q: v.CaseNumber, Limit: 1, Now: h.now()})
+	if err != nil || len(page.Items) != 1 {
+		return StatusContactReceipt{}, fmt.Errorf("case %s after its lookup: %d found, %w", v.CaseNumber, len(page.Items), err)
+	}
+	relative := Actor{ID: "status-page", Name: req.Name, Kind: ActorSystem, Role: "relative"}
+	r, err := h.RequestContact(ctx, relative, page.Items[0].ID, req.NewContactRequest)
+	if err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return StatusContactReceipt{}, Errorf(ECONFLICT, "the person does not live in a home yet")
+		}
+		return StatusContactReceipt{}, err
+	}
+	return StatusContactReceipt{State: r.State, DueOn: r.DueOn}, nil
+}

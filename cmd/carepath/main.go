@@ -226,7 +226,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	a.server = &api.Server{
 		Cases:  service,
 		Access: access,
-		Hotline: &domain.Hotline{Service: service, Contacts: store.NewContacts(db, sealer, phones),
+		Hotline: &domain.Hotline{Service: service, Access: access, Contacts: store.NewContacts(db, sealer, phones),
 			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer),
 			LeadTriageDays: cfg.LeadTriageDays,
 			Phones:         store.NewPhoneBook(db, phones)},

@@ -66,6 +66,8 @@
     ippsu_review: 'Пересмотр ИППСУ',
     document_expiry: 'Истечение срока документа',
     guardianship_notice: 'Уведомление органа опеки',
+    contact_follow_up: 'Обратный звонок',
+    contact_request: 'Ответ учреждения о связи с проживающим',
   };
   const HAPPENING_LABELS = Object.fromEntries((REF.happenings || []).map((x) => [x.name, x.label]));
   const AUDIENCE_LABELS = {
@@ -455,7 +457,7 @@
     if (!ds.length) return section('h-deadlines', 'Сроки', h('p', { class: 'muted' }, 'Открытых сроков нет.'));
     return section('h-deadlines', 'Сроки',
       h('ul', { class: 'deadlines' }, ds.map((d) => h('li', { class: d.state === 'overdue' ? 'overdue' : null, dataset: { kind: d.kind, state: d.state } },
-        h('span', { class: 'deadline-kind' }, DEADLINE_KIND_LABELS[d.kind] || d.kind, d.ref && docOf[d.ref] ? ': ' + docLabel(d.ref) : ''),
+        h('span', { class: 'deadline-kind' }, deadlineLabel(d.kind), d.ref && docOf[d.ref] ? ': ' + docLabel(d.ref) : ''),
         h('span', { class: 'deadline-due' }, 'до ', h('strong', {}, d.due_on ? fmtDate(d.due_on) : fmtDue(d.due_at)), ' включительно',
           d.state === 'overdue' ? h('span', { class: 'badge danger' }, 'просрочен') : null)))));
   }
@@ -855,7 +857,36 @@
         ' — до ', h('strong', {}, next.due_on ? fmtDate(next.due_on) : fmtDue(next.due_at))) : h('p', { id: 'next-step', class: 'muted' }, 'Открытых сроков нет.'),
       calls.length ? h('ul', { class: 'contacts-log', id: 'contacts-log' }, calls.slice(0, 5).map((x) => contactItem(x, false)))
         : h('p', { class: 'muted', id: 'contacts-log' }, 'Обращений по делу ещё не было.'),
-      h('div', { class: 'buttons' }, open), box);
+      h('div', { class: 'buttons' }, open, RESIDENT_STATES.has(st.c.state) ? h('button', { type: 'button', id: 'contact-request-open', onclick: () => {
+        replace(box, contactRequestForm(st));
+        box.querySelector('#cr-name').focus();
+      } }, 'Связь с проживающим') : null), box);
+  }
+
+  const RESIDENT_STATES = new Set(['residing', 'on_leave', 'hospitalized', 'transfer_pending']);
+
+  // contactRequestForm asks the home to put a relative in touch with the resident.
+  function contactRequestForm(st) {
+    const msg = h('div', {});
+    const v = (id) => form.querySelector('#' + id).value.trim();
+    const form = h('form', { id: 'contact-request', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const res = await api('POST', '/api/v1/cases/' + encodeURIComponent(st.id) + '/contact-requests', { body: {
+        name: v('cr-name'), relation: v('cr-relation'), phone: v('cr-phone'), message: v('cr-message') } });
+      if (!res.ok) { replace(msg, problemBox(res)); return; }
+      casePage(st.id).then(() => {
+        const f = document.getElementById('flash');
+        replace(f, h('p', { class: 'flash', role: 'status' }, 'Просьба о связи передана в учреждение; ответ — до ' + fmtDate(res.data.due_on) + '.'));
+        f.focus();
+      });
+    } },
+    h('div', { class: 'row' },
+      field('cr-name', 'Кто просит', h('input', { id: 'cr-name', maxlength: 200, autocomplete: 'off' })),
+      field('cr-relation', 'Кем приходится', h('input', { id: 'cr-relation', maxlength: 100, autocomplete: 'off' })),
+      field('cr-phone', 'Телефон для связи', h('input', { id: 'cr-phone', type: 'tel', maxlength: 40, autocomplete: 'off' }))),
+    field('cr-message', 'Что передать', h('textarea', { id: 'cr-message', rows: 2, maxlength: 2000 })),
+    h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Передать в учреждение')), msg);
+    return form;
   }
 
   // followUpsPage lists the call-backs still owed, soonest first; one is made from here.
