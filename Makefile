@@ -9,7 +9,7 @@ export HTTP_ADDR             ?= 127.0.0.1:8080
 # development only: the admin token `make run` prints; never use it in production
 export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 
-.PHONY: run test lint bench bench-status bench-notices services browser build clean
+.PHONY: run test lint bench bench-status bench-notices bench-hotline services browser build clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -33,7 +33,7 @@ lint:
 
 ## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases);
 ## the lifecycle section (scripts/bench.sh), then each other section's target that exists
-BENCH_SECTIONS := bench-notices bench-status
+BENCH_SECTIONS := bench-notices bench-status bench-hotline
 bench: services build
 	scripts/bench.sh
 	@for t in $(BENCH_SECTIONS); do \
@@ -50,6 +50,13 @@ bench-status: services
 bench-notices: services
 	@mkdir -p bench-results
 	set -o pipefail; $(GO) run ./scripts/benchnotices 2>&1 | tee bench-results/notices.txt
+
+## bench-hotline: search by phone, name and number over 1,000,000 cases and 3,000,000 contacts at
+## 4 connections, and logging a call (README "The hotline's desk"); its own database; smaller
+## with BENCH_HOTLINE_CASES=N
+bench-hotline: services
+	@mkdir -p bench-results
+	set -o pipefail; $(GO) run ./scripts/benchhotline 2>&1 | tee bench-results/hotline.txt
 
 ## services: make sure PostgreSQL and Redis answer (start or install them when they do not)
 services:
