@@ -79,15 +79,24 @@ func (s *Server) findContacts(c *gin.Context) {
 
 // casesOf lists the cases some contacts belong to, each once.
 func casesOf(contacts ...domain.ContactRecord) []string {
-	var ids []string
+	ids := make([]string, len(contacts))
+	for i, r := range contacts {
+		ids[i] = r.CaseID
+	}
+	return distinct(ids)
+}
+
+// distinct keeps each non-empty id once, in order.
+func distinct(ids []string) []string {
+	var out []string
 	seen := map[string]bool{}
-	for _, r := range contacts {
-		if r.CaseID != "" && !seen[r.CaseID] {
-			seen[r.CaseID] = true
-			ids = append(ids, r.CaseID)
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
 		}
 	}
-	return ids
+	return out
 }
 
 func (s *Server) requestContact(c *gin.Context) {
@@ -211,4 +220,22 @@ func (s *Server) convertLead(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"lead": l, "case_id": cs.ID, "case_number": cs.Number, "access_code": code})
+}
+
+func (s *Server) listContactRequests(c *gin.Context) {
+	var limit int
+	if err := queryInt(c, "limit", &limit); err != nil {
+		writeError(c, err)
+		return
+	}
+	items, err := s.Hotline.ContactRequestsIn(c.Request.Context(), c.Query("state"), limit)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	ids := make([]string, len(items))
+	for i, r := range items {
+		ids[i] = r.CaseID
+	}
+	s.writeContacts(c, http.StatusOK, gin.H{"items": items}, distinct(ids))
 }

@@ -146,4 +146,14 @@ func TestConsoleContactRequest(t *testing.T) {
 	b.typeIn("#cr-phone", "+7 916 123-45-67")
 	b.click("#contact-request button[type=submit]")
 	b.wait("passed on", `!!document.querySelector('#flash .flash') && !!document.querySelector('#deadlines li[data-kind="contact_request"]')`)
+
+	// The home answered by phone: the operator records it from the list.
+	b.click(`#nav a[href="/console/contact-requests"]`)
+	b.wait("open request", `!!document.querySelector('#contact-requests li[data-state="open"] form')`)
+	b.shot("console-contact-requests", true)
+	b.click("#contact-requests li form button")
+	b.wait("done", `!!document.querySelector('#contact-requests li[data-state="done"]')`)
+	if got := b.text("#contact-requests"); !strings.Contains(got, "связь установлена") {
+		t.Errorf("the list shows %q", got)
+	}
 }

@@ -24,6 +24,7 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/console/new", s.page("console.html"))
 	r.GET("/console/follow-ups", s.page("console.html"))
 	r.GET("/console/leads", s.page("console.html"))
+	r.GET("/console/contact-requests", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
 
@@ -70,6 +71,7 @@ func (s *Server) routes(r *gin.Engine) {
 	pub.handle("POST", "/checklist-preview", domain.ActPublic, s.previewChecklist())
 	authed.handle("POST", "/cases/:id/contact-requests", domain.ActContacts, s.requestContact)
 	pub.handle("POST", "/status/contact-requests", domain.ActPublic, s.requestContactByCode)
+	authed.handle("GET", "/contact-requests", domain.ActContacts, s.listContactRequests)
 	authed.handle("POST", "/contact-requests/:id/done", domain.ActContactRequestDone, s.completeContactRequest)
 	authed.handle("POST", "/leads", domain.ActLeadSubmit, s.submitLead)
 	authed.handle("GET", "/leads", domain.ActLeadsRead, s.listLeads)

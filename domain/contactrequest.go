@@ -81,6 +81,23 @@ type ContactRequestStore interface {
 	// Close records the outcome, closes the deadline (met, or missed when late) and writes the
 	// relative's notices, in one transaction; ECONFLICT when it is already done.
 	Close(ctx context.Context, r *ContactRequest, notices []Notice) error
+	// List returns requests in a state ("" for all): open ones soonest due first, the others
+	// newest first.
+	List(ctx context.Context, state string, limit int) ([]ContactRequest, error)
+}
+
+// ContactRequestsIn lists the contact requests in a state (open or done; "" for all).
+func (h *Hotline) ContactRequestsIn(ctx context.Context, state string, limit int) ([]ContactRequest, error) {
+	if state != "" && state != "open" && state != "done" {
+		return nil, Invalid("state", "must be open or done")
+	}
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > 500 {
+		return nil, Invalid("limit", "must be between 1 and 500")
+	}
+	return h.ContactRequests.List(ctx, state, limit)
 }
 
 // residentStates are the states in which the person lives in a home and can be reached there.

@@ -80,22 +80,48 @@ func (s *ContactRequests) Open(ctx context.Context, r *domain.ContactRequest, d 
 	return err
 }
 
+const contactRequestSelect = `SELECT r.id::text, r.case_id::text, c.number AS case_number, r.facility_id::text, r.name,
+	r.relation, r.phone, r.message, r.state, r.due_on, r.outcome, r.note, r.created_by, r.created_at, r.done_by, r.done_at
+	FROM contact_requests r JOIN cases c ON c.id = r.case_id`
+
 // Get implements domain.ContactRequestStore.
 func (s *ContactRequests) Get(ctx context.Context, id string) (*domain.ContactRequest, error) {
 	var rows []contactRequestRow
-	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT r.id::text, r.case_id::text, c.number AS case_number, r.facility_id::text, r.name,
-			r.relation, r.phone, r.message, r.state, r.due_on, r.outcome, r.note, r.created_by, r.created_at, r.done_by, r.done_at
-		FROM contact_requests r JOIN cases c ON c.id = r.case_id WHERE r.id = ?`, id).Scan(&rows).Error
-	if err != nil {
+	if err := s.db.Gorm.WithContext(ctx).Raw(contactRequestSelect+" WHERE r.id = ?", id).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("contact request %s: %w", id, err)
 	}
 	if len(rows) == 0 {
 		return nil, domain.Errorf(domain.ENOTFOUND, "contact request %s not found", id)
 	}
-	row := rows[0]
+	return s.request(rows[0])
+}
+
+// List implements domain.ContactRequestStore.
+func (s *ContactRequests) List(ctx context.Context, state string, limit int) ([]domain.ContactRequest, error) {
+	q, args := contactRequestSelect, []any{}
+	if state != "" {
+		q, args = q+" WHERE r.state = ?", append(args, state)
+	}
+	q += " ORDER BY (r.state = 'open') DESC, CASE WHEN r.state = 'open' THEN r.due_on END, r.created_at DESC LIMIT ?"
+	var rows []contactRequestRow
+	if err := s.db.Gorm.WithContext(ctx).Raw(q, append(args, limit)...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list contact requests: %w", err)
+	}
+	out := make([]domain.ContactRequest, 0, len(rows))
+	for _, row := range rows {
+		r, err := s.request(row)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, nil
+}
+
+func (s *ContactRequests) request(row contactRequestRow) (*domain.ContactRequest, error) {
 	phone, err := s.sealer.Open(row.Phone)
 	if err != nil {
-		return nil, fmt.Errorf("contact request %s phone: %w", id, err)
+		return nil, fmt.Errorf("contact request %s phone: %w", row.ID, err)
 	}
 	r := &domain.ContactRequest{ID: row.ID, CaseID: row.CaseID, CaseNumber: row.CaseNumber, FacilityID: row.FacilityID, Name: row.Name,
 		Relation: row.Relation, Phone: string(phone), Message: row.Message, State: row.State, DueOn: *timeDate(&row.DueOn),

@@ -4,6 +4,7 @@
 //   /console/new         register a case; shows its number and the one-time access code
 //   /console/follow-ups  the call-backs promised on the hotline and still owed
 //   /console/leads       the outreach leads' triage queue, with convert into a case
+//   /console/contact-requests  relatives' requests to reach a resident, and their outcomes
 // The bearer token is pasted once and kept in sessionStorage (gone when the tab closes).
 (function () {
   'use strict';
@@ -906,6 +907,42 @@
     })));
   }
 
+  const OUTCOME_LABELS = { reached: 'связь установлена', declined: 'проживающий не захотел связи', unreachable: 'связаться не удалось' };
+
+  // contactRequestsPage lists the requests to reach a resident, open ones soonest due first; a
+  // specialist records the home's answer given by phone.
+  async function contactRequestsPage() {
+    setTitle('Связь с проживающими');
+    const list = h('div', { id: 'contact-requests', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Загрузка…'));
+    replace(main, h('h1', {}, 'Связь с проживающими'), list);
+    const res = await api('GET', '/api/v1/contact-requests?limit=200');
+    if (!res.ok) { replace(list, problemBox(res)); return; }
+    const items = res.data.items || [];
+    if (!items.length) { replace(list, h('p', { class: 'empty' }, 'Просьб о связи нет.')); return; }
+    replace(list, h('ul', { class: 'contacts-log' }, items.map((r) => {
+      const late = r.state === 'open' && r.due_on < today();
+      const box = h('div', {});
+      return h('li', { class: 'contact' + (late ? ' overdue' : ''), dataset: { requestId: r.id, state: r.state } },
+        h('p', {}, 'Дело ', h('a', { href: '/console/cases/' + r.case_id, class: 'case-link' }, r.case_number), ' · ',
+          h('strong', {}, r.name), ' (' + r.relation + ') ', h('a', { class: 'nowrap', href: 'tel:' + r.phone }, r.phone)),
+        r.message ? h('p', {}, h('span', { class: 'muted' }, 'Передать: '), r.message) : null,
+        r.state === 'open'
+          ? h('p', { class: late ? 'due overdue' : 'due' }, 'Ответ учреждения до ', h('strong', {}, fmtDate(r.due_on)),
+            late ? h('span', { class: 'badge danger' }, 'просрочено') : null)
+          : h('p', { class: 'muted' }, 'Итог: ' + (r.outcome_label || r.outcome) + (r.done_at ? ', ' + fmtDateTime(r.done_at) : '')),
+        r.state === 'open' ? h('form', { class: 'buttons', onsubmit: async (e) => {
+          e.preventDefault();
+          const outcome = e.target.querySelector('select').value;
+          const done = await api('POST', '/api/v1/contact-requests/' + encodeURIComponent(r.id) + '/done', { body: { outcome } });
+          if (!done.ok) { replace(box, problemBox(done)); return; }
+          contactRequestsPage();
+        } }, h('label', { class: 'sr-only', for: 'outcome-' + r.id }, 'Итог'),
+        select('outcome-' + r.id, Object.entries(OUTCOME_LABELS), 'reached'),
+        h('button', { type: 'submit' }, 'Отметить итог')) : null,
+        box);
+    })));
+  }
+
   const LEAD_STATE_LABELS = { new: 'новая', contacted: 'связались', declined: 'отказ', converting: 'оформляется', converted: 'заведено дело' };
   const MOBILITY_LABELS = { independent: 'передвигается сам', with_difficulty: 'с трудом', housebound: 'не выходит из дома', bedridden: 'лежачий' };
   const SELF_CARE_LABELS = { independent: 'обслуживает себя', needs_help: 'нужна помощь', unable: 'не может себя обслуживать' };
@@ -984,6 +1021,7 @@
       else if (p === '/console/new') newCasePage();
       else if (p === '/console/follow-ups') await followUpsPage();
       else if (p === '/console/leads') await leadsPage();
+      else if (p === '/console/contact-requests') await contactRequestsPage();
       else if ((m = /^\/console\/cases\/([^/]+)$/.exec(p))) await casePage(decodeURIComponent(m[1]));
       else replace(main, h('h1', {}, 'Страница не найдена'), h('a', { href: '/console' }, 'К списку дел'));
     } catch (e) {
