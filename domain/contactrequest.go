@@ -263,7 +263,7 @@ type StatusContactReceipt struct {
 // RequestContactByCode opens a contact request for the relative who looked the case up: a wrong
 // number or code is refused (and counted) exactly as by the status lookup.
 func (h *Hotline) RequestContactByCode(ctx context.Context, req StatusContactRequest, clientAddr string) (StatusContactReceipt, error) {
-	if err := req.NewContactRequest.validate(); err != nil {
+	if err := req.validate(); err != nil {
 		return StatusContactReceipt{}, err
 	}
 	v, err := h.Access.Status(ctx, req.CaseNumber, req.AccessCode, clientAddr)
