@@ -11,7 +11,7 @@ export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 # development only: the token that reads /metrics under `make run`
 export METRICS_TOKEN         ?= carepath-dev-metrics-token
 
-.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate services browser build clean
+.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate bench-hotline services browser build clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -47,7 +47,7 @@ lint:
 
 ## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases);
 ## the lifecycle section (scripts/bench.sh), then each other section's target that exists
-BENCH_SECTIONS := bench-notices bench-status bench-list-rate
+BENCH_SECTIONS := bench-notices bench-status bench-list-rate bench-hotline
 bench: services build
 	scripts/bench.sh
 	@for t in $(BENCH_SECTIONS); do \
@@ -69,6 +69,12 @@ bench-notices: services
 ## `make bench` leaves, and 32 readers of one case (docs/BENCHMARKS.md "The list at a fixed rate")
 bench-list-rate: services build
 	scripts/bench-list-rate.sh
+## bench-hotline: search by phone, name and number over 1,000,000 cases and 3,000,000 contacts at
+## 4 connections, and logging a call (README "The hotline's desk"); its own database; smaller
+## with BENCH_HOTLINE_CASES=N
+bench-hotline: services
+	@mkdir -p bench-results
+	set -o pipefail; $(GO) run ./scripts/benchhotline 2>&1 | tee bench-results/hotline.txt
 
 ## services: make sure PostgreSQL and Redis answer (start or install them when they do not)
 services:

@@ -63,8 +63,8 @@ var system = domain.Actor{ID: "test", Name: "test", Kind: domain.ActorSystem, Ro
 
 // identities of the matrix: users by role, own agencies by kind, and foreign agencies.
 var matrixIdentities = []string{"specialist", "supervisor", "admin",
-	"mfc", "health", "guardianship", "facility", "social_protection",
-	"foreign_mfc", "foreign_health", "foreign_guardianship", "foreign_facility"}
+	"mfc", "health", "guardianship", "facility", "social_protection", "post_office",
+	"foreign_mfc", "foreign_health", "foreign_guardianship", "foreign_facility", "foreign_post_office"}
 
 func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	t.Helper()
@@ -79,12 +79,20 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	e := &accessEnv{t: t, db: db, clock: &testClock{}, tokens: map[string]string{}, actors: map[string]domain.Actor{},
 		userIDs: map[string]string{}, agencyID: map[string]string{}, facility: map[string]string{}}
 	e.cases = store.NewCases(db, sealer)
+	phones, err := store.NewPhoneIndex([][]byte{[]byte("phone index key for the access env!")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cases.Phones = phones
 	ids := store.NewIdentities(db)
 	e.service = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
 		Users: ids, Board: e.cases, Beds: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now}
 	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db),
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
-	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access,
+		Hotline: &domain.Hotline{Service: e.service, Access: e.access, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
+			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer),
+			Now: e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ops: queueConsole(t, dbtest.RedisURL(t)), MetricsToken: testMetricsToken}
 	if trustProxy {
 		e.server.TrustedProxies = []string{"127.0.0.1"}

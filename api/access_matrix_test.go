@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -37,6 +38,30 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		path = strings.Replace(path, ":id", e.agencyID["social_protection"], 1)
 	case strings.HasPrefix(tmpl, "/api/v1/agency/facilities/:id"):
 		path = strings.Replace(path, ":id", e.facility["own"], 1)
+	case strings.HasPrefix(tmpl, "/api/v1/contact-requests/:id"):
+		// a request still open, made by the system when the specialists have not made one yet
+		var id string
+		e.db.Gorm.Raw("SELECT id FROM contact_requests WHERE case_id = ? AND state = 'open' LIMIT 1", e.caseID).Scan(&id)
+		if id == "" {
+			r, err := e.server.Hotline.RequestContact(context.Background(), system, e.caseID,
+				domain.NewContactRequest{Name: "Матрица", Relation: "сын", Phone: "8 916 000-00-00"})
+			if err != nil {
+				e.t.Fatalf("contact request for the matrix: %v", err)
+			}
+			id = r.ID
+		}
+		path = strings.Replace(path, ":id", id, 1)
+	case strings.HasPrefix(tmpl, "/api/v1/leads/:id"):
+		var id string
+		e.db.Gorm.Raw("SELECT id FROM leads WHERE state IN ('new', 'contacted') LIMIT 1").Scan(&id)
+		if id == "" {
+			r, err := e.server.Hotline.SubmitLead(context.Background(), system, matrixLead())
+			if err != nil {
+				e.t.Fatalf("lead for the matrix: %v", err)
+			}
+			id = r.ID
+		}
+		path = strings.Replace(path, ":id", id, 1)
 	case strings.HasPrefix(tmpl, "/api/v1/notices/:id"):
 		var id string
 		if err := e.db.Gorm.Raw("SELECT id FROM notices WHERE case_id = ? LIMIT 1", e.caseID).Scan(&id).Error; err != nil || id == "" {
@@ -49,9 +74,15 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 	switch route {
 	case "POST /api/v1/status":
 		body = map[string]any{"case_number": c.Number, "access_code": e.caseCode}
+	case "POST /api/v1/status/contact-requests":
+		body = map[string]any{"case_number": c.Number, "access_code": e.caseCode, "name": "Матрица " + who, "relation": "сын",
+			"phone": "8 916 000-00-00"}
 	case "POST /api/v1/cases":
 		n := e.newCase()
 		n.Applicant.FullName = "Новая Заявительница " + who
+		if a.Agency() == domain.AgencyPostOffice {
+			n.Channel = domain.ChannelPostOffice
+		}
 		body = n
 	case "POST /api/v1/cases/:id/events":
 		b := map[string]any{"event": event}
@@ -66,6 +97,21 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		body, headers = map[string]any{"assignee_id": e.userIDs["supervisor"]}, []string{"If-Match", quoted(c.Version)}
 	case "PUT /api/v1/agency/facilities/:id/beds":
 		body = map[string]any{"capacity": 12}
+	case "POST /api/v1/cases/:id/contact-requests":
+		body = map[string]any{"name": "Матрица " + who, "relation": "сын", "phone": "+7 916 000-00-00"}
+	case "POST /api/v1/contact-requests/:id/done":
+		body = map[string]any{"outcome": "reached"}
+	case "POST /api/v1/leads":
+		body = matrixLead()
+	case "POST /api/v1/leads/:id/triage":
+		body = map[string]any{"outcome": "contacted"}
+	case "POST /api/v1/leads/:id/convert":
+		body = map[string]any{"facility_type": "elderly_disabled", "gender": "female", "snils": "112-233-445 95", "legal_capacity": "capable"}
+	case "POST /api/v1/checklist-preview":
+		body = map[string]any{"facility_type": "psychoneurological", "legal_capacity": "incapacitated", "represented": true}
+	case "POST /api/v1/contacts":
+		body = map[string]any{"case_id": e.caseID, "channel": "phone", "direction": "inbound", "party": "relative",
+			"caller_phone": "8 916 000-00-0" + fmt.Sprint(len(who)%10), "topic": "status", "question": "Матрица " + who}
 	case "POST /api/v1/users":
 		body = map[string]any{"name": "Матрица " + who, "role": "specialist"}
 	case "POST /api/v1/users/:id/tokens":
@@ -106,6 +152,8 @@ func (e *accessEnv) expected(route string, act domain.Action, who string) bool {
 	case route == "PUT /api/v1/cases/:id/documents/:type":
 		t := map[domain.AgencyKind]domain.DocType{domain.AgencyHealth: domain.DocMedicalCard, domain.AgencyGuardianship: domain.DocGuardianshipDecision}[a.Agency()]
 		return domain.MayRecordDocument(a, c, t)
+	case route == "POST /api/v1/contact-requests/:id/done":
+		return domain.MayCloseContactRequest(a, c)
 	case route == "PUT /api/v1/agency/facilities/:id/beds":
 		return slices.Contains(a.Facilities, e.facility["own"])
 	case caseScoped(route):
@@ -179,7 +227,8 @@ func TestRoleMatrix(t *testing.T) {
 	slices.Sort(routes)
 	// The case must be under way for events and documents; recorded documents keep it there.
 	auditedActions := []domain.Action{domain.ActCaseCreate, domain.ActCaseRead, domain.ActCaseEvent, domain.ActCaseDocument,
-		domain.ActCaseAccessCode, domain.ActCaseReassign, domain.ActDeadlinesRead, domain.ActAgencyCases, domain.ActNotices}
+		domain.ActCaseAccessCode, domain.ActCaseReassign, domain.ActDeadlinesRead, domain.ActAgencyCases, domain.ActNotices,
+		domain.ActContacts, domain.ActContactRequestDone}
 	for _, route := range routes {
 		act := actions[route]
 		for _, who := range append([]string{"nobody"}, matrixIdentities...) {
@@ -218,7 +267,8 @@ func TestRoleMatrix(t *testing.T) {
 				}
 			case res.status < 300 && slices.Contains(auditedActions, act):
 				// an agency's empty list shows no case, so there is nothing to log
-				emptyList := route == "GET /api/v1/agency/cases" && !domain.PartyTo(e.actors[who], before)
+				emptyList := route == "GET /api/v1/agency/cases" && !domain.PartyTo(e.actors[who], before) ||
+					(route == "GET /api/v1/contacts" || route == "GET /api/v1/contact-requests") && !strings.Contains(string(res.body), e.caseID)
 				if e.count("SELECT count(*) FROM access_log") == logged && !emptyList {
 					t.Errorf("%s as %s: case data was shown or changed but the access log has no new line", route, who)
 				}

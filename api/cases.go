@@ -177,7 +177,7 @@ func (s *Server) listCases(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	page, err := s.Cases.List(c.Request.Context(), f)
+	page, err := s.Hotline.FindCases(c.Request.Context(), f)
 	if err != nil {
 		writeError(c, err)
 		return

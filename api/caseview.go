@@ -106,6 +106,7 @@ func appendApplicant(b []byte, a *domain.Applicant) []byte {
 	b = appendOptString(b, `,"passport":`, a.Passport)
 	b = append(b, `,"address":`...)
 	b = domain.AppendJSONString(b, a.Address)
+	b = appendOptString(b, `,"phone":`, a.Phone)
 	b = append(b, `,"legal_capacity":`...)
 	b = domain.AppendJSONString(b, string(a.LegalCapacity))
 	b = append(b, `,"disability_group":`...)

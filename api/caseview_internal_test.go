@@ -55,7 +55,7 @@ func TestAppendCaseView(t *testing.T) {
 		c := &domain.Case{ID: str(), Number: str(), State: domain.State(str()), Version: r.IntN(100), Channel: domain.Channel(str()),
 			FacilityType: domain.FacilityType(str()),
 			Applicant: domain.Applicant{FullName: str(), BirthDate: date(), Gender: str(), SNILS: str(), Passport: opt(), Address: str(),
-				LegalCapacity: domain.LegalCapacity(str()), DisabilityGroup: str()},
+				Phone: opt(), LegalCapacity: domain.LegalCapacity(str()), DisabilityGroup: str()},
 			HealthOrgID: opt(), GuardianshipID: opt(), FacilityID: opt(), VoucherFacilityID: opt(), VoucherValidUntil: datePtr(),
 			LeaveReturnBy: datePtr(), AssigneeID: opt(), FiledByAgencyID: opt(),
 			StateEnteredAt: instant(), CreatedAt: instant(), UpdatedAt: instant(), AccessCodeHash: str()}

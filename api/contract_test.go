@@ -30,15 +30,37 @@ func pathParams(h *harness, path string) (map[string]string, map[string]string) 
 			h.t.Fatal(err)
 		}
 		params["id"] = c.ID
-	case path == "/api/v1/status":
+	case path == "/api/v1/status", path == "/api/v1/status/contact-requests":
 		// the example's case number and access code
 		id, _ := h.createCase()
+		// the example's number, taken from an earlier example's case
+		if err := h.db.Gorm.Exec("UPDATE cases SET number = 'KC-2025-999999' WHERE number = 'KC-2025-000002'").Error; err != nil {
+			h.t.Fatal(err)
+		}
 		if err := h.db.Gorm.Exec("UPDATE cases SET number = 'KC-2025-000002' WHERE id = ?", id).Error; err != nil {
 			h.t.Fatal(err)
 		}
 		if err := h.cases.SetAccessCodeHash(context.Background(), id, domain.HashAccessCode(id, "CAREPATH2345")); err != nil {
 			h.t.Fatal(err)
 		}
+		if path == "/api/v1/status/contact-requests" {
+			h.makeResident(id)
+		}
+	}
+	switch {
+	case path == "/api/v1/cases/{id}/contact-requests":
+		h.makeResident(params["id"])
+	case strings.HasPrefix(path, "/api/v1/leads/{id}"):
+		params["id"] = h.lead()
+	case strings.HasPrefix(path, "/api/v1/contact-requests/{id}"):
+		id, _ := h.createCase()
+		h.makeResident(id)
+		r, err := h.api.Hotline.RequestContact(context.Background(), domain.System, id,
+			domain.NewContactRequest{Name: "Кузнецов Олег", Relation: "сын", Phone: "8 916 123-45-67"})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		params["id"] = r.ID
 	}
 	if strings.HasPrefix(path, "/api/v1/notices/{id}") {
 		id, _ := h.createCase() // its registration notifies the consenting son
@@ -184,6 +206,12 @@ func TestContractEnumsMatchTheDomain(t *testing.T) {
 		"Happening":    names(domain.Happenings()),
 		"Audience":     domain.Audiences,
 		"NoticeStatus": names(domain.NoticeStatuses),
+		// the hotline's desk
+		"ContactChannel":   names(domain.ContactChannels),
+		"ContactDirection": names(domain.ContactDirections),
+		"ContactParty":     names(domain.ContactParties),
+		"ContactTopic":     names(domain.ContactTopics),
+		"ContactOutcome":   names(domain.ContactOutcomes),
 	}
 	for schema, want := range checks {
 		if got := enumOf(t, spec, schema); !slices.Equal(got, want) {

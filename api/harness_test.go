@@ -39,6 +39,7 @@ type harness struct {
 	access *domain.Access
 	// redisURL is the test's own Redis database.
 	redisURL string
+	sealer   *store.Sealer
 }
 
 // newHarness starts the server; each option may change it before its handler is built.
@@ -54,13 +55,21 @@ func newHarness(t *testing.T, options ...func(*api.Server)) *harness {
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
 	cases := store.NewCases(db, sealer)
+	phones, err := store.NewPhoneIndex([][]byte{[]byte("phone index key for the api tests!")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases.Phones = phones
 	ids := store.NewIdentities(db)
 	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases,
-		NoticeLog: store.NewNotices(db)}
+		NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}
 	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: domain.DefaultAccessSettings()}
 	s := &api.Server{
-		Cases:  svc,
-		Access: access,
+		Cases:            svc,
+		Access:           access,
+		PreviewPerMinute: 100,
+		Hotline: &domain.Hotline{Service: svc, Access: access, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
+			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer)},
 		Auth:   access,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
@@ -77,7 +86,7 @@ func newHarness(t *testing.T, options ...func(*api.Server)) *harness {
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	h := &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, access: access, tokens: map[string]string{}, redisURL: redisURL}
+	h := &harness{t: t, srv: srv, api: s, db: db, cases: cases, svc: svc, access: access, tokens: map[string]string{}, redisURL: redisURL, sealer: sealer}
 	h.identities()
 	h.token = h.tokens[domain.RoleSupervisor]
 	return h

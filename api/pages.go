@@ -83,6 +83,8 @@ var consoleReferenceJS = func() []byte {
 		"notice_channels":   domain.NoticeChannels,
 		"deadline_kinds":    domain.DeadlineKinds,
 		"happenings":        domain.HappeningDefs(),
+		"contact_topics":    domain.ContactTopicDefs(),
+		"deadline_labels":   domain.DeadlineLabels(),
 	})
 	if err != nil {
 		panic(err)

@@ -18,9 +18,13 @@ func (s *Server) routes(r *gin.Engine) {
 
 	// Pages for people (web/pages): they fetch their data from /api/v1 like any other client.
 	r.GET("/", s.page("index.html"))
-	r.GET("/status", s.page("status.html")) // relatives: case number + access code
+	r.GET("/status", s.page("status.html"))       // relatives: case number + access code
+	r.GET("/documents", s.page("documents.html")) // anyone: which documents are needed
 	r.GET("/console", s.page("console.html"))
 	r.GET("/console/new", s.page("console.html"))
+	r.GET("/console/follow-ups", s.page("console.html"))
+	r.GET("/console/leads", s.page("console.html"))
+	r.GET("/console/contact-requests", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
 
@@ -62,6 +66,20 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("POST", "/agencies/:id/keys", domain.ActAgenciesManage, s.rotateAgencyKey)
 	authed.handle("PUT", "/agencies/:id/webhook", domain.ActAgenciesManage, s.setWebhook)
 	authed.handle("GET", "/audit", domain.ActAuditRead, s.queryAudit)
+
+	// The hotline's desk (issue 18).
+	authed.handle("POST", "/contacts", domain.ActContacts, s.logContact)
+	authed.handle("GET", "/contacts", domain.ActContacts, s.findContacts)
+	authed.handle("GET", "/cases/:id/contacts", domain.ActContacts, s.caseContacts)
+	pub.handle("POST", "/checklist-preview", domain.ActPublic, s.previewChecklist())
+	authed.handle("POST", "/cases/:id/contact-requests", domain.ActContacts, s.requestContact)
+	pub.handle("POST", "/status/contact-requests", domain.ActPublic, s.requestContactByCode)
+	authed.handle("GET", "/contact-requests", domain.ActContacts, s.listContactRequests)
+	authed.handle("POST", "/contact-requests/:id/done", domain.ActContactRequestDone, s.completeContactRequest)
+	authed.handle("POST", "/leads", domain.ActLeadSubmit, s.submitLead)
+	authed.handle("GET", "/leads", domain.ActLeadsRead, s.listLeads)
+	authed.handle("POST", "/leads/:id/triage", domain.ActLeadsTriage, s.triageLead)
+	authed.handle("POST", "/leads/:id/convert", domain.ActLeadsTriage, s.convertLead)
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {

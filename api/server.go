@@ -37,7 +37,11 @@ type Server struct {
 	Cases *domain.Service
 	// Access answers the relatives' lookup, manages identities and keeps the access log.
 	Access *domain.Access
-	Auth   Authenticator
+	// PreviewPerMinute limits the public documents consultation per client address (default 30).
+	PreviewPerMinute int
+	// Hotline logs the contacts of the center's phone desk.
+	Hotline *domain.Hotline
+	Auth    Authenticator
 	// TrustedProxies may set X-Forwarded-For (the client address the lookup lockout counts);
 	// none by default, so the address is the peer's.
 	TrustedProxies []string

@@ -33,6 +33,12 @@ const (
 	ActFacilityBeds   Action = "facility.beds"
 	ActNotices        Action = "notices"    // a case's notices and their delivery
 	ActOpsQueues      Action = "ops.queues" // the job queue console
+	ActContacts       Action = "contacts"   // the hotline's contact log
+	// ActContactRequestDone: report what came of a request to reach a resident.
+	ActContactRequestDone Action = "contact_request.done"
+	ActLeadSubmit         Action = "lead.submit" // submit an outreach lead
+	ActLeadsRead          Action = "leads.read"  // the triage queue (agencies: their own leads' state)
+	ActLeadsTriage        Action = "leads.triage"
 )
 
 // Actor kinds.
@@ -65,10 +71,11 @@ const (
 )
 
 // AgencyKinds lists the agency kinds.
-var AgencyKinds = []AgencyKind{AgencyMFC, AgencyHealth, AgencyGuardianship, AgencyFacility, AgencySocialProtection}
+var AgencyKinds = []AgencyKind{AgencyMFC, AgencyHealth, AgencyGuardianship, AgencyFacility, AgencySocialProtection, AgencyPostOffice}
 
 var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActCaseRead, ActCaseEvent,
-	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices}
+	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices, ActContacts,
+	ActContactRequestDone, ActLeadSubmit, ActLeadsRead, ActLeadsTriage}
 
 // Grants is the role matrix: for each "kind:role" the actions granted. Agencies are further
 // limited, case by case, to the cases they are a party to and to AgencyEvents/AgencyDocuments.
@@ -81,8 +88,9 @@ var Grants = map[string][]Action{
 	"agency:mfc":               {ActSelf, ActCaseCreate, ActAgencyCases},
 	"agency:health":            {ActSelf, ActAgencyCases, ActCaseEvent, ActCaseDocument},
 	"agency:guardianship":      {ActSelf, ActAgencyCases, ActCaseDocument},
-	"agency:facility":          {ActSelf, ActAgencyCases, ActCaseEvent, ActFacilityBeds},
-	"agency:social_protection": {ActSelf, ActAgencyCases},
+	"agency:facility":          {ActSelf, ActAgencyCases, ActCaseEvent, ActFacilityBeds, ActContactRequestDone},
+	"agency:social_protection": {ActSelf, ActAgencyCases, ActLeadSubmit, ActLeadsRead},
+	"agency:post_office":       {ActSelf, ActCaseCreate, ActAgencyCases, ActLeadSubmit, ActLeadsRead},
 }
 
 // AgencyEvents are the lifecycle events each agency kind may report, on cases it is party to.
@@ -154,7 +162,7 @@ func PartyTo(a Actor, c *Case) bool {
 		return c.HealthOrgID == a.ID
 	case AgencyGuardianship:
 		return c.GuardianshipID == a.ID
-	case AgencyMFC:
+	case AgencyMFC, AgencyPostOffice:
 		return c.FiledByAgencyID == a.ID
 	case AgencyFacility:
 		return ownFacility(a, c.FacilityID) || ownFacility(a, c.VoucherFacilityID)
@@ -339,7 +347,7 @@ func AgencyView(a Actor, c *Case, now time.Time) AgencyCase {
 		def := docIndex[d.Type]
 		var show bool
 		switch kind {
-		case AgencyMFC:
+		case AgencyMFC, AgencyPostOffice:
 			show = def.Supplier == "applicant"
 		case AgencyHealth, AgencyFacility:
 			show = def.Medical

@@ -59,12 +59,14 @@ var NoticeChannels = []string{"sms", "email", "none"}
 
 // Applicant is the person who needs the place.
 type Applicant struct {
-	FullName        string        `json:"full_name"`
-	BirthDate       Date          `json:"birth_date"`
-	Gender          string        `json:"gender"`
-	SNILS           string        `json:"snils"`
-	Passport        string        `json:"passport,omitempty"`
-	Address         string        `json:"address"`
+	FullName  string `json:"full_name"`
+	BirthDate Date   `json:"birth_date"`
+	Gender    string `json:"gender"`
+	SNILS     string `json:"snils"`
+	Passport  string `json:"passport,omitempty"`
+	Address   string `json:"address"`
+	// Phone is the applicant's own phone, E.164 (ParsePhone); sealed at rest like SNILS.
+	Phone           string        `json:"phone,omitempty"`
 	LegalCapacity   LegalCapacity `json:"legal_capacity"`
 	DisabilityGroup string        `json:"disability_group"`
 }
@@ -160,6 +162,9 @@ type NewCase struct {
 	HealthOrgID    string       `json:"health_org_id"`
 	GuardianshipID string       `json:"guardianship_id"`
 	AssigneeID     string       `json:"assignee_id"`
+	// LeadID is the outreach lead the case is converted from (Hotline.ConvertLead); its first
+	// history line names it.
+	LeadID string `json:"-"`
 }
 
 var (
@@ -222,6 +227,9 @@ func (n *NewCase) Validate(today Date) error {
 	}
 	a.SNILS = snils
 	if err := required("applicant.address", a.Address, 500); err != nil {
+		return err
+	}
+	if err := normalisePhone("applicant.phone", &a.Phone, false); err != nil {
 		return err
 	}
 	if utf8.RuneCountInString(a.Passport) > 100 {

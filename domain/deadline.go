@@ -18,11 +18,15 @@ const (
 	DeadlineIPPSUReview        DeadlineKind = "ippsu_review"
 	DeadlineDocumentExpiry     DeadlineKind = "document_expiry"
 	DeadlineGuardianshipNotice DeadlineKind = "guardianship_notice"
+	// DeadlineContactFollowUp is a call-back promised on the hotline (ref: the contact's id); it
+	// belongs to the specialist who took the call.
+	DeadlineContactFollowUp DeadlineKind = "contact_follow_up"
 )
 
 // DeadlineKinds lists every kind.
 var DeadlineKinds = []DeadlineKind{DeadlineDocumentCollection, DeadlineReviewDecision, DeadlineIPPSU,
-	DeadlineVoucherAdmission, DeadlineLeaveReturn, DeadlineIPPSUReview, DeadlineDocumentExpiry, DeadlineGuardianshipNotice}
+	DeadlineVoucherAdmission, DeadlineLeaveReturn, DeadlineIPPSUReview, DeadlineDocumentExpiry, DeadlineGuardianshipNotice,
+	DeadlineContactFollowUp, DeadlineContactRequest}
 
 // DeadlineState is where a deadline stands. Open deadlines past due are shown as overdue.
 type DeadlineState string
@@ -46,6 +50,9 @@ type Deadline struct {
 	DueAt    time.Time     `json:"due_at"`
 	State    DeadlineState `json:"state"`
 	ClosedAt *time.Time    `json:"closed_at,omitempty"`
+	// Owner is the specialist the deadline belongs to when it is not the case's assignee: a
+	// call-back is owed by whoever promised it. Reminders go to the owner.
+	Owner string `json:"-"`
 }
 
 // StateAt is the deadline's state at an instant: open deadlines past due are overdue.
@@ -65,6 +72,7 @@ type Settings struct {
 	MaxLeaveDays           int      // calendar days, default 30
 	IPPSUReviewYears       int      // default 3
 	GuardianshipNoticeWD   int      // working days, default 1
+	ContactRequestWD       int      // a home's answer to a contact request, working days, default 2
 	Validity               Validity // months per expiring document type
 	// SMSQuietHours: no SMS in this nightly window (Moscow time), default 21:00–09:00.
 	SMSQuietHours QuietHours
@@ -73,7 +81,7 @@ type Settings struct {
 // DefaultSettings returns the periods domain.md gives.
 func DefaultSettings() Settings {
 	return Settings{DocumentCollectionDays: 30, ReviewDecisionWD: 5, IPPSUWD: 10, VoucherValidDays: 30,
-		MaxLeaveDays: 30, IPPSUReviewYears: 3, GuardianshipNoticeWD: 1, Validity: DefaultValidity(),
+		MaxLeaveDays: 30, IPPSUReviewYears: 3, GuardianshipNoticeWD: 1, ContactRequestWD: 2, Validity: DefaultValidity(),
 		SMSQuietHours: DefaultQuietHours}
 }
 
@@ -141,6 +149,10 @@ var deadlineRules = []deadlineRule{
 	// guardianship notices when the notice is written; both close through these rules.
 	{kind: DeadlineDocumentExpiry, holds: preAdmission, metBy: []EventName{Admit}},
 	{kind: DeadlineGuardianshipNotice, holds: nil},
+	// A promised call-back is kept whatever happens to the case; the call-back meets it.
+	{kind: DeadlineContactFollowUp, holds: nil},
+	// A home's answer to a contact request: its outcome meets it.
+	{kind: DeadlineContactRequest, holds: nil},
 }
 
 // closeDeadlines closes the open deadlines whose rule does not hold in the new state; it returns
@@ -231,4 +243,9 @@ func NextDue(ds []Deadline) *time.Time {
 		}
 	}
 	return min
+}
+
+// ContactFollowUpDeadline is the deadline a promised call-back opens: the end of the promised day.
+func ContactFollowUpDeadline(contactID string, due Date, now time.Time) Deadline {
+	return newDeadline(DeadlineContactFollowUp, contactID, due, now)
 }

@@ -64,6 +64,10 @@ var whoIsTold = []tell{
 	{happening: HappeningWithdrawn, relatives: true, guardianship: true, facility: true},
 	{happening: HappeningDeadlineAtRisk, specialist: true, orSupervisor: true},
 	{happening: HappeningDeadlineMissed, specialist: true, supervisor: true},
+	// Not in domain.md's table: reaching a resident (domain/contactrequest.go) tells the home
+	// and the relative who asked, who is not a contact of the case; planned there.
+	{happening: HappeningContactRequested},
+	{happening: HappeningContactRequestDone},
 }
 
 // eventHappening maps each lifecycle event to what it makes known; "" is an event that tells
@@ -125,6 +129,8 @@ var happeningLabels = map[Happening]string{
 	HappeningWithdrawn:          "Заявление отозвано",
 	HappeningDeadlineAtRisk:     "Срок под угрозой",
 	HappeningDeadlineMissed:     "Срок пропущен",
+	HappeningContactRequested:   "Просьба о связи с проживающим",
+	HappeningContactRequestDone: "Ответ на просьбу о связи с проживающим",
 }
 
 // HappeningDef is a happening with its label.
@@ -169,10 +175,10 @@ func (r NoticeRoute) Template() string {
 	return string(r.Happening) + "." + r.Audience + "." + r.Channel
 }
 
-// NoticeRoutes lists every (happening, audience, channel) the table can produce, so a test can
-// check that each has its template.
+// NoticeRoutes lists every (happening, audience, channel) the table can produce, and those of
+// contact requests, so a test can check that each has its template.
 func NoticeRoutes() []NoticeRoute {
-	var out []NoticeRoute
+	out := ContactRequestRoutes()
 	for _, t := range whoIsTold {
 		add := func(aud string, channels ...string) {
 			for _, ch := range channels {

@@ -82,9 +82,11 @@ type CaseFilter struct {
 	Overdue      bool
 	Q            string
 	// Party keeps the cases this agency is party to (domain.PartyTo).
-	Party  *Actor
-	Limit  int
-	Cursor string
+	Party *Actor
+	// CaseIDs, when not empty, keeps only these cases (a phone resolved by Hotline.FindCases).
+	CaseIDs []string
+	Limit   int
+	Cursor  string
 	// Now decides what is overdue.
 	Now time.Time
 }

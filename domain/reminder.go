@@ -65,6 +65,14 @@ var reminderStages = map[DeadlineKind][]reminderStage{
 	DeadlineGuardianshipNotice: {
 		{at: atDue, happening: HappeningDeadlineMissed},
 	},
+	// A call-back: the specialist is reminded the day before, the supervisors hear when missed.
+	DeadlineContactFollowUp: {
+		{at: beforeDue(1), happening: HappeningDeadlineAtRisk},
+		{at: atDue, happening: HappeningDeadlineMissed},
+	},
+	DeadlineContactRequest: {
+		{at: atDue, happening: HappeningDeadlineMissed},
+	},
 }
 
 // deadlineLabels name the deadlines for specialists.
@@ -77,6 +85,8 @@ var deadlineLabels = map[DeadlineKind]string{
 	DeadlineIPPSUReview:        "пересмотр ИППСУ",
 	DeadlineDocumentExpiry:     "срок действия документа",
 	DeadlineGuardianshipNotice: "уведомление органа опеки",
+	DeadlineContactFollowUp:    "обратный звонок по обращению",
+	DeadlineContactRequest:     "ответ учреждения на просьбу о связи с проживающим",
 }
 
 // DeadlineLabel is a deadline kind's name in Russian.
@@ -145,7 +155,13 @@ func PlanReminder(s Settings, r DueReminder, supervisors []string, now time.Time
 	out.Sent = due + 1
 	out.RemindAt = ReminderAt(r.Deadline, out.Sent)
 	d := r.Deadline
-	f := noticeFacts{happening: st.happening, c: r.Case, at: now, source: fmt.Sprintf("d%d.s%d", d.ID, due+1),
+	c := r.Case
+	if d.Owner != "" {
+		owned := *c
+		owned.AssigneeID = d.Owner
+		c = &owned
+	}
+	f := noticeFacts{happening: st.happening, c: c, at: now, source: fmt.Sprintf("d%d.s%d", d.ID, due+1),
 		facilities: r.Facilities, supervisors: supervisors, deadline: &d,
 		details: map[string]string{"due_on": d.DueOn.String()}}
 	switch d.Kind {

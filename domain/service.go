@@ -102,8 +102,8 @@ func (s *Service) Register(ctx context.Context, actor Actor, n NewCase) (*Case, 
 	filedBy := ""
 	if actor.Kind == ActorAgency {
 		// A service center files in its own name and leaves the assignment to the center.
-		if n.Channel != ChannelMFC {
-			return nil, "", Invalid("channel", "a service center files applications with channel mfc")
+		if want := agencyChannel[actor.Agency()]; n.Channel != want {
+			return nil, "", Invalid("channel", "a %s files applications with channel %s", actor.Agency(), want)
 		}
 		if n.AssigneeID != "" {
 			return nil, "", Invalid("assignee_id", "is set by the center, not by a partner agency")
@@ -124,6 +124,9 @@ func (s *Service) Register(ctx context.Context, actor Actor, n NewCase) (*Case, 
 	ch := &Change{History: HistoryEntry{Version: 1, Event: "register", To: Intake,
 		ActorID: actor.ID, ActorName: actor.Name, ActorRole: actor.Role, At: now,
 		Payload: map[string]any{"channel": n.Channel}}}
+	if n.LeadID != "" {
+		ch.History.Payload["lead_id"] = n.LeadID
+	}
 	c.AccessCodeHash = HashAccessCode(c.ID, code)
 	ch.Notices = s.registrationNotices(c, now)
 	ch.Access = actor.AccessLine(now)

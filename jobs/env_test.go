@@ -46,6 +46,7 @@ type testEnv struct {
 	db        *store.DB
 	cases     *store.Cases
 	notices   *store.Notices
+	sealer    *store.Sealer
 	svc       *domain.Service
 	clock     *testClock
 	redisURL  string
@@ -79,8 +80,8 @@ func newEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.cases = store.NewCases(e.db, sealer)
-	e.notices = store.NewNotices(e.db)
+	e.cases, e.sealer = store.NewCases(e.db, sealer), sealer
+	e.notices = store.NewNotices(e.db).OpensPersonal(sealer)
 	settings := domain.DefaultSettings()
 	settings.SMSQuietHours = domain.QuietHours{} // tests run at any hour; the quiet-hours test sets them
 	e.svc = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(e.db), Settings: settings, NoticeLog: e.notices, Now: e.clock.Now,

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"carepath/domain"
+	"carepath/store"
 )
 
 func TestEveryRouteHasATemplate(t *testing.T) {
@@ -110,6 +111,19 @@ func TestRenderedNoticesKeepPrivacy(t *testing.T) {
 	e.clock.Set(now)
 	sc.Now = func() time.Time { return now }
 	if _, err := sc.Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reaching a resident: the home hears of the relative's request, the relative of its outcome.
+	hotline := &domain.Hotline{Service: e.svc, ContactRequests: store.NewContactRequests(e.db, e.sealer), Now: e.clock.Now}
+	cr := e.register(full)
+	e.toResiding(cr.ID, e.home1)
+	req, err := hotline.RequestContact(ctx, e.actor, cr.ID, domain.NewContactRequest{Name: "Иванов Сергей", Relation: "сын",
+		Phone: "+7 916 123-45-67", Message: "Позвоните, пожалуйста"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hotline.CompleteContactRequest(ctx, domain.System, req.ID, "reached", ""); err != nil {
 		t.Fatal(err)
 	}
 

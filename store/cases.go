@@ -17,6 +17,8 @@ type Cases struct {
 	db     *DB
 	sealer *Sealer
 	limits ListLimits
+	// Phones, when set, indexes the phones of each new case for search (store/casephones.go).
+	Phones *PhoneIndex
 }
 
 // NewCases returns the case store.

@@ -39,6 +39,7 @@ var demoAgencies = []demoAgency{
 	{"Орган опеки района Бабушкинский", "guardianship", "cpk_demo_guardianship_not_secret"},
 	{"Управление социальной защиты СВАО", "social_protection", "cpk_demo_social_protection_not_secret"},
 	{"Дирекция пансионата «Бабушкинский»", "facility", "cpk_demo_facility_not_secret"},
+	{"Отделение почтовой связи 127282", "post_office", "cpk_demo_post_office_not_secret"},
 }
 
 // the facility the demo facility agency runs

@@ -213,6 +213,9 @@ func (s *Cases) listSeqs(f domain.CaseFilter, before int64, n int, name nameMode
 		if f.Party != nil {
 			q = partyWhere(q, *f.Party)
 		}
+		if len(f.CaseIDs) > 0 {
+			q = q.Where("c.id = ANY (?::uuid[])", uuidArray(f.CaseIDs))
+		}
 		if before > 0 {
 			q = q.Where("c.seq < ?", before)
 		}

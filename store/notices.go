@@ -22,7 +22,11 @@ const NoticeChannel = "carepath_notices"
 
 // Notices is the outbox and delivery log of notices (implements domain.NoticeStore and
 // domain.Outbox), and the reminder scan's access to due deadlines.
-type Notices struct{ db *DB }
+type Notices struct {
+	db *DB
+	// sealer opens the relatives' phones and e-mails for reminders (OpensPersonal).
+	sealer *Sealer
+}
 
 var _ domain.Outbox = (*Notices)(nil)
 
@@ -405,6 +409,7 @@ type dueRow struct {
 	LegalCapacity     string     `db:"legal_capacity"`
 	Applicant         []byte     `db:"applicant"`
 	Contacts          []byte     `db:"contacts"`
+	Personal          []byte     `db:"personal"`
 	Checklist         []byte     `db:"checklist"`
 	HealthOrgID       *string    `db:"health_org_id"`
 	GuardianshipID    *string    `db:"guardianship_id"`
@@ -416,6 +421,8 @@ type dueRow struct {
 	VfName            *string    `db:"vf_name"`
 	VfType            *string    `db:"vf_type"`
 	VfAgencyID        *string    `db:"vf_agency_id"`
+	// Owner is who promised a call-back (contact_follow_up deadlines only).
+	Owner *string `db:"owner"`
 }
 
 // noticeColumns are the outbox columns a scan copies in.
@@ -440,11 +447,13 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 	err = conn.Raw(func(dc any) error {
 		return pgx.BeginFunc(ctx, dc.(*stdlib.Conn).Conn(), func(tx pgx.Tx) error {
 			rows, _ := tx.Query(ctx, `SELECT d.id, d.case_id, d.kind, d.ref, d.opened_at, d.due_on, d.due_at, d.reminder_stage,
-					c.number, c.state, c.version, c.facility_type, c.applicant_name, c.legal_capacity, c.applicant, c.contacts, c.checklist,
+					c.number, c.state, c.version, c.facility_type, c.applicant_name, c.legal_capacity, c.applicant, c.contacts, c.personal, c.checklist,
 					c.health_org_id, c.guardianship_id, c.facility_id, c.voucher_facility_id, c.voucher_valid_until,
-					c.leave_return_by, c.assignee_id, vf.name AS vf_name, vf.type AS vf_type, vf.agency_id AS vf_agency_id
+					c.leave_return_by, c.assignee_id, vf.name AS vf_name, vf.type AS vf_type, vf.agency_id AS vf_agency_id,
+					ct.taken_by AS owner
 				FROM deadlines d JOIN cases c ON c.id = d.case_id
 				LEFT JOIN facilities vf ON vf.id = c.voucher_facility_id
+				LEFT JOIN contacts ct ON d.kind = 'contact_follow_up' AND ct.id::text = d.ref
 				WHERE d.state = 'open' AND d.remind_at <= $1
 				ORDER BY d.remind_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED`, now, limit)
 			due, err := pgx.CollectRows(rows, pgx.RowToStructByName[dueRow])
@@ -462,6 +471,9 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 			for _, r := range due {
 				dr, err := r.reminder()
 				if err != nil {
+					return err
+				}
+				if err := n.openContacts(r.Personal, dr.Case); err != nil {
 					return err
 				}
 				out := plan(dr)
@@ -536,6 +548,7 @@ func (r dueRow) reminder() (domain.DueReminder, error) {
 	}
 	d := domain.Deadline{ID: r.ID, Kind: domain.DeadlineKind(r.Kind), Ref: r.Ref, OpenedAt: r.OpenedAt,
 		DueOn: domain.NewDate(r.DueOn.Year(), r.DueOn.Month(), r.DueOn.Day()), DueAt: r.DueAt, State: domain.DeadlineOpen}
+	d.Owner = deref(r.Owner)
 	out := domain.DueReminder{Deadline: d, Sent: r.ReminderStage, Case: c}
 	if r.VoucherFacilityID != nil && r.VfName != nil {
 		out.Facilities = []domain.Facility{{ID: *r.VoucherFacilityID, Name: *r.VfName, Type: domain.FacilityType(deref(r.VfType)), AgencyID: deref(r.VfAgencyID)}}

@@ -18,7 +18,7 @@ func partyWhere(q *gorm.DB, a domain.Actor) *gorm.DB {
 		return q.Where("health_org_id = ?", a.ID)
 	case domain.AgencyGuardianship:
 		return q.Where("guardianship_id = ?", a.ID)
-	case domain.AgencyMFC:
+	case domain.AgencyMFC, domain.AgencyPostOffice:
 		return q.Where("filed_by_agency_id = ?", a.ID)
 	case domain.AgencyFacility:
 		if len(a.Facilities) == 0 {

@@ -55,6 +55,9 @@ type applicantPersonal struct {
 	SNILS    string `json:"snils"`
 	Passport string `json:"passport,omitempty"`
 	Address  string `json:"address"`
+	// Phone and Contacts: the applicant's phone and how to reach each contact (casephones.go).
+	Phone    string          `json:"phone,omitempty"`
+	Contacts []contactSecret `json:"contacts,omitempty"`
 }
 
 type historyRow struct {
@@ -157,10 +160,12 @@ func narrowRow(c *domain.Case) caseRow {
 // wideToRow fills the row's wide columns: the applicant's public details, the sealed personal
 // data, the contacts and the checklist.
 func (s *Cases) wideToRow(c *domain.Case, r *caseRow) {
-	personal, _ := json.Marshal(applicantPersonal{SNILS: c.Applicant.SNILS, Passport: c.Applicant.Passport, Address: c.Applicant.Address})
+	contacts, secrets := sealContacts(c.Contacts)
+	personal, _ := json.Marshal(applicantPersonal{SNILS: c.Applicant.SNILS, Passport: c.Applicant.Passport, Address: c.Applicant.Address,
+		Phone: c.Applicant.Phone, Contacts: secrets})
 	r.Applicant = mustJSON(applicantPublic{c.Applicant.BirthDate, c.Applicant.Gender, c.Applicant.DisabilityGroup})
 	r.Personal = s.sealer.Seal(personal)
-	r.Contacts = mustJSON(c.Contacts)
+	r.Contacts = mustJSON(contacts)
 	r.Checklist = string(domain.AppendJSONChecklist(make([]byte, 0, 2048), c.Checklist))
 }
 
@@ -229,10 +234,11 @@ func (s *Cases) fromRow(r caseRow) (*domain.Case, error) {
 		return nil, fmt.Errorf("case %s personal data: %w", r.ID, err)
 	}
 	c.Applicant = domain.Applicant{FullName: r.ApplicantName, BirthDate: pub.BirthDate, Gender: pub.Gender, SNILS: per.SNILS,
-		Passport: per.Passport, Address: per.Address, LegalCapacity: domain.LegalCapacity(r.LegalCapacity), DisabilityGroup: pub.DisabilityGroup}
+		Passport: per.Passport, Address: per.Address, Phone: per.Phone, LegalCapacity: domain.LegalCapacity(r.LegalCapacity), DisabilityGroup: pub.DisabilityGroup}
 	if err := json.Unmarshal([]byte(r.Contacts), &c.Contacts); err != nil {
 		return nil, fmt.Errorf("case %s contacts: %w", r.ID, err)
 	}
+	openContacts(c.Contacts, per.Contacts)
 	// The checklist is the largest part of the row: DecodeChecklist gives what json.Unmarshal
 	// gives at a fraction of its cost.
 	cl, err := DecodeChecklist([]byte(r.Checklist))

@@ -5,10 +5,8 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Sealer encrypts personal data at rest with AES-256-GCM. Each sealed value starts with the
@@ -22,22 +20,7 @@ type Sealer struct {
 // ParseKeys reads DATA_KEY: one or more base64 32-byte keys separated by commas, the first one
 // current.
 func ParseKeys(s string) ([][]byte, error) {
-	var out [][]byte
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		k, err := base64.StdEncoding.DecodeString(part)
-		if err != nil || len(k) != 32 {
-			return nil, errors.New("DATA_KEY must be comma-separated base64 keys of 32 bytes (openssl rand -base64 32)")
-		}
-		out = append(out, k)
-	}
-	if len(out) == 0 {
-		return nil, errors.New("DATA_KEY is empty")
-	}
-	return out, nil
+	return parseKeyList(s, "DATA_KEY", "of 32 bytes", func(k []byte) bool { return len(k) == 32 })
 }
 
 // NewSealer builds a sealer; keys[0] seals.

@@ -25,6 +25,9 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 		if err := tx.Create(&row).Error; err != nil {
 			return translate(err, "case")
 		}
+		if err := s.indexPhones(tx, c); err != nil {
+			return err
+		}
 		_, err = s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, false, 0, nil)
 		return err
 	})

@@ -17,19 +17,23 @@ import (
 // Config is everything carepath reads from its environment. Each variable has a default that
 // works on a developer's machine; README.md lists them all.
 type Config struct {
-	DatabaseURL     string
-	RedisURL        string
-	HTTPAddr        string
-	LogLevel        slog.Level
-	BootstrapToken  string
-	DataKeys        [][]byte
-	DevDataKey      bool
-	DBMaxConns      int
-	ShutdownTimeout time.Duration
-	Settings        domain.Settings
-	Access          domain.AccessSettings
-	TrustedProxies  []string
-	Notices         NoticeConfig
+	DatabaseURL    string
+	RedisURL       string
+	HTTPAddr       string
+	LogLevel       slog.Level
+	BootstrapToken string
+	DataKeys       [][]byte
+	DevDataKey     bool
+	// PhoneIndexKeys key the blind index of phone numbers (PHONE_INDEX_KEY), first one current.
+	PhoneIndexKeys   [][]byte
+	LeadTriageDays   int
+	DevPhoneIndexKey bool
+	DBMaxConns       int
+	ShutdownTimeout  time.Duration
+	Settings         domain.Settings
+	Access           domain.AccessSettings
+	TrustedProxies   []string
+	Notices          NoticeConfig
 	// WorkerMetricsAddr, when set, serves /metrics from `carepath worker`.
 	WorkerMetricsAddr string
 	// MetricsToken is the bearer token /metrics asks for on the API listener.
@@ -76,6 +80,7 @@ var configVars = []configVar{
 	{"CENTER_PHONE", "+7 (495) 000-00-00", "the center's phone number shown on the relatives' status page and in notices (set it: the default is a placeholder)"},
 	{"TRUSTED_PROXIES", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed (the lookup lockout counts per client address)"},
 	{"DATA_KEY", "", "base64 32-byte AES keys, comma-separated, first one current, that seal SNILS, passport and address; empty uses a development key and warns"},
+	{"PHONE_INDEX_KEY", "", "base64 keys of at least 32 bytes, comma-separated, first one current, of the blind index that finds phone numbers without storing them in plain text (HMAC-SHA256); empty uses a development key and warns"},
 	{"DB_MAX_CONNS", "32", "the Postgres connection pool size"},
 	{"CASE_CACHE_SIZE", "4096", "how many of the cases this process changed last are kept to decide the next command on them without reading them (about 3 KB each; 0: no cache, every command reads its case)"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown waits for in-flight work"},
@@ -86,6 +91,8 @@ var configVars = []configVar{
 	{"MAX_LEAVE_DAYS", "30", "longest temporary leave, calendar days"},
 	{"IPPSU_REVIEW_YEARS", "3", "IPPSU review period, years"},
 	{"GUARDIANSHIP_NOTICE_WD", "1", "guardianship body informed of a move, working days (assumption)"},
+	{"LEAD_TRIAGE_DAYS", "5", "an outreach lead still untouched after this many days is flagged in the triage queue (assumption)"},
+	{"CONTACT_REQUEST_WD", "2", "a home's answer to a relative's request to reach a resident, working days (assumption)"},
 	{"DOCUMENT_VALIDITY_MONTHS", "medical_card=6,no_contraindications=6,psychiatric_commission=6", "validity of expiring documents, months (assumption)"},
 	{"WORKER_CONCURRENCY", "128", "notice deliveries and scans one worker runs at once (partners answer slowly; the database work is batched)"},
 	{"WORKER_METRICS_ADDR", "", "host:port where `carepath worker` serves /metrics; empty: none (`all` and `serve` serve it with the API)"},
@@ -113,6 +120,12 @@ var configVars = []configVar{
 // devDataKey is used when DATA_KEY is unset so that `make run` works out of the box. It is
 // derived from a public string: anything sealed with it is not protected.
 var devDataKey = func() []byte { s := sha256.Sum256([]byte("carepath development data key - not secret")); return s[:] }()
+
+// devPhoneIndexKey is used when PHONE_INDEX_KEY is unset, like devDataKey: not a secret.
+var devPhoneIndexKey = func() []byte {
+	s := sha256.Sum256([]byte("carepath development phone index key - not secret"))
+	return s[:]
+}()
 
 func loadConfig(getenv func(string) string) (Config, error) {
 	get := func(name string) string {
@@ -155,11 +168,21 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	} else {
 		c.DataKeys, c.DevDataKey = [][]byte{devDataKey}, true
 	}
+	if k := get("PHONE_INDEX_KEY"); k != "" {
+		keys, err := store.ParsePhoneIndexKeys(k)
+		if err != nil {
+			return c, err
+		}
+		c.PhoneIndexKeys = keys
+	} else {
+		c.PhoneIndexKeys, c.DevPhoneIndexKey = [][]byte{devPhoneIndexKey}, true
+	}
 	ints := map[string]*int{
 		"DB_MAX_CONNS": &c.DBMaxConns, "DOCUMENT_COLLECTION_DAYS": &c.Settings.DocumentCollectionDays,
 		"REVIEW_DECISION_WD": &c.Settings.ReviewDecisionWD, "IPPSU_WD": &c.Settings.IPPSUWD,
 		"VOUCHER_VALID_DAYS": &c.Settings.VoucherValidDays, "MAX_LEAVE_DAYS": &c.Settings.MaxLeaveDays,
 		"IPPSU_REVIEW_YEARS": &c.Settings.IPPSUReviewYears, "GUARDIANSHIP_NOTICE_WD": &c.Settings.GuardianshipNoticeWD,
+		"CONTACT_REQUEST_WD": &c.Settings.ContactRequestWD, "LEAD_TRIAGE_DAYS": &c.LeadTriageDays,
 	}
 	for name, dst := range ints {
 		n, err := strconv.Atoi(get(name))

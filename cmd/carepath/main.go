@@ -67,6 +67,7 @@ commands:
   audit verify              check the hash chains of history and access log; non-zero exit on a break
   audit seal                chain history lines that have no hash yet (bulk loads, older databases)
   rekey                     re-seal personal data not sealed with the current DATA_KEY (the first)
+  phones reseal             seal and index the phones of cases registered before phones were sealed
   version                   print the version
 
 configuration comes from environment variables; see README.md`
@@ -84,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "all", "serve", "worker", "migrate", "seed", "calendar", "users", "audit", "rekey":
+	case "all", "serve", "worker", "migrate", "seed", "calendar", "users", "audit", "rekey", "phones":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -96,6 +97,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	slog.SetDefault(logger)
 	if cfg.DevDataKey && cmd != "migrate" {
 		logger.Warn("DATA_KEY is not set: personal data is sealed with the public development key; set DATA_KEY in production")
+	}
+	if cfg.DevPhoneIndexKey && cmd != "migrate" {
+		logger.Warn("PHONE_INDEX_KEY is not set: phone numbers are indexed with the public development key; set PHONE_INDEX_KEY in production")
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL, store.Options{MaxOpenConns: cfg.DBMaxConns})
 	if err != nil {
@@ -138,6 +142,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAudit(ctx, app, args, stdout)
 	case "rekey":
 		return runRekey(ctx, app, stdout)
+	case "phones":
+		return runPhones(ctx, app, args, stdout)
 	case "seed":
 		return runSeed(ctx, app, args, stdout)
 	case "serve":
@@ -189,6 +195,11 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	}
 	cases := store.NewCases(db, sealer)
 	identities := store.NewIdentities(db)
+	phones, err := store.NewPhoneIndex(cfg.PhoneIndexKeys)
+	if err != nil {
+		return nil, err
+	}
+	cases.Phones = phones
 	// The delivery log is written at every attempt; its own small pool commits asynchronously
 	// (a forgotten mark only means a notice is sent again under the same idempotency key).
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -197,7 +208,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	notices := store.NewNotices(noticeDB)
+	notices := store.NewNotices(noticeDB).OpensPersonal(sealer)
 	var caseStore domain.CaseStore = cases
 	if cfg.CaseCacheSize > 0 {
 		caseStore = store.NewCaseCache(cases, cfg.CaseCacheSize)
@@ -218,8 +229,12 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	ops := asynqmon.New(asynqmon.Options{RootPath: "/ops/queues", RedisConnOpt: redisOpt})
 	a.closers = append(a.closers, ops.Close)
 	a.server = &api.Server{
-		Cases:          service,
-		Access:         access,
+		Cases:  service,
+		Access: access,
+		Hotline: &domain.Hotline{Service: service, Access: access, Contacts: store.NewContacts(db, sealer, phones),
+			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer),
+			LeadTriageDays: cfg.LeadTriageDays,
+			Phones:         store.NewPhoneBook(db, phones)},
 		Auth:           access,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         logger,

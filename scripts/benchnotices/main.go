@@ -308,7 +308,7 @@ func service(db *store.DB) (*domain.Service, error) {
 		return nil, err
 	}
 	return &domain.Service{Cases: store.NewCases(db, sealer), Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
-		NoticeLog: store.NewNotices(db)}, nil
+		NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}, nil
 }
 
 func agency(ctx context.Context, db *store.DB, kind, hook, secret string) (string, error) {
@@ -580,7 +580,7 @@ func scan(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sc := &jobs.Scanner{Notices: store.NewNotices(db), Service: svc, Settings: svc.Settings, Batch: 1000, Logger: logger}
+	sc := &jobs.Scanner{Notices: svc.NoticeLog.(*store.Notices), Service: svc, Settings: svc.Settings, Batch: 1000, Logger: logger}
 	var plan []string
 	if err := g.Raw(`EXPLAIN (ANALYZE, COSTS OFF) SELECT d.id, d.kind, d.due_at, c.number, c.contacts, c.checklist, c.assignee_id
 		FROM deadlines d JOIN cases c ON c.id = d.case_id

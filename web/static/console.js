@@ -2,6 +2,9 @@
 //   /console             case list with filters and keyset paging (filters live in the URL)
 //   /console/cases/{id}  everything about one case, its documents, deadlines, history and events
 //   /console/new         register a case; shows its number and the one-time access code
+//   /console/follow-ups  the call-backs promised on the hotline and still owed
+//   /console/leads       the outreach leads' triage queue, with convert into a case
+//   /console/contact-requests  relatives' requests to reach a resident, and their outcomes
 // The bearer token is pasted once and kept in sessionStorage (gone when the tab closes).
 (function () {
   'use strict';
@@ -64,6 +67,8 @@
     ippsu_review: 'Пересмотр ИППСУ',
     document_expiry: 'Истечение срока документа',
     guardianship_notice: 'Уведомление органа опеки',
+    contact_follow_up: 'Обратный звонок',
+    contact_request: 'Ответ учреждения о связи с проживающим',
   };
   const HAPPENING_LABELS = Object.fromEntries((REF.happenings || []).map((x) => [x.name, x.label]));
   const AUDIENCE_LABELS = {
@@ -241,7 +246,7 @@
       overdue: params.get('overdue') === 'true', cursor: params.get('cursor') || '',
     };
     const form = h('form', { class: 'filters card', method: 'get', action: '/console', role: 'search', 'aria-label': 'Поиск дел' },
-      field('q', 'Номер дела или ФИО', h('input', { id: 'q', name: 'q', type: 'search', value: f.q, maxlength: 200, placeholder: 'KC-2026-000001 или Иванова' })),
+      field('q', 'Номер дела, ФИО или телефон', h('input', { id: 'q', name: 'q', type: 'search', value: f.q, maxlength: 200, placeholder: 'KC-2026-000001, Иванова или 8 916 123-45-67' })),
       field('state', 'Состояние', select('state', [['', 'Все состояния']].concat(REF.states.map((s) => [s.name, s.label])), f.state)),
       field('facility_type', 'Тип учреждения', select('facility_type', [['', 'Все типы']].concat(REF.facility_types.map((t) => [t, FACILITY_TYPE_LABELS[t] || t])), f.facility_type)),
       h('div', { class: 'field check' }, h('input', { type: 'checkbox', id: 'overdue', name: 'overdue', value: 'true', checked: f.overdue }),
@@ -306,18 +311,19 @@
   async function casePage(id) {
     setTitle('Дело');
     replace(main, h('p', { class: 'muted' }, 'Загрузка дела…'));
-    const [res, hist, facs, notices] = await Promise.all([
+    const [res, hist, facs, notices, contacts] = await Promise.all([
       api('GET', '/api/v1/cases/' + encodeURIComponent(id)),
       api('GET', '/api/v1/cases/' + encodeURIComponent(id) + '/history'),
       facilities(),
       api('GET', '/api/v1/cases/' + encodeURIComponent(id) + '/notices'),
+      api('GET', '/api/v1/cases/' + encodeURIComponent(id) + '/contacts?limit=10'),
     ]);
     if (!res.ok) {
       replace(main, h('nav', { class: 'crumbs' }, h('a', { href: '/console' }, '← Все дела')), h('h1', {}, 'Дело'), problemBox(res));
       return;
     }
     const st = { id, c: res.data, etag: res.etag, history: hist.ok ? hist.data.items : null, facilities: facs,
-      notices: notices.ok ? notices.data.items : null };
+      notices: notices.ok ? notices.data.items : null, contacts: contacts.ok ? contacts.data.items : null };
     renderCase(st);
   }
 
@@ -353,7 +359,7 @@
           h('span', { class: 'muted' }, ' · версия ' + c.version))),
       flashBox,
       h('div', { class: 'case-layout' },
-        h('div', { class: 'case-main' }, actionsSection(st), checklistSection(st), historySection(st)),
+        h('div', { class: 'case-main' }, hotlineSection(st), actionsSection(st), checklistSection(st), historySection(st)),
         h('div', { class: 'case-side' }, deadlinesSection(st), noticesSection(st), applicantSection(c), contactsSection(c), placementSection(st))));
     if (flash) flashBox.focus();
   }
@@ -452,7 +458,7 @@
     if (!ds.length) return section('h-deadlines', 'Сроки', h('p', { class: 'muted' }, 'Открытых сроков нет.'));
     return section('h-deadlines', 'Сроки',
       h('ul', { class: 'deadlines' }, ds.map((d) => h('li', { class: d.state === 'overdue' ? 'overdue' : null, dataset: { kind: d.kind, state: d.state } },
-        h('span', { class: 'deadline-kind' }, DEADLINE_KIND_LABELS[d.kind] || d.kind, d.ref && docOf[d.ref] ? ': ' + docLabel(d.ref) : ''),
+        h('span', { class: 'deadline-kind' }, deadlineLabel(d.kind), d.ref && docOf[d.ref] ? ': ' + docLabel(d.ref) : ''),
         h('span', { class: 'deadline-due' }, 'до ', h('strong', {}, d.due_on ? fmtDate(d.due_on) : fmtDue(d.due_at)), ' включительно',
           d.state === 'overdue' ? h('span', { class: 'badge danger' }, 'просрочен') : null)))));
   }
@@ -768,6 +774,241 @@
     box.focus();
   }
 
+  // ---- the hotline's desk (issue 18) ---------------------------------------------------------
+  // The case page's call log and "new call" form, the open call-backs, and the outreach leads.
+
+  const TOPIC_LABELS = Object.fromEntries((REF.contact_topics || []).map((t) => [t.name, t.label]));
+  const CONTACT_CHANNEL_LABELS = { phone: 'Звонок', visit: 'Визит', letter: 'Письмо', email: 'Эл. почта', online: 'Онлайн', messenger: 'Мессенджер' };
+  const DIRECTION_LABELS = { inbound: 'входящий', outbound: 'исходящий' };
+  const PARTY_LABELS = {
+    applicant: 'Заявитель', relative: 'Родственник', representative: 'Представитель', agency: 'Организация',
+    resident: 'Проживающий', other: 'Другое',
+  };
+  const deadlineLabel = (k) => DEADLINE_KIND_LABELS[k] || (REF.deadline_labels || {})[k] || k;
+
+  // contactItem is one logged contact, newest first in every list.
+  function contactItem(x, withCase) {
+    const owed = x.follow_up_due && !x.follow_up_done_at;
+    const late = owed && x.follow_up_due < today();
+    return h('li', { class: 'contact' + (late ? ' overdue' : ''), dataset: { contactId: x.id, topic: x.topic } },
+      h('p', {}, h('strong', {}, TOPIC_LABELS[x.topic] || x.topic), ' · ',
+        (CONTACT_CHANNEL_LABELS[x.channel] || x.channel) + ', ' + (DIRECTION_LABELS[x.direction] || x.direction), ' · ',
+        h('span', { class: 'muted small' }, fmtDateTime(x.created_at), x.taken_by_name ? ', ' + x.taken_by_name : '')),
+      withCase && x.case_id ? h('p', {}, 'Дело ', h('a', { href: '/console/cases/' + x.case_id, class: 'case-link' }, x.case_number)) : null,
+      x.caller_name || x.caller_phone ? h('p', {}, (PARTY_LABELS[x.party] || x.party) + ': ', x.caller_name || '',
+        x.caller_phone ? h('a', { class: 'nowrap', href: 'tel:' + x.caller_phone }, ' ' + x.caller_phone) : null) : null,
+      x.question ? h('p', {}, h('span', { class: 'muted' }, 'Вопрос: '), x.question) : null,
+      x.answer ? h('p', {}, h('span', { class: 'muted' }, 'Ответ: '), x.answer) : null,
+      owed ? h('p', { class: late ? 'due overdue' : 'due' }, 'Перезвонить до ', h('strong', {}, fmtDate(x.follow_up_due)),
+        late ? h('span', { class: 'badge danger' }, 'просрочено') : null) : null,
+      x.follow_up_done_at ? h('p', { class: 'muted small' }, 'Перезвонили ' + fmtDateTime(x.follow_up_done_at)) : null);
+  }
+
+  // newCallForm logs a call in a few keystrokes: topic, who, what was asked and answered; a
+  // promised call-back is a date. done runs after the call is logged.
+  function newCallForm(caseID, done, followUpOf) {
+    const msg = h('div', { class: 'call-message' });
+    const v = (id) => form.querySelector('#' + id).value.trim();
+    const form = h('form', { id: 'new-call', class: 'new-call', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const body = { channel: v('call-channel'), direction: v('call-direction'), party: v('call-party'), topic: v('call-topic'),
+        caller_name: v('call-name'), caller_phone: v('call-phone'), question: v('call-question'), answer: v('call-answer') };
+      if (caseID) body.case_id = caseID;
+      if (v('call-follow-up')) body.follow_up_due = v('call-follow-up');
+      if (followUpOf) body.follow_up_of = followUpOf;
+      const button = form.querySelector('button[type=submit]');
+      button.disabled = true;
+      const res = await api('POST', '/api/v1/contacts', { body });
+      button.disabled = false;
+      if (!res.ok) { replace(msg, problemBox(res)); return; }
+      done(res.data);
+    } },
+    h('div', { class: 'row' },
+      field('call-topic', 'Тема', select('call-topic', (REF.contact_topics || []).map((t) => [t.name, t.label]), 'status')),
+      field('call-party', 'Кто обратился', select('call-party', Object.entries(PARTY_LABELS), 'relative')),
+      field('call-channel', 'Канал', select('call-channel', Object.entries(CONTACT_CHANNEL_LABELS), 'phone')),
+      field('call-direction', 'Направление', select('call-direction', Object.entries(DIRECTION_LABELS), followUpOf ? 'outbound' : 'inbound'))),
+    h('div', { class: 'row' },
+      field('call-name', 'ФИО звонящего', h('input', { id: 'call-name', maxlength: 200, autocomplete: 'off' })),
+      field('call-phone', 'Телефон', h('input', { id: 'call-phone', type: 'tel', maxlength: 40, autocomplete: 'off', placeholder: '8 916 123-45-67' }))),
+    field('call-question', 'Вопрос', h('textarea', { id: 'call-question', rows: 2, maxlength: 4000 })),
+    field('call-answer', 'Ответ', h('textarea', { id: 'call-answer', rows: 2, maxlength: 4000 })),
+    field('call-follow-up', 'Перезвонить до', h('input', { id: 'call-follow-up', type: 'date', min: today() }), 'Обещанный звонок становится сроком: о нём напомнят.'),
+    h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, followUpOf ? 'Записать обратный звонок' : 'Записать звонок')),
+    msg);
+    return form;
+  }
+
+  // hotlineSection opens the case page: the next step, the last calls and the "new call" form.
+  function hotlineSection(st) {
+    const next = (st.c.deadlines || []).filter((d) => d.state === 'open' || d.state === 'overdue')
+      .sort((a, b) => (a.due_at < b.due_at ? -1 : 1))[0];
+    const box = h('div', { id: 'new-call-box' });
+    const open = h('button', { type: 'button', id: 'new-call-open', class: 'primary', onclick: () => {
+      replace(box, newCallForm(st.id, async () => {
+        const res = await api('GET', '/api/v1/cases/' + encodeURIComponent(st.id) + '/contacts?limit=10');
+        st.contacts = res.ok ? res.data.items : st.contacts;
+        renderCase(st, 'Звонок записан.');
+      }));
+      box.querySelector('#call-topic').focus();
+    } }, 'Новый звонок');
+    const calls = st.contacts || [];
+    return section('h-hotline', 'Обращения',
+      next ? h('p', { id: 'next-step', class: next.state === 'overdue' ? 'due overdue' : 'due' }, 'Следующий шаг: ', deadlineLabel(next.kind),
+        ' — до ', h('strong', {}, next.due_on ? fmtDate(next.due_on) : fmtDue(next.due_at))) : h('p', { id: 'next-step', class: 'muted' }, 'Открытых сроков нет.'),
+      calls.length ? h('ul', { class: 'contacts-log', id: 'contacts-log' }, calls.slice(0, 5).map((x) => contactItem(x, false)))
+        : h('p', { class: 'muted', id: 'contacts-log' }, 'Обращений по делу ещё не было.'),
+      h('div', { class: 'buttons' }, open, RESIDENT_STATES.has(st.c.state) ? h('button', { type: 'button', id: 'contact-request-open', onclick: () => {
+        replace(box, contactRequestForm(st));
+        box.querySelector('#cr-name').focus();
+      } }, 'Связь с проживающим') : null), box);
+  }
+
+  const RESIDENT_STATES = new Set(['residing', 'on_leave', 'hospitalized', 'transfer_pending']);
+
+  // contactRequestForm asks the home to put a relative in touch with the resident.
+  function contactRequestForm(st) {
+    const msg = h('div', {});
+    const v = (id) => form.querySelector('#' + id).value.trim();
+    const form = h('form', { id: 'contact-request', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const res = await api('POST', '/api/v1/cases/' + encodeURIComponent(st.id) + '/contact-requests', { body: {
+        name: v('cr-name'), relation: v('cr-relation'), phone: v('cr-phone'), message: v('cr-message') } });
+      if (!res.ok) { replace(msg, problemBox(res)); return; }
+      casePage(st.id).then(() => {
+        const f = document.getElementById('flash');
+        replace(f, h('p', { class: 'flash', role: 'status' }, 'Просьба о связи передана в учреждение; ответ — до ' + fmtDate(res.data.due_on) + '.'));
+        f.focus();
+      });
+    } },
+    h('div', { class: 'row' },
+      field('cr-name', 'Кто просит', h('input', { id: 'cr-name', maxlength: 200, autocomplete: 'off' })),
+      field('cr-relation', 'Кем приходится', h('input', { id: 'cr-relation', maxlength: 100, autocomplete: 'off' })),
+      field('cr-phone', 'Телефон для связи', h('input', { id: 'cr-phone', type: 'tel', maxlength: 40, autocomplete: 'off' }))),
+    field('cr-message', 'Что передать', h('textarea', { id: 'cr-message', rows: 2, maxlength: 2000 })),
+    h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Передать в учреждение')), msg);
+    return form;
+  }
+
+  // followUpsPage lists the call-backs still owed, soonest first; one is made from here.
+  async function followUpsPage() {
+    setTitle('Обратные звонки');
+    const list = h('div', { id: 'follow-ups', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Загрузка…'));
+    replace(main, h('h1', {}, 'Обратные звонки'), list);
+    const res = await api('GET', '/api/v1/contacts?follow_up=open&limit=200');
+    if (!res.ok) { replace(list, problemBox(res)); return; }
+    const items = res.data.items || [];
+    if (!items.length) { replace(list, h('p', { class: 'empty' }, 'Все обещанные звонки сделаны.')); return; }
+    replace(list, h('ul', { class: 'contacts-log' }, items.map((x) => {
+      const box = h('div', {});
+      return h('li', {}, contactItem(x, true), h('button', { type: 'button', class: 'small-button', onclick: () => {
+        replace(box, newCallForm(x.case_id, () => followUpsPage(), x.id));
+      } }, 'Перезвонить'), box);
+    })));
+  }
+
+  const OUTCOME_LABELS = { reached: 'связь установлена', declined: 'проживающий не захотел связи', unreachable: 'связаться не удалось' };
+
+  // contactRequestsPage lists the requests to reach a resident, open ones soonest due first; a
+  // specialist records the home's answer given by phone.
+  async function contactRequestsPage() {
+    setTitle('Связь с проживающими');
+    const list = h('div', { id: 'contact-requests', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Загрузка…'));
+    replace(main, h('h1', {}, 'Связь с проживающими'), list);
+    const res = await api('GET', '/api/v1/contact-requests?limit=200');
+    if (!res.ok) { replace(list, problemBox(res)); return; }
+    const items = res.data.items || [];
+    if (!items.length) { replace(list, h('p', { class: 'empty' }, 'Просьб о связи нет.')); return; }
+    replace(list, h('ul', { class: 'contacts-log' }, items.map((r) => {
+      const late = r.state === 'open' && r.due_on < today();
+      const box = h('div', {});
+      return h('li', { class: 'contact' + (late ? ' overdue' : ''), dataset: { requestId: r.id, state: r.state } },
+        h('p', {}, 'Дело ', h('a', { href: '/console/cases/' + r.case_id, class: 'case-link' }, r.case_number), ' · ',
+          h('strong', {}, r.name), ' (' + r.relation + ') ', h('a', { class: 'nowrap', href: 'tel:' + r.phone }, r.phone)),
+        r.message ? h('p', {}, h('span', { class: 'muted' }, 'Передать: '), r.message) : null,
+        r.state === 'open'
+          ? h('p', { class: late ? 'due overdue' : 'due' }, 'Ответ учреждения до ', h('strong', {}, fmtDate(r.due_on)),
+            late ? h('span', { class: 'badge danger' }, 'просрочено') : null)
+          : h('p', { class: 'muted' }, 'Итог: ' + (r.outcome_label || r.outcome) + (r.done_at ? ', ' + fmtDateTime(r.done_at) : '')),
+        r.state === 'open' ? h('form', { class: 'buttons', onsubmit: async (e) => {
+          e.preventDefault();
+          const outcome = e.target.querySelector('select').value;
+          const done = await api('POST', '/api/v1/contact-requests/' + encodeURIComponent(r.id) + '/done', { body: { outcome } });
+          if (!done.ok) { replace(box, problemBox(done)); return; }
+          contactRequestsPage();
+        } }, h('label', { class: 'sr-only', for: 'outcome-' + r.id }, 'Итог'),
+        select('outcome-' + r.id, Object.entries(OUTCOME_LABELS), 'reached'),
+        h('button', { type: 'submit' }, 'Отметить итог')) : null,
+        box);
+    })));
+  }
+
+  const LEAD_STATE_LABELS = { new: 'новая', contacted: 'связались', declined: 'отказ', converting: 'оформляется', converted: 'заведено дело' };
+  const MOBILITY_LABELS = { independent: 'передвигается сам', with_difficulty: 'с трудом', housebound: 'не выходит из дома', bedridden: 'лежачий' };
+  const SELF_CARE_LABELS = { independent: 'обслуживает себя', needs_help: 'нужна помощь', unable: 'не может себя обслуживать' };
+  const MEMORY_LABELS = { fine: 'без нарушений', forgetful: 'забывчивость', severe: 'серьёзные нарушения' };
+
+  // leadsPage is the triage queue of outreach leads, neediest first, with convert into a case.
+  async function leadsPage() {
+    setTitle('Выездные обследования');
+    const state = new URLSearchParams(location.search).get('state') || 'new';
+    const filter = h('form', { class: 'card', method: 'get', action: '/console/leads' },
+      field('lead-state', 'Состояние', select('state', Object.entries(LEAD_STATE_LABELS).filter(([k]) => k !== 'converting'), state, { id: 'lead-state' })),
+      h('button', { type: 'submit' }, 'Показать'));
+    const list = h('div', { id: 'leads', 'aria-live': 'polite' }, h('p', { class: 'muted' }, 'Загрузка…'));
+    replace(main, h('h1', {}, 'Выездные обследования'), filter, list);
+    const res = await api('GET', '/api/v1/leads?state=' + encodeURIComponent(state));
+    if (!res.ok) { replace(list, problemBox(res)); return; }
+    const items = res.data.items || [];
+    if (!items.length) { replace(list, h('p', { class: 'empty' }, 'Обследований в этом состоянии нет.')); return; }
+    replace(list, h('ul', { class: 'leads' }, items.map((l) => {
+      const a = l.answers || {};
+      const box = h('div', {});
+      const triage = (outcome) => async () => {
+        const r = await api('POST', '/api/v1/leads/' + encodeURIComponent(l.id) + '/triage', { body: { outcome } });
+        if (!r.ok) { replace(box, problemBox(r)); return; }
+        leadsPage();
+      };
+      const active = l.state === 'new' || l.state === 'contacted';
+      return h('li', { class: 'card lead' + (l.untouched ? ' overdue' : ''), dataset: { leadId: l.id } },
+        h('p', {}, h('strong', {}, l.full_name), ', ', fmtDate(l.birth_date), ' · ', h('span', { class: 'badge' }, 'нуждаемость ' + l.need_score + ' из 15'),
+          l.untouched ? h('span', { class: 'badge danger' }, 'без ответа') : null),
+        h('p', {}, l.address, l.phone ? h('a', { class: 'nowrap', href: 'tel:' + l.phone }, ' ' + l.phone) : null),
+        h('p', { class: 'muted small' }, [a.lives_alone ? 'живёт один' : 'живёт не один', MOBILITY_LABELS[a.mobility], SELF_CARE_LABELS[a.self_care],
+          'память: ' + (MEMORY_LABELS[a.memory] || a.memory), a.who_helps ? 'помогает: ' + a.who_helps : 'никто не помогает'].filter(Boolean).join('; ')),
+        a.asks ? h('p', {}, h('span', { class: 'muted' }, 'Просит: '), a.asks) : null,
+        h('p', { class: 'muted small' }, 'Источник: ' + l.source + ' · согласие от ' + fmtDate(l.consent_on) + ' · ' + (LEAD_STATE_LABELS[l.state] || l.state)),
+        l.case_id ? h('p', {}, h('a', { href: '/console/cases/' + l.case_id, class: 'case-link' }, 'Открыть дело')) : null,
+        active ? h('div', { class: 'buttons' },
+          l.state === 'new' ? h('button', { type: 'button', onclick: triage('contacted') }, 'Связались') : null,
+          h('button', { type: 'button', class: 'danger', onclick: triage('declined') }, 'Отказ'),
+          h('button', { type: 'button', class: 'primary', onclick: () => replace(box, convertForm(l, box)) }, 'Завести дело')) : null,
+        box);
+    })));
+  }
+
+  function convertForm(l, box) {
+    const v = (id) => form.querySelector('#' + id).value.trim();
+    const form = h('form', { class: 'convert', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const res = await api('POST', '/api/v1/leads/' + encodeURIComponent(l.id) + '/convert', { body: {
+        facility_type: v('cv-facility-type'), gender: v('cv-gender'), snils: v('cv-snils'), legal_capacity: v('cv-legal-capacity'),
+        disability_group: v('cv-disability') } });
+      if (!res.ok) { replace(box, form, problemBox(res)); return; }
+      replace(box, h('div', { class: 'flash', role: 'status', id: 'converted' }, 'Заведено дело ',
+        h('a', { href: '/console/cases/' + res.data.case_id, class: 'case-link' }, res.data.case_number),
+        '. Код доступа для родственников (показывается один раз): ', h('strong', { class: 'mono' }, res.data.access_code)));
+    } },
+    h('div', { class: 'row' },
+      field('cv-facility-type', 'Тип учреждения', select('cv-facility-type', REF.facility_types.map((t) => [t, FACILITY_TYPE_LABELS[t] || t]), 'elderly_disabled')),
+      field('cv-gender', 'Пол', select('cv-gender', Object.entries(GENDER_LABELS), 'female')),
+      field('cv-snils', 'СНИЛС', h('input', { id: 'cv-snils', required: true, placeholder: '112-233-445 95', autocomplete: 'off' })),
+      field('cv-legal-capacity', 'Дееспособность', select('cv-legal-capacity', Object.entries(LEGAL_CAPACITY_LABELS), 'capable')),
+      field('cv-disability', 'Инвалидность', select('cv-disability', Object.entries(DISABILITY_LABELS), 'none'))),
+    h('button', { type: 'submit', class: 'primary' }, 'Зарегистрировать дело'));
+    return form;
+  }
+
   // ---- routing -------------------------------------------------------------------------------
 
   async function route() {
@@ -778,6 +1019,9 @@
       let m;
       if (p === '/console') await listPage();
       else if (p === '/console/new') newCasePage();
+      else if (p === '/console/follow-ups') await followUpsPage();
+      else if (p === '/console/leads') await leadsPage();
+      else if (p === '/console/contact-requests') await contactRequestsPage();
       else if ((m = /^\/console\/cases\/([^/]+)$/.exec(p))) await casePage(decodeURIComponent(m[1]));
       else replace(main, h('h1', {}, 'Страница не найдена'), h('a', { href: '/console' }, 'К списку дел'));
     } catch (e) {

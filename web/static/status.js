@@ -59,8 +59,42 @@
       v.missing.length ? h('div', { class: 'missing' },
         h('h3', {}, 'Каких документов не хватает'),
         h('ul', { id: 'status-missing' }, v.missing.map((m) => h('li', {}, m)))) : null,
-      phone ? h('p', { class: 'phone' }, 'Вопросы по заявлению: координационный центр, ', phone) : null);
+      phone ? h('p', { class: 'phone' }, 'Вопросы по заявлению: координационный центр, ', phone) : null,
+      contactForm(v.number));
     result.hidden = false;
+  }
+
+  // contactForm asks the home to put the family in touch with the resident. The case number and
+  // access code of the lookup are the credential, sent again in the body.
+  function contactForm(number) {
+    const msg = h('div', { id: 'contact-message', role: 'status' });
+    const input = (id, attrs) => h('input', Object.assign({ id, autocomplete: 'off' }, attrs || {}));
+    const f = h('form', { id: 'contact-form', class: 'card', novalidate: true, onsubmit: async (e) => {
+      e.preventDefault();
+      const val = (id) => f.querySelector('#' + id).value.trim();
+      const res = await request('POST', '/api/v1/status/contact-requests', { body: {
+        case_number: number, access_code: codeInput.value.trim().toUpperCase(),
+        name: val('contact-name'), relation: val('contact-relation'), phone: val('contact-phone'), message: val('contact-text') } });
+      if (res.ok) {
+        replace(msg, h('p', { class: 'flash', id: 'contact-done' }, 'Просьба передана в учреждение. Ответ — до ',
+          h('strong', {}, fmtDate(res.data.due_on)), ' включительно; о результате придёт SMS.'));
+        f.querySelector('button').disabled = true;
+        return;
+      }
+      replace(msg, h('p', { class: 'problem', id: 'contact-error' }, res.status === 409
+        ? 'Связаться через центр можно, когда человек уже живёт в учреждении.'
+        : res.status === 400 ? 'Проверьте поля: ' + ((res.problem && res.problem.field) || 'данные') + '.'
+          : 'Не удалось передать просьбу. Позвоните в координационный центр.'));
+    } },
+    h('h3', {}, 'Связаться с проживающим'),
+    h('p', { class: 'muted small' }, 'Если человек живёт в учреждении, мы попросим сотрудников помочь ему связаться с вами.'),
+    h('div', { class: 'field' }, h('label', { for: 'contact-name' }, 'Ваше имя'), input('contact-name', { required: true, maxlength: 200 })),
+    h('div', { class: 'field' }, h('label', { for: 'contact-relation' }, 'Кем вы приходитесь'), input('contact-relation', { required: true, maxlength: 100, placeholder: 'сын, дочь, племянница…' })),
+    h('div', { class: 'field' }, h('label', { for: 'contact-phone' }, 'Ваш телефон'), input('contact-phone', { type: 'tel', required: true, maxlength: 40, placeholder: '8 916 123-45-67' })),
+    h('div', { class: 'field' }, h('label', { for: 'contact-text' }, 'Что передать'), h('textarea', { id: 'contact-text', rows: 2, maxlength: 2000 })),
+    h('button', { type: 'submit', class: 'primary' }, 'Попросить связаться'),
+    msg);
+    return f;
   }
 
   let blockedUntil = 0;
