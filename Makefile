@@ -9,7 +9,7 @@ export HTTP_ADDR             ?= 127.0.0.1:8080
 # development only: the admin token `make run` prints; never use it in production
 export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 
-.PHONY: run test lint bench bench-status bench-notices services browser build clean
+.PHONY: run test lint bench bench-status bench-notices services browser build clean webhookverify
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -22,7 +22,7 @@ run: services build
 
 ## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis, and the
 ## pages in a real headless Chromium
-test: services browser
+test: services browser webhookverify
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
 
@@ -59,6 +59,11 @@ services:
 ## except in CI, where they fail)
 browser:
 	@scripts/browser.sh || [ "$${CI:-}" != true ]
+
+## webhookverify: the Standard Webhooks reference verifier (npm standardwebhooks) for jobs' webhook
+## test, installed from scripts/webhookverify/package-lock.json into its git-ignored node_modules
+webhookverify:
+	@scripts/webhookverify/install.sh || [ "$${CI:-}" != true ]
 
 clean:
 	rm -rf bin

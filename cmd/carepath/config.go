@@ -55,6 +55,9 @@ type NoticeConfig struct {
 	SMTPTLS         string
 	SMSGatewayURL   string
 	SMSGatewayToken string
+
+	// WebhookLegacySignature keeps the pre-standard X-Carepath-* signature headers (one release).
+	WebhookLegacySignature bool
 }
 
 // configVar documents one variable: name, default, meaning. The README table is this list.
@@ -93,6 +96,7 @@ var configVars = []configVar{
 	{"RELAY_LEASE", "1m", "a queued notice is queued again after this if not delivered (Redis lost it)"},
 	{"SCAN_INTERVAL", "1m", "period of the reminder and deadline scan"},
 	{"WEBHOOK_TIMEOUT", "10s", "time limit of one webhook request"},
+	{"WEBHOOK_LEGACY_SIGNATURE", "true", "also send the old X-Carepath-Timestamp and X-Carepath-Signature headers beside the Standard Webhooks ones; this release only, set false once every partner verifies webhook-signature"},
 	{"SMTP_ADDR", "", "SMTP server host:port for e-mail notices; empty: e-mail notices fail until it is set"},
 	{"SMTP_USERNAME", "", "SMTP user (AUTH PLAIN); empty: no authentication"},
 	{"SMTP_PASSWORD", "", "SMTP password"},
@@ -238,6 +242,11 @@ func loadNoticeConfig(get func(string) string, n *NoticeConfig) error {
 	if n.Hold <= n.WebhookTimeout {
 		return fmt.Errorf("NOTICE_HOLD %s must be longer than WEBHOOK_TIMEOUT %s", n.Hold, n.WebhookTimeout)
 	}
+	legacy, err := strconv.ParseBool(get("WEBHOOK_LEGACY_SIGNATURE"))
+	if err != nil {
+		return fmt.Errorf("WEBHOOK_LEGACY_SIGNATURE %q: want true or false", get("WEBHOOK_LEGACY_SIGNATURE"))
+	}
+	n.WebhookLegacySignature = legacy
 	n.CenterPhone, n.SMTPAddr, n.SMTPUsername, n.SMTPPassword = get("CENTER_PHONE"), get("SMTP_ADDR"), get("SMTP_USERNAME"), get("SMTP_PASSWORD")
 	n.SMTPFrom, n.SMTPTLS, n.SMSGatewayURL, n.SMSGatewayToken = get("SMTP_FROM"), get("SMTP_TLS"), get("SMS_GATEWAY_URL"), get("SMS_GATEWAY_TOKEN")
 	if n.SMTPAddr != "" {

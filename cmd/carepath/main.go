@@ -240,13 +240,15 @@ func wireWorker(cfg Config, db *store.DB, rdb *redis.Client, notices *store.Noti
 	if err != nil {
 		return nil, err
 	}
+	webhook := jobs.NewWebhook(n.WebhookTimeout)
+	webhook.Legacy = n.WebhookLegacySignature
 	w := jobs.NewWorker(rdb, logger)
 	w.ShutdownTimeout = cfg.ShutdownTimeout
 	w.Concurrency = n.Concurrency
 	jobs.NoticeWork{
 		Notices: notices, Service: service, Templates: templates, DatabaseURL: db.URL,
 		Channels: map[string]jobs.Channel{
-			domain.NoticeWebhook: jobs.NewWebhook(n.WebhookTimeout),
+			domain.NoticeWebhook: webhook,
 			domain.NoticeSMS:     jobs.NewSMSGateway(n.SMSGatewayURL, n.SMSGatewayToken, n.WebhookTimeout),
 			domain.NoticeEmail: &jobs.Mailer{Addr: n.SMTPAddr, Username: n.SMTPUsername, Password: n.SMTPPassword,
 				From: n.SMTPFrom, TLS: n.SMTPTLS, Timeout: n.WebhookTimeout},
