@@ -9,7 +9,7 @@ export HTTP_ADDR             ?= 127.0.0.1:8080
 # development only: the admin token `make run` prints; never use it in production
 export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 
-.PHONY: run test lint bench bench-status bench-notices services browser build clean webhookverify
+.PHONY: run test lint bench bench-status bench-notices services browser build clean webhookverify fuzz-parsers
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -59,6 +59,11 @@ services:
 ## except in CI, where they fail)
 browser:
 	@scripts/browser.sh || [ "$${CI:-}" != true ]
+
+## fuzz-parsers: `go test -fuzz` over every parser target (SNILS, case numbers, phone, calendar CSV,
+## If-Match, cursors, settings) for FUZZTIME each (default 30s); `make test` runs their seeds only
+fuzz-parsers:
+	scripts/fuzz-parsers.sh
 
 ## webhookverify: the Standard Webhooks reference verifier (npm standardwebhooks) for jobs' webhook
 ## test, installed from scripts/webhookverify/package-lock.json into its git-ignored node_modules
