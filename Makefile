@@ -9,7 +9,7 @@ export HTTP_ADDR             ?= 127.0.0.1:8080
 # development only: the admin token `make run` prints; never use it in production
 export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 
-.PHONY: run test lint bench bench-status bench-notices services browser build clean webhookverify fuzz-parsers
+.PHONY: run test lint bench bench-status bench-notices services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -22,7 +22,7 @@ run: services build
 
 ## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis, and the
 ## pages in a real headless Chromium
-test: services browser webhookverify
+test: services browser webhookverify redis-sentinel
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
 
@@ -64,6 +64,16 @@ browser:
 ## If-Match, cursors, settings) for FUZZTIME each (default 30s); `make test` runs their seeds only
 fuzz-parsers:
 	scripts/fuzz-parsers.sh
+
+## test-sentinel: carepath's worker on Redis behind Sentinel (a real master, replica and three
+## Sentinels on free local ports) through a forced failover under load; part of `make test` too
+test-sentinel: services redis-sentinel
+	$(GO) test -race -count=1 -v -run 'TestParseRedis|TestSentinelFailoverUnderLoad' ./cmd/carepath/
+
+## redis-sentinel: make sure Debian's redis-server and redis-sentinel are there for that test
+## (it skips without them, except in CI, where it fails)
+redis-sentinel:
+	@scripts/redis-sentinel.sh || [ "$${CI:-}" != true ]
 
 ## webhookverify: the Standard Webhooks reference verifier (npm standardwebhooks) for jobs' webhook
 ## test, installed from scripts/webhookverify/package-lock.json into its git-ignored node_modules

@@ -34,6 +34,9 @@ type Config struct {
 	WorkerMetricsAddr string
 	// PprofAddr, when set, serves Go's /debug/pprof profiles there (for measuring; keep private).
 	PprofAddr string
+
+	// Redis is RedisURL read: one Redis or a master behind Sentinel.
+	Redis redisTarget
 }
 
 // NoticeConfig is how the worker delivers notices and scans deadlines.
@@ -66,6 +69,8 @@ type configVar struct{ name, def, help string }
 var configVars = []configVar{
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carepath?sslmode=disable", "PostgreSQL, the system of record; the database is created if missing"},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the job queue (may lose its contents without losing anything)"},
+	{"REDIS_SENTINELS", "", "instead of REDIS_URL: the Sentinels (host:port,host:port,…) watching the Redis master REDIS_MASTER; the same as REDIS_URL=redis-sentinel://SENTINELS/0?master=MASTER"},
+	{"REDIS_MASTER", "", "the master's name in the Sentinels' configuration (with REDIS_SENTINELS)"},
 	{"HTTP_ADDR", "127.0.0.1:8080", "where the HTTP server listens"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"BOOTSTRAP_ADMIN_TOKEN", "", "seeds the first admin with this bearer token when no admin exists; ignored once one does (then use `carepath users create`)"},
@@ -124,14 +129,16 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return ""
 	}
 	var c Config
+	var err error
 	c.DatabaseURL = get("DATABASE_URL")
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || strings.Trim(u.Path, "/") == "" {
 		return c, fmt.Errorf("DATABASE_URL %q: want postgres://user@host:port/database", c.DatabaseURL)
 	}
 	c.RedisURL = get("REDIS_URL")
-	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return c, fmt.Errorf("REDIS_URL %q: want redis://host:port/db", c.RedisURL)
+	if c.Redis, err = parseRedis(c.RedisURL, strings.TrimSpace(getenv("REDIS_URL")) != "", get("REDIS_SENTINELS"), get("REDIS_MASTER")); err != nil {
+		return c, err
 	}
+	c.RedisURL = c.Redis.url
 	c.HTTPAddr = get("HTTP_ADDR")
 	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
 		return c, fmt.Errorf("HTTP_ADDR %q: want host:port", c.HTTPAddr)

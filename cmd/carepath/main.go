@@ -174,14 +174,11 @@ type app struct {
 }
 
 func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = 2*time.Second, 3*time.Second, 3*time.Second
 	// The worker's tasks each take a connection to finish.
-	opt.PoolSize = max(opt.PoolSize, cfg.Notices.Concurrency+16)
-	rdb := redis.NewClient(opt)
+	rdb, redisOpt, err := cfg.Redis.connect(cfg.Notices.Concurrency + 16)
+	if err != nil {
+		return nil, err
+	}
 	sealer, err := store.NewSealer(cfg.DataKeys)
 	if err != nil {
 		return nil, err
@@ -202,10 +199,6 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
 	a.closers = append(a.closers, noticeDB.Close)
-	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
 	registry := prometheus.NewRegistry()
 	a.registry = registry
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
