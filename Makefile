@@ -9,7 +9,7 @@ export HTTP_ADDR             ?= 127.0.0.1:8080
 # development only: the admin token `make run` prints; never use it in production
 export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 
-.PHONY: run test lint bench bench-status bench-notices services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel
+.PHONY: run test lint bench bench-status bench-notices services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -69,6 +69,12 @@ fuzz-parsers:
 ## Sentinels on free local ports) through a forced failover under load; part of `make test` too
 test-sentinel: services redis-sentinel
 	$(GO) test -race -count=1 -v -run 'TestParseRedis|TestSentinelFailoverUnderLoad' ./cmd/carepath/
+
+## test-standby: a PostgreSQL primary and a synchronous streaming standby of its own (initdb,
+## pg_basebackup; PG_BIN, default /usr/lib/postgresql/15/bin), commands through `carepath serve`,
+## the primary killed, the standby promoted: commands resume and nothing acknowledged is lost
+test-standby: services
+	CAREPATH_STANDBY_TEST=1 $(GO) test -race -count=1 -v -run 'TestStandbyFailover' ./cmd/carepath/
 
 ## redis-sentinel: make sure Debian's redis-server and redis-sentinel are there for that test
 ## (it skips without them, except in CI, where it fails)
