@@ -9,7 +9,7 @@ export HTTP_ADDR             ?= 127.0.0.1:8080
 # development only: the admin token `make run` prints; never use it in production
 export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 
-.PHONY: run test lint bench bench-status bench-notices services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby
+.PHONY: run test lint bench bench-status bench-notices services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby restore-check
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -75,6 +75,11 @@ test-sentinel: services redis-sentinel
 ## the primary killed, the standby promoted: commands resume and nothing acknowledged is lost
 test-standby: services
 	CAREPATH_STANDBY_TEST=1 $(GO) test -race -count=1 -v -run 'TestStandbyFailover' ./cmd/carepath/
+
+## restore-check: pg_dump the database (RESTORE_FROM, default DATABASE_URL), restore it into a fresh
+## database on the same server and run `carepath audit verify` on the copy (docs/OPERATIONS.md)
+restore-check: services build
+	scripts/restore-check.sh
 
 ## redis-sentinel: make sure Debian's redis-server and redis-sentinel are there for that test
 ## (it skips without them, except in CI, where it fails)
