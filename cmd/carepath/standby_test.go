@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -150,12 +149,8 @@ func TestStandbyFailover(t *testing.T) {
 	dbURL := pg.url(pg.primary, pg.standby)
 	vars := map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": dbtest.RedisURL(t), "LOG_LEVEL": "error",
 		"HTTP_ADDR": fmt.Sprintf("127.0.0.1:%d", freePort(t)), "DB_MAX_CONNS": "8", "SHUTDOWN_TIMEOUT": "2s"}
-	var out, errs syncBuffer
-	if err := run(context.Background(), []string{"users", "create", "--name", "Дежурный специалист", "--role", "specialist"}, env(vars), &out, &errs); err != nil {
-		t.Fatalf("users create: %v\n%s", err, errs.String())
-	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	token := lines[len(lines)-1]
+	token := specialistToken(t, vars)
+	var errs syncBuffer
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -185,15 +180,7 @@ func TestStandbyFailover(t *testing.T) {
 	var lastOK atomic.Int64
 	client := &http.Client{Timeout: 5 * time.Second}
 	call := func(method, path, ifMatch string, body any) (int, http.Header, map[string]any) {
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		if path != "/api/v1/status" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		if ifMatch != "" {
-			req.Header.Set("If-Match", ifMatch)
-		}
+		req := apiRequest(base, token, method, path, ifMatch, body)
 		resp, err := client.Do(req)
 		if err != nil {
 			mu.Lock()
@@ -220,8 +207,7 @@ func TestStandbyFailover(t *testing.T) {
 		acked[id] = max(acked[id], version)
 		mu.Unlock()
 	}
-	newCase := map[string]any{"channel": "hotline", "facility_type": "elderly_disabled", "applicant": map[string]any{
-		"full_name": "Иванова Мария Петровна", "birth_date": "1941-03-15", "gender": "female", "snils": "112-233-445 95", "address": "Москва", "legal_capacity": "capable"}}
+	newCase := newCaseBody("capable", "")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -284,16 +270,8 @@ func TestStandbyFailover(t *testing.T) {
 	defer conn.Close(context.Background())
 	mu.Lock()
 	defer mu.Unlock()
-	for id, v := range acked {
-		var version, lines, maxLine int
-		if err := conn.QueryRow(context.Background(), `SELECT c.version, count(h.*), coalesce(max(h.version), 0)
-			FROM cases c LEFT JOIN case_history h ON h.case_id = c.id WHERE c.id = $1 GROUP BY c.version`, id).Scan(&version, &lines, &maxLine); err != nil {
-			t.Errorf("case %s (acknowledged at version %d) is not in the promoted standby: %v", id, v, err)
-			continue
-		}
-		if version < v || lines != version || maxLine != version {
-			t.Errorf("case %s: acknowledged version %d; the promoted standby has version %d with %d history lines up to %d", id, v, version, lines, maxLine)
-		}
+	for _, lost := range lostCommands(conn, acked) {
+		t.Error(lost)
 	}
 	var verify syncBuffer
 	if err := run(context.Background(), []string{"audit", "verify"}, env(map[string]string{"DATABASE_URL": pg.url(pg.standby)}), &verify, &syncBuffer{}); err != nil {
