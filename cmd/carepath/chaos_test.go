@@ -227,7 +227,8 @@ func TestChaos(t *testing.T) {
 				problem := strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json")
 				back := pgBackAt.Load()
 				recovering := back != 0 && time.Since(time.Unix(0, back)) < 5*time.Second
-				if resp.StatusCode != http.StatusServiceUnavailable || !problem || !(down || pgDown.Load() || recovering) {
+				pgAway := down || pgDown.Load() || recovering
+				if resp.StatusCode != http.StatusServiceUnavailable || !problem || !pgAway {
 					breach("%s %s answered %d (%s) with PostgreSQL %s: %v", method, path, resp.StatusCode, resp.Header.Get("Content-Type"), map[bool]string{true: "down", false: "up"}[down], m["detail"])
 				}
 			}
@@ -331,11 +332,11 @@ func TestChaos(t *testing.T) {
 						st, nv, _ := call("POST", "/api/v1/cases/"+id+"/events", strconv.Quote(strconv.Itoa(v)), map[string]any{"event": "withdraw", "reason": "конфликт"})
 						cmu.Lock()
 						defer cmu.Unlock()
-						switch {
-						case st == http.StatusOK:
+						switch st {
+						case http.StatusOK:
 							conflict.won++
 							ack(id, nv)
-						case st == http.StatusPreconditionFailed || st == http.StatusConflict:
+						case http.StatusPreconditionFailed, http.StatusConflict:
 							conflict.lost++
 						default:
 							conflict.other++

@@ -48,7 +48,7 @@ func startPGPair(t *testing.T) *pgPair {
 		t.Fatal(err)
 	}
 	p.dir = dir
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	if os.Geteuid() == 0 { // initdb refuses root
 		u, err := user.Lookup("postgres")
 		if err != nil {
