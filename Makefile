@@ -11,7 +11,7 @@ export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 # development only: the token that reads /metrics under `make run`
 export METRICS_TOKEN         ?= carepath-dev-metrics-token
 
-.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate bench-hotline services browser build clean
+.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate bench-hotline services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby restore-check chaos-quick chaos
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -24,7 +24,7 @@ run: services build
 
 ## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis, and the
 ## pages in a real headless Chromium
-test: services browser lint-openapi
+test: services browser lint-openapi webhookverify redis-sentinel
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
 
@@ -84,6 +84,46 @@ services:
 ## except in CI, where they fail)
 browser:
 	@scripts/browser.sh || [ "$${CI:-}" != true ]
+
+## fuzz-parsers: `go test -fuzz` over every parser target (SNILS, case numbers, phone, calendar CSV,
+## If-Match, cursors, settings) for FUZZTIME each (default 30s); `make test` runs their seeds only
+fuzz-parsers:
+	scripts/fuzz-parsers.sh
+
+## test-sentinel: carepath's worker on Redis behind Sentinel (a real master, replica and three
+## Sentinels on free local ports) through a forced failover under load; part of `make test` too
+test-sentinel: services redis-sentinel
+	$(GO) test -race -count=1 -v -run 'TestParseRedis|TestSentinelFailoverUnderLoad' ./cmd/carepath/
+
+## test-standby: a PostgreSQL primary and a synchronous streaming standby of its own (initdb,
+## pg_basebackup; PG_BIN, default /usr/lib/postgresql/15/bin), commands through `carepath serve`,
+## the primary killed, the standby promoted: commands resume and nothing acknowledged is lost
+test-standby: services
+	CAREPATH_STANDBY_TEST=1 $(GO) test -race -count=1 -v -run 'TestStandbyFailover' ./cmd/carepath/
+
+## restore-check: pg_dump the database (RESTORE_FROM, default DATABASE_URL), restore it into a fresh
+## database on the same server and run `carepath audit verify` on the copy (docs/OPERATIONS.md)
+restore-check: services build
+	scripts/restore-check.sh
+
+## chaos-quick: carepath as separate processes (2 serve, 2 worker) on a PostgreSQL pair and a Redis
+## of its own, under SIGKILLs, Redis lost, PostgreSQL restarted and 64 conflicting events; checks
+## that nothing acknowledged is lost or doubled (under 3 minutes; `make chaos`: the long run)
+chaos-quick: services redis-sentinel
+	CAREPATH_CHAOS=quick $(GO) test -count=1 -v -timeout 5m -run '^TestChaos$$' ./cmd/carepath/
+
+chaos: services redis-sentinel
+	CAREPATH_CHAOS=full $(GO) test -count=1 -v -timeout 15m -run '^TestChaos$$' ./cmd/carepath/
+
+## redis-sentinel: make sure Debian's redis-server and redis-sentinel are there for that test
+## (it skips without them, except in CI, where it fails)
+redis-sentinel:
+	@scripts/redis-sentinel.sh || [ "$${CI:-}" != true ]
+
+## webhookverify: the Standard Webhooks reference verifier (npm standardwebhooks) for jobs' webhook
+## test, installed from scripts/webhookverify/package-lock.json into its git-ignored node_modules
+webhookverify:
+	@scripts/webhookverify/install.sh || [ "$${CI:-}" != true ]
 
 clean:
 	rm -rf bin

@@ -69,7 +69,11 @@ func writeError(c *gin.Context, err error) {
 		return
 	}
 	var de *domain.Error
-	if !errors.As(err, &de) {
+	if !errors.As(err, &de) && dependencyDown(err) {
+		slog.WarnContext(c.Request.Context(), "database unavailable", "err", err, "request_id", c.GetString(ctxRequestID))
+		de = domain.Errorf(domain.EUNAVAILABLE, "the database is unavailable for a moment; send the request again")
+	}
+	if de == nil {
 		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", c.GetString(ctxRequestID),
 			"method", c.Request.Method, "route", c.FullPath())
 		de = &domain.Error{Code: domain.EINTERNAL, Message: "something went wrong on our side; the request id identifies it in our logs"}

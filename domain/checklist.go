@@ -238,7 +238,10 @@ func ParseValidity(s string) (Validity, error) {
 			if r < '0' || r > '9' {
 				return nil, Invalid("DOCUMENT_VALIDITY_MONTHS", "%q is not a whole number of months", val)
 			}
-			n = n*10 + int(r-'0')
+			// stop before a long run of digits overflows into the allowed range (found by fuzzing)
+			if n = n*10 + int(r-'0'); n > 120 {
+				break
+			}
 		}
 		if n == 0 || n > 120 {
 			return nil, Invalid("DOCUMENT_VALIDITY_MONTHS", "%s: months must be 1..120", k)

@@ -368,10 +368,12 @@ type received struct {
 	Timestamp string
 	SigOK     bool
 	Body      WebhookBody
+	Header    http.Header
+	Raw       []byte
 }
 
-// webhookSink is the partner agencies' side: it verifies each request's signature with the
-// agency's secret and records it. answer, when set, decides the status (it may block).
+// webhookSink is the partner agencies' side: it verifies each request's Standard Webhooks
+// signature with the agency's secret and records it. answer, when set, decides the status (it may block).
 type webhookSink struct {
 	*httptest.Server
 	mu      sync.Mutex
@@ -384,12 +386,13 @@ func newWebhookSink(t *testing.T) *webhookSink {
 	s := &webhookSink{secrets: map[string]string{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		rec := received{Path: r.URL.Path, Key: r.Header.Get("Idempotency-Key"), Timestamp: r.Header.Get("X-Carepath-Timestamp")}
+		rec := received{Path: r.URL.Path, Key: r.Header.Get("Idempotency-Key"), Timestamp: r.Header.Get("Webhook-Timestamp"), Header: r.Header.Clone(), Raw: body}
 		s.mu.Lock()
 		secret, known := s.secrets[r.URL.Path]
 		answer := s.answer
 		s.mu.Unlock()
-		rec.SigOK = known && VerifySignature(secret, rec.Timestamp, body, r.Header.Get("X-Carepath-Signature"))
+		rec.SigOK = known && r.Header.Get("Webhook-Id") == rec.Key &&
+			VerifyStandard(secret, rec.Key, rec.Timestamp, body, r.Header.Get("Webhook-Signature"))
 		if err := json.Unmarshal(body, &rec.Body); err != nil {
 			rec.SigOK = false
 		}

@@ -127,6 +127,16 @@ func (r *Relay) freeTaskID(ctx context.Context, id, taskID string) error {
 			return nil
 		}
 		return err
+	case asynq.TaskStateActive, asynq.TaskStateRetry:
+		// The notice is still owed a lease after it was queued, and nobody claimed it: a worker
+		// took the task and died before the claim (asynq gives such a task back only after its
+		// own lease, its recoverer's minute and a retry delay, minutes in all; found by
+		// `make chaos-quick`). Queue it again under an id of this lease period: the claim in
+		// PostgreSQL lets only one of the two deliver.
+		again := fmt.Sprintf("%s/%d", taskID, time.Now().Unix()/int64(max(r.Lease/time.Second, 1)))
+		if err := r.enqueueOne(ctx, id, again); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return err
+		}
 	}
-	return nil // pending, scheduled, retry or active: it is in the queue
+	return nil // pending or scheduled: it is in the queue
 }

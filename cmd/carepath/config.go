@@ -42,6 +42,8 @@ type Config struct {
 	PprofAddr string
 	// CaseCacheSize is how many cases the CaseCache keeps (0: none).
 	CaseCacheSize int
+	// Redis is RedisURL read: one Redis or a master behind Sentinel.
+	Redis redisTarget
 }
 
 // NoticeConfig is how the worker delivers notices and scans deadlines.
@@ -63,6 +65,9 @@ type NoticeConfig struct {
 	SMTPTLS         string
 	SMSGatewayURL   string
 	SMSGatewayToken string
+
+	// WebhookLegacySignature keeps the pre-standard X-Carepath-* signature headers (one release).
+	WebhookLegacySignature bool
 }
 
 // configVar documents one variable: name, default, meaning. The README table is this list.
@@ -71,6 +76,8 @@ type configVar struct{ name, def, help string }
 var configVars = []configVar{
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carepath?sslmode=disable", "PostgreSQL, the system of record; the database is created if missing"},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the job queue (may lose its contents without losing anything)"},
+	{"REDIS_SENTINELS", "", "instead of REDIS_URL: the Sentinels (host:port,host:port,…) watching the Redis master REDIS_MASTER; the same as REDIS_URL=redis-sentinel://SENTINELS/0?master=MASTER"},
+	{"REDIS_MASTER", "", "the master's name in the Sentinels' configuration (with REDIS_SENTINELS)"},
 	{"HTTP_ADDR", "127.0.0.1:8080", "where the HTTP server listens"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"BOOTSTRAP_ADMIN_TOKEN", "", "seeds the first admin with this bearer token when no admin exists; ignored once one does (then use `carepath users create`)"},
@@ -105,6 +112,7 @@ var configVars = []configVar{
 	{"RELAY_LEASE", "1m", "a queued notice is queued again after this if not delivered (Redis lost it)"},
 	{"SCAN_INTERVAL", "1m", "period of the reminder and deadline scan"},
 	{"WEBHOOK_TIMEOUT", "10s", "time limit of one webhook request"},
+	{"WEBHOOK_LEGACY_SIGNATURE", "true", "also send the old X-Carepath-Timestamp and X-Carepath-Signature headers beside the Standard Webhooks ones; this release only, set false once every partner verifies webhook-signature"},
 	{"SMTP_ADDR", "", "SMTP server host:port for e-mail notices; empty: e-mail notices fail until it is set"},
 	{"SMTP_USERNAME", "", "SMTP user (AUTH PLAIN); empty: no authentication"},
 	{"SMTP_PASSWORD", "", "SMTP password"},
@@ -140,14 +148,16 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return ""
 	}
 	var c Config
+	var err error
 	c.DatabaseURL = get("DATABASE_URL")
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || strings.Trim(u.Path, "/") == "" {
 		return c, fmt.Errorf("DATABASE_URL %q: want postgres://user@host:port/database", c.DatabaseURL)
 	}
 	c.RedisURL = get("REDIS_URL")
-	if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return c, fmt.Errorf("REDIS_URL %q: want redis://host:port/db", c.RedisURL)
+	if c.Redis, err = parseRedis(c.RedisURL, strings.TrimSpace(getenv("REDIS_URL")) != "", get("REDIS_SENTINELS"), get("REDIS_MASTER")); err != nil {
+		return c, err
 	}
+	c.RedisURL = c.Redis.url
 	c.HTTPAddr = get("HTTP_ADDR")
 	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
 		return c, fmt.Errorf("HTTP_ADDR %q: want host:port", c.HTTPAddr)
@@ -280,6 +290,11 @@ func loadNoticeConfig(get func(string) string, n *NoticeConfig) error {
 	if n.Hold <= n.WebhookTimeout {
 		return fmt.Errorf("NOTICE_HOLD %s must be longer than WEBHOOK_TIMEOUT %s", n.Hold, n.WebhookTimeout)
 	}
+	legacy, err := strconv.ParseBool(get("WEBHOOK_LEGACY_SIGNATURE"))
+	if err != nil {
+		return fmt.Errorf("WEBHOOK_LEGACY_SIGNATURE %q: want true or false", get("WEBHOOK_LEGACY_SIGNATURE"))
+	}
+	n.WebhookLegacySignature = legacy
 	n.CenterPhone, n.SMTPAddr, n.SMTPUsername, n.SMTPPassword = get("CENTER_PHONE"), get("SMTP_ADDR"), get("SMTP_USERNAME"), get("SMTP_PASSWORD")
 	n.SMTPFrom, n.SMTPTLS, n.SMSGatewayURL, n.SMSGatewayToken = get("SMTP_FROM"), get("SMTP_TLS"), get("SMS_GATEWAY_URL"), get("SMS_GATEWAY_TOKEN")
 	if n.SMTPAddr != "" {

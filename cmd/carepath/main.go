@@ -181,14 +181,11 @@ type app struct {
 }
 
 func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
-	opt, err := redis.ParseURL(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = 2*time.Second, 3*time.Second, 3*time.Second
 	// The worker's tasks each take a connection to finish.
-	opt.PoolSize = max(opt.PoolSize, cfg.Notices.Concurrency+16)
-	rdb := redis.NewClient(opt)
+	rdb, redisOpt, err := cfg.Redis.connect(cfg.Notices.Concurrency + 16)
+	if err != nil {
+		return nil, err
+	}
 	sealer, err := store.NewSealer(cfg.DataKeys)
 	if err != nil {
 		return nil, err
@@ -218,10 +215,6 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
 	a.closers = append(a.closers, noticeDB.Close)
-	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
-	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL: %w", err)
-	}
 	registry := prometheus.NewRegistry()
 	a.registry = registry
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
@@ -263,6 +256,7 @@ func wireWorker(cfg Config, db *store.DB, rdb *redis.Client, notices *store.Noti
 	}
 	webhook := jobs.NewWebhook(n.WebhookTimeout)
 	webhook.AllowPrivate = cfg.Access.WebhookAllowPrivate
+	webhook.Legacy = n.WebhookLegacySignature
 	w := jobs.NewWorker(rdb, logger)
 	w.ShutdownTimeout = cfg.ShutdownTimeout
 	w.Concurrency = n.Concurrency

@@ -176,7 +176,7 @@ func TestBadConfigurationNamesTheVariable(t *testing.T) {
 	for name, value := range map[string]string{
 		"HTTP_ADDR": "nowhere", "DATABASE_URL": "mysql://x", "REDIS_URL": "localhost", "LOG_LEVEL": "loud",
 		"DATA_KEY": "c2hvcnQ=", "DB_MAX_CONNS": "-1", "SHUTDOWN_TIMEOUT": "soon", "DOCUMENT_VALIDITY_MONTHS": "passport=x",
-		"WEBHOOK_ALLOW_PRIVATE": "perhaps", "METRICS_TOKEN": "short",
+		"WEBHOOK_ALLOW_PRIVATE": "perhaps", "METRICS_TOKEN": "short", "WEBHOOK_LEGACY_SIGNATURE": "maybe",
 	} {
 		err := run(context.Background(), []string{"serve"}, env(map[string]string{name: value}), &syncBuffer{}, &syncBuffer{})
 		if err == nil || !strings.Contains(err.Error(), name) {

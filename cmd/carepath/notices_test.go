@@ -54,7 +54,10 @@ func TestWorkerKilledMidDeliveryDeliversOnRestart(t *testing.T) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		keys = append(keys, r.Header.Get("Idempotency-Key"))
-		sigOK = append(sigOK, jobs.VerifySignature("s3cret", r.Header.Get("X-Carepath-Timestamp"), body, r.Header.Get("X-Carepath-Signature")))
+		// the Standard Webhooks signature, its id the idempotency key, and the legacy one (on by default)
+		sigOK = append(sigOK, r.Header.Get("Webhook-Id") == r.Header.Get("Idempotency-Key") &&
+			jobs.VerifyStandard("s3cret", r.Header.Get("Webhook-Id"), r.Header.Get("Webhook-Timestamp"), body, r.Header.Get("Webhook-Signature")) &&
+			jobs.VerifySignature("s3cret", r.Header.Get("X-Carepath-Timestamp"), body, r.Header.Get("X-Carepath-Signature")))
 		first := len(keys) == 1
 		mu.Unlock()
 		if first {

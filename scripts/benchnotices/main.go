@@ -217,7 +217,7 @@ func newSink(secret string) (*sink, error) {
 	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		now := time.Now()
-		ok := jobs.VerifySignature(s.secret, r.Header.Get("X-Carepath-Timestamp"), body, r.Header.Get("X-Carepath-Signature"))
+		ok := jobs.VerifyStandard(s.secret, r.Header.Get("Webhook-Id"), r.Header.Get("Webhook-Timestamp"), body, r.Header.Get("Webhook-Signature"))
 		var b jobs.WebhookBody
 		_ = json.Unmarshal(body, &b)
 		s.mu.Lock()
