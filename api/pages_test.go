@@ -19,7 +19,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"carepath/domain"
-	"carepath/store"
+	"carepath/internal/demo"
 )
 
 // The pages are tested as a person uses them: a real headless Chromium (Debian's, installed by
@@ -228,7 +228,7 @@ func hasRoute(h *harness, method, path string) bool {
 // state labels, the keyset "next page", and the filters.
 func TestConsoleListsAndFiltersCases(t *testing.T) {
 	h := newHarness(t)
-	if _, err := store.SeedDemo(context.Background(), h.db, h.cases, h.svc); err != nil {
+	if _, err := demo.SeedDemo(context.Background(), h.db, h.cases, h.svc); err != nil {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, h)

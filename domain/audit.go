@@ -37,8 +37,8 @@ type AuditPage struct {
 	NextCursor string        `json:"next_cursor"`
 }
 
-// AccessLog is the append-only record of who saw which case. Each case's lines are chained by
-// hash, like its history.
+// AccessLog is the append-only record of who saw which case, its lines chained by hash (the
+// lines of reads in chains of their writers, a change's line with the change: Change.Access).
 type AccessLog interface {
 	// Record appends one line per case for one request, in one transaction: either every case
 	// is logged or none is.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"carepath/domain"
+	"carepath/internal/demo"
 	"carepath/store"
 )
 
@@ -30,7 +31,7 @@ func runSeed(ctx context.Context, a *app, args []string, stdout io.Writer) error
 	if !ok {
 		codes = a.cases
 	}
-	res, err := store.SeedDemo(ctx, a.db, codes, a.service)
+	res, err := demo.SeedDemo(ctx, a.db, codes, a.service)
 	if err != nil {
 		return err
 	}
@@ -40,8 +41,8 @@ func runSeed(ctx context.Context, a *app, args []string, stdout io.Writer) error
 		fmt.Fprintf(stdout, "  %-22s %-40s %s\n", c.Role, c.Who, c.Secret)
 	}
 	if res.ShowcaseNum != "" {
-		fmt.Fprintf(stdout, "try the relatives' lookup with case number %s and access code %s:\n", res.ShowcaseNum, store.DemoAccessCode)
-		fmt.Fprintf(stdout, "  curl -s -X POST localhost:8080/api/v1/status -H 'Content-Type: application/json' -d '{\"case_number\":\"%s\",\"access_code\":\"%s\"}'\n", res.ShowcaseNum, store.DemoAccessCode)
+		fmt.Fprintf(stdout, "try the relatives' lookup with case number %s and access code %s:\n", res.ShowcaseNum, demo.DemoAccessCode)
+		fmt.Fprintf(stdout, "  curl -s -X POST localhost:8080/api/v1/status -H 'Content-Type: application/json' -d '{\"case_number\":\"%s\",\"access_code\":\"%s\"}'\n", res.ShowcaseNum, demo.DemoAccessCode)
 		fmt.Fprintf(stdout, "specialists: GET /api/v1/cases/%s\n", res.ShowcaseID)
 	}
 	return nil

@@ -1,13 +1,14 @@
-package store
+// Package demo loads carepath's demo data (`carepath seed`): a tool, not storage. It goes
+// through the store's and the domain's own interfaces, like any other client of them.
+package demo
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
-
 	"carepath/domain"
+	"carepath/store"
 )
 
 // DemoAccessCode opens the showcase demo case; it is printed by `carepath seed`. Demo data only.
@@ -93,7 +94,7 @@ func demoSNILS(n int) string { return domain.MakeSNILS(100000000 + n*7919) }
 // each walked through the real lifecycle so its history, checklist and deadlines are real.
 // Running it again changes nothing: every item is looked up by its unique name first. cases
 // sets the demo case's known access code: the store behind svc, or the cache in front of it.
-func SeedDemo(ctx context.Context, db *DB, cases AccessCodes, svc *domain.Service) (DemoResult, error) {
+func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *domain.Service) (DemoResult, error) {
 	var res DemoResult
 	g := db.Gorm.WithContext(ctx)
 	agencyIDs := map[string]string{}
@@ -236,25 +237,6 @@ func walkDemo(ctx context.Context, svc *domain.Service, actor domain.Actor, c *d
 		if c, err = svc.Fire(ctx, actor, c.ID, c.Version, cmd); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// AccessCodes sets a case's access code hash beside commands: Cases, or the CaseCache in front
-// of it.
-type AccessCodes interface {
-	SetAccessCodeHash(ctx context.Context, id, hash string) error
-}
-
-// SetAccessCodeHash replaces a case's access code hash (the demo's known code). It bypasses
-// commands: a CaseCache in front of the store must be told (CaseCache.SetAccessCodeHash).
-func (s *Cases) SetAccessCodeHash(ctx context.Context, id, hash string) error {
-	res := s.db.Gorm.WithContext(ctx).Session(&gorm.Session{}).Exec("UPDATE cases SET access_code_hash = ? WHERE id = ?", hash, id)
-	if res.Error != nil {
-		return fmt.Errorf("set access code of case %s: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return domain.Errorf(domain.ENOTFOUND, "case %s not found", id)
 	}
 	return nil
 }
