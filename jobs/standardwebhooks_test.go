@@ -189,6 +189,7 @@ func TestLegacySignatureHeaders(t *testing.T) {
 	defer srv.Close()
 	for _, legacy := range []bool{true, false} {
 		w := NewWebhook(5 * time.Second)
+		w.AllowPrivate = true // the receiver listens on 127.0.0.1
 		w.Legacy = legacy
 		o := Outgoing{NoticeID: "n1", IdempotencyKey: "cpn_1", To: srv.URL, Secret: "a-plain-secret-16", Body: []byte(`{"notice_id":"n1"}`)}
 		if err := w.Send(context.Background(), o); err != nil {

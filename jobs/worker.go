@@ -45,12 +45,25 @@ type Worker struct {
 	Loops []func(ctx context.Context) error
 	// TaskCheckInterval is how often an idle worker polls Redis (asynq's default is 1s).
 	TaskCheckInterval time.Duration
+	// schedulerRedis is the Redis settings of the scheduler's own pool (newScheduler), copied
+	// when the worker is made: go-redis rewrites a live client's options as it connects, so
+	// copying them later races with the client's first connections.
+	schedulerRedis *redis.Options
 }
 
 // NewWorker returns a worker with an empty mux.
 func NewWorker(rdb redis.UniversalClient, logger *slog.Logger) *Worker {
-	return &Worker{Redis: rdb, Logger: logger, Concurrency: 20, ShutdownTimeout: 15 * time.Second, Mux: asynq.NewServeMux(),
+	w := &Worker{Redis: rdb, Logger: logger, Concurrency: 20, ShutdownTimeout: 15 * time.Second, Mux: asynq.NewServeMux(),
 		TaskCheckInterval: 100 * time.Millisecond}
+	if c, ok := rdb.(*redis.Client); ok {
+		opts := *c.Options()
+		if opts.MaintNotificationsConfig != nil {
+			m := *opts.MaintNotificationsConfig
+			opts.MaintNotificationsConfig = &m
+		}
+		w.schedulerRedis = &opts
+	}
+	return w
 }
 
 // Run blocks until ctx ends, then shuts down gracefully: the scheduler stops enqueuing, the
@@ -75,7 +88,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// PreEnqueueFunc and PostEnqueueFunc around every enqueue in one goroutine, so a lock held
 	// from one to the other keeps the rewrite and asynq's read of it together.
 	var enqueueMu sync.Mutex
-	sched := newScheduler(w.Redis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel, Location: time.UTC,
+	sched := newScheduler(w.Redis, w.schedulerRedis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel, Location: time.UTC,
 		PreEnqueueFunc: func(t *asynq.Task, opts []asynq.Option) {
 			enqueueMu.Lock()
 			if tick, ok := ticks[t.Type()]; ok && len(opts) > 0 {
@@ -127,9 +140,9 @@ func (w *Worker) Run(ctx context.Context) error {
 // newScheduler gives the scheduler a connection pool of its own, with the worker's Redis
 // settings, when it can: asynq's scheduler closes its client when it shuts down, and on a shared
 // connection that close fails and is logged as an error at every clean stop (asynq v0.26).
-func newScheduler(shared redis.UniversalClient, opts *asynq.SchedulerOpts) *asynq.Scheduler {
-	if c, ok := shared.(*redis.Client); ok {
-		return asynq.NewScheduler(ownRedis{c.Options()}, opts)
+func newScheduler(shared redis.UniversalClient, own *redis.Options, opts *asynq.SchedulerOpts) *asynq.Scheduler {
+	if own != nil {
+		return asynq.NewScheduler(ownRedis{own}, opts)
 	}
 	return asynq.NewSchedulerFromRedisClient(shared, opts)
 }

@@ -113,7 +113,7 @@ func TestChaos(t *testing.T) {
 	base := map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": fmt.Sprintf("redis://127.0.0.1:%d/0", redisPort), "LOG_LEVEL": "error",
 		"RELAY_LEASE": "3s", "RELAY_POLL_INTERVAL": "500ms", "NOTICE_HOLD": "4s", "WEBHOOK_TIMEOUT": "2s", "NOTICE_BACKOFF_BASE": "200ms",
 		"NOTICE_BACKOFF_MAX": "2s", "NOTICE_MAX_ATTEMPTS": "1000", "SCAN_INTERVAL": "5s", "WORKER_CONCURRENCY": "16", "DB_MAX_CONNS": "8",
-		"SHUTDOWN_TIMEOUT": "2s", "AUTH_CACHE_TTL": "0s"}
+		"SHUTDOWN_TIMEOUT": "2s", "AUTH_CACHE_TTL": "0s", "WEBHOOK_ALLOW_PRIVATE": "true"}
 	token := specialistToken(t, base)
 	var agency string
 	{

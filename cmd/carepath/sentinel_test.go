@@ -236,7 +236,7 @@ func TestSentinelFailoverUnderLoad(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"worker"}, env(map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": rs.url(), "LOG_LEVEL": "error",
 			"RELAY_LEASE": "2s", "RELAY_POLL_INTERVAL": "200ms", "NOTICE_HOLD": "5s", "WEBHOOK_TIMEOUT": "2s", "NOTICE_BACKOFF_BASE": "200ms",
-			"NOTICE_BACKOFF_MAX": "1s", "NOTICE_MAX_ATTEMPTS": "50", "SCAN_INTERVAL": "1s", "WORKER_CONCURRENCY": "16", "SHUTDOWN_TIMEOUT": "2s"}), io.Discard, stderr)
+			"NOTICE_BACKOFF_MAX": "1s", "NOTICE_MAX_ATTEMPTS": "50", "SCAN_INTERVAL": "1s", "WORKER_CONCURRENCY": "16", "SHUTDOWN_TIMEOUT": "2s", "WEBHOOK_ALLOW_PRIVATE": "true"}), io.Discard, stderr)
 	}()
 	defer func() {
 		cancel()
