@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -218,6 +219,13 @@ func TestListCases(t *testing.T) {
 	}
 	if r := h.do("GET", "/api/v1/cases?q=Кузнецова&overdue=false", nil); len(r.json(t)["items"].([]any)) != 5 {
 		t.Fatalf("q: %s", r.body)
+	}
+	// A number as typed on a Russian keyboard, without dashes, finds its case.
+	number := h.do("GET", "/api/v1/cases?limit=1", nil).json(t)["items"].([]any)[0].(map[string]any)["number"].(string)
+	typed := "кс " + number[3:7] + " " + number[8:]
+	items := h.do("GET", "/api/v1/cases?q="+url.QueryEscape(typed), nil).json(t)["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["number"] != number {
+		t.Fatalf("q=%s: %v", typed, items)
 	}
 }
 

@@ -165,6 +165,9 @@ func (s *Service) List(ctx context.Context, f CaseFilter) (CasePage, error) {
 		return CasePage{}, Invalid("q", "is longer than 200 characters")
 	}
 	f.Q = strings.TrimSpace(f.Q)
+	if number, ok := ParseCaseNumber(f.Q); ok {
+		f.Q = number
+	}
 	f.Now = s.now()
 	return s.Cases.List(ctx, f)
 }

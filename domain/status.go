@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -165,8 +164,8 @@ func (s *Access) locked(c StatusCounter, max int, now time.Time) (bool, int) {
 // window the answer is ERATELIMIT with the seconds to wait, whatever the code.
 func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*StatusView, error) {
 	now := s.now()
-	number = strings.ToUpper(strings.TrimSpace(number))
-	if !ValidCaseNumber(number) {
+	number, ok := ParseCaseNumber(number)
+	if !ok {
 		return nil, Invalid("case_number", "must look like KC-2025-000123")
 	}
 	numberKey, addressKey := "n:"+number, AddressKey(clientAddr)
