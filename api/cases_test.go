@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,8 @@ func TestCreateCase(t *testing.T) {
 		t.Fatalf("access code visible on read")
 	}
 }
+
+var cyrillic = regexp.MustCompile(`[А-Яа-яЁё]`)
 
 func TestCreateCaseRejectsBadInput(t *testing.T) {
 	h := newHarness(t)
@@ -77,7 +81,24 @@ func TestCreateCaseRejectsBadInput(t *testing.T) {
 			if p["detail"] == "" {
 				t.Fatalf("no detail: %s", r.body)
 			}
+			// Every refusal has its reasons: a stable code and a Russian sentence.
+			reasons, _ := p["reasons"].([]any)
+			if len(reasons) == 0 {
+				t.Fatalf("no reasons: %s", r.body)
+			}
+			for _, x := range reasons {
+				rr := x.(map[string]any)
+				if code, _ := rr["code"].(string); code == "" || code == "unlisted" || !cyrillic.MatchString(fmt.Sprint(rr["message"])) {
+					t.Errorf("reason %v", rr)
+				}
+			}
 		})
+	}
+	// The SNILS's checksum, by its code, in Russian, without the expected digits.
+	r := h.do("POST", "/api/v1/cases", with(func(m map[string]any) { m["applicant"].(map[string]any)["snils"] = "112-233-445 96" }))
+	reason := r.json(t)["reasons"].([]any)[0].(map[string]any)
+	if reason["code"] != "snils_checksum" || reason["field"] != "applicant.snils" || !strings.HasPrefix(reason["message"].(string), "СНИЛС: ") {
+		t.Errorf("snils reason: %v", reason)
 	}
 	var n int
 	h.db.Gorm.Raw("SELECT count(*) FROM cases").Scan(&n)

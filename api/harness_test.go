@@ -93,12 +93,16 @@ const (
 	exampleFacilityID = "3d8e2a10-5b7c-4f1e-9a2b-6c7d8e9f0a1b"
 )
 
+// harnessUserNames are the harness's people: Russian names, as the console shows them.
+var harnessUserNames = map[string]string{domain.RoleSpecialist: "Тестова Анна (специалист)",
+	domain.RoleSupervisor: "Тестов Борис (руководитель)", domain.RoleAdmin: "Тестов Виктор (администратор)"}
+
 // identities gives the harness a user of each role and an agency of each kind.
 func (h *harness) identities() {
 	h.t.Helper()
 	ctx := context.Background()
 	for _, role := range domain.Roles {
-		_, tok, err := h.access.CreateUser(ctx, domain.NewUser{Name: "Harness " + role, Role: role})
+		_, tok, err := h.access.CreateUser(ctx, domain.NewUser{Name: harnessUserNames[role], Role: role})
 		if err != nil {
 			h.t.Fatal(err)
 		}

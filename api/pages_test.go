@@ -149,12 +149,53 @@ func (b *browser) wait(step, cond string) {
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+cond+")"))
 		cancel()
 		if err == nil && ok {
+			b.russianOnly(step)
 			return
 		}
 		lastErr = err
 		<-tick.C
 	}
 	b.t.Fatalf("%s: %s did not hold within 20 s (last error: %v)\npage text:\n%.1500s", step, cond, lastErr, b.pageText())
+}
+
+// visibleText is the text a person sees on the page, but for what is shown as a code (.mono,
+// <code>: case numbers, access codes, request ids).
+const visibleText = `(() => {
+  const out = [];
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n; (n = w.nextNode());) {
+    const el = n.parentElement;
+    if (!el || el.closest('.mono, code, script, style, noscript') || !el.checkVisibility()) continue;
+    out.push(n.textContent);
+  }
+  return out.join(' ');
+})()`
+
+// allowedLatin is what a Russian console page may show in Latin letters: e-mail addresses,
+// URLs, case numbers (KC-…), SNILS digits, ids, the SMS channel and Roman numerals (I группа).
+var (
+	allowedLatin = regexp.MustCompile(`[\w.+-]+@[\w.-]+|https?://\S+|\bKC-\d{4}-\d{6}\b|\bKC\b|\bSMS\b|\b[IVX]+\b|[0-9a-f]{8}-[0-9a-f-]{27}`)
+	latinWord    = regexp.MustCompile(`[A-Za-z]{2,}`)
+)
+
+// russianOnly fails the test when a console page shows a word in Latin letters outside
+// allowedLatin: everything a person reads there is Russian. wait calls it whenever its
+// condition holds, so every console page a test visits is scanned at each step.
+func (b *browser) russianOnly(step string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	path, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil || !strings.HasPrefix(path, "/console") {
+		return
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](visibleText))
+	if err != nil {
+		return // the page is navigating; the next step scans it
+	}
+	if words := latinWord.FindAllString(allowedLatin.ReplaceAllString(text, " "), -1); len(words) > 0 {
+		b.t.Errorf("%s: %s shows words in Latin letters: %q", step, path, words)
+	}
 }
 
 func (b *browser) pageText() string {

@@ -138,7 +138,11 @@ func reasonsOf(t *testing.T, err error, code string) []string {
 	if !ok || de.Code != code {
 		t.Fatalf("got %v, want a %s error", err, code)
 	}
-	return de.Reasons
+	out := make([]string, len(de.Reasons))
+	for i, r := range de.Reasons {
+		out[i] = r.String()
+	}
+	return out
 }
 
 func TestChecklistFollowsTheFacts(t *testing.T) {

@@ -176,8 +176,9 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 	lockN, waitN := s.locked(rec.ByNumber, s.Settings.StatusMaxPerNumber, now)
 	lockA, waitA := s.locked(rec.ByAddress, s.Settings.StatusMaxPerAddress, now)
 	if lockN || lockA {
-		return nil, &Error{Code: ERATELIMIT, Message: "too many failed lookups; try again later or call the center",
-			RetryAfterSeconds: max(waitN, waitA)}
+		e := Errorf(ERATELIMIT, "too many failed lookups; try again later or call the center")
+		e.RetryAfterSeconds = max(waitN, waitA)
+		return nil, e
 	}
 	id, hash := dummyCaseID, dummyHash
 	if rec.Found {

@@ -33,6 +33,8 @@
     withdraw: 'Отзыв заявления',
     register: 'Регистрация заявления',
     record_document: 'Отметка о документе',
+    reassign: 'Передача дела другому специалисту',
+    rotate_access_code: 'Выдан новый код доступа',
   };
   // Events that end something for the family: shown in red, so no one presses them by habit.
   const DANGER = new Set(['reject', 'withdraw', 'record_death', 'discharge', 'cancel_voucher']);
@@ -70,6 +72,7 @@
     relative: 'родственник', representative: 'законный представитель', guardianship: 'орган опеки',
     health: 'медицинская организация', facility: 'учреждение', specialist: 'специалист', supervisor: 'руководитель',
   };
+  const ROLE_LABELS = { specialist: 'специалист', supervisor: 'руководитель', admin: 'администратор', system: 'система' };
   const DELIVERY_CHANNEL_LABELS = { sms: 'SMS', email: 'эл. почта', webhook: 'вебхук' };
   const NOTICE_STATUS_LABELS = {
     pending: 'ожидает', sending: 'отправляется', delivered: 'доставлено', failed: 'ошибка, будет повтор', dead: 'не доставлено',
@@ -89,8 +92,9 @@
     reason: 'Причина', ippsu_number: 'Номер ИППСУ', ippsu_date: 'Дата ИППСУ', facility_id: 'Учреждение',
     valid_until: 'Действительна до', admitted_on: 'Дата поступления', return_by: 'Вернуться до',
     date_of_death: 'Дата смерти', released_facility_id: 'Освобождено место в', previous_facility_id: 'Прежнее учреждение',
-    type: 'Документ', status: 'Статус',
+    type: 'Документ', status: 'Статус', channel: 'Канал обращения',
   };
+  const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
   // The fields each event needs (issue 3, "Event data fields").
   const FIELDS = {
@@ -120,20 +124,6 @@
   const stateLabel = (s) => (stateOf[s] ? stateOf[s].label : s || '—');
   const docLabel = (t) => (docOf[t] ? docOf[t].label : t);
   const eventLabel = (e) => EVENT_LABELS[e] || e;
-
-  // humanizeReason puts a guard's reason (English, from the domain) into the specialist's words
-  // where it follows a known pattern; anything else is shown as the server wrote it.
-  const REASON_DOC_STATUS = { missing: 'не представлен', requested: 'запрошен, но не получен', rejected: 'отклонён' };
-  function humanizeReason(r) {
-    let m = /^document (\w+) is (\w+)$/.exec(r);
-    if (m) return '«' + docLabel(m[1]) + '» — ' + (REASON_DOC_STATUS[m[2]] || DOC_STATUS_LABELS[m[2]] || m[2]);
-    m = /^document (\w+) expired on (\S+)$/.exec(r);
-    if (m) return '«' + docLabel(m[1]) + '» — срок действия истёк ' + fmtDate(m[2]);
-    m = /^(\w+) is required$/.exec(r);
-    if (m && FIELDS[m[1]]) return 'Не заполнено поле «' + FIELDS[m[1]].label + '»';
-    if (r === 'a reason is required') return 'Укажите причину';
-    return r;
-  }
 
   // ---- token and API -------------------------------------------------------------------------
 
@@ -416,7 +406,7 @@
         const res = await api('POST', '/api/v1/cases/' + encodeURIComponent(st.id) + '/events', { body, headers: { 'If-Match': st.etag } });
         submit.disabled = false;
         if (!res.ok) {
-          replace(msg, problemBox(res, humanizeReason), res.status === 412 ? reloadButton(st) : null);
+          replace(msg, problemBox(res), res.status === 412 ? reloadButton(st) : null);
           msg.querySelector('.problem').focus();
           return;
         }
@@ -473,7 +463,7 @@
           n.delivered_at ? 'доставлено ' + fmtDateTime(n.delivered_at)
             : (n.next_attempt_at ? 'следующая попытка ' + fmtDateTime(n.next_attempt_at) : 'создано ' + fmtDateTime(n.created_at)),
           n.attempts ? ' · попыток: ' + n.attempts : ''),
-        n.last_error && n.status !== 'delivered' ? h('p', { class: 'muted small' }, n.last_error) : null,
+        n.last_error_text && n.status !== 'delivered' ? h('p', { class: 'muted small' }, n.last_error_text) : null,
         n.status === 'dead' || n.status === 'failed'
           ? h('button', { type: 'button', onclick: async () => {
             const res = await api('POST', '/api/v1/notices/' + encodeURIComponent(n.id) + '/retry');
@@ -585,7 +575,7 @@
           { body, headers: { 'If-Match': st.etag } });
         submit.disabled = false;
         if (!res.ok) {
-          replace(msg, problemBox(res, humanizeReason), res.status === 412 ? reloadButton(st) : null);
+          replace(msg, problemBox(res), res.status === 412 ? reloadButton(st) : null);
           return;
         }
         st.c = res.data;
@@ -618,20 +608,22 @@
           h('time', { datetime: e.at }, fmtDateTime(e.at)), ' ',
           h('strong', {}, eventLabel(e.event)),
           e.from && e.from !== e.to ? h('span', { class: 'muted' }, ' ' + stateLabel(e.from) + ' → ' + stateLabel(e.to)) : null),
-        h('p', { class: 'muted small' }, (e.actor_name || e.actor_id) + (e.actor_role ? ' · ' + e.actor_role : '') + ' · версия ' + e.version),
+        h('p', { class: 'muted small' }, (e.actor_name || 'система') + (e.actor_role ? ' · ' + (ROLE_LABELS[e.actor_role] || 'сотрудник') : '') + ' · версия ' + e.version),
         e.comment ? h('p', { class: 'comment' }, e.comment) : null,
         payloadList(st, e.payload)))));
   }
 
   function payloadList(st, p) {
     if (!p) return null;
-    const rows = Object.entries(p).map(([k, v]) => {
+    // Only what has a Russian name is shown: an id without a name says nothing to a person.
+    const rows = Object.entries(p).filter(([k, v]) => PAYLOAD_LABELS[k] && (k.endsWith('facility_id') || !UUID_RE.test(String(v)))).map(([k, v]) => {
       let shown = String(v);
       if (k.endsWith('facility_id')) shown = facilityName(st, v);
       else if (k === 'type') shown = docLabel(v);
       else if (k === 'status') shown = DOC_STATUS_LABELS[v] || v;
+      else if (k === 'channel') shown = CHANNEL_LABELS[v] || v;
       else if (/^\d{4}-\d{2}-\d{2}$/.test(shown)) shown = fmtDate(shown);
-      return [PAYLOAD_LABELS[k] || k, shown];
+      return [PAYLOAD_LABELS[k], shown];
     });
     return rows.length ? dl(rows) : null;
   }
@@ -760,7 +752,7 @@
         ['Заявитель', c.applicant.full_name],
       ]),
       h('p', { class: 'warning' }, 'Код доступа показывается только один раз. Продиктуйте его заявителю или родственнику: ' +
-        'с номером дела и кодом они узнают статус на странице «Статус заявления» (/status).'),
+        'с номером дела и кодом они узнают статус на странице «Статус заявления»: ' + location.origin + '/status'),
       h('div', { class: 'buttons' },
         h('a', { class: 'button primary', href: '/console/cases/' + c.id }, 'Открыть дело'),
         h('a', { class: 'button', href: '/console/new' }, 'Зарегистрировать ещё')));
