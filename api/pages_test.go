@@ -428,6 +428,13 @@ func TestConsoleCasePageFiresEvents(t *testing.T) {
 	b.set("#doc-issued", "2020-05-01")
 	b.click("#doc-form button[type=submit]")
 	b.wait("passport received", `document.querySelector('tr[data-doc="passport"]').dataset.status === 'received'`)
+	// The checklist's words agree with each document's name.
+	if got := b.text(`tr[data-doc="passport"] .doc-status`); got != "получен" {
+		t.Errorf("passport: %q", got)
+	}
+	if got := b.text(`tr[data-doc="income_certificate"] .doc-status`); got != "не представлена" && got != "запрошена, но не получена" {
+		t.Errorf("income certificate: %q", got)
+	}
 	for _, d := range serverCase()["checklist"].([]any) {
 		doc := d.(map[string]any)
 		if doc["type"] == "passport" && (doc["status"] != "received" || doc["issued_on"] != "2020-05-01") {

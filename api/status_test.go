@@ -326,3 +326,43 @@ func TestStatusFastPathRefusesAlike(t *testing.T) {
 	}
 	e.server.SetStatusFastPath(true)
 }
+
+// TestStatusSpeaksGently: a relative of a woman who died reads a gentle wording in the
+// feminine, with what happens next and whom to call; of a man discharged, the masculine.
+func TestStatusSpeaksGently(t *testing.T) {
+	e := newAccessEnv(t, true)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		sex   string
+		event domain.EventName
+		label string
+		next  string
+	}{
+		{"female", domain.RecordDeath, "Скончалась", "соболезнования"},
+		{"male", domain.RecordDeath, "Скончался", "соболезнования"},
+		{"female", domain.Discharge, "Выбыла из учреждения", "позвоните"},
+		{"male", domain.Discharge, "Выбыл из учреждения", "позвоните"},
+		{"female", domain.Hospitalize, "Госпитализирована", "Возвращение"},
+	} {
+		n := e.newCase()
+		n.Applicant.Gender = tc.sex
+		c, code, err := e.service.Register(ctx, system, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = e.walk(c, e.facility["own"], domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher, domain.Admit)
+		today := domain.DateOf(e.clock.now())
+		cmd := domain.EventCommand{Event: tc.event, Reason: "по заявлению", DateOfDeath: &today}
+		if _, err := e.service.Fire(ctx, system, c.ID, c.Version, cmd); err != nil {
+			t.Fatal(err)
+		}
+		res := e.status(c.Number, code, "198.51.100.7")
+		if res.status != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", tc.sex, tc.event, res.status, res.body)
+		}
+		v := res.json(t)
+		if v["state_label"] != tc.label || !strings.Contains(fmt.Sprint(v["next_step"]), tc.next) {
+			t.Errorf("%s %s: %q, next %q", tc.sex, tc.event, v["state_label"], v["next_step"])
+		}
+	}
+}

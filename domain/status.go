@@ -43,6 +43,11 @@ var nextSteps = map[State]nextStep{
 	OnLeave:             {"Возвращение в учреждение после временного выбытия", DeadlineLeaveReturn},
 	Hospitalized:        {"Возвращение в учреждение после госпитализации", ""},
 	TransferPending:     {"Перевод в другое учреждение: ожидание путёвки", ""},
+	Discharged: {"Проживание в учреждении завершено, дело закрыто. Если остались вопросы о документах " +
+		"или о дальнейшем устройстве, позвоните в координационный центр: специалист поможет", ""},
+	Deceased: {"Примите наши искренние соболезнования. Дело закрыто. О документах и личных вещах " +
+		"можно узнать в учреждении или в координационном центре: позвоните, специалист подскажет, что делать дальше", ""},
+	Withdrawn: {"Заявление отозвано, дело закрыто. Если понадобится подать заявление снова, позвоните в координационный центр", ""},
 }
 
 // publicDocLabel names a document for a relative; a name that would tell the type of home
@@ -68,7 +73,9 @@ type StatusCase struct {
 	Checklist func() (Checklist, error)
 	// NextDue is the due date of the case's earliest open deadline of the kind the plan names
 	// for its state (NextDueKinds); nil in other states or when none is open.
-	NextDue   *Date
+	NextDue *Date
+	// Sex is the applicant's ("female", "male"), read in the plan's SexStates only.
+	Sex       string
 	ByNumber  StatusCounter
 	ByAddress StatusCounter
 }
@@ -82,6 +89,9 @@ type StatusPlan struct {
 	// NextDueKinds maps a state to the kind of deadline whose earliest open due date is read
 	// in it (StatusCase.NextDue).
 	NextDueKinds map[string]string
+	// SexStates are the states whose wording agrees with the applicant's sex («выбыла»), in
+	// which the applicant's sex is read (StatusCase.Sex).
+	SexStates []string
 }
 
 var statusPlan = func() *StatusPlan {
@@ -92,6 +102,11 @@ var statusPlan = func() *StatusPlan {
 	for st, ns := range nextSteps {
 		if ns.by != "" {
 			p.NextDueKinds[string(st)] = string(ns.by)
+		}
+	}
+	for _, st := range States {
+		if w := relativeWordings[st.Name]; w.title[0] != w.title[1] {
+			p.SexStates = append(p.SexStates, string(st.Name))
 		}
 	}
 	return p
@@ -198,7 +213,7 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 	v := &StatusView{CaseNumber: rec.Number, StageCount: StageCount, StateEnteredOn: DateOf(rec.StateEnteredAt),
 		MissingDocuments: []string{}, CenterPhone: s.Settings.CenterPhone}
 	if st, ok := LookupState(rec.State); ok {
-		v.StateLabel, v.Stage = st.Label, st.Stage
+		v.StateLabel, v.Stage = RelativeStateLabel(rec.State, GenderOf(rec.Sex)), st.Stage
 	}
 	if ns, ok := nextSteps[rec.State]; ok {
 		v.NextStep, v.NextStepBy = ns.text, rec.NextDue

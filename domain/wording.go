@@ -61,3 +61,40 @@ func documentReason(t DocType, st DocStatus, validUntil *Date) Reason {
 	return Reason{Code: "document_" + string(st), Field: "documents." + string(t),
 		Message: "«" + label + "» — " + DocStatusWord(t, st), english: "document " + string(t) + " is " + string(st)}
 }
+
+// relativeWording is how the status page names a state to a relative: in words agreeing with
+// the applicant's sex (masculine, feminine), gently where the news is hard.
+type relativeWording struct {
+	title [2]string
+}
+
+// relativeWordings names every state a relative can see (all of them: a closed case can be
+// looked up too).
+var relativeWordings = map[State]relativeWording{
+	Intake:              {[2]string{"Заявление зарегистрировано", "Заявление зарегистрировано"}},
+	CollectingDocuments: {[2]string{"Сбор документов", "Сбор документов"}},
+	UnderReview:         {[2]string{"Заявление на рассмотрении", "Заявление на рассмотрении"}},
+	Rejected:            {[2]string{"В признании нуждающимся отказано", "В признании нуждающимся отказано"}},
+	WaitingList:         {[2]string{"Очередь на путёвку", "Очередь на путёвку"}},
+	VoucherIssued:       {[2]string{"Путёвка выдана", "Путёвка выдана"}},
+	Residing:            {[2]string{"Проживает в учреждении", "Проживает в учреждении"}},
+	OnLeave:             {[2]string{"Временно выбыл из учреждения", "Временно выбыла из учреждения"}},
+	Hospitalized:        {[2]string{"Госпитализирован", "Госпитализирована"}},
+	TransferPending:     {[2]string{"Ожидает перевода в другое учреждение", "Ожидает перевода в другое учреждение"}},
+	Discharged:          {[2]string{"Выбыл из учреждения", "Выбыла из учреждения"}},
+	Deceased:            {[2]string{"Скончался", "Скончалась"}},
+	Withdrawn:           {[2]string{"Заявление отозвано", "Заявление отозвано"}},
+}
+
+// RelativeStateLabel is the state's name on the relatives' status page, agreeing with the
+// applicant's gender.
+func RelativeStateLabel(st State, g Gender) string {
+	w, ok := relativeWordings[st]
+	if !ok {
+		return ""
+	}
+	if g == Feminine {
+		return w.title[1]
+	}
+	return w.title[0]
+}

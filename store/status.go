@@ -82,11 +82,16 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 		(SELECT min(d.due_on) FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open'
 			AND d.kind = (CASE c.state::text` + whens.String() + ` END)::deadline_kind) END`
 	}
+	sex := "NULL::text"
+	if len(plan.SexStates) > 0 {
+		// Like the checklist: a heap read in the few states whose wording needs it.
+		sex = "CASE WHEN c.state IN (" + sqlLiterals(plan.SexStates) + ") THEN (SELECT k.applicant->>'gender' FROM cases k WHERE k.id = c.id) END"
+	}
 	text := `SELECT 'c', c.number, c.id::text, c.state::text, c.state_entered_at, c.access_code_hash,
-	CASE WHEN ` + checklist + ` THEN (SELECT k.checklist FROM cases k WHERE k.id = c.id) END, NULL::int, ` + nextDue + `
+	CASE WHEN ` + checklist + ` THEN (SELECT k.checklist FROM cases k WHERE k.id = c.id) END, NULL::int, ` + nextDue + `, ` + sex + `
 FROM cases c WHERE c.number = ANY ($1::text[])
 UNION ALL
-SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures, NULL
+SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures, NULL, NULL
 FROM status_failures f WHERE f.key = ANY ($2::text[])`
 	l.query.Store(&statusSQL{plan, text})
 	return text
@@ -309,15 +314,15 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 		}
 		defer rows.Close()
 		var (
-			tag, key, id, state, hash pgtype.Text
-			checklist                 []byte
-			at                        pgtype.Timestamptz
-			failures                  pgtype.Int4
-			due                       pgtype.Date
+			tag, key, id, state, hash, sex pgtype.Text
+			checklist                      []byte
+			at                             pgtype.Timestamptz
+			failures                       pgtype.Int4
+			due                            pgtype.Date
 		)
 		for rows.Next() {
 			checklist = nil
-			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures, &due); err != nil {
+			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures, &due, &sex); err != nil {
 				return err
 			}
 			if tag.String == "c" {
@@ -329,6 +334,7 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 					rec := &r.row.rec
 					rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash, rec.NextDue =
 						true, id.String, r.number, domain.State(state.String), at.Time, hash.String, nextDue
+					rec.Sex = sex.String
 					r.row.checklist, rec.Checklist = checklist, r.row.decodeChecklist
 				}
 				continue

@@ -123,6 +123,8 @@
   const docOf = Object.fromEntries(REF.doc_types.map((d) => [d.type, d]));
   const stateLabel = (s) => (stateOf[s] ? stateOf[s].label : s || '—');
   const docLabel = (t) => (docOf[t] ? docOf[t].label : t);
+  // The words about a document agree with its name's gender («справка получена»).
+  const docStatusWord = (t, s) => ((REF.doc_status_words || {})[t] || {})[s] || DOC_STATUS_LABELS[s] || s;
   const eventLabel = (e) => EVENT_LABELS[e] || e;
 
   // ---- token and API -------------------------------------------------------------------------
@@ -538,7 +540,7 @@
         h('span', { class: 'doc-name' }, docLabel(d.type)), d.required ? '' : h('span', { class: 'muted small' }, ' (необязательный)'),
         h('span', { class: 'doc-meta muted small' }, 'выдаёт: ' + (SUPPLIER_LABELS[d.supplier] || d.supplier || '—')),
         d.note ? h('span', { class: 'doc-note small' }, d.note) : null),
-      cell('Статус', h('span', { class: 'doc-status status-' + d.status }, DOC_STATUS_LABELS[d.status] || d.status)),
+      cell('Статус', h('span', { class: 'doc-status status-' + d.status }, docStatusWord(d.type, d.status))),
       cell('Выдан', fmtDate(d.issued_on) || '—'),
       cell('Действует до', fmtDate(d.valid_until) || '—'),
       h('td', { class: 'row-action' }, closed ? null : h('button', {
@@ -582,7 +584,7 @@
         st.etag = res.etag;
         await reloadHistory(st);
         const now = (res.data.checklist || []).find((x) => x.type === d.type);
-        renderCase(st, '«' + docLabel(d.type) + '»: ' + (DOC_STATUS_LABELS[now ? now.status : body.status] || body.status) + '.');
+        renderCase(st, '«' + docLabel(d.type) + '» — ' + docStatusWord(d.type, now ? now.status : body.status) + '.');
       },
     },
     h('h3', {}, docLabel(d.type)),

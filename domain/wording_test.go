@@ -1,0 +1,52 @@
+package domain
+
+import (
+	"regexp"
+	"testing"
+)
+
+// TestRelativeWordings: every state a relative can see has a title in each gender and a next
+// step; the words that depend on the applicant's sex agree with it; nothing is in English and
+// nothing is the bare register of the console («Умер»).
+func TestRelativeWordings(t *testing.T) {
+	latin := regexp.MustCompile(`[A-Za-z]`)
+	want := map[State][2]string{ // masculine, feminine
+		OnLeave:      {"Временно выбыл из учреждения", "Временно выбыла из учреждения"},
+		Hospitalized: {"Госпитализирован", "Госпитализирована"},
+		Discharged:   {"Выбыл из учреждения", "Выбыла из учреждения"},
+		Deceased:     {"Скончался", "Скончалась"},
+		WaitingList:  {"Очередь на путёвку", "Очередь на путёвку"},
+	}
+	for _, st := range States {
+		for i, sex := range []string{"male", "female"} {
+			got := RelativeStateLabel(st.Name, GenderOf(sex))
+			if got == "" || latin.MatchString(got) {
+				t.Errorf("%s, %s: %q", st.Name, sex, got)
+			}
+			if w, ok := want[st.Name]; ok && got != w[i] {
+				t.Errorf("%s, %s: %q, want %q", st.Name, sex, got, w[i])
+			}
+			if got == "Умер" || got == "Умерла" {
+				t.Errorf("%s, %s: a bare %q", st.Name, sex, got)
+			}
+		}
+		ns, ok := nextSteps[st.Name]
+		if !ok || ns.text == "" || latin.MatchString(ns.text) {
+			t.Errorf("%s: next step %q", st.Name, ns.text)
+		}
+	}
+	// The lookup reads the applicant's sex exactly in the states whose wording needs it.
+	sexStates := map[string]bool{}
+	for _, s := range statusPlan.SexStates {
+		sexStates[s] = true
+	}
+	for _, st := range States {
+		needs := RelativeStateLabel(st.Name, Masculine) != RelativeStateLabel(st.Name, Feminine)
+		if needs != sexStates[string(st.Name)] {
+			t.Errorf("%s: wording depends on sex %v, read %v", st.Name, needs, sexStates[string(st.Name)])
+		}
+	}
+	if GenderOf("") != Masculine || GenderOf("female") != Feminine {
+		t.Error("GenderOf")
+	}
+}
