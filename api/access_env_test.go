@@ -79,9 +79,10 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 		userIDs: map[string]string{}, agencyID: map[string]string{}, facility: map[string]string{}}
 	e.cases = store.NewCases(db, sealer)
 	ids := store.NewIdentities(db)
+	lookups := store.NewLookups(db)
 	e.service = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
-		Users: ids, Board: e.cases, Beds: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now}
-	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db),
+		Users: ids, Board: e.cases, Beds: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now, Lockouts: lookups}
+	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookups,
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ops: queueConsole(t, dbtest.RedisURL(t)), MetricsToken: testMetricsToken}

@@ -606,6 +606,16 @@ func TestStatusPage(t *testing.T) {
 	if got := b.text("#status-error"); got != wrongCode {
 		t.Errorf("wrong number shows %q, wrong code %q: they must be the same", got, wrongCode)
 	}
+	if !strings.Contains(wrongCode, domain.DefaultAccessSettings().CenterPhone) {
+		t.Errorf("the wrong-code message does not name the center's phone: %q", wrongCode)
+	}
+
+	// Typed on a Russian keyboard, without dashes: the same case.
+	lookup("кс "+number[3:7]+" "+number[8:], code)
+	b.wait("status shown for a number in Cyrillic", `!!document.querySelector('#status-state')`)
+	if got := b.text("#status-number"); got != number {
+		t.Errorf("the page shows number %q, want %q", got, number)
+	}
 }
 
 // TestPagesAreSelfContained: every page is served with its Content-Security-Policy, and loads

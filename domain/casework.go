@@ -160,6 +160,14 @@ func (s *Service) RotateAccessCode(ctx context.Context, actor Actor, id string) 
 	if err != nil {
 		return nil, "", fmt.Errorf("rotate access code: %w", err)
 	}
+	// A new code ends the case's lockout: whoever guessed before guesses a code that is gone.
+	// Should this fail, the new code works all the same once the windows end; rotating again
+	// clears it.
+	if s.Lockouts != nil {
+		if err := s.Lockouts.ClearCase(ctx, c.Number); err != nil {
+			return nil, "", fmt.Errorf("rotate access code of case %s: %w", c.Number, err)
+		}
+	}
 	return c, code, nil
 }
 

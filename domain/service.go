@@ -29,6 +29,9 @@ type Service struct {
 	Beds  BedRegister
 	// NoticeLog keeps the notices' delivery log (the notices themselves are written with the case).
 	NoticeLog NoticeStore
+	// Lockouts forgets a case's failed status lookups when it gets a new access code (the
+	// status lookup's store); nil forgets nothing.
+	Lockouts CaseLockouts
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }

@@ -1,8 +1,10 @@
 package domain
 
 import (
+	"math"
 	"regexp"
 	"testing"
+	"time"
 )
 
 // TestRelativeWordings: every state a relative can see has a title in each gender and a next
@@ -48,5 +50,38 @@ func TestRelativeWordings(t *testing.T) {
 	}
 	if GenderOf("") != Masculine || GenderOf("female") != Feminine {
 		t.Error("GenderOf")
+	}
+}
+
+// TestLockoutArithmetic: the per-case ceiling keeps guessing hopeless (the arithmetic of
+// status.go's "The lockout"), and the client's back-off doubles.
+func TestLockoutArithmetic(t *testing.T) {
+	s := DefaultAccessSettings()
+	perYear := float64(s.StatusMaxPerNumber) * float64(365*24*time.Hour/s.StatusWindow)
+	codes := math.Pow(float64(len(accessAlphabet)), AccessCodeLength)
+	if p := perYear / codes; p > 1e-10 {
+		t.Errorf("a year of guessing at the ceiling finds a code with chance %g", p)
+	}
+	if s.StatusMaxPerNumber < 20*s.StatusMaxPerClient {
+		t.Errorf("the ceiling %d is within reach of a few clients", s.StatusMaxPerNumber)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		failures int
+		after    time.Duration
+		want     int
+	}{
+		{4, 0, 0},
+		{5, 0, 900},
+		{5, 15 * time.Minute, 0},
+		{6, 15 * time.Minute, 900},
+		{7, 30 * time.Minute, 1800},
+		{8, time.Hour, 3600},
+		{8, 2 * time.Hour, 0},
+	} {
+		got := lockedFor(StatusCounter{Failures: tc.failures, WindowStart: start}, s.StatusMaxPerClient, s.StatusWindow, start.Add(tc.after))
+		if got != tc.want {
+			t.Errorf("%d failures, %s on: locked %d s, want %d", tc.failures, tc.after, got, tc.want)
+		}
 	}
 }

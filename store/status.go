@@ -128,8 +128,8 @@ func (r *statusRow) decodeChecklist() (domain.Checklist, error) {
 
 // StatusCase implements domain.StatusStore. Lookups that arrive together are read together:
 // each waits for a batch, and one query (statusQuery) serves the whole batch (statusBatcher).
-func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string, plan *domain.StatusPlan) (*domain.StatusCase, error) {
-	req := &lookupReq{number: number, numberKey: numberKey, addressKey: addressKey, plan: plan, done: make(chan error, 1)}
+func (l *Lookups) StatusCase(ctx context.Context, number string, keys domain.StatusKeys, plan *domain.StatusPlan) (*domain.StatusCase, error) {
+	req := &lookupReq{number: number, keys: keys, plan: plan, done: make(chan error, 1)}
 	l.batcher.Do(func() { l.batch = newStatusBatcher(l) })
 	select {
 	case l.batch.in <- req:
@@ -149,10 +149,11 @@ func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey 
 
 // lookupReq is one lookup waiting in a batch.
 type lookupReq struct {
-	number, numberKey, addressKey string
-	plan                          *domain.StatusPlan
-	row                           statusRow
-	done                          chan error
+	number string
+	keys   domain.StatusKeys
+	plan   *domain.StatusPlan
+	row    statusRow
+	done   chan error
 }
 
 // statusBatcher reads the lookups of many relatives with one query. Under load a lookup's own
@@ -292,15 +293,15 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	numbers := make([]string, 0, len(batch))
-	keys := make([]string, 0, 2*len(batch))
+	keys := make([]string, 0, 3*len(batch))
 	byNumber := make(map[string][]*lookupReq, len(batch))
-	byKey := make(map[string][]*lookupReq, 2*len(batch))
+	byKey := make(map[string][]*lookupReq, 3*len(batch))
 	for _, r := range batch {
 		if _, ok := byNumber[r.number]; !ok {
 			numbers = append(numbers, r.number)
 		}
 		byNumber[r.number] = append(byNumber[r.number], r)
-		for _, k := range [2]string{r.numberKey, r.addressKey} {
+		for _, k := range [3]string{r.keys.Case, r.keys.Client, r.keys.Address} {
 			if _, ok := byKey[k]; !ok {
 				keys = append(keys, k)
 			}
@@ -341,10 +342,12 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 			}
 			counter := domain.StatusCounter{Failures: int(failures.Int32), WindowStart: at.Time}
 			for _, r := range byKey[key.String] {
-				if key.String == r.numberKey {
-					r.row.rec.ByNumber = counter
-				}
-				if key.String == r.addressKey {
+				switch key.String {
+				case r.keys.Case:
+					r.row.rec.ByCase = counter
+				case r.keys.Client:
+					r.row.rec.ByClient = counter
+				case r.keys.Address:
 					r.row.rec.ByAddress = counter
 				}
 			}
@@ -436,11 +439,13 @@ func waitingPosition(ctx context.Context, db interface {
 }
 
 // RecordFailure implements domain.StatusStore: one atomic upsert per key, so concurrent
-// failures are all counted. One failure in 256 also clears the counters whose window ended, so
-// someone trying many numbers does not grow the table for ever.
+// failures are all counted. One failure in 256 also clears the counters untouched for a day
+// (or the window, when longer), so someone trying many numbers does not grow the table for
+// ever; a day is longer than any counter is remembered (StatusClientMemory), and an ended
+// window counts as empty anyway.
 func (l *Lookups) RecordFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
 	if rand.N(256) == 0 {
-		if _, err := l.PruneFailures(ctx, now, window); err != nil {
+		if _, err := l.PruneFailures(ctx, now, max(window, 24*time.Hour)); err != nil {
 			return err
 		}
 	}
@@ -461,6 +466,16 @@ func (l *Lookups) RecordFailure(ctx context.Context, keys []string, now time.Tim
 func (l *Lookups) ClearFailures(ctx context.Context, key string) error {
 	if _, err := l.db.SQL.ExecContext(ctx, "DELETE FROM status_failures WHERE key = $1", key); err != nil {
 		return fmt.Errorf("clear failed lookups: %w", err)
+	}
+	return nil
+}
+
+// ClearCase implements domain.StatusStore.
+func (l *Lookups) ClearCase(ctx context.Context, number string) error {
+	ceiling, clients := domain.CaseLockKeys(number)
+	_, err := l.db.SQL.ExecContext(ctx, "DELETE FROM status_failures WHERE key = $1 OR starts_with(key, $2)", ceiling, clients)
+	if err != nil {
+		return fmt.Errorf("clear the lockout of case %s: %w", number, err)
 	}
 	return nil
 }

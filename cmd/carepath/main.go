@@ -201,9 +201,10 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	if cfg.CaseCacheSize > 0 {
 		caseStore = store.NewCaseCache(cases, cfg.CaseCacheSize)
 	}
+	lookups := store.NewLookups(db)
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
-		Users: identities, Board: cases, Beds: cases, NoticeLog: notices}
-	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: cfg.Access}
+		Users: identities, Board: cases, Beds: cases, NoticeLog: notices, Lockouts: lookups}
+	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: lookups, Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
 	a.closers = append(a.closers, noticeDB.Close)
 	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)

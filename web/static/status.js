@@ -29,6 +29,13 @@
 
   const NOT_FOUND = 'Дело не найдено. Проверьте номер дела и код доступа: они указаны в уведомлении о регистрации заявления.';
 
+  // serverSays is the Russian sentence of the answer's first reason (it names the center's
+  // phone on a wrong code and on a lockout), or fallback.
+  function serverSays(res, fallback) {
+    const r = res.problem && Array.isArray(res.problem.reasons) && res.problem.reasons[0];
+    return (r && r.message) || fallback;
+  }
+
   function say(text, cls) {
     replace(message, text ? h('p', { class: cls || 'problem', id: 'status-error' }, text) : null);
   }
@@ -96,12 +103,12 @@
     }
     switch (res.status) {
       case 404:
-        say(NOT_FOUND);
+        say(serverSays(res, NOT_FOUND));
         break;
       case 429: {
         const wait = Math.max(1, parseInt(res.retryAfter, 10) || 60);
         blockedUntil = Date.now() + wait * 1000;
-        say('Слишком много неудачных попыток. Повторите ' + minutes(wait) + ' или позвоните в координационный центр.');
+        say(serverSays(res, 'Слишком много неудачных попыток.') + ' Повторить можно ' + minutes(wait) + '.');
         break;
       }
       case 400: {
