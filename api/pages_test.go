@@ -582,9 +582,17 @@ func TestStatusPage(t *testing.T) {
 	if got := b.text("#status-stage"); got != fmt.Sprintf("Этап 2 из %d", domain.StageCount) {
 		t.Errorf("stage %q", got)
 	}
-	missing := evalJS[[]string](b, `[...document.querySelectorAll('#status-missing li')].map(li => li.textContent)`)
+	missing := evalJS[[]string](b, `[...document.querySelectorAll('#status-missing li')].map(li => li.firstChild.textContent)`)
 	if !slices.Contains(missing, "Паспорт") {
 		t.Errorf("missing documents %v do not name the passport", missing)
+	}
+	// Where to get each, and the stages passed with their days.
+	if where := b.text("#status-missing"); !strings.Contains(where, "МФЦ") || !strings.Contains(where, "медицинской организации") {
+		t.Errorf("missing documents without where to get them: %q", where)
+	}
+	timeline := evalJS[[]string](b, `[...document.querySelectorAll('#status-timeline li')].map(li => li.textContent)`)
+	if len(timeline) != 2 || !strings.HasSuffix(timeline[0], "Заявление зарегистрировано") || !strings.HasSuffix(timeline[1], "Сбор документов") {
+		t.Errorf("timeline %q", timeline)
 	}
 	page := b.text("body")
 	for _, secret := range []string{"Кузнецова", "112-233-445 95", "Снежная", "+7 903"} {

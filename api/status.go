@@ -166,5 +166,25 @@ func appendStatusView(b []byte, v *domain.StatusView) []byte {
 	}
 	b = append(b, `,"center_phone":`...)
 	b = domain.AppendJSONString(b, v.CenterPhone)
+	b = append(b, `,"missing_where":`...)
+	b = domain.AppendJSONArray(b, v.MissingWhere, func(b []byte, m *domain.MissingDocument) []byte {
+		b = append(b, `{"document":`...)
+		b = domain.AppendJSONString(b, m.Document)
+		b = append(b, `,"where":`...)
+		b = domain.AppendJSONString(b, m.Where)
+		return append(b, '}')
+	})
+	b = append(b, `,"timeline":`...)
+	b = domain.AppendJSONArray(b, v.Timeline, func(b []byte, st *domain.TimelineStep) []byte {
+		b = append(b, `{"label":`...)
+		b = domain.AppendJSONString(b, st.Label)
+		b = append(b, `,"on":`...)
+		b = st.On.AppendJSON(b)
+		return append(b, '}')
+	})
+	if v.VoucherHome != "" {
+		b = append(b, `,"voucher_home":`...)
+		b = domain.AppendJSONString(b, v.VoucherHome)
+	}
 	return append(b, '}')
 }

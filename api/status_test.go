@@ -421,3 +421,31 @@ func TestStatusSpeaksGently(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusNamesTheVoucherHome: the holder of the code learns which home the voucher is for,
+// and the stages passed with their days.
+func TestStatusNamesTheVoucherHome(t *testing.T) {
+	e := newAccessEnv(t, true)
+	c, code, err := e.service.Register(context.Background(), system, e.newCase())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.walk(c, e.facility["own"], domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher)
+	var name string
+	if err := e.db.Gorm.Raw("SELECT name FROM facilities WHERE id = ?", e.facility["own"]).Scan(&name).Error; err != nil || name == "" {
+		t.Fatalf("facility name %q: %v", name, err)
+	}
+	res := e.status(c.Number, code, "198.51.100.60")
+	v := res.json(t)
+	if v["voucher_home"] != name {
+		t.Errorf("voucher_home %v, want %q", v["voucher_home"], name)
+	}
+	steps, _ := v["timeline"].([]any)
+	if len(steps) != 5 || steps[4].(map[string]any)["label"] != "Путёвка выдана" {
+		t.Errorf("timeline %v", v["timeline"])
+	}
+	// Without the code, nothing.
+	if res := e.status(c.Number, "WRONGCODE234", "198.51.100.61"); bytes.Contains(res.body, []byte(name)) {
+		t.Errorf("a wrong code learns the home: %s", res.body)
+	}
+}

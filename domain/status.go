@@ -23,6 +23,30 @@ type StatusView struct {
 	MissingDocuments []string `json:"missing_documents"`
 	WaitingPosition  int      `json:"waiting_position,omitempty"`
 	CenterPhone      string   `json:"center_phone"`
+	// MissingWhere says, for each missing document in the same order, where to get it.
+	MissingWhere []MissingDocument `json:"missing_where"`
+	// Timeline is the stages passed, oldest first, with the day each began.
+	Timeline []TimelineStep `json:"timeline"`
+	// VoucherHome is the home a voucher is for, while the voucher is open.
+	VoucherHome string `json:"voucher_home,omitempty"`
+}
+
+// MissingDocument is a missing document and where to get it.
+type MissingDocument struct {
+	Document string `json:"document"`
+	Where    string `json:"where"`
+}
+
+// TimelineStep is one stage a case passed and the day it began.
+type TimelineStep struct {
+	Label string `json:"label"`
+	On    Date   `json:"on"`
+}
+
+// StatusStep is one change of state from the history, as the lookup reads it.
+type StatusStep struct {
+	State State
+	On    Date
 }
 
 // nextStep says, per state, what happens next in words a family understands, and which deadline
@@ -76,6 +100,10 @@ type StatusCase struct {
 	NextDue *Date
 	// Sex is the applicant's ("female", "male"), read in the plan's SexStates only.
 	Sex string
+	// Steps are the case's changes of state, oldest first; VoucherHome the name of the home of
+	// an open voucher (in the plan's VoucherStates only).
+	Steps       []StatusStep
+	VoucherHome string
 	// The counters of the lookup's StatusKeys.
 	ByCase, ByClient, ByAddress StatusCounter
 }
@@ -92,10 +120,12 @@ type StatusPlan struct {
 	// SexStates are the states whose wording agrees with the applicant's sex («выбыла»), in
 	// which the applicant's sex is read (StatusCase.Sex).
 	SexStates []string
+	// VoucherStates are the states in which the voucher's home is named.
+	VoucherStates []string
 }
 
 var statusPlan = func() *StatusPlan {
-	p := &StatusPlan{NextDueKinds: map[string]string{}}
+	p := &StatusPlan{NextDueKinds: map[string]string{}, VoucherStates: []string{string(VoucherIssued)}}
 	for _, st := range missingShownIn {
 		p.ChecklistStates = append(p.ChecklistStates, string(st))
 	}
@@ -259,7 +289,8 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 		}
 	}
 	v := &StatusView{CaseNumber: rec.Number, StageCount: StageCount, StateEnteredOn: DateOf(rec.StateEnteredAt),
-		MissingDocuments: []string{}, CenterPhone: s.Settings.CenterPhone}
+		MissingDocuments: []string{}, MissingWhere: []MissingDocument{}, CenterPhone: s.Settings.CenterPhone,
+		Timeline: timeline(rec.Steps), VoucherHome: rec.VoucherHome}
 	if st, ok := LookupState(rec.State); ok {
 		v.StateLabel, v.Stage = RelativeStateLabel(rec.State, GenderOf(rec.Sex)), st.Stage
 	}
@@ -273,6 +304,7 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 		}
 		for _, t := range cl.Missing(DateOf(now)) {
 			v.MissingDocuments = append(v.MissingDocuments, publicDocLabel(t))
+			v.MissingWhere = append(v.MissingWhere, MissingDocument{publicDocLabel(t), WhereToGet(t)})
 		}
 	}
 	if rec.State == WaitingList {
@@ -281,4 +313,20 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 		}
 	}
 	return v, nil
+}
+
+// timeline turns the history's changes of state into the stages a relative sees: the day
+// each stage began, a stage entered again (documents returned for) at its latest.
+func timeline(steps []StatusStep) []TimelineStep {
+	out := []TimelineStep{}
+	for _, st := range steps {
+		def, ok := LookupState(st.State)
+		if !ok {
+			continue
+		}
+		// Past stages in the console's neutral words; a closed case's last one is named by the
+		// view's state label.
+		out = append(out, TimelineStep{Label: def.Label, On: st.On})
+	}
+	return out
 }

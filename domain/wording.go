@@ -98,3 +98,29 @@ func RelativeStateLabel(st State, g Gender) string {
 	}
 	return w.title[0]
 }
+
+// whereToGet says where a family gets each kind of document, by who issues it (DocTypeDef's
+// Supplier), with a few documents of their own.
+var (
+	whereBySupplier = map[string]string{
+		"applicant":         "Документ заявителя: принесите оригинал в МФЦ или в координационный центр",
+		"health":            "В медицинской организации, где наблюдается заявитель (поликлиника или больница)",
+		"guardianship":      "В органе опеки и попечительства по месту жительства",
+		"court":             "В суде, вынесшем решение: заверенная копия решения",
+		"social_protection": "В отделе социальной защиты населения по месту жительства или через МФЦ",
+	}
+	whereByDocument = map[DocType]string{
+		DocSNILS:                 "Если СНИЛС утерян: в отделении Социального фонда или в МФЦ",
+		DocDisabilityCertificate: "В бюро медико-социальной экспертизы (МСЭ); копию выдаёт и МФЦ",
+		DocResidenceProof:        "В МФЦ или паспортном столе: выписка о регистрации по месту жительства",
+		DocApplication:           "Заполняется в МФЦ или в координационном центре при подаче",
+	}
+)
+
+// WhereToGet says where to get a document.
+func WhereToGet(t DocType) string {
+	if w, ok := whereByDocument[t]; ok {
+		return w
+	}
+	return whereBySupplier[docIndex[t].Supplier]
+}

@@ -85,3 +85,13 @@ func TestLockoutArithmetic(t *testing.T) {
 		}
 	}
 }
+
+// TestWhereToGetEveryDocument: every document type says where to get it, in Russian.
+func TestWhereToGetEveryDocument(t *testing.T) {
+	latin := regexp.MustCompile(`[A-Za-z]`)
+	for _, d := range DocTypes {
+		if w := WhereToGet(d.Type); w == "" || latin.MatchString(w) {
+			t.Errorf("%s: %q", d.Type, w)
+		}
+	}
+}

@@ -87,11 +87,21 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 		// Like the checklist: a heap read in the few states whose wording needs it.
 		sex = "CASE WHEN c.state IN (" + sqlLiterals(plan.SexStates) + ") THEN (SELECT k.applicant->>'gender' FROM cases k WHERE k.id = c.id) END"
 	}
+	home := "NULL::text"
+	if len(plan.VoucherStates) > 0 {
+		home = "CASE WHEN c.state IN (" + sqlLiterals(plan.VoucherStates) + `) THEN
+		(SELECT f.name FROM cases k JOIN facilities f ON f.id = k.voucher_facility_id WHERE k.id = c.id) END`
+	}
+	// The stages passed: the history's changes of state (its primary key's range for the case),
+	// "state day" pairs in order.
+	steps := `(SELECT string_agg(h.to_state || ' ' || to_char(h.at AT TIME ZONE 'Europe/Moscow', 'YYYY-MM-DD'), ',' ORDER BY h.version)
+		FROM case_history h WHERE h.case_id = c.id AND h.to_state <> h.from_state)`
 	text := `SELECT 'c', c.number, c.id::text, c.state::text, c.state_entered_at, c.access_code_hash,
-	CASE WHEN ` + checklist + ` THEN (SELECT k.checklist FROM cases k WHERE k.id = c.id) END, NULL::int, ` + nextDue + `, ` + sex + `
+	CASE WHEN ` + checklist + ` THEN (SELECT k.checklist FROM cases k WHERE k.id = c.id) END, NULL::int, ` + nextDue + `, ` + sex + `,
+	` + home + `, ` + steps + `
 FROM cases c WHERE c.number = ANY ($1::text[])
 UNION ALL
-SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures, NULL, NULL
+SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures, NULL, NULL, NULL, NULL
 FROM status_failures f WHERE f.key = ANY ($2::text[])`
 	l.query.Store(&statusSQL{plan, text})
 	return text
@@ -316,6 +326,7 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 		defer rows.Close()
 		var (
 			tag, key, id, state, hash, sex pgtype.Text
+			home, steps                    pgtype.Text
 			checklist                      []byte
 			at                             pgtype.Timestamptz
 			failures                       pgtype.Int4
@@ -323,7 +334,7 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 		)
 		for rows.Next() {
 			checklist = nil
-			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures, &due, &sex); err != nil {
+			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures, &due, &sex, &home, &steps); err != nil {
 				return err
 			}
 			if tag.String == "c" {
@@ -335,7 +346,7 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 					rec := &r.row.rec
 					rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash, rec.NextDue =
 						true, id.String, r.number, domain.State(state.String), at.Time, hash.String, nextDue
-					rec.Sex = sex.String
+					rec.Sex, rec.VoucherHome, rec.Steps = sex.String, home.String, parseSteps(steps.String)
 					r.row.checklist, rec.Checklist = checklist, r.row.decodeChecklist
 				}
 				continue
@@ -492,3 +503,23 @@ func (l *Lookups) PruneFailures(ctx context.Context, now time.Time, window time.
 
 // HasWaitingSnapshot reports whether positions are served from a snapshot.
 func (l *Lookups) HasWaitingSnapshot() bool { return l.waiting.Load() != nil }
+
+// parseSteps reads the lookup's "state day,state day" list of changes of state.
+func parseSteps(s string) []domain.StatusStep {
+	if s == "" {
+		return nil
+	}
+	var out []domain.StatusStep
+	for _, part := range strings.Split(s, ",") {
+		st, day, ok := strings.Cut(part, " ")
+		if !ok {
+			continue
+		}
+		d, err := domain.ParseDate(day)
+		if err != nil {
+			continue
+		}
+		out = append(out, domain.StatusStep{State: domain.State(st), On: d})
+	}
+	return out
+}
