@@ -162,7 +162,9 @@ var catalogue = map[string]text{
 	"return_by must be within the next %d days":    {"return_by_out_of_range", "Дата возвращения — в ближайшие %d дней"},
 	"date_of_death is required":                    {"date_of_death_required", "Укажите дату смерти"},
 	"date_of_death cannot be in the future":        {"date_of_death_in_future", "Дата смерти не может быть в будущем"},
-	"the facility has no free bed":                 {"no_free_bed", "В учреждении нет свободных мест"},
+	"document %s is not required for this case: it may not be requested": {"document_not_required",
+		"Этот документ для дела не обязателен: требовать его нельзя"},
+	"the facility has no free bed": {"no_free_bed", "В учреждении нет свободных мест"},
 	"the person lives in a boarding house and a transfer is under way: cancel the voucher, then discharge": {"transfer_under_way", "Идёт перевод в другое учреждение: сначала аннулируйте путёвку, затем оформите выбытие"},
 }
 

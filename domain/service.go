@@ -301,6 +301,11 @@ func (s *Service) RecordDocument(ctx context.Context, actor Actor, id string, t 
 		}
 		now := s.now()
 		d, ok := c.Checklist.Get(t)
+		// Demanding a document the law does not require of this case is grounds for a
+		// complaint: the center may not request one (recording one brought anyway is fine).
+		if u.Status == DocRequested && (!ok || !d.Required) {
+			return nil, ErrorOn(EUNPROCESSABLE, "type", "document %s is not required for this case: it may not be requested", t)
+		}
 		if !ok {
 			d = Document{Type: t, Supplier: docIndex[t].Supplier}
 		}

@@ -495,3 +495,35 @@ func TestSNILS(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestingAnUnrequiredDocumentIsRefused: the center may not demand a document the case
+// does not require (grounds for a complaint); it may record one that was brought.
+func TestRequestingAnUnrequiredDocumentIsRefused(t *testing.T) {
+	f := newFixture(t)
+	c := f.register(newCase())
+	var notRequired, required domain.DocType
+	for _, d := range domain.DocTypes {
+		got, ok := c.Checklist.Get(d.Type)
+		switch {
+		case (!ok || !got.Required) && notRequired == "":
+			notRequired = d.Type
+		case ok && got.Required && required == "":
+			required = d.Type
+		}
+	}
+	if notRequired == "" || required == "" {
+		t.Fatalf("checklist %v", c.Checklist)
+	}
+	ctx := context.Background()
+	_, err := f.svc.RecordDocument(ctx, f.actor, c.ID, notRequired, 0, domain.DocumentUpdate{Status: domain.DocRequested})
+	if de, ok := domain.AsError(err); !ok || de.Code != domain.EUNPROCESSABLE || de.Reasons[0].Code != "document_not_required" {
+		t.Fatalf("requesting %s: %v", notRequired, err)
+	}
+	if _, err := f.svc.RecordDocument(ctx, f.actor, c.ID, required, 0, domain.DocumentUpdate{Status: domain.DocRequested}); err != nil {
+		t.Fatalf("requesting %s: %v", required, err)
+	}
+	issued := domain.DateOf(time.Now()).AddDays(-3)
+	if _, err := f.svc.RecordDocument(ctx, f.actor, c.ID, notRequired, 0, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &issued}); err != nil {
+		t.Fatalf("recording %s brought anyway: %v", notRequired, err)
+	}
+}
