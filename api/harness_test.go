@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -118,8 +119,8 @@ func (h *harness) identities() {
 			h.t.Fatal(err)
 		}
 	}
-	for _, kind := range domain.AgencyKinds {
-		n := domain.NewAgency{Name: "Harness " + string(kind), Kind: kind}
+	for i, kind := range domain.AgencyKinds {
+		n := domain.NewAgency{Name: fmt.Sprintf("Тестовая организация №%d", i+1), Kind: kind}
 		if kind == domain.AgencyFacility {
 			n.FacilityIDs = []string{exampleFacilityID}
 		}

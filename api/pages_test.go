@@ -662,3 +662,51 @@ func TestPagesAreSelfContained(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleKnowsItsUser: a specialist's «Мои дела» lists their cases, overdue first; an
+// administrator signing in sees the administration page, not a refusal; an agency's key at the
+// sign-in form is told plainly what it is.
+func TestConsoleKnowsItsUser(t *testing.T) {
+	h := newHarness(t)
+	spec := h.tokens[domain.RoleSpecialist]
+	specID := h.do("GET", "/api/v1/me", nil, "Authorization", "Bearer "+spec).json(t)["id"].(string)
+	id, etag := h.createCase()
+	r := h.do("POST", "/api/v1/cases/"+id+"/assignee", map[string]any{"assignee_id": specID}, "If-Match", etag)
+	if r.status != http.StatusOK {
+		t.Fatalf("assign: %d %s", r.status, r.body)
+	}
+	r = h.do("POST", "/api/v1/cases/"+id+"/events", map[string]any{"event": "request_documents"}, "If-Match", r.header.Get("ETag"))
+	if r.status != http.StatusOK {
+		t.Fatalf("request documents: %d %s", r.status, r.body)
+	}
+	other, _ := h.createCase() // the supervisor's, not the specialist's
+
+	b := newBrowser(t, h)
+	b.login(spec)
+	b.open("/console/mine")
+	b.wait("my cases", `document.querySelectorAll('#my-cases tbody tr').length > 0`)
+	ids := evalJS[[]string](b, `[...document.querySelectorAll('#my-cases tbody tr')].map(tr => tr.dataset.id)`)
+	if len(ids) != 1 || ids[0] != id || slices.Contains(ids, other) {
+		t.Errorf("my cases %v, want only %s", ids, id)
+	}
+	if due := b.text("#my-cases tbody tr td:last-child"); !strings.Contains(due, "Сбор документов") {
+		t.Errorf("next due %q", due)
+	}
+	b.click("#logout")
+	b.wait("signed out", `!!document.querySelector('#token')`)
+
+	b.typeIn("#token", h.tokens[domain.RoleAdmin])
+	b.click("#login-form button[type=submit]")
+	b.wait("admin page", `!!document.querySelector('#admin-users') && document.querySelectorAll('#admin-users tbody tr').length >= 3`)
+	if got := b.text("h1"); got != "Администрирование" {
+		t.Errorf("the admin sees %q", got)
+	}
+	b.click("#logout")
+	b.wait("signed out", `!!document.querySelector('#token')`)
+	b.typeIn("#token", h.tokens["mfc"])
+	b.click("#login-form button[type=submit]")
+	b.wait("agency key refused plainly", `!!document.querySelector('#agency-key')`)
+	if got := b.text("#agency-key"); !strings.Contains(got, "ключ организации") {
+		t.Errorf("agency key message %q", got)
+	}
+}

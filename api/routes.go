@@ -21,6 +21,7 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/status", s.page("status.html")) // relatives: case number + access code
 	r.GET("/console", s.page("console.html"))
 	r.GET("/console/new", s.page("console.html"))
+	r.GET("/console/mine", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
 

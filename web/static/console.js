@@ -145,6 +145,18 @@
     return res;
   }
 
+  // me is who holds the token (GET /api/v1/me), asked once per page.
+  let mePromise = null;
+  async function me() {
+    if (!mePromise) {
+      mePromise = api('GET', '/api/v1/me').then((res) => {
+        if (!res.ok) { mePromise = null; throw new Error('не удалось узнать, кто вошёл'); }
+        return res.data;
+      });
+    }
+    return mePromise;
+  }
+
   let facilitiesPromise = null;
   function facilities() {
     if (!facilitiesPromise) {
@@ -203,7 +215,7 @@
         const t = input.value.trim();
         if (!t) { replace(msg, h('p', { class: 'problem', role: 'alert' }, 'Вставьте токен.')); input.focus(); return; }
         button.disabled = true;
-        const res = await request('GET', '/api/v1/facilities', { headers: { Authorization: 'Bearer ' + t } });
+        const res = await request('GET', '/api/v1/me', { headers: { Authorization: 'Bearer ' + t } });
         button.disabled = false;
         if (res.status === 401) {
           replace(msg, h('p', { class: 'problem', role: 'alert' }, 'Токен не принят. Проверьте, что он скопирован целиком.'));
@@ -211,8 +223,15 @@
           return;
         }
         if (!res.ok) { replace(msg, problemBox(res)); return; }
+        if (res.data.kind === 'agency') {
+          replace(msg, h('p', { class: 'problem', role: 'alert', id: 'agency-key' },
+            'Это ключ организации-партнёра, а не личный токен сотрудника центра. Ключ организации работает только ' +
+            'в её программе, через интерфейс обмена данными. Для входа в консоль нужен личный токен: его выдаёт администратор центра.'));
+          input.select();
+          return;
+        }
         sessionStorage.setItem(TOKEN_KEY, t);
-        facilitiesPromise = Promise.resolve(res.data.items);
+        mePromise = Promise.resolve(res.data);
         route();
       },
     },
@@ -221,6 +240,70 @@
     button, msg);
     replace(main, h('div', { class: 'narrow' }, form));
     input.focus();
+  }
+
+  // ---- my cases ------------------------------------------------------------------------------
+
+  // myCasesPage lists the signed-in specialist's cases by their next due date, overdue first
+  // (the deadline board is soonest first), then their cases without an open deadline.
+  async function myCasesPage(who) {
+    setTitle('Мои дела');
+    const [dl, list] = await Promise.all([
+      api('GET', '/api/v1/deadlines?limit=500&assignee=' + encodeURIComponent(who.id)),
+      api('GET', '/api/v1/cases?limit=200&assignee=' + encodeURIComponent(who.id)),
+    ]);
+    if (!dl.ok || !list.ok) { replace(main, h('h1', {}, 'Мои дела'), problemBox(dl.ok ? list : dl)); return; }
+    const rows = new Map();
+    for (const d of dl.data.items || dl.data) {
+      if (!rows.has(d.case_id)) rows.set(d.case_id, { id: d.case_id, number: d.case_number, state: d.case_state, name: d.applicant_name, due: d, overdue: d.state === 'overdue' });
+      else if (d.state === 'overdue') rows.get(d.case_id).overdue = true;
+    }
+    const due = [...rows.values()].sort((a, b) => (b.overdue - a.overdue) || String(a.due.due_at).localeCompare(String(b.due.due_at)));
+    const rest = (list.data.items || []).filter((c) => !rows.has(c.id)).map((c) => ({ id: c.id, number: c.number, state: c.state, name: c.applicant_name }));
+    const all = due.concat(rest);
+    replace(main,
+      h('h1', {}, 'Мои дела'),
+      h('p', { class: 'muted' }, 'Сначала просроченные, затем по ближайшему сроку; ниже — дела без открытых сроков.'),
+      all.length ? h('table', { class: 'cases', id: 'my-cases' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Номер'), h('th', {}, 'Заявитель'), h('th', {}, 'Состояние'), h('th', {}, 'Ближайший срок'))),
+        h('tbody', {}, all.map((r) => h('tr', { class: r.overdue ? 'overdue' : null, dataset: { id: r.id } },
+          h('td', {}, h('a', { href: '/console/cases/' + r.id, class: 'case-link mono' }, r.number)),
+          h('td', {}, r.name || ''),
+          h('td', {}, stateBadge(r.state)),
+          h('td', {}, r.due ? [(DEADLINE_KIND_LABELS[r.due.kind] || 'срок') + ': до ', h('strong', {}, r.due.due_on ? fmtDate(r.due.due_on) : fmtDue(r.due.due_at)),
+            r.overdue ? h('span', { class: 'badge danger' }, 'просрочен') : null] : '—')))))
+        : h('p', { class: 'empty' }, 'За вами пока нет дел.'));
+  }
+
+  // ---- administration ------------------------------------------------------------------------
+
+  const AGENCY_KIND_LABELS = {
+    mfc: 'МФЦ', health: 'Медицинская организация', guardianship: 'Орган опеки', facility: 'Учреждение',
+    social_protection: 'Социальная защита', post_office: 'Почта',
+  };
+
+  // adminPage is what an administrator sees on signing in: the people and the partner
+  // organisations with access, and the notification queues.
+  async function adminPage(who) {
+    setTitle('Администрирование');
+    nav.hidden = false;
+    for (const a of nav.querySelectorAll('a')) a.hidden = true;
+    const [users, agencies] = await Promise.all([api('GET', '/api/v1/users'), api('GET', '/api/v1/agencies')]);
+    replace(main,
+      h('h1', {}, 'Администрирование'),
+      h('p', { class: 'muted' }, 'Вы вошли как ', h('strong', {}, who.name), ' (администратор). Дела ведут специалисты; здесь — доступ к системе.'),
+      h('section', { class: 'card', id: 'admin-users', 'aria-labelledby': 'h-users' }, h('h2', { id: 'h-users' }, 'Сотрудники'),
+        users.ok ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Имя'), h('th', {}, 'Роль'), h('th', {}, 'Состояние'))),
+          h('tbody', {}, (users.data.items || users.data).map((u) => h('tr', {},
+            h('td', {}, u.name), h('td', {}, ROLE_LABELS[u.role] || 'сотрудник'), h('td', {}, u.disabled_at ? 'отключён' : 'действует')))))
+          : problemBox(users)),
+      h('section', { class: 'card', id: 'admin-agencies', 'aria-labelledby': 'h-agencies' }, h('h2', { id: 'h-agencies' }, 'Организации-партнёры'),
+        agencies.ok ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Название'), h('th', {}, 'Вид'))),
+          h('tbody', {}, (agencies.data.items || agencies.data).map((a) => h('tr', {},
+            h('td', {}, a.name), h('td', {}, AGENCY_KIND_LABELS[a.kind] || 'организация')))))
+          : problemBox(agencies)),
+      h('section', { class: 'card', 'aria-labelledby': 'h-queues' }, h('h2', { id: 'h-queues' }, 'Очереди уведомлений'),
+        h('p', {}, h('a', { href: '/ops/queues' }, 'Открыть монитор очередей'), ' (вход — с тем же токеном вместо пароля).')));
   }
 
   // ---- case list -----------------------------------------------------------------------------
@@ -766,11 +849,15 @@
 
   async function route() {
     if (!token()) { showLogin(); return; }
-    nav.hidden = false;
     const p = location.pathname.replace(/\/+$/, '') || '/console';
     try {
+      const who = await me();
+      // An administrator runs the service, not cases: their pages instead of a refusal.
+      if (who.role === 'admin') { await adminPage(who); return; }
+      nav.hidden = false;
       let m;
       if (p === '/console') await listPage();
+      else if (p === '/console/mine') await myCasesPage(who);
       else if (p === '/console/new') newCasePage();
       else if ((m = /^\/console\/cases\/([^/]+)$/.exec(p))) await casePage(decodeURIComponent(m[1]));
       else replace(main, h('h1', {}, 'Страница не найдена'), h('a', { href: '/console' }, 'К списку дел'));
