@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"carepath/domain"
+	"carepath/store"
 )
 
 func TestCreateCase(t *testing.T) {
@@ -317,5 +318,28 @@ func TestChangeLogsItsAccessOnce(t *testing.T) {
 	}
 	if n := count(); n != 2 {
 		t.Fatalf("a refused change was logged: %d lines", n)
+	}
+}
+
+// TestRegistrationAssignsTheLeastBusySpecialist: with an Assigner, a new case nobody holds goes
+// to the enabled specialist with the fewest open cases.
+func TestRegistrationAssignsTheLeastBusySpecialist(t *testing.T) {
+	h := newHarness(t)
+	spec := h.do("GET", "/api/v1/me", nil, "Authorization", "Bearer "+h.tokens[domain.RoleSpecialist]).json(t)["id"].(string)
+	// A second specialist who already holds a case.
+	busy := h.do("POST", "/api/v1/users", map[string]any{"name": "Занятова Вера", "role": "specialist"}, "Authorization", "Bearer "+h.tokens[domain.RoleAdmin])
+	if busy.status != http.StatusCreated {
+		t.Fatalf("create user: %d %s", busy.status, busy.body)
+	}
+	busyID := busy.json(t)["user"].(map[string]any)["id"].(string)
+	id, etag := h.createCase()
+	if r := h.do("POST", "/api/v1/cases/"+id+"/assignee", map[string]any{"assignee_id": busyID}, "If-Match", etag); r.status != http.StatusOK {
+		t.Fatalf("assign: %d %s", r.status, r.body)
+	}
+	h.svc.Assigner = store.NewIdentities(h.db)
+	defer func() { h.svc.Assigner = nil }()
+	r := h.do("POST", "/api/v1/cases", newCaseBody)
+	if got := r.json(t)["assignee_id"]; got != spec {
+		t.Errorf("the new case went to %v, want the idle specialist %s", got, spec)
 	}
 }

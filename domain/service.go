@@ -32,6 +32,9 @@ type Service struct {
 	// Lockouts forgets a case's failed status lookups when it gets a new access code (the
 	// status lookup's store); nil forgets nothing.
 	Lockouts CaseLockouts
+	// Assigner gives a new case nobody holds to the specialist with the least open work
+	// (AUTO_ASSIGN); nil leaves it unassigned for a supervisor to give out.
+	Assigner Assigner
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -121,6 +124,13 @@ func (s *Service) Register(ctx context.Context, actor Actor, n NewCase) (*Case, 
 	}
 	if c.Contacts == nil {
 		c.Contacts = []Contact{}
+	}
+	if c.AssigneeID == "" && s.Assigner != nil {
+		id, err := s.Assigner.LeastBusySpecialist(ctx, openWork)
+		if err != nil {
+			return nil, "", fmt.Errorf("register case: assign: %w", err)
+		}
+		c.AssigneeID = id
 	}
 	c.Checklist = BuildChecklist(c)
 	code := NewAccessCode()

@@ -204,6 +204,9 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	lookups := store.NewLookups(db)
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
 		Users: identities, Board: cases, Beds: cases, NoticeLog: notices, Lockouts: lookups}
+	if cfg.AutoAssign {
+		service.Assigner = identities
+	}
 	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: lookups, Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
 	a.closers = append(a.closers, noticeDB.Close)
