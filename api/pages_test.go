@@ -692,6 +692,12 @@ func TestConsoleKnowsItsUser(t *testing.T) {
 	if due := b.text("#my-cases tbody tr td:last-child"); !strings.Contains(due, "Сбор документов") {
 		t.Errorf("next due %q", due)
 	}
+	// The case page says who holds the case.
+	b.click("#my-cases a.case-link")
+	b.wait("case page", `!!document.querySelector('#case-holder')`)
+	if got := b.text("#case-holder"); !strings.HasSuffix(got, "(вы)") {
+		t.Errorf("holder %q", got)
+	}
 	b.click("#logout")
 	b.wait("signed out", `!!document.querySelector('#token')`)
 

@@ -392,7 +392,7 @@
       return;
     }
     const st = { id, c: res.data, etag: res.etag, history: hist.ok ? hist.data.items : null, facilities: facs,
-      notices: notices.ok ? notices.data.items : null };
+      notices: notices.ok ? notices.data.items : null, me: await me() };
     renderCase(st);
   }
 
@@ -596,11 +596,22 @@
         : 'Согласия на уведомления нет')))));
   }
 
+  // holderOf says who holds the case: the signed-in specialist, by the name the history gives
+  // the last reassignment, or nobody yet.
+  function holderOf(st) {
+    const id = st.c.assignee_id;
+    if (!id) return 'не назначен';
+    if (st.me && st.me.id === id) return st.me.name + ' (вы)';
+    const named = (st.history || []).filter((e) => e.actor_id === id && e.actor_name).pop();
+    return named ? named.actor_name : 'другой специалист';
+  }
+
   function placementSection(st) {
     const c = st.c;
     return section('h-placement', 'Размещение', dl([
       ['Тип учреждения', FACILITY_TYPE_LABELS[c.facility_type] || c.facility_type],
       ['Канал обращения', CHANNEL_LABELS[c.channel] || c.channel],
+      ['Ведёт дело', h('span', { id: 'case-holder' }, holderOf(st))],
       ['Зарегистрировано', fmtDateTime(c.created_at)],
       ['ИППСУ', c.ippsu ? '№ ' + c.ippsu.number + ' от ' + fmtDate(c.ippsu.date) : ''],
       ['Место в очереди', c.waiting_position ? String(c.waiting_position) : ''],
