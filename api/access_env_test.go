@@ -85,9 +85,10 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	}
 	e.cases.Phones = phones
 	ids := store.NewIdentities(db)
+	lookups := lookup.New(db)
 	e.service = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
-		Users: ids, Board: e.cases, Beds: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now}
-	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db),
+		Users: ids, Board: e.cases, Beds: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now, Lockouts: lookups}
+	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookups,
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access,
 		Hotline: &domain.Hotline{Service: e.service, Access: e.access, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),

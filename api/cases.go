@@ -115,7 +115,7 @@ func decode(c *gin.Context, dst any) error {
 
 // errIfMatchRequired is the answer to a change sent without the version it was made against.
 func errIfMatchRequired() error {
-	return &domain.Error{Code: domain.EPRECONDITION, Field: "If-Match", Message: "is required: send the case version (its ETag)"}
+	return domain.ErrorOn(domain.EPRECONDITION, "If-Match", "is required: send the case version (its ETag)")
 }
 
 // ifMatch reads the expected version from If-Match ("3", or 3); 0 when absent and not required
@@ -130,7 +130,7 @@ func ifMatch(c *gin.Context, required bool) (int, error) {
 		return 0, nil
 	}
 	if strings.HasPrefix(h, "W/") {
-		return 0, &domain.Error{Code: domain.ESTALE, Field: "If-Match", Message: "a weak tag never matches: send the ETag as the case gave it"}
+		return 0, domain.ErrorOn(domain.ESTALE, "If-Match", "a weak tag never matches: send the ETag as the case gave it")
 	}
 	h = strings.Trim(h, `"`)
 	v, err := strconv.Atoi(h)

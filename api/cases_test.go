@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"carepath/domain"
+	"carepath/store"
 )
 
 func TestCreateCase(t *testing.T) {
@@ -31,6 +35,8 @@ func TestCreateCase(t *testing.T) {
 		t.Fatalf("access code visible on read")
 	}
 }
+
+var cyrillic = regexp.MustCompile(`[А-Яа-яЁё]`)
 
 func TestCreateCaseRejectsBadInput(t *testing.T) {
 	h := newHarness(t)
@@ -76,7 +82,24 @@ func TestCreateCaseRejectsBadInput(t *testing.T) {
 			if p["detail"] == "" {
 				t.Fatalf("no detail: %s", r.body)
 			}
+			// Every refusal has its reasons: a stable code and a Russian sentence.
+			reasons, _ := p["reasons"].([]any)
+			if len(reasons) == 0 {
+				t.Fatalf("no reasons: %s", r.body)
+			}
+			for _, x := range reasons {
+				rr := x.(map[string]any)
+				if code, _ := rr["code"].(string); code == "" || code == "unlisted" || !cyrillic.MatchString(fmt.Sprint(rr["message"])) {
+					t.Errorf("reason %v", rr)
+				}
+			}
 		})
+	}
+	// The SNILS's checksum, by its code, in Russian, without the expected digits.
+	r := h.do("POST", "/api/v1/cases", with(func(m map[string]any) { m["applicant"].(map[string]any)["snils"] = "112-233-445 96" }))
+	reason := r.json(t)["reasons"].([]any)[0].(map[string]any)
+	if reason["code"] != "snils_checksum" || reason["field"] != "applicant.snils" || !strings.HasPrefix(reason["message"].(string), "СНИЛС: ") {
+		t.Errorf("snils reason: %v", reason)
 	}
 	var n int
 	h.db.Gorm.Raw("SELECT count(*) FROM cases").Scan(&n)
@@ -219,6 +242,13 @@ func TestListCases(t *testing.T) {
 	if r := h.do("GET", "/api/v1/cases?q=Кузнецова&overdue=false", nil); len(r.json(t)["items"].([]any)) != 5 {
 		t.Fatalf("q: %s", r.body)
 	}
+	// A number as typed on a Russian keyboard, without dashes, finds its case.
+	number := h.do("GET", "/api/v1/cases?limit=1", nil).json(t)["items"].([]any)[0].(map[string]any)["number"].(string)
+	typed := "кс " + number[3:7] + " " + number[8:]
+	items := h.do("GET", "/api/v1/cases?q="+url.QueryEscape(typed), nil).json(t)["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["number"] != number {
+		t.Fatalf("q=%s: %v", typed, items)
+	}
 }
 
 func TestOpsEndpoints(t *testing.T) {
@@ -288,5 +318,28 @@ func TestChangeLogsItsAccessOnce(t *testing.T) {
 	}
 	if n := count(); n != 2 {
 		t.Fatalf("a refused change was logged: %d lines", n)
+	}
+}
+
+// TestRegistrationAssignsTheLeastBusySpecialist: with an Assigner, a new case nobody holds goes
+// to the enabled specialist with the fewest open cases.
+func TestRegistrationAssignsTheLeastBusySpecialist(t *testing.T) {
+	h := newHarness(t)
+	spec := h.do("GET", "/api/v1/me", nil, "Authorization", "Bearer "+h.tokens[domain.RoleSpecialist]).json(t)["id"].(string)
+	// A second specialist who already holds a case.
+	busy := h.do("POST", "/api/v1/users", map[string]any{"name": "Занятова Вера", "role": "specialist"}, "Authorization", "Bearer "+h.tokens[domain.RoleAdmin])
+	if busy.status != http.StatusCreated {
+		t.Fatalf("create user: %d %s", busy.status, busy.body)
+	}
+	busyID := busy.json(t)["user"].(map[string]any)["id"].(string)
+	id, etag := h.createCase()
+	if r := h.do("POST", "/api/v1/cases/"+id+"/assignee", map[string]any{"assignee_id": busyID}, "If-Match", etag); r.status != http.StatusOK {
+		t.Fatalf("assign: %d %s", r.status, r.body)
+	}
+	h.svc.Assigner = store.NewIdentities(h.db)
+	defer func() { h.svc.Assigner = nil }()
+	r := h.do("POST", "/api/v1/cases", newCaseBody)
+	if got := r.json(t)["assignee_id"]; got != spec {
+		t.Errorf("the new case went to %v, want the idle specialist %s", got, spec)
 	}
 }

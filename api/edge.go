@@ -40,7 +40,7 @@ func bodyLimit(route string) int64 {
 }
 
 func tooLarge(limit int64) error {
-	return &domain.Error{Code: domain.ETOOLARGE, Field: "body", Message: "is larger than " + strconv.FormatInt(limit, 10) + " bytes"}
+	return domain.ErrorOn(domain.ETOOLARGE, "body", "is larger than %d bytes", limit)
 }
 
 // limitBody refuses a body its Content-Length says is too large, and cuts any other at the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -103,12 +104,16 @@ const (
 	exampleFacilityID = "3d8e2a10-5b7c-4f1e-9a2b-6c7d8e9f0a1b"
 )
 
+// harnessUserNames are the harness's people: Russian names, as the console shows them.
+var harnessUserNames = map[string]string{domain.RoleSpecialist: "Тестова Анна (специалист)",
+	domain.RoleSupervisor: "Тестов Борис (руководитель)", domain.RoleAdmin: "Тестов Виктор (администратор)"}
+
 // identities gives the harness a user of each role and an agency of each kind.
 func (h *harness) identities() {
 	h.t.Helper()
 	ctx := context.Background()
 	for _, role := range domain.Roles {
-		_, tok, err := h.access.CreateUser(ctx, domain.NewUser{Name: "Harness " + role, Role: role})
+		_, tok, err := h.access.CreateUser(ctx, domain.NewUser{Name: harnessUserNames[role], Role: role})
 		if err != nil {
 			h.t.Fatal(err)
 		}
@@ -124,8 +129,8 @@ func (h *harness) identities() {
 			h.t.Fatal(err)
 		}
 	}
-	for _, kind := range domain.AgencyKinds {
-		n := domain.NewAgency{Name: "Harness " + string(kind), Kind: kind}
+	for i, kind := range domain.AgencyKinds {
+		n := domain.NewAgency{Name: fmt.Sprintf("Тестовая организация №%d", i+1), Kind: kind}
 		if kind == domain.AgencyFacility {
 			n.FacilityIDs = []string{exampleFacilityID}
 		}

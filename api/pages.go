@@ -85,9 +85,23 @@ var consoleReferenceJS = func() []byte {
 		"happenings":        domain.HappeningDefs(),
 		"contact_topics":    domain.ContactTopicDefs(),
 		"deadline_labels":   domain.DeadlineLabels(),
+		"doc_status_words":  docStatusWords(),
 	})
 	if err != nil {
 		panic(err)
 	}
 	return append(append([]byte("window.CAREPATH_REF = "), ref...), ";\n"...)
 }()
+
+// docStatusWords is, per document type and status, the words that agree with the document's
+// name («справка не представлена»), from domain.DocStatusWord.
+func docStatusWords() map[domain.DocType]map[domain.DocStatus]string {
+	out := map[domain.DocType]map[domain.DocStatus]string{}
+	for _, d := range domain.DocTypes {
+		out[d.Type] = map[domain.DocStatus]string{}
+		for _, st := range domain.DocStatuses {
+			out[d.Type][st] = domain.DocStatusWord(d.Type, st)
+		}
+	}
+	return out
+}

@@ -149,12 +149,53 @@ func (b *browser) wait(step, cond string) {
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+cond+")"))
 		cancel()
 		if err == nil && ok {
+			b.russianOnly(step)
 			return
 		}
 		lastErr = err
 		<-tick.C
 	}
 	b.t.Fatalf("%s: %s did not hold within 20 s (last error: %v)\npage text:\n%.1500s", step, cond, lastErr, b.pageText())
+}
+
+// visibleText is the text a person sees on the page, but for what is shown as a code (.mono,
+// <code>: case numbers, access codes, request ids).
+const visibleText = `(() => {
+  const out = [];
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n; (n = w.nextNode());) {
+    const el = n.parentElement;
+    if (!el || el.closest('.mono, code, script, style, noscript') || !el.checkVisibility()) continue;
+    out.push(n.textContent);
+  }
+  return out.join(' ');
+})()`
+
+// allowedLatin is what a Russian console page may show in Latin letters: e-mail addresses,
+// URLs, case numbers (KC-…), SNILS digits, ids, the SMS channel and Roman numerals (I группа).
+var (
+	allowedLatin = regexp.MustCompile(`[\w.+-]+@[\w.-]+|https?://\S+|\bKC-\d{4}-\d{6}\b|\bKC\b|\bSMS\b|\b[IVX]+\b|[0-9a-f]{8}-[0-9a-f-]{27}`)
+	latinWord    = regexp.MustCompile(`[A-Za-z]{2,}`)
+)
+
+// russianOnly fails the test when a console page shows a word in Latin letters outside
+// allowedLatin: everything a person reads there is Russian. wait calls it whenever its
+// condition holds, so every console page a test visits is scanned at each step.
+func (b *browser) russianOnly(step string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	path, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil || !strings.HasPrefix(path, "/console") {
+		return
+	}
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](visibleText))
+	if err != nil {
+		return // the page is navigating; the next step scans it
+	}
+	if words := latinWord.FindAllString(allowedLatin.ReplaceAllString(text, " "), -1); len(words) > 0 {
+		b.t.Errorf("%s: %s shows words in Latin letters: %q", step, path, words)
+	}
 }
 
 func (b *browser) pageText() string {
@@ -387,6 +428,13 @@ func TestConsoleCasePageFiresEvents(t *testing.T) {
 	b.set("#doc-issued", "2020-05-01")
 	b.click("#doc-form button[type=submit]")
 	b.wait("passport received", `document.querySelector('tr[data-doc="passport"]').dataset.status === 'received'`)
+	// The checklist's words agree with each document's name.
+	if got := b.text(`tr[data-doc="passport"] .doc-status`); got != "получен" {
+		t.Errorf("passport: %q", got)
+	}
+	if got := b.text(`tr[data-doc="income_certificate"] .doc-status`); got != "не представлена" && got != "запрошена, но не получена" {
+		t.Errorf("income certificate: %q", got)
+	}
 	for _, d := range serverCase()["checklist"].([]any) {
 		doc := d.(map[string]any)
 		if doc["type"] == "passport" && (doc["status"] != "received" || doc["issued_on"] != "2020-05-01") {
@@ -534,9 +582,17 @@ func TestStatusPage(t *testing.T) {
 	if got := b.text("#status-stage"); got != fmt.Sprintf("Этап 2 из %d", domain.StageCount) {
 		t.Errorf("stage %q", got)
 	}
-	missing := evalJS[[]string](b, `[...document.querySelectorAll('#status-missing li')].map(li => li.textContent)`)
+	missing := evalJS[[]string](b, `[...document.querySelectorAll('#status-missing li')].map(li => li.firstChild.textContent)`)
 	if !slices.Contains(missing, "Паспорт") {
 		t.Errorf("missing documents %v do not name the passport", missing)
+	}
+	// Where to get each, and the stages passed with their days.
+	if where := b.text("#status-missing"); !strings.Contains(where, "МФЦ") || !strings.Contains(where, "медицинской организации") {
+		t.Errorf("missing documents without where to get them: %q", where)
+	}
+	timeline := evalJS[[]string](b, `[...document.querySelectorAll('#status-timeline li')].map(li => li.textContent)`)
+	if len(timeline) != 2 || !strings.HasSuffix(timeline[0], "Заявление зарегистрировано") || !strings.HasSuffix(timeline[1], "Сбор документов") {
+		t.Errorf("timeline %q", timeline)
 	}
 	page := b.text("body")
 	for _, secret := range []string{"Кузнецова", "112-233-445 95", "Снежная", "+7 903"} {
@@ -557,6 +613,16 @@ func TestStatusPage(t *testing.T) {
 	b.wait("not found", `!!document.querySelector('#status-error') && document.querySelector('#status-error').textContent.includes('не найдено')`)
 	if got := b.text("#status-error"); got != wrongCode {
 		t.Errorf("wrong number shows %q, wrong code %q: they must be the same", got, wrongCode)
+	}
+	if !strings.Contains(wrongCode, domain.DefaultAccessSettings().CenterPhone) {
+		t.Errorf("the wrong-code message does not name the center's phone: %q", wrongCode)
+	}
+
+	// Typed on a Russian keyboard, without dashes: the same case.
+	lookup("кс "+number[3:7]+" "+number[8:], code)
+	b.wait("status shown for a number in Cyrillic", `!!document.querySelector('#status-state')`)
+	if got := b.text("#status-number"); got != number {
+		t.Errorf("the page shows number %q, want %q", got, number)
 	}
 }
 
@@ -594,5 +660,59 @@ func TestPagesAreSelfContained(t *testing.T) {
 		if !strings.Contains(string(r.body), s.Label) {
 			t.Errorf("reference.js lacks the label of %s", s.Name)
 		}
+	}
+}
+
+// TestConsoleKnowsItsUser: a specialist's «Мои дела» lists their cases, overdue first; an
+// administrator signing in sees the administration page, not a refusal; an agency's key at the
+// sign-in form is told plainly what it is.
+func TestConsoleKnowsItsUser(t *testing.T) {
+	h := newHarness(t)
+	spec := h.tokens[domain.RoleSpecialist]
+	specID := h.do("GET", "/api/v1/me", nil, "Authorization", "Bearer "+spec).json(t)["id"].(string)
+	id, etag := h.createCase()
+	r := h.do("POST", "/api/v1/cases/"+id+"/assignee", map[string]any{"assignee_id": specID}, "If-Match", etag)
+	if r.status != http.StatusOK {
+		t.Fatalf("assign: %d %s", r.status, r.body)
+	}
+	r = h.do("POST", "/api/v1/cases/"+id+"/events", map[string]any{"event": "request_documents"}, "If-Match", r.header.Get("ETag"))
+	if r.status != http.StatusOK {
+		t.Fatalf("request documents: %d %s", r.status, r.body)
+	}
+	other, _ := h.createCase() // the supervisor's, not the specialist's
+
+	b := newBrowser(t, h)
+	b.login(spec)
+	b.open("/console/mine")
+	b.wait("my cases", `document.querySelectorAll('#my-cases tbody tr').length > 0`)
+	ids := evalJS[[]string](b, `[...document.querySelectorAll('#my-cases tbody tr')].map(tr => tr.dataset.id)`)
+	if len(ids) != 1 || ids[0] != id || slices.Contains(ids, other) {
+		t.Errorf("my cases %v, want only %s", ids, id)
+	}
+	if due := b.text("#my-cases tbody tr td:last-child"); !strings.Contains(due, "Сбор документов") {
+		t.Errorf("next due %q", due)
+	}
+	// The case page says who holds the case.
+	b.click("#my-cases a.case-link")
+	b.wait("case page", `!!document.querySelector('#case-holder')`)
+	if got := b.text("#case-holder"); !strings.HasSuffix(got, "(вы)") {
+		t.Errorf("holder %q", got)
+	}
+	b.click("#logout")
+	b.wait("signed out", `!!document.querySelector('#token')`)
+
+	b.typeIn("#token", h.tokens[domain.RoleAdmin])
+	b.click("#login-form button[type=submit]")
+	b.wait("admin page", `!!document.querySelector('#admin-users') && document.querySelectorAll('#admin-users tbody tr').length >= 3`)
+	if got := b.text("h1"); got != "Администрирование" {
+		t.Errorf("the admin sees %q", got)
+	}
+	b.click("#logout")
+	b.wait("signed out", `!!document.querySelector('#token')`)
+	b.typeIn("#token", h.tokens["mfc"])
+	b.click("#login-form button[type=submit]")
+	b.wait("agency key refused plainly", `!!document.querySelector('#agency-key')`)
+	if got := b.text("#agency-key"); !strings.Contains(got, "ключ организации") {
+		t.Errorf("agency key message %q", got)
 	}
 }

@@ -23,9 +23,10 @@ type Problem struct {
 	Code string `json:"code"`
 	// Field names the input at fault.
 	Field string `json:"field,omitempty"`
-	// Reasons lists why a guard refused an event.
-	Reasons   []string `json:"reasons,omitempty"`
-	RequestID string   `json:"request_id,omitempty"`
+	// Reasons says why, each with a stable code, the field at fault and a Russian sentence
+	// (domain's catalogue); every problem has at least one.
+	Reasons   []domain.Reason `json:"reasons"`
+	RequestID string          `json:"request_id,omitempty"`
 }
 
 // statusOf is the one table from domain error codes to HTTP statuses.
@@ -76,7 +77,7 @@ func writeError(c *gin.Context, err error) {
 	if de == nil {
 		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", c.GetString(ctxRequestID),
 			"method", c.Request.Method, "route", c.FullPath())
-		de = &domain.Error{Code: domain.EINTERNAL, Message: "something went wrong on our side; the request id identifies it in our logs"}
+		de = domain.Errorf(domain.EINTERNAL, "something went wrong on our side; the request id identifies it in our logs")
 	}
 	writeProblem(c, StatusOf(de.Code), de)
 }
@@ -88,7 +89,7 @@ func writeProblem(c *gin.Context, status int, de *domain.Error) {
 	}
 	p := Problem{
 		Type: "https://carepath.example/problems/" + de.Code, Title: http.StatusText(status), Status: status,
-		Detail: de.Error(), Instance: instanceOf(c.Request.URL.Path), Code: de.Code, Field: de.Field, Reasons: de.Reasons,
+		Detail: de.Error(), Instance: instanceOf(c.Request.URL.Path), Code: de.Code, Field: de.Field, Reasons: domain.ReasonsOf(de),
 		RequestID: c.GetString(ctxRequestID),
 	}
 	c.Header("Content-Type", ProblemContentType)

@@ -25,6 +25,7 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/console/follow-ups", s.page("console.html"))
 	r.GET("/console/leads", s.page("console.html"))
 	r.GET("/console/contact-requests", s.page("console.html"))
+	r.GET("/console/mine", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
 

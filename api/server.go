@@ -97,7 +97,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	})
 	r.NoMethod(func(c *gin.Context) {
 		c.Header("Allow", strings.Join(allowedMethods(r.Routes(), c.Request.URL.Path), ", "))
-		writeProblem(c, http.StatusMethodNotAllowed, &domain.Error{Code: domain.EINVALID, Message: "this method is not allowed here; Allow lists those that are"})
+		writeProblem(c, http.StatusMethodNotAllowed, domain.Errorf(domain.EINVALID, "this method is not allowed here; Allow lists those that are"))
 	})
 	s.routes(r)
 	if s.Extra != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -61,8 +60,8 @@ type readCloser struct {
 }
 
 // parseStatusBody accepts {"case_number":"KC-2025-000123","access_code":"…"} (the keys in any
-// order, JSON whitespace anywhere between tokens) when the number matches the contract's
-// pattern and the code is 1-64 printable ASCII characters; ok false for anything else.
+// order, JSON whitespace anywhere between tokens) when the number is one as
+// domain.ParseCaseNumber reads it and the code is 1-64 printable ASCII characters; ok false for anything else.
 func parseStatusBody(body []byte) (number, code string, ok bool) {
 	// One string for both values.
 	b := string(body)
@@ -87,7 +86,7 @@ func parseStatusBody(body []byte) (number, code string, ok bool) {
 			return "", "", false
 		}
 		switch {
-		case key == "case_number" && !haveNumber && domain.ValidCaseNumber(strings.ToUpper(val)):
+		case key == "case_number" && !haveNumber && isCaseNumber(val):
 			number, haveNumber = val, true
 		case key == "access_code" && !haveCode && len(val) >= 1 && len(val) <= 64:
 			code, haveCode = val, true
@@ -103,6 +102,11 @@ func parseStatusBody(body []byte) (number, code string, ok bool) {
 		return "", "", false
 	}
 	return number, code, true
+}
+
+func isCaseNumber(v string) bool {
+	_, ok := domain.ParseCaseNumber(v)
+	return ok
 }
 
 func skipSpace(b string, i int) int {
@@ -162,5 +166,25 @@ func appendStatusView(b []byte, v *domain.StatusView) []byte {
 	}
 	b = append(b, `,"center_phone":`...)
 	b = domain.AppendJSONString(b, v.CenterPhone)
+	b = append(b, `,"missing_where":`...)
+	b = domain.AppendJSONArray(b, v.MissingWhere, func(b []byte, m *domain.MissingDocument) []byte {
+		b = append(b, `{"document":`...)
+		b = domain.AppendJSONString(b, m.Document)
+		b = append(b, `,"where":`...)
+		b = domain.AppendJSONString(b, m.Where)
+		return append(b, '}')
+	})
+	b = append(b, `,"timeline":`...)
+	b = domain.AppendJSONArray(b, v.Timeline, func(b []byte, st *domain.TimelineStep) []byte {
+		b = append(b, `{"label":`...)
+		b = domain.AppendJSONString(b, st.Label)
+		b = append(b, `,"on":`...)
+		b = st.On.AppendJSON(b)
+		return append(b, '}')
+	})
+	if v.VoucherHome != "" {
+		b = append(b, `,"voucher_home":`...)
+		b = domain.AppendJSONString(b, v.VoucherHome)
+	}
 	return append(b, '}')
 }

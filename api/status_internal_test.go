@@ -22,7 +22,10 @@ func TestAppendStatusView(t *testing.T) {
 		{},
 		{CaseNumber: "KC-2025-000123", StateLabel: "Сбор документов", Stage: 2, StageCount: 6, StateEnteredOn: domain.NewDate(2025, 1, 31),
 			NextStep: "Представить <документы> & \"справки\"", NextStepBy: &due, MissingDocuments: []string{"Паспорт", "a\u2028b\u2029c", "tab\there\x01", "bad \xff utf-8", `back\slash`, "cut \xe2\x80", "end\u2029", "€ ‧ \u2027"},
-			WaitingPosition: 17, CenterPhone: "+7 (495) 000-00-00"},
+			WaitingPosition: 17, CenterPhone: "+7 (495) 000-00-00",
+			MissingWhere: []domain.MissingDocument{{Document: "Паспорт", Where: "В «МФЦ» \u2028"}},
+			Timeline:     []domain.TimelineStep{{Label: "Заявление зарегистрировано", On: due}, {Label: "Сбор <документов>", On: due}},
+			VoucherHome:  "Пансионат \"Сосны\""},
 		{CaseNumber: "KC-2025-000124", MissingDocuments: []string{}, CenterPhone: "😀"},
 	} {
 		want, err := json.Marshal(v)

@@ -104,13 +104,13 @@ func TestStatusEnumeration(t *testing.T) {
 	if wrongCode.header.Get("Content-Type") != wrongNumber.header.Get("Content-Type") {
 		t.Errorf("content types differ")
 	}
-	// Both count towards the number's lockout alike: five failures lock a number that does not
-	// exist exactly as one that does.
-	for i := 0; i < 4; i++ {
-		e.status(c.Number, "WRONGCODE234", fmt.Sprintf("198.51.100.%d", 10+i))
-		e.status("KC-2031-999999", "WRONGCODE234", fmt.Sprintf("198.51.100.%d", 20+i))
+	// Both count towards the lockout alike: five failures from one client lock that client out
+	// of a number that does not exist exactly as out of one that does.
+	for i := 0; i < 5; i++ {
+		e.status(c.Number, "WRONGCODE234", "198.51.100.10")
+		e.status("KC-2031-999999", "WRONGCODE234", "198.51.100.10")
 	}
-	a, b := e.status(c.Number, "WRONGCODE234", "198.51.100.30"), e.status("KC-2031-999999", "WRONGCODE234", "198.51.100.31")
+	a, b := e.status(c.Number, "WRONGCODE234", "198.51.100.10"), e.status("KC-2031-999999", "WRONGCODE234", "198.51.100.10")
 	if a.status != http.StatusTooManyRequests || b.status != http.StatusTooManyRequests || !bytes.Equal(a.body, b.body) {
 		t.Errorf("lockout differs between an existing and a missing number: %d %s / %d %s", a.status, a.body, b.status, b.body)
 	}
@@ -120,43 +120,98 @@ func TestStatusEnumeration(t *testing.T) {
 	}
 }
 
+// reasonMessage is the Russian message of a problem's first reason.
+func reasonMessage(t *testing.T, res response) string {
+	t.Helper()
+	reasons, _ := res.json(t)["reasons"].([]any)
+	if len(reasons) == 0 {
+		t.Fatalf("no reasons: %s", res.body)
+	}
+	return fmt.Sprint(reasons[0].(map[string]any)["message"])
+}
+
+// TestStatusLockout: a stranger's guesses never lock out the holder of the right code, and
+// guessing stays bounded: per (case, client) with a back-off, per client across cases, and a
+// ceiling per case that a new code from the center clears.
 func TestStatusLockout(t *testing.T) {
 	e := newAccessEnv(t, true)
 	c := e.load(e.caseID)
 	ctx := context.Background()
+	phone := e.access.Settings.CenterPhone
+	const stranger, family = "203.0.113.5", "198.51.100.9"
+
+	// The stranger guesses every five minutes for a day; the family looks it up after each
+	// guess and is always answered.
+	checked, lastWait := 0, 0
+	for step := 0; step < 24*12; step++ {
+		res := e.status(c.Number, "WRONGCODE234", stranger)
+		switch res.status {
+		case http.StatusNotFound:
+			checked++
+			if msg := reasonMessage(t, res); !strings.Contains(msg, phone) {
+				t.Fatalf("the wrong-code message lacks the center's phone: %s", msg)
+			}
+		case http.StatusTooManyRequests:
+			wait, err := strconv.Atoi(res.header.Get("Retry-After"))
+			if err != nil || wait < 1 {
+				t.Fatalf("Retry-After %q", res.header.Get("Retry-After"))
+			}
+			lastWait = max(lastWait, wait)
+			if msg := reasonMessage(t, res); !strings.Contains(msg, phone) {
+				t.Fatalf("the lockout message lacks the center's phone: %s", msg)
+			}
+		default:
+			t.Fatalf("guess %d: %d %s", step, res.status, res.body)
+		}
+		if res := e.status(c.Number, e.caseCode, family); res.status != http.StatusOK {
+			t.Fatalf("after the stranger's guess %d the family hears %d %s", step, res.status, res.body)
+		}
+		e.clock.advance(5 * time.Minute)
+	}
+	// Five guesses, then one after 15 minutes, 30, 60 … : a dozen a day, not 288.
+	if checked < 5 || checked > 12 {
+		t.Errorf("the stranger's guesses checked in a day: %d, want 5..12", checked)
+	}
+	if lastWait <= 15*60 {
+		t.Errorf("the back-off did not grow: longest wait %d s", lastWait)
+	}
+
+	// The family's own typos: the right code still works at once and clears them.
+	e.clock.advance(25 * time.Hour)
+	for i := 0; i < 3; i++ {
+		e.status(c.Number, "TYPO", family)
+	}
+	if res := e.status(c.Number, e.caseCode, family); res.status != http.StatusOK {
+		t.Fatalf("right code after typos: %d", res.status)
+	}
+	if n := e.count("SELECT count(*) FROM status_failures WHERE key = ?", "p:"+c.Number+"|a:"+family); n != 0 {
+		t.Errorf("the right code left %d counters of its client", n)
+	}
+
+	// Many strangers at once reach the case's ceiling: then everyone waits, and a new code from
+	// the center clears it.
+	e.access.Settings.StatusMaxPerNumber = 20
+	for i := 0; i < 20; i++ {
+		e.status(c.Number, "WRONGCODE234", fmt.Sprintf("192.0.2.%d", 100+i/5))
+	}
+	if res := e.status(c.Number, e.caseCode, family); res.status != http.StatusTooManyRequests {
+		t.Fatalf("at the ceiling: want 429, got %d", res.status)
+	}
+	_, code, err := e.service.RotateAccessCode(ctx, system, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := e.status(c.Number, code, family); res.status != http.StatusOK {
+		t.Fatalf("a new code after the ceiling: want 200, got %d %s", res.status, res.body)
+	}
+	e.caseCode = code
+	e.access.Settings.StatusMaxPerNumber = domain.DefaultAccessSettings().StatusMaxPerNumber
+
+	// Thirty failures from one address, each on a different number, lock the address.
 	other, otherCode, err := e.service.Register(ctx, system, e.newCase())
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	// Five failures for one number from five addresses lock the number, even for the right code.
-	for i := 0; i < 5; i++ {
-		if res := e.status(c.Number, "WRONGCODE234", fmt.Sprintf("203.0.113.%d", i)); res.status != http.StatusNotFound {
-			t.Fatalf("failure %d: want 404, got %d", i+1, res.status)
-		}
-	}
-	res := e.status(c.Number, e.caseCode, "203.0.113.99")
-	if res.status != http.StatusTooManyRequests {
-		t.Fatalf("after 5 failures: want 429, got %d %s", res.status, res.body)
-	}
-	retry, err := strconv.Atoi(res.header.Get("Retry-After"))
-	if err != nil || retry < 1 || retry > 15*60 {
-		t.Errorf("Retry-After: %q", res.header.Get("Retry-After"))
-	}
-	// Others are not affected: another case from the same addresses answers at once.
-	if res := e.status(other.Number, otherCode, "203.0.113.1"); res.status != http.StatusOK {
-		t.Errorf("another case while one is locked: want 200, got %d %s", res.status, res.body)
-	}
-	// The window ends: the right code works again, and clears the number's failures.
-	e.clock.advance(15*time.Minute + time.Second)
-	if res := e.status(c.Number, e.caseCode, "203.0.113.99"); res.status != http.StatusOK {
-		t.Fatalf("after the window: want 200, got %d %s", res.status, res.body)
-	}
-	if n := e.count("SELECT count(*) FROM status_failures WHERE key = ?", "n:"+c.Number); n != 0 {
-		t.Errorf("a correct lookup should clear the number's failures, %d left", n)
-	}
-
-	// Thirty failures from one address, each on a different number, lock the address.
 	for i := 0; i < 30; i++ {
 		if res := e.status(fmt.Sprintf("KC-2030-%06d", i), "WRONGCODE234", "192.0.2.7"); res.status != http.StatusNotFound {
 			t.Fatalf("address failure %d: want 404, got %d", i+1, res.status)
@@ -274,7 +329,11 @@ func TestStatusFastPathRefusesAlike(t *testing.T) {
 		{"wrong number", body("KC-2031-999998", code), json, http.StatusNotFound},
 		{"duplicate key", `{"case_number":"KC-2031-999997","case_number":"` + num + `","access_code":"` + code + `"}`, json, http.StatusOK},
 		{"pattern", body("12345", "X"), json, http.StatusBadRequest},
-		{"pattern, trailing newline", body(num+`\n`, "X"), json, http.StatusBadRequest},
+		{"trailing newline, read as a space", body(num+`\n`, "X"), json, http.StatusNotFound},
+		{"Cyrillic КС", body("КС"+num[2:], code), json, http.StatusOK},
+		{"no dashes, spaces", body("kc "+num[3:7]+" "+num[8:], code), json, http.StatusOK},
+		{"no dashes", body("KC"+num[3:7]+num[8:], code), json, http.StatusOK},
+		{"not a number", body("Иванова", "X"), json, http.StatusBadRequest},
 		{"number too long", body(num+"0", "X"), json, http.StatusBadRequest},
 		{"empty code", body(num, ""), json, http.StatusBadRequest},
 		{"code too long", body(num, strings.Repeat("A", 65)), json, http.StatusBadRequest},
@@ -321,4 +380,72 @@ func TestStatusFastPathRefusesAlike(t *testing.T) {
 		}
 	}
 	e.server.SetStatusFastPath(true)
+}
+
+// TestStatusSpeaksGently: a relative of a woman who died reads a gentle wording in the
+// feminine, with what happens next and whom to call; of a man discharged, the masculine.
+func TestStatusSpeaksGently(t *testing.T) {
+	e := newAccessEnv(t, true)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		sex   string
+		event domain.EventName
+		label string
+		next  string
+	}{
+		{"female", domain.RecordDeath, "Скончалась", "соболезнования"},
+		{"male", domain.RecordDeath, "Скончался", "соболезнования"},
+		{"female", domain.Discharge, "Выбыла из учреждения", "позвоните"},
+		{"male", domain.Discharge, "Выбыл из учреждения", "позвоните"},
+		{"female", domain.Hospitalize, "Госпитализирована", "Возвращение"},
+	} {
+		n := e.newCase()
+		n.Applicant.Gender = tc.sex
+		c, code, err := e.service.Register(ctx, system, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = e.walk(c, e.facility["own"], domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher, domain.Admit)
+		today := domain.DateOf(e.clock.now())
+		cmd := domain.EventCommand{Event: tc.event, Reason: "по заявлению", DateOfDeath: &today}
+		if _, err := e.service.Fire(ctx, system, c.ID, c.Version, cmd); err != nil {
+			t.Fatal(err)
+		}
+		res := e.status(c.Number, code, "198.51.100.7")
+		if res.status != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", tc.sex, tc.event, res.status, res.body)
+		}
+		v := res.json(t)
+		if v["state_label"] != tc.label || !strings.Contains(fmt.Sprint(v["next_step"]), tc.next) {
+			t.Errorf("%s %s: %q, next %q", tc.sex, tc.event, v["state_label"], v["next_step"])
+		}
+	}
+}
+
+// TestStatusNamesTheVoucherHome: the holder of the code learns which home the voucher is for,
+// and the stages passed with their days.
+func TestStatusNamesTheVoucherHome(t *testing.T) {
+	e := newAccessEnv(t, true)
+	c, code, err := e.service.Register(context.Background(), system, e.newCase())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.walk(c, e.facility["own"], domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed, domain.IssueVoucher)
+	var name string
+	if err := e.db.Gorm.Raw("SELECT name FROM facilities WHERE id = ?", e.facility["own"]).Scan(&name).Error; err != nil || name == "" {
+		t.Fatalf("facility name %q: %v", name, err)
+	}
+	res := e.status(c.Number, code, "198.51.100.60")
+	v := res.json(t)
+	if v["voucher_home"] != name {
+		t.Errorf("voucher_home %v, want %q", v["voucher_home"], name)
+	}
+	steps, _ := v["timeline"].([]any)
+	if len(steps) != 5 || steps[4].(map[string]any)["label"] != "Путёвка выдана" {
+		t.Errorf("timeline %v", v["timeline"])
+	}
+	// Without the code, nothing.
+	if res := e.status(c.Number, "WRONGCODE234", "198.51.100.61"); bytes.Contains(res.body, []byte(name)) {
+		t.Errorf("a wrong code learns the home: %s", res.body)
+	}
 }

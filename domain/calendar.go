@@ -57,6 +57,7 @@ func (d Date) AddDays(n int) Date           { return Date{d.t.AddDate(0, 0, n)} 
 func (d Date) AddMonths(n int) Date         { return Date{d.t.AddDate(0, n, 0)} }
 func (d Date) AddYears(n int) Date          { return Date{d.t.AddDate(n, 0, 0)} }
 func (d Date) String() string               { return d.t.Format(time.DateOnly) }
+func (d Date) Russian() string              { return d.t.Format("02.01.2006") }
 func (d Date) Time() time.Time              { return d.t }
 func (d Date) DaysUntil(o Date) int         { return int(o.t.Sub(d.t).Hours() / 24) }
 func (d Date) MarshalJSON() ([]byte, error) { return d.AppendJSON(make([]byte, 0, 12)), nil }

@@ -12,6 +12,16 @@ type UserDirectory interface {
 	User(ctx context.Context, id string) (*User, error)
 }
 
+// Assigner picks who takes a new case.
+type Assigner interface {
+	// LeastBusySpecialist returns the enabled specialist holding the fewest cases in the given
+	// states (the earliest created on a tie), or "" when there is none.
+	LeastBusySpecialist(ctx context.Context, open []State) (string, error)
+}
+
+// openWork are the states in which a case is a specialist's work: on the way to admission.
+var openWork = preAdmission
+
 // DeadlineFilter selects open deadlines for the board.
 type DeadlineFilter struct {
 	// AtRisk keeps the deadlines due before Now+AtRiskWithin (overdue ones included).
@@ -160,6 +170,14 @@ func (s *Service) RotateAccessCode(ctx context.Context, actor Actor, id string) 
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("rotate access code: %w", err)
+	}
+	// A new code ends the case's lockout: whoever guessed before guesses a code that is gone.
+	// Should this fail, the new code works all the same once the windows end; rotating again
+	// clears it.
+	if s.Lockouts != nil {
+		if err := s.Lockouts.ClearCase(ctx, c.Number); err != nil {
+			return nil, "", fmt.Errorf("rotate access code of case %s: %w", c.Number, err)
+		}
 	}
 	return c, code, nil
 }

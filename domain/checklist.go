@@ -35,23 +35,26 @@ type DocTypeDef struct {
 	Supplier string `json:"supplier"`
 	// Medical documents are medical secrecy and expire.
 	Medical bool `json:"medical"`
+	// Gender is the grammatical gender of Label's head noun (Masculine, Feminine, Neuter), so
+	// that the words about it agree: «справка не представлена», «паспорт не представлен».
+	Gender Gender `json:"gender"`
 }
 
 // DocTypes lists every document type in checklist order.
 var DocTypes = []DocTypeDef{
-	{DocApplication, "Заявление", "applicant", false},
-	{DocPassport, "Паспорт", "applicant", false},
-	{DocSNILS, "СНИЛС", "applicant", false},
-	{DocMedicalCard, "Медицинская карта с заключением врачебной комиссии", "health", true},
-	{DocNoContraindications, "Заключение об отсутствии противопоказаний", "health", true},
-	{DocIncomeCertificate, "Справка о доходах", "social_protection", false},
-	{DocResidenceProof, "Документ о месте жительства", "applicant", false},
-	{DocRepresentativeAuthority, "Документ о полномочиях представителя", "applicant", false},
-	{DocDisabilityCertificate, "Справка МСЭ об инвалидности", "health", true},
-	{DocRehabilitationProgramme, "Индивидуальная программа реабилитации (ИПРА)", "health", true},
-	{DocPsychiatricCommission, "Заключение врачебной комиссии с участием психиатра", "health", true},
-	{DocIncapacityRuling, "Решение суда о признании недееспособным", "court", false},
-	{DocGuardianshipDecision, "Решение органа опеки", "guardianship", false},
+	{DocApplication, "Заявление", "applicant", false, Neuter},
+	{DocPassport, "Паспорт", "applicant", false, Masculine},
+	{DocSNILS, "СНИЛС", "applicant", false, Masculine},
+	{DocMedicalCard, "Медицинская карта с заключением врачебной комиссии", "health", true, Feminine},
+	{DocNoContraindications, "Заключение об отсутствии противопоказаний", "health", true, Neuter},
+	{DocIncomeCertificate, "Справка о доходах", "social_protection", false, Feminine},
+	{DocResidenceProof, "Документ о месте жительства", "applicant", false, Masculine},
+	{DocRepresentativeAuthority, "Документ о полномочиях представителя", "applicant", false, Masculine},
+	{DocDisabilityCertificate, "Справка МСЭ об инвалидности", "health", true, Feminine},
+	{DocRehabilitationProgramme, "Индивидуальная программа реабилитации (ИПРА)", "health", true, Feminine},
+	{DocPsychiatricCommission, "Заключение врачебной комиссии с участием психиатра", "health", true, Neuter},
+	{DocIncapacityRuling, "Решение суда о признании недееспособным", "court", false, Neuter},
+	{DocGuardianshipDecision, "Решение органа опеки", "guardianship", false, Neuter},
 }
 
 var docIndex = func() map[DocType]DocTypeDef {
@@ -173,8 +176,8 @@ func (cl *Checklist) put(d Document) {
 
 // Blocking lists, one sentence each, the required documents that are not received and valid on
 // the given day; only medical ones when medicalOnly.
-func (cl Checklist) Blocking(day Date, medicalOnly bool) []string {
-	var out []string
+func (cl Checklist) Blocking(day Date, medicalOnly bool) []Reason {
+	var out []Reason
 	for _, d := range cl {
 		if !d.Required || (medicalOnly && !docIndex[d.Type].Medical) {
 			continue
@@ -182,9 +185,9 @@ func (cl Checklist) Blocking(day Date, medicalOnly bool) []string {
 		switch st := d.StatusOn(day); st {
 		case DocReceived:
 		case DocExpired:
-			out = append(out, "document "+string(d.Type)+" expired on "+d.ValidUntil.String())
+			out = append(out, documentReason(d.Type, st, d.ValidUntil))
 		default:
-			out = append(out, "document "+string(d.Type)+" is "+string(st))
+			out = append(out, documentReason(d.Type, st, nil))
 		}
 	}
 	return out

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -25,9 +24,18 @@ type effects struct {
 	altDest State
 }
 
-func refuse(reasons ...string) error {
-	return &Error{Code: EUNPROCESSABLE, Message: "the event's conditions are not met: " + strings.Join(reasons, "; "), Reasons: reasons}
+// refuse is a guard's refusal, with every reason it found.
+func refuse(reasons ...Reason) error {
+	english := make([]string, len(reasons))
+	for i, r := range reasons {
+		english[i] = r.english
+	}
+	return &Error{Code: EUNPROCESSABLE, Message: "the event's conditions are not met: " + strings.Join(english, "; "), Reasons: reasons}
 }
+
+// Refuse is a guard's refusal for one reason of the catalogue (for the store's guards, such as
+// the last bed).
+func Refuse(field, format string, args ...any) error { return refuse(because(field, format, args...)) }
 
 // submit_for_review: every mandatory document received and valid.
 func (e *effects) submitForReview(context.Context) error {
@@ -40,7 +48,7 @@ func (e *effects) submitForReview(context.Context) error {
 // return_for_documents, reject: a reason.
 func (e *effects) needReason(context.Context) error {
 	if strings.TrimSpace(e.cmd.Reason) == "" {
-		return refuse("a reason is required")
+		return refuse(because("reason", "a reason is required"))
 	}
 	e.payload["reason"] = e.cmd.Reason
 	return nil
@@ -49,14 +57,14 @@ func (e *effects) needReason(context.Context) error {
 // recognize_need: the IPPSU's number and date, not in the future.
 func (e *effects) recognizeNeed(context.Context) error {
 	c, cmd := e.c, e.cmd
-	var reasons []string
+	var reasons []Reason
 	if strings.TrimSpace(cmd.IPPSUNumber) == "" {
-		reasons = append(reasons, "ippsu_number is required")
+		reasons = append(reasons, because("ippsu_number", "ippsu_number is required"))
 	}
 	if cmd.IPPSUDate == nil {
-		reasons = append(reasons, "ippsu_date is required")
+		reasons = append(reasons, because("ippsu_date", "ippsu_date is required"))
 	} else if cmd.IPPSUDate.After(e.today) {
-		reasons = append(reasons, "ippsu_date cannot be in the future")
+		reasons = append(reasons, because("ippsu_date", "ippsu_date cannot be in the future"))
 	}
 	if len(reasons) > 0 {
 		return refuse(reasons...)
@@ -71,28 +79,28 @@ func (e *effects) recognizeNeed(context.Context) error {
 func (e *effects) issueVoucher(ctx context.Context) error {
 	c, cmd := e.c, e.cmd
 	if cmd.FacilityID == "" {
-		return refuse("facility_id is required")
+		return refuse(because("facility_id", "facility_id is required"))
 	}
 	if !IsUUID(cmd.FacilityID) {
-		return refuse("facility " + cmd.FacilityID + " does not exist")
+		return refuse(because("facility_id", "facility %s does not exist", cmd.FacilityID))
 	}
 	f, err := e.tx.Facility(ctx, cmd.FacilityID)
 	if ErrorCode(err) == ENOTFOUND {
-		return refuse("facility " + cmd.FacilityID + " does not exist")
+		return refuse(because("facility_id", "facility %s does not exist", cmd.FacilityID))
 	} else if err != nil {
 		return err
 	}
-	var reasons []string
+	var reasons []Reason
 	if f.Type != c.FacilityType {
-		reasons = append(reasons, fmt.Sprintf("facility %s is of type %s, the case needs %s", f.Name, f.Type, c.FacilityType))
+		reasons = append(reasons, because("facility_id", "facility %s is of type %s, the case needs %s", f.Name, f.Type, c.FacilityType))
 	}
 	if f.ID == c.FacilityID {
-		reasons = append(reasons, "the person already lives in "+f.Name)
+		reasons = append(reasons, because("facility_id", "the person already lives in %s", f.Name))
 	}
 	validUntil := e.today.AddDays(e.s.Settings.VoucherValidDays)
 	if cmd.ValidUntil != nil {
 		if !cmd.ValidUntil.After(e.today) {
-			reasons = append(reasons, "valid_until must be after today")
+			reasons = append(reasons, because("valid_until", "valid_until must be after today"))
 		}
 		validUntil = *cmd.ValidUntil
 	}
@@ -124,12 +132,12 @@ func (e *effects) admit(ctx context.Context) error {
 	if cmd.AdmittedOn != nil {
 		admitted = *cmd.AdmittedOn
 	}
-	var reasons []string
+	var reasons []Reason
 	if admitted.After(e.today) {
-		reasons = append(reasons, "admitted_on cannot be in the future")
+		reasons = append(reasons, because("admitted_on", "admitted_on cannot be in the future"))
 	}
 	if c.VoucherValidUntil != nil && admitted.After(*c.VoucherValidUntil) {
-		reasons = append(reasons, "the voucher expired on "+c.VoucherValidUntil.String())
+		reasons = append(reasons, because("admitted_on", "the voucher expired on %s", c.VoucherValidUntil.String()))
 	}
 	reasons = append(reasons, c.Checklist.Blocking(admitted, true)...)
 	if len(reasons) > 0 {
@@ -150,10 +158,10 @@ func (e *effects) admit(ctx context.Context) error {
 func (e *effects) startLeave(context.Context) error {
 	cmd := e.cmd
 	if cmd.ReturnBy == nil {
-		return refuse("return_by is required")
+		return refuse(because("return_by", "return_by is required"))
 	}
 	if !cmd.ReturnBy.After(e.today) || cmd.ReturnBy.After(e.today.AddDays(e.s.Settings.MaxLeaveDays)) {
-		return refuse(fmt.Sprintf("return_by must be within the next %d days", e.s.Settings.MaxLeaveDays))
+		return refuse(because("return_by", "return_by must be within the next %d days", e.s.Settings.MaxLeaveDays))
 	}
 	e.c.LeaveReturnBy = cmd.ReturnBy
 	e.payload["return_by"] = cmd.ReturnBy.String()
@@ -178,10 +186,10 @@ func (e *effects) discharge(ctx context.Context) error {
 func (e *effects) recordDeath(ctx context.Context) error {
 	cmd := e.cmd
 	if cmd.DateOfDeath == nil {
-		return refuse("date_of_death is required")
+		return refuse(because("date_of_death", "date_of_death is required"))
 	}
 	if cmd.DateOfDeath.After(e.today) {
-		return refuse("date_of_death cannot be in the future")
+		return refuse(because("date_of_death", "date_of_death cannot be in the future"))
 	}
 	e.payload["date_of_death"] = cmd.DateOfDeath.String()
 	return e.releaseResidenceBed(ctx)
@@ -190,7 +198,7 @@ func (e *effects) recordDeath(ctx context.Context) error {
 // withdraw: not during a transfer; a voucher's bed is released.
 func (e *effects) withdraw(ctx context.Context) error {
 	if e.c.InTransfer() {
-		return refuse("the person lives in a boarding house and a transfer is under way: cancel the voucher, then discharge")
+		return refuse(because("", "the person lives in a boarding house and a transfer is under way: cancel the voucher, then discharge"))
 	}
 	return e.releaseVoucherBed(ctx)
 }

@@ -33,8 +33,9 @@ type Error struct {
 	Message string
 	// Field names the input field at fault, when there is one.
 	Field string
-	// Reasons lists every reason a guard refused, one sentence each.
-	Reasons []string
+	// Reasons says why, one reason each (a guard may give several): a code, the field, a
+	// Russian sentence. The constructors below fill it from the catalogue (catalogue.go).
+	Reasons []Reason
 	// RetryAfterSeconds is set on ERATELIMIT.
 	RetryAfterSeconds int
 }
@@ -46,14 +47,21 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
-// Errorf returns an *Error with the given code.
+// Errorf returns an *Error with the given code. The format is the English sentence of the
+// catalogue that gives the reason's code and Russian text.
 func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return ErrorOn(code, "", format, args...)
 }
 
 // Invalid returns an EINVALID error naming the field at fault.
 func Invalid(field, format string, args ...any) *Error {
-	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+	return ErrorOn(EINVALID, field, format, args...)
+}
+
+// ErrorOn returns an *Error with the given code naming the field at fault.
+func ErrorOn(code, field, format string, args ...any) *Error {
+	r := because(field, format, args...)
+	return &Error{Code: code, Field: field, Message: r.english, Reasons: []Reason{r}}
 }
 
 // ErrorCode returns the code of the first *Error in err's chain, EINTERNAL otherwise.

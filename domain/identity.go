@@ -115,9 +115,13 @@ type AccessSettings struct {
 	KeyGrace time.Duration
 	// CenterPhone is printed on the relatives' status view.
 	CenterPhone string
-	// StatusWindow, StatusMaxPerNumber and StatusMaxPerAddress limit failed lookups
-	// (default 5 per case number and 30 per client address in 15 minutes).
+	// StatusWindow, StatusMaxPerClient, StatusMaxPerAddress and StatusMaxPerNumber limit failed
+	// lookups (domain/status.go, "The lockout"): 5 per case and client, then a back-off from
+	// StatusWindow doubling, remembered StatusClientMemory; 30 per client address and a ceiling
+	// of 500 per case from everywhere, each in StatusWindow (15 minutes).
 	StatusWindow        time.Duration
+	StatusClientMemory  time.Duration
+	StatusMaxPerClient  int
 	StatusMaxPerNumber  int
 	StatusMaxPerAddress int
 	// CredentialCacheTTL is how long an accepted credential is remembered without asking the
@@ -133,7 +137,8 @@ type AccessSettings struct {
 // DefaultAccessSettings returns the defaults of the issue.
 func DefaultAccessSettings() AccessSettings {
 	return AccessSettings{TokenTTL: 90 * 24 * time.Hour, KeyGrace: 24 * time.Hour, CenterPhone: "+7 (495) 000-00-00",
-		StatusWindow: 15 * time.Minute, StatusMaxPerNumber: 5, StatusMaxPerAddress: 30, CredentialCacheTTL: 2 * time.Second}
+		StatusWindow: 15 * time.Minute, StatusClientMemory: 24 * time.Hour, StatusMaxPerClient: 5, StatusMaxPerNumber: 500,
+		StatusMaxPerAddress: 30, CredentialCacheTTL: 2 * time.Second}
 }
 
 // Access is who may come in and what was seen: credentials of specialists and agencies, the

@@ -229,8 +229,7 @@ func transition(ctx context.Context, from State, event EventName, guard guardFun
 		// A self-transition changes nothing and is not an error.
 		return from, nil
 	case errors.As(err, &invalid):
-		return from, &Error{Code: ECONFLICT, Field: "event",
-			Message: fmt.Sprintf("event %s is not allowed in state %s; allowed: %s", event, from, strings.Join(AllowedEvents(from), ", "))}
+		return from, ErrorOn(ECONFLICT, "event", "event %s is not allowed in state %s; allowed: %s", event, from, strings.Join(AllowedEvents(from), ", "))
 	case errors.As(err, &canceled):
 		if canceled.Err != nil {
 			return from, canceled.Err

@@ -45,7 +45,7 @@ func TestUnknownEventIsInvalid(t *testing.T) {
 }
 
 func TestGuardRefusalCancelsWithItsError(t *testing.T) {
-	refusal := refuse("document passport is missing")
+	refusal := refuse(documentReason(DocPassport, DocMissing, nil))
 	to, err := transition(context.Background(), CollectingDocuments, SubmitForReview, func(context.Context, EventName) error { return refusal })
 	if to != CollectingDocuments {
 		t.Fatalf("refused event moved the state to %s", to)

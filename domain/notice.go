@@ -98,9 +98,11 @@ type Notice struct {
 	Attempts      int          `json:"attempts"`
 	ManualRetries int          `json:"manual_retries"`
 	LastError     string       `json:"last_error,omitempty"`
-	NextAttemptAt *time.Time   `json:"next_attempt_at,omitempty"`
-	CreatedAt     time.Time    `json:"created_at"`
-	DeliveredAt   *time.Time   `json:"delivered_at,omitempty"`
+	// LastErrorText is LastError in Russian, for the console (DeliveryProblem).
+	LastErrorText string     `json:"last_error_text,omitempty"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
 }
 
 // NoticeStore keeps the notices' delivery log.
@@ -117,7 +119,11 @@ func (s *Service) Notices(ctx context.Context, caseID string) ([]Notice, error) 
 	if _, err := s.Get(ctx, caseID); err != nil {
 		return nil, err
 	}
-	return s.NoticeLog.ForCase(ctx, caseID)
+	ns, err := s.NoticeLog.ForCase(ctx, caseID)
+	for i := range ns {
+		ns[i].LastErrorText = DeliveryProblem(ns[i].LastError)
+	}
+	return ns, err
 }
 
 // RetryNotice sends a failed or dead notice again, with its own idempotency key, so a receiver

@@ -29,6 +29,12 @@ type Service struct {
 	Beds  BedRegister
 	// NoticeLog keeps the notices' delivery log (the notices themselves are written with the case).
 	NoticeLog NoticeStore
+	// Lockouts forgets a case's failed status lookups when it gets a new access code (the
+	// status lookup's store); nil forgets nothing.
+	Lockouts CaseLockouts
+	// Assigner gives a new case nobody holds to the specialist with the least open work
+	// (AUTO_ASSIGN); nil leaves it unassigned for a supervisor to give out.
+	Assigner Assigner
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -119,6 +125,13 @@ func (s *Service) Register(ctx context.Context, actor Actor, n NewCase) (*Case, 
 	if c.Contacts == nil {
 		c.Contacts = []Contact{}
 	}
+	if c.AssigneeID == "" && s.Assigner != nil {
+		id, err := s.Assigner.LeastBusySpecialist(ctx, openWork)
+		if err != nil {
+			return nil, "", fmt.Errorf("register case: assign: %w", err)
+		}
+		c.AssigneeID = id
+	}
 	c.Checklist = BuildChecklist(c)
 	code := NewAccessCode()
 	ch := &Change{History: HistoryEntry{Version: 1, Event: "register", To: Intake,
@@ -169,6 +182,9 @@ func (s *Service) List(ctx context.Context, f CaseFilter) (CasePage, error) {
 		return CasePage{}, Invalid("q", "is longer than 200 characters")
 	}
 	f.Q = strings.TrimSpace(f.Q)
+	if number, ok := ParseCaseNumber(f.Q); ok {
+		f.Q = number
+	}
 	f.Now = s.now()
 	return s.Cases.List(ctx, f)
 }
@@ -300,6 +316,11 @@ func (s *Service) RecordDocument(ctx context.Context, actor Actor, id string, t 
 		}
 		now := s.now()
 		d, ok := c.Checklist.Get(t)
+		// Demanding a document the law does not require of this case is grounds for a
+		// complaint: the center may not request one (recording one brought anyway is fine).
+		if u.Status == DocRequested && (!ok || !d.Required) {
+			return nil, ErrorOn(EUNPROCESSABLE, "type", "document %s is not required for this case: it may not be requested", t)
+		}
 		if !ok {
 			d = Document{Type: t, Supplier: docIndex[t].Supplier}
 		}

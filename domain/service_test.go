@@ -120,7 +120,11 @@ func reasonsOf(t *testing.T, err error, code string) []string {
 	if !ok || de.Code != code {
 		t.Fatalf("got %v, want a %s error", err, code)
 	}
-	return de.Reasons
+	out := make([]string, len(de.Reasons))
+	for i, r := range de.Reasons {
+		out[i] = r.String()
+	}
+	return out
 }
 
 func TestChecklistFollowsTheFacts(t *testing.T) {
@@ -463,5 +467,37 @@ func TestSNILS(t *testing.T) {
 		if _, err := domain.NormalizeSNILS(in); err == nil {
 			t.Errorf("NormalizeSNILS(%q) accepted", in)
 		}
+	}
+}
+
+// TestRequestingAnUnrequiredDocumentIsRefused: the center may not demand a document the case
+// does not require (grounds for a complaint); it may record one that was brought.
+func TestRequestingAnUnrequiredDocumentIsRefused(t *testing.T) {
+	f := newFixture(t)
+	c := f.register(newCase())
+	var notRequired, required domain.DocType
+	for _, d := range domain.DocTypes {
+		got, ok := c.Checklist.Get(d.Type)
+		switch {
+		case (!ok || !got.Required) && notRequired == "":
+			notRequired = d.Type
+		case ok && got.Required && required == "":
+			required = d.Type
+		}
+	}
+	if notRequired == "" || required == "" {
+		t.Fatalf("checklist %v", c.Checklist)
+	}
+	ctx := context.Background()
+	_, err := f.svc.RecordDocument(ctx, f.actor, c.ID, notRequired, 0, domain.DocumentUpdate{Status: domain.DocRequested})
+	if de, ok := domain.AsError(err); !ok || de.Code != domain.EUNPROCESSABLE || de.Reasons[0].Code != "document_not_required" {
+		t.Fatalf("requesting %s: %v", notRequired, err)
+	}
+	if _, err := f.svc.RecordDocument(ctx, f.actor, c.ID, required, 0, domain.DocumentUpdate{Status: domain.DocRequested}); err != nil {
+		t.Fatalf("requesting %s: %v", required, err)
+	}
+	issued := domain.DateOf(time.Now()).AddDays(-3)
+	if _, err := f.svc.RecordDocument(ctx, f.actor, c.ID, notRequired, 0, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &issued}); err != nil {
+		t.Fatalf("recording %s brought anyway: %v", notRequired, err)
 	}
 }

@@ -8,4 +8,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack "redoc@$version" >/dev/null && tar xzf redoc-*.tgz)
 cp "$tmp/package/bundles/redoc.standalone.js" "$tmp/package/bundles/redoc.standalone.js.LICENSE.txt" "$dir/web/static/"
+# Redoc's attribution shows a logo from its CDN; the docs page loads nothing from another host
+# (its CSP refuses it), so the bundle gets an empty image instead, which Redoc then hides.
+sed -i 's|src:"https://cdn.redoc.ly/redoc/logo-mini.svg"|src:"data:,"|' "$dir/web/static/redoc.standalone.js"
 echo "vendored redoc $version into web/static/"

@@ -265,3 +265,23 @@ func (s *Identities) ActorByCredential(ctx context.Context, hash string, now tim
 	}
 	return a, nil
 }
+
+// LeastBusySpecialist implements domain.Assigner: each enabled specialist's cases in the open
+// states are counted through cases_assignee_seq.
+func (s *Identities) LeastBusySpecialist(ctx context.Context, open []domain.State) (string, error) {
+	states := make([]string, len(open)) // state names: plain identifiers, nothing to quote
+	for i, st := range open {
+		states[i] = string(st)
+	}
+	var ids []string
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT u.id::text FROM users u WHERE u.role = 'specialist' AND u.disabled_at IS NULL
+		ORDER BY (SELECT count(*) FROM cases c WHERE c.assignee_id = u.id AND c.state::text = ANY (?::text[])), u.created_at, u.id LIMIT 1`,
+		"{"+strings.Join(states, ",")+"}").Scan(&ids).Error
+	if err != nil {
+		return "", fmt.Errorf("least busy specialist: %w", err)
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return ids[0], nil
+}

@@ -82,8 +82,7 @@ func (s *Cases) SetCapacity(ctx context.Context, facilityID string, capacity int
 		if err != nil {
 			return nil, err
 		}
-		return nil, &domain.Error{Code: domain.EUNPROCESSABLE, Field: "capacity",
-			Message: fmt.Sprintf("%s has %d beds taken by residents and vouchers: capacity cannot be less", f.Name, f.Taken)}
+		return nil, domain.ErrorOn(domain.EUNPROCESSABLE, "capacity", "%s has %d beds taken by residents and vouchers: capacity cannot be less", f.Name, f.Taken)
 	}
 	f := rows[0].domain()
 	return &f, nil

@@ -188,7 +188,7 @@ func (t *lazyTx) ReserveBed(ctx context.Context, facilityID string) error {
 		return fmt.Errorf("reserve bed: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return &domain.Error{Code: domain.EUNPROCESSABLE, Message: "no free bed", Reasons: []string{"the facility has no free bed"}}
+		return domain.Refuse("facility_id", "the facility has no free bed")
 	}
 	return nil
 }

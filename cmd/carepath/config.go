@@ -44,6 +44,8 @@ type Config struct {
 	CaseCacheSize int
 	// Redis is RedisURL read: one Redis or a master behind Sentinel.
 	Redis redisTarget
+	// AutoAssign gives each new case nobody holds to the specialist with the least open work.
+	AutoAssign bool
 }
 
 // NoticeConfig is how the worker delivers notices and scans deadlines.
@@ -122,6 +124,7 @@ var configVars = []configVar{
 	{"SMS_GATEWAY_TOKEN", "", "bearer token for the SMS gateway"},
 	{"WEBHOOK_ALLOW_PRIVATE", "false", "true lets webhook URLs point at loopback, private and link-local addresses (development and tests only)"},
 	{"METRICS_TOKEN", "", "bearer token that may read /metrics on the API listener; empty: /metrics is not served there"},
+	{"AUTO_ASSIGN", "true", "true gives each new case nobody holds to the enabled specialist with the fewest open cases (before admission); false leaves it for a supervisor"},
 	{"SMS_QUIET_HOURS", "21-09", "no SMS in this window, Moscow time; such SMS wait until it ends (\"off\" for none)"},
 }
 
@@ -230,6 +233,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.Access.CredentialCacheTTL = d
 	if c.Access.WebhookAllowPrivate, err = strconv.ParseBool(get("WEBHOOK_ALLOW_PRIVATE")); err != nil {
 		return c, fmt.Errorf("WEBHOOK_ALLOW_PRIVATE %q: want true or false", get("WEBHOOK_ALLOW_PRIVATE"))
+	}
+	if c.AutoAssign, err = strconv.ParseBool(get("AUTO_ASSIGN")); err != nil {
+		return c, fmt.Errorf("AUTO_ASSIGN %q: want true or false", get("AUTO_ASSIGN"))
 	}
 	c.MetricsToken = get("METRICS_TOKEN")
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {

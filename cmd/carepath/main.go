@@ -210,9 +210,13 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	if cfg.CaseCacheSize > 0 {
 		caseStore = store.NewCaseCache(cases, cfg.CaseCacheSize)
 	}
+	lookups := lookup.New(db)
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
-		Users: identities, Board: cases, Beds: cases, NoticeLog: notices}
-	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: cfg.Access}
+		Users: identities, Board: cases, Beds: cases, NoticeLog: notices, Lockouts: lookups}
+	if cfg.AutoAssign {
+		service.Assigner = identities
+	}
+	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: lookups, Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
 	a.closers = append(a.closers, noticeDB.Close)
 	registry := prometheus.NewRegistry()

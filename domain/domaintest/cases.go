@@ -227,7 +227,7 @@ func (t *bedsTx) ReserveBed(ctx context.Context, id string) error {
 		return err
 	}
 	if f.Taken >= f.Capacity {
-		return &domain.Error{Code: domain.EUNPROCESSABLE, Message: "no free bed", Reasons: []string{"the facility has no free bed"}}
+		return domain.Refuse("facility_id", "the facility has no free bed")
 	}
 	t.taken[id] = f.Taken + 1
 	return nil

@@ -88,11 +88,26 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 		(SELECT min(d.due_on) FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open'
 			AND d.kind = (CASE c.state::text` + whens.String() + ` END)::deadline_kind) END`
 	}
+	sex := "NULL::text"
+	if len(plan.SexStates) > 0 {
+		// Like the checklist: a heap read in the few states whose wording needs it.
+		sex = "CASE WHEN c.state IN (" + sqlLiterals(plan.SexStates) + ") THEN (SELECT k.applicant->>'gender' FROM cases k WHERE k.id = c.id) END"
+	}
+	home := "NULL::text"
+	if len(plan.VoucherStates) > 0 {
+		home = "CASE WHEN c.state IN (" + sqlLiterals(plan.VoucherStates) + `) THEN
+		(SELECT f.name FROM cases k JOIN facilities f ON f.id = k.voucher_facility_id WHERE k.id = c.id) END`
+	}
+	// The stages passed: the history's changes of state (its primary key's range for the case),
+	// "state day" pairs in order.
+	steps := `(SELECT string_agg(h.to_state || ' ' || to_char(h.at AT TIME ZONE 'Europe/Moscow', 'YYYY-MM-DD'), ',' ORDER BY h.version)
+		FROM case_history h WHERE h.case_id = c.id AND h.to_state <> h.from_state)`
 	text := `SELECT 'c', c.number, c.id::text, c.state::text, c.state_entered_at, c.access_code_hash,
-	CASE WHEN ` + checklist + ` THEN (SELECT k.checklist FROM cases k WHERE k.id = c.id) END, NULL::int, ` + nextDue + `
+	CASE WHEN ` + checklist + ` THEN (SELECT k.checklist FROM cases k WHERE k.id = c.id) END, NULL::int, ` + nextDue + `, ` + sex + `,
+	` + home + `, ` + steps + `
 FROM cases c WHERE c.number = ANY ($1::text[])
 UNION ALL
-SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures, NULL
+SELECT 'f', f.key, NULL, NULL, f.window_start, NULL, NULL, f.failures, NULL, NULL, NULL, NULL
 FROM status_failures f WHERE f.key = ANY ($2::text[])`
 	l.query.Store(&statusSQL{plan, text})
 	return text
@@ -129,8 +144,8 @@ func (r *statusRow) decodeChecklist() (domain.Checklist, error) {
 
 // StatusCase implements domain.StatusStore. Lookups that arrive together are read together:
 // each waits for a batch, and one query (statusQuery) serves the whole batch (statusBatcher).
-func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey string, plan *domain.StatusPlan) (*domain.StatusCase, error) {
-	req := &lookupReq{number: number, numberKey: numberKey, addressKey: addressKey, plan: plan, done: make(chan error, 1)}
+func (l *Lookups) StatusCase(ctx context.Context, number string, keys domain.StatusKeys, plan *domain.StatusPlan) (*domain.StatusCase, error) {
+	req := &lookupReq{number: number, keys: keys, plan: plan, done: make(chan error, 1)}
 	l.batcher.Do(func() { l.batch = newStatusBatcher(l) })
 	select {
 	case l.batch.in <- req:
@@ -150,10 +165,11 @@ func (l *Lookups) StatusCase(ctx context.Context, number, numberKey, addressKey 
 
 // lookupReq is one lookup waiting in a batch.
 type lookupReq struct {
-	number, numberKey, addressKey string
-	plan                          *domain.StatusPlan
-	row                           statusRow
-	done                          chan error
+	number string
+	keys   domain.StatusKeys
+	plan   *domain.StatusPlan
+	row    statusRow
+	done   chan error
 }
 
 // statusBatcher reads the lookups of many relatives with one query. Under load a lookup's own
@@ -293,15 +309,15 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	numbers := make([]string, 0, len(batch))
-	keys := make([]string, 0, 2*len(batch))
+	keys := make([]string, 0, 3*len(batch))
 	byNumber := make(map[string][]*lookupReq, len(batch))
-	byKey := make(map[string][]*lookupReq, 2*len(batch))
+	byKey := make(map[string][]*lookupReq, 3*len(batch))
 	for _, r := range batch {
 		if _, ok := byNumber[r.number]; !ok {
 			numbers = append(numbers, r.number)
 		}
 		byNumber[r.number] = append(byNumber[r.number], r)
-		for _, k := range [2]string{r.numberKey, r.addressKey} {
+		for _, k := range [3]string{r.keys.Case, r.keys.Client, r.keys.Address} {
 			if _, ok := byKey[k]; !ok {
 				keys = append(keys, k)
 			}
@@ -315,15 +331,16 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 		}
 		defer rows.Close()
 		var (
-			tag, key, id, state, hash pgtype.Text
-			checklist                 []byte
-			at                        pgtype.Timestamptz
-			failures                  pgtype.Int4
-			due                       pgtype.Date
+			tag, key, id, state, hash, sex pgtype.Text
+			home, steps                    pgtype.Text
+			checklist                      []byte
+			at                             pgtype.Timestamptz
+			failures                       pgtype.Int4
+			due                            pgtype.Date
 		)
 		for rows.Next() {
 			checklist = nil
-			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures, &due); err != nil {
+			if err := rows.Scan(&tag, &key, &id, &state, &at, &hash, &checklist, &failures, &due, &sex, &home, &steps); err != nil {
 				return err
 			}
 			if tag.String == "c" {
@@ -336,16 +353,19 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 					rec := &r.row.rec
 					rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash, rec.NextDue =
 						true, id.String, r.number, domain.State(state.String), at.Time, hash.String, nextDue
+					rec.Sex, rec.VoucherHome, rec.Steps = sex.String, home.String, parseSteps(steps.String)
 					r.row.checklist, rec.Checklist = checklist, r.row.decodeChecklist
 				}
 				continue
 			}
 			counter := domain.StatusCounter{Failures: int(failures.Int32), WindowStart: at.Time}
 			for _, r := range byKey[key.String] {
-				if key.String == r.numberKey {
-					r.row.rec.ByNumber = counter
-				}
-				if key.String == r.addressKey {
+				switch key.String {
+				case r.keys.Case:
+					r.row.rec.ByCase = counter
+				case r.keys.Client:
+					r.row.rec.ByClient = counter
+				case r.keys.Address:
 					r.row.rec.ByAddress = counter
 				}
 			}
@@ -418,11 +438,13 @@ func (l *Lookups) refreshWaiting() {
 }
 
 // RecordFailure implements domain.StatusStore: one atomic upsert per key, so concurrent
-// failures are all counted. One failure in 256 also clears the counters whose window ended, so
-// someone trying many numbers does not grow the table for ever.
+// failures are all counted. One failure in 256 also clears the counters untouched for a day
+// (or the window, when longer), so someone trying many numbers does not grow the table for
+// ever; a day is longer than any counter is remembered (StatusClientMemory), and an ended
+// window counts as empty anyway.
 func (l *Lookups) RecordFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
 	if rand.N(256) == 0 {
-		if _, err := l.PruneFailures(ctx, now, window); err != nil {
+		if _, err := l.PruneFailures(ctx, now, max(window, 24*time.Hour)); err != nil {
 			return err
 		}
 	}
@@ -447,6 +469,16 @@ func (l *Lookups) ClearFailures(ctx context.Context, key string) error {
 	return nil
 }
 
+// ClearCase implements domain.StatusStore.
+func (l *Lookups) ClearCase(ctx context.Context, number string) error {
+	ceiling, clients := domain.CaseLockKeys(number)
+	_, err := l.db.SQL.ExecContext(ctx, "DELETE FROM status_failures WHERE key = $1 OR starts_with(key, $2)", ceiling, clients)
+	if err != nil {
+		return fmt.Errorf("clear the lockout of case %s: %w", number, err)
+	}
+	return nil
+}
+
 // PruneFailures removes counters whose window ended (the worker or an operator may run it; a
 // stale row is harmless, since an ended window counts as empty).
 func (l *Lookups) PruneFailures(ctx context.Context, now time.Time, window time.Duration) (int64, error) {
@@ -459,3 +491,23 @@ func (l *Lookups) PruneFailures(ctx context.Context, now time.Time, window time.
 
 // HasWaitingSnapshot reports whether positions are served from a snapshot.
 func (l *Lookups) HasWaitingSnapshot() bool { return l.waiting.Load() != nil }
+
+// parseSteps reads the lookup's "state day,state day" list of changes of state.
+func parseSteps(s string) []domain.StatusStep {
+	if s == "" {
+		return nil
+	}
+	var out []domain.StatusStep
+	for _, part := range strings.Split(s, ",") {
+		st, day, ok := strings.Cut(part, " ")
+		if !ok {
+			continue
+		}
+		d, err := domain.ParseDate(day)
+		if err != nil {
+			continue
+		}
+		out = append(out, domain.StatusStep{State: domain.State(st), On: d})
+	}
+	return out
+}

@@ -115,6 +115,10 @@ func TestStatusLookupsInBatches(t *testing.T) {
 	if err := l.RecordFailure(ctx, []string{"a:10.0.0.7"}, now, time.Hour); err != nil {
 		t.Fatal(err)
 	}
+	pairKey := "p:" + cases[1].Number + "|a:10.0.0.1" // one failure of one (case, client) pair
+	if err := l.RecordFailure(ctx, []string{pairKey}, now, time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	plan := &domain.StatusPlan{ChecklistStates: []string{string(domain.Intake)}}
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
@@ -128,16 +132,19 @@ func TestStatusLookupsInBatches(t *testing.T) {
 				number = cases[want].Number
 			}
 			addr := fmt.Sprintf("a:10.0.0.%d", i%8)
-			rec, err := l.StatusCase(ctx, number, "n:"+number, addr, plan)
+			keys := domain.StatusKeys{Case: "n:" + number, Client: "p:" + number + "|" + addr, Address: addr}
+			rec, err := l.StatusCase(ctx, number, keys, plan)
 			switch {
 			case err != nil:
 				errs <- err
 			case (want >= 0) != rec.Found:
 				errs <- fmt.Errorf("lookup %d of %s: found %v", i, number, rec.Found)
-			case want >= 0 && (rec.ID != cases[want].ID || rec.Number != number || rec.ByNumber.Failures != want):
-				errs <- fmt.Errorf("lookup %d of %s: got case %s %s with %d failures", i, number, rec.ID, rec.Number, rec.ByNumber.Failures)
-			case want < 0 && rec.ByNumber.Failures != 0:
-				errs <- fmt.Errorf("unknown number %s: %d failures", number, rec.ByNumber.Failures)
+			case want >= 0 && (rec.ID != cases[want].ID || rec.Number != number || rec.ByCase.Failures != want):
+				errs <- fmt.Errorf("lookup %d of %s: got case %s %s with %d failures", i, number, rec.ID, rec.Number, rec.ByCase.Failures)
+			case want < 0 && rec.ByCase.Failures != 0:
+				errs <- fmt.Errorf("unknown number %s: %d failures", number, rec.ByCase.Failures)
+			case (keys.Client == pairKey) != (rec.ByClient.Failures == 1):
+				errs <- fmt.Errorf("lookup %d of %s from %s: %d failures of the pair", i, number, addr, rec.ByClient.Failures)
 			case (addr == "a:10.0.0.7") != (rec.ByAddress.Failures == 1):
 				errs <- fmt.Errorf("lookup %d from %s: %d address failures", i, addr, rec.ByAddress.Failures)
 			case want >= 0:

@@ -103,19 +103,17 @@
     503: 'Сервис временно недоступен',
   };
 
-  // problemBox renders a problem+json answer: a title, the server's detail, the field at fault
-  // and the list of reasons (a guard's refusal). humanize turns a reason into the reader's words.
-  function problemBox(res, humanize) {
+  // problemBox renders a problem+json answer: a title for its status and the reasons in
+  // Russian (every problem carries them: the domain's catalogue gives each a Russian sentence);
+  // the server's English detail stays out of the page.
+  function problemBox(res) {
     const p = res.problem || {};
     const title = PROBLEM_TITLES[res.status] || (res.status >= 500 ? 'Ошибка на сервере' : 'Ошибка');
-    const reasons = Array.isArray(p.reasons) ? p.reasons : [];
+    const reasons = (Array.isArray(p.reasons) ? p.reasons : []).map((r) => (r && r.message) || '').filter(Boolean);
     return h('div', { class: 'problem', role: 'alert', tabindex: '-1', dataset: { status: String(res.status) } },
       h('p', { class: 'problem-title' }, h('strong', {}, title), res.status ? ' (' + res.status + ')' : ''),
-      // With reasons, the list says it in the reader's words; the server's sentence stays at hand.
-      p.detail && !reasons.length ? h('p', { class: 'problem-detail' }, p.detail) : null,
-      p.field ? h('p', { class: 'small' }, 'Поле: ', h('code', {}, p.field)) : null,
-      reasons.length ? h('ul', { class: 'reasons' }, reasons.map((r) => h('li', {}, humanize ? humanize(r) : r))) : null,
-      p.detail && reasons.length ? h('details', { class: 'small' }, h('summary', {}, 'Ответ сервера'), h('p', {}, p.detail)) : null,
+      reasons.length === 1 ? h('p', { class: 'problem-detail' }, reasons[0]) : null,
+      reasons.length > 1 ? h('ul', { class: 'reasons' }, reasons.map((r) => h('li', {}, r))) : null,
       p.request_id ? h('p', { class: 'small muted' }, 'Номер запроса: ', h('code', {}, p.request_id)) : null);
   }
 

@@ -36,6 +36,8 @@
     withdraw: 'Отзыв заявления',
     register: 'Регистрация заявления',
     record_document: 'Отметка о документе',
+    reassign: 'Передача дела другому специалисту',
+    rotate_access_code: 'Выдан новый код доступа',
   };
   // Events that end something for the family: shown in red, so no one presses them by habit.
   const DANGER = new Set(['reject', 'withdraw', 'record_death', 'discharge', 'cancel_voucher']);
@@ -75,6 +77,7 @@
     relative: 'родственник', representative: 'законный представитель', guardianship: 'орган опеки',
     health: 'медицинская организация', facility: 'учреждение', specialist: 'специалист', supervisor: 'руководитель',
   };
+  const ROLE_LABELS = { specialist: 'специалист', supervisor: 'руководитель', admin: 'администратор', system: 'система' };
   const DELIVERY_CHANNEL_LABELS = { sms: 'SMS', email: 'эл. почта', webhook: 'вебхук' };
   const NOTICE_STATUS_LABELS = {
     pending: 'ожидает', sending: 'отправляется', delivered: 'доставлено', failed: 'ошибка, будет повтор', dead: 'не доставлено',
@@ -94,8 +97,9 @@
     reason: 'Причина', ippsu_number: 'Номер ИППСУ', ippsu_date: 'Дата ИППСУ', facility_id: 'Учреждение',
     valid_until: 'Действительна до', admitted_on: 'Дата поступления', return_by: 'Вернуться до',
     date_of_death: 'Дата смерти', released_facility_id: 'Освобождено место в', previous_facility_id: 'Прежнее учреждение',
-    type: 'Документ', status: 'Статус',
+    type: 'Документ', status: 'Статус', channel: 'Канал обращения',
   };
+  const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
   // The fields each event needs (issue 3, "Event data fields").
   const FIELDS = {
@@ -124,21 +128,9 @@
   const docOf = Object.fromEntries(REF.doc_types.map((d) => [d.type, d]));
   const stateLabel = (s) => (stateOf[s] ? stateOf[s].label : s || '—');
   const docLabel = (t) => (docOf[t] ? docOf[t].label : t);
+  // The words about a document agree with its name's gender («справка получена»).
+  const docStatusWord = (t, s) => ((REF.doc_status_words || {})[t] || {})[s] || DOC_STATUS_LABELS[s] || s;
   const eventLabel = (e) => EVENT_LABELS[e] || e;
-
-  // humanizeReason puts a guard's reason (English, from the domain) into the specialist's words
-  // where it follows a known pattern; anything else is shown as the server wrote it.
-  const REASON_DOC_STATUS = { missing: 'не представлен', requested: 'запрошен, но не получен', rejected: 'отклонён' };
-  function humanizeReason(r) {
-    let m = /^document (\w+) is (\w+)$/.exec(r);
-    if (m) return '«' + docLabel(m[1]) + '» — ' + (REASON_DOC_STATUS[m[2]] || DOC_STATUS_LABELS[m[2]] || m[2]);
-    m = /^document (\w+) expired on (\S+)$/.exec(r);
-    if (m) return '«' + docLabel(m[1]) + '» — срок действия истёк ' + fmtDate(m[2]);
-    m = /^(\w+) is required$/.exec(r);
-    if (m && FIELDS[m[1]]) return 'Не заполнено поле «' + FIELDS[m[1]].label + '»';
-    if (r === 'a reason is required') return 'Укажите причину';
-    return r;
-  }
 
   // ---- token and API -------------------------------------------------------------------------
 
@@ -156,6 +148,18 @@
       throw new SignedOut();
     }
     return res;
+  }
+
+  // me is who holds the token (GET /api/v1/me), asked once per page.
+  let mePromise = null;
+  async function me() {
+    if (!mePromise) {
+      mePromise = api('GET', '/api/v1/me').then((res) => {
+        if (!res.ok) { mePromise = null; throw new Error('не удалось узнать, кто вошёл'); }
+        return res.data;
+      });
+    }
+    return mePromise;
   }
 
   let facilitiesPromise = null;
@@ -216,7 +220,7 @@
         const t = input.value.trim();
         if (!t) { replace(msg, h('p', { class: 'problem', role: 'alert' }, 'Вставьте токен.')); input.focus(); return; }
         button.disabled = true;
-        const res = await request('GET', '/api/v1/facilities', { headers: { Authorization: 'Bearer ' + t } });
+        const res = await request('GET', '/api/v1/me', { headers: { Authorization: 'Bearer ' + t } });
         button.disabled = false;
         if (res.status === 401) {
           replace(msg, h('p', { class: 'problem', role: 'alert' }, 'Токен не принят. Проверьте, что он скопирован целиком.'));
@@ -224,8 +228,15 @@
           return;
         }
         if (!res.ok) { replace(msg, problemBox(res)); return; }
+        if (res.data.kind === 'agency') {
+          replace(msg, h('p', { class: 'problem', role: 'alert', id: 'agency-key' },
+            'Это ключ организации-партнёра, а не личный токен сотрудника центра. Ключ организации работает только ' +
+            'в её программе, через интерфейс обмена данными. Для входа в консоль нужен личный токен: его выдаёт администратор центра.'));
+          input.select();
+          return;
+        }
         sessionStorage.setItem(TOKEN_KEY, t);
-        facilitiesPromise = Promise.resolve(res.data.items);
+        mePromise = Promise.resolve(res.data);
         route();
       },
     },
@@ -234,6 +245,70 @@
     button, msg);
     replace(main, h('div', { class: 'narrow' }, form));
     input.focus();
+  }
+
+  // ---- my cases ------------------------------------------------------------------------------
+
+  // myCasesPage lists the signed-in specialist's cases by their next due date, overdue first
+  // (the deadline board is soonest first), then their cases without an open deadline.
+  async function myCasesPage(who) {
+    setTitle('Мои дела');
+    const [dl, list] = await Promise.all([
+      api('GET', '/api/v1/deadlines?limit=500&assignee=' + encodeURIComponent(who.id)),
+      api('GET', '/api/v1/cases?limit=200&assignee=' + encodeURIComponent(who.id)),
+    ]);
+    if (!dl.ok || !list.ok) { replace(main, h('h1', {}, 'Мои дела'), problemBox(dl.ok ? list : dl)); return; }
+    const rows = new Map();
+    for (const d of dl.data.items || dl.data) {
+      if (!rows.has(d.case_id)) rows.set(d.case_id, { id: d.case_id, number: d.case_number, state: d.case_state, name: d.applicant_name, due: d, overdue: d.state === 'overdue' });
+      else if (d.state === 'overdue') rows.get(d.case_id).overdue = true;
+    }
+    const due = [...rows.values()].sort((a, b) => (b.overdue - a.overdue) || String(a.due.due_at).localeCompare(String(b.due.due_at)));
+    const rest = (list.data.items || []).filter((c) => !rows.has(c.id)).map((c) => ({ id: c.id, number: c.number, state: c.state, name: c.applicant_name }));
+    const all = due.concat(rest);
+    replace(main,
+      h('h1', {}, 'Мои дела'),
+      h('p', { class: 'muted' }, 'Сначала просроченные, затем по ближайшему сроку; ниже — дела без открытых сроков.'),
+      all.length ? h('table', { class: 'cases', id: 'my-cases' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Номер'), h('th', {}, 'Заявитель'), h('th', {}, 'Состояние'), h('th', {}, 'Ближайший срок'))),
+        h('tbody', {}, all.map((r) => h('tr', { class: r.overdue ? 'overdue' : null, dataset: { id: r.id } },
+          h('td', {}, h('a', { href: '/console/cases/' + r.id, class: 'case-link mono' }, r.number)),
+          h('td', {}, r.name || ''),
+          h('td', {}, stateBadge(r.state)),
+          h('td', {}, r.due ? [(DEADLINE_KIND_LABELS[r.due.kind] || 'срок') + ': до ', h('strong', {}, r.due.due_on ? fmtDate(r.due.due_on) : fmtDue(r.due.due_at)),
+            r.overdue ? h('span', { class: 'badge danger' }, 'просрочен') : null] : '—')))))
+        : h('p', { class: 'empty' }, 'За вами пока нет дел.'));
+  }
+
+  // ---- administration ------------------------------------------------------------------------
+
+  const AGENCY_KIND_LABELS = {
+    mfc: 'МФЦ', health: 'Медицинская организация', guardianship: 'Орган опеки', facility: 'Учреждение',
+    social_protection: 'Социальная защита', post_office: 'Почта',
+  };
+
+  // adminPage is what an administrator sees on signing in: the people and the partner
+  // organisations with access, and the notification queues.
+  async function adminPage(who) {
+    setTitle('Администрирование');
+    nav.hidden = false;
+    for (const a of nav.querySelectorAll('a')) a.hidden = true;
+    const [users, agencies] = await Promise.all([api('GET', '/api/v1/users'), api('GET', '/api/v1/agencies')]);
+    replace(main,
+      h('h1', {}, 'Администрирование'),
+      h('p', { class: 'muted' }, 'Вы вошли как ', h('strong', {}, who.name), ' (администратор). Дела ведут специалисты; здесь — доступ к системе.'),
+      h('section', { class: 'card', id: 'admin-users', 'aria-labelledby': 'h-users' }, h('h2', { id: 'h-users' }, 'Сотрудники'),
+        users.ok ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Имя'), h('th', {}, 'Роль'), h('th', {}, 'Состояние'))),
+          h('tbody', {}, (users.data.items || users.data).map((u) => h('tr', {},
+            h('td', {}, u.name), h('td', {}, ROLE_LABELS[u.role] || 'сотрудник'), h('td', {}, u.disabled_at ? 'отключён' : 'действует')))))
+          : problemBox(users)),
+      h('section', { class: 'card', id: 'admin-agencies', 'aria-labelledby': 'h-agencies' }, h('h2', { id: 'h-agencies' }, 'Организации-партнёры'),
+        agencies.ok ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Название'), h('th', {}, 'Вид'))),
+          h('tbody', {}, (agencies.data.items || agencies.data).map((a) => h('tr', {},
+            h('td', {}, a.name), h('td', {}, AGENCY_KIND_LABELS[a.kind] || 'организация')))))
+          : problemBox(agencies)),
+      h('section', { class: 'card', 'aria-labelledby': 'h-queues' }, h('h2', { id: 'h-queues' }, 'Очереди уведомлений'),
+        h('p', {}, h('a', { href: '/ops/queues' }, 'Открыть монитор очередей'), ' (вход — с тем же токеном вместо пароля).')));
   }
 
   // ---- case list -----------------------------------------------------------------------------
@@ -323,7 +398,7 @@
       return;
     }
     const st = { id, c: res.data, etag: res.etag, history: hist.ok ? hist.data.items : null, facilities: facs,
-      notices: notices.ok ? notices.data.items : null, contacts: contacts.ok ? contacts.data.items : null };
+      notices: notices.ok ? notices.data.items : null, contacts: contacts.ok ? contacts.data.items : null, me: await me() };
     renderCase(st);
   }
 
@@ -422,7 +497,7 @@
         const res = await api('POST', '/api/v1/cases/' + encodeURIComponent(st.id) + '/events', { body, headers: { 'If-Match': st.etag } });
         submit.disabled = false;
         if (!res.ok) {
-          replace(msg, problemBox(res, humanizeReason), res.status === 412 ? reloadButton(st) : null);
+          replace(msg, problemBox(res), res.status === 412 ? reloadButton(st) : null);
           msg.querySelector('.problem').focus();
           return;
         }
@@ -479,7 +554,7 @@
           n.delivered_at ? 'доставлено ' + fmtDateTime(n.delivered_at)
             : (n.next_attempt_at ? 'следующая попытка ' + fmtDateTime(n.next_attempt_at) : 'создано ' + fmtDateTime(n.created_at)),
           n.attempts ? ' · попыток: ' + n.attempts : ''),
-        n.last_error && n.status !== 'delivered' ? h('p', { class: 'muted small' }, n.last_error) : null,
+        n.last_error_text && n.status !== 'delivered' ? h('p', { class: 'muted small' }, n.last_error_text) : null,
         n.status === 'dead' || n.status === 'failed'
           ? h('button', { type: 'button', onclick: async () => {
             const res = await api('POST', '/api/v1/notices/' + encodeURIComponent(n.id) + '/retry');
@@ -527,11 +602,22 @@
         : 'Согласия на уведомления нет')))));
   }
 
+  // holderOf says who holds the case: the signed-in specialist, by the name the history gives
+  // the last reassignment, or nobody yet.
+  function holderOf(st) {
+    const id = st.c.assignee_id;
+    if (!id) return 'не назначен';
+    if (st.me && st.me.id === id) return st.me.name + ' (вы)';
+    const named = (st.history || []).filter((e) => e.actor_id === id && e.actor_name).pop();
+    return named ? named.actor_name : 'другой специалист';
+  }
+
   function placementSection(st) {
     const c = st.c;
     return section('h-placement', 'Размещение', dl([
       ['Тип учреждения', FACILITY_TYPE_LABELS[c.facility_type] || c.facility_type],
       ['Канал обращения', CHANNEL_LABELS[c.channel] || c.channel],
+      ['Ведёт дело', h('span', { id: 'case-holder' }, holderOf(st))],
       ['Зарегистрировано', fmtDateTime(c.created_at)],
       ['ИППСУ', c.ippsu ? '№ ' + c.ippsu.number + ' от ' + fmtDate(c.ippsu.date) : ''],
       ['Место в очереди', c.waiting_position ? String(c.waiting_position) : ''],
@@ -554,7 +640,7 @@
         h('span', { class: 'doc-name' }, docLabel(d.type)), d.required ? '' : h('span', { class: 'muted small' }, ' (необязательный)'),
         h('span', { class: 'doc-meta muted small' }, 'выдаёт: ' + (SUPPLIER_LABELS[d.supplier] || d.supplier || '—')),
         d.note ? h('span', { class: 'doc-note small' }, d.note) : null),
-      cell('Статус', h('span', { class: 'doc-status status-' + d.status }, DOC_STATUS_LABELS[d.status] || d.status)),
+      cell('Статус', h('span', { class: 'doc-status status-' + d.status }, docStatusWord(d.type, d.status))),
       cell('Выдан', fmtDate(d.issued_on) || '—'),
       cell('Действует до', fmtDate(d.valid_until) || '—'),
       h('td', { class: 'row-action' }, closed ? null : h('button', {
@@ -591,14 +677,14 @@
           { body, headers: { 'If-Match': st.etag } });
         submit.disabled = false;
         if (!res.ok) {
-          replace(msg, problemBox(res, humanizeReason), res.status === 412 ? reloadButton(st) : null);
+          replace(msg, problemBox(res), res.status === 412 ? reloadButton(st) : null);
           return;
         }
         st.c = res.data;
         st.etag = res.etag;
         await reloadHistory(st);
         const now = (res.data.checklist || []).find((x) => x.type === d.type);
-        renderCase(st, '«' + docLabel(d.type) + '»: ' + (DOC_STATUS_LABELS[now ? now.status : body.status] || body.status) + '.');
+        renderCase(st, '«' + docLabel(d.type) + '» — ' + docStatusWord(d.type, now ? now.status : body.status) + '.');
       },
     },
     h('h3', {}, docLabel(d.type)),
@@ -624,20 +710,22 @@
           h('time', { datetime: e.at }, fmtDateTime(e.at)), ' ',
           h('strong', {}, eventLabel(e.event)),
           e.from && e.from !== e.to ? h('span', { class: 'muted' }, ' ' + stateLabel(e.from) + ' → ' + stateLabel(e.to)) : null),
-        h('p', { class: 'muted small' }, (e.actor_name || e.actor_id) + (e.actor_role ? ' · ' + e.actor_role : '') + ' · версия ' + e.version),
+        h('p', { class: 'muted small' }, (e.actor_name || 'система') + (e.actor_role ? ' · ' + (ROLE_LABELS[e.actor_role] || 'сотрудник') : '') + ' · версия ' + e.version),
         e.comment ? h('p', { class: 'comment' }, e.comment) : null,
         payloadList(st, e.payload)))));
   }
 
   function payloadList(st, p) {
     if (!p) return null;
-    const rows = Object.entries(p).map(([k, v]) => {
+    // Only what has a Russian name is shown: an id without a name says nothing to a person.
+    const rows = Object.entries(p).filter(([k, v]) => PAYLOAD_LABELS[k] && (k.endsWith('facility_id') || !UUID_RE.test(String(v)))).map(([k, v]) => {
       let shown = String(v);
       if (k.endsWith('facility_id')) shown = facilityName(st, v);
       else if (k === 'type') shown = docLabel(v);
       else if (k === 'status') shown = DOC_STATUS_LABELS[v] || v;
+      else if (k === 'channel') shown = CHANNEL_LABELS[v] || v;
       else if (/^\d{4}-\d{2}-\d{2}$/.test(shown)) shown = fmtDate(shown);
-      return [PAYLOAD_LABELS[k] || k, shown];
+      return [PAYLOAD_LABELS[k], shown];
     });
     return rows.length ? dl(rows) : null;
   }
@@ -766,7 +854,7 @@
         ['Заявитель', c.applicant.full_name],
       ]),
       h('p', { class: 'warning' }, 'Код доступа показывается только один раз. Продиктуйте его заявителю или родственнику: ' +
-        'с номером дела и кодом они узнают статус на странице «Статус заявления» (/status).'),
+        'с номером дела и кодом они узнают статус на странице «Статус заявления»: ' + location.origin + '/status'),
       h('div', { class: 'buttons' },
         h('a', { class: 'button primary', href: '/console/cases/' + c.id }, 'Открыть дело'),
         h('a', { class: 'button', href: '/console/new' }, 'Зарегистрировать ещё')));
@@ -1013,11 +1101,15 @@
 
   async function route() {
     if (!token()) { showLogin(); return; }
-    nav.hidden = false;
     const p = location.pathname.replace(/\/+$/, '') || '/console';
     try {
+      const who = await me();
+      // An administrator runs the service, not cases: their pages instead of a refusal.
+      if (who.role === 'admin') { await adminPage(who); return; }
+      nav.hidden = false;
       let m;
       if (p === '/console') await listPage();
+      else if (p === '/console/mine') await myCasesPage(who);
       else if (p === '/console/new') newCasePage();
       else if (p === '/console/follow-ups') await followUpsPage();
       else if (p === '/console/leads') await leadsPage();

@@ -24,10 +24,20 @@
       missing: Array.isArray(d.missing_documents) ? d.missing_documents : [],
       waitingPosition: d.waiting_position,
       phone: d.center_phone,
+      missingWhere: Array.isArray(d.missing_where) ? d.missing_where : [],
+      timeline: Array.isArray(d.timeline) ? d.timeline : [],
+      voucherHome: d.voucher_home,
     };
   }
 
   const NOT_FOUND = 'Дело не найдено. Проверьте номер дела и код доступа: они указаны в уведомлении о регистрации заявления.';
+
+  // serverSays is the Russian sentence of the answer's first reason (it names the center's
+  // phone on a wrong code and on a lockout), or fallback.
+  function serverSays(res, fallback) {
+    const r = res.problem && Array.isArray(res.problem.reasons) && res.problem.reasons[0];
+    return (r && r.message) || fallback;
+  }
 
   function say(text, cls) {
     replace(message, text ? h('p', { class: cls || 'problem', id: 'status-error' }, text) : null);
@@ -52,13 +62,18 @@
         h('ol', { class: 'stages', 'aria-hidden': 'true' },
           Array.from({ length: v.stageCount }, (_, i) => h('li', { class: i < v.stage ? 'done' : null })))) : null,
       v.waitingPosition ? h('p', { class: 'queue' }, 'Место в очереди: ', h('strong', { id: 'status-position' }, String(v.waitingPosition))) : null,
+      v.voucherHome ? h('p', { class: 'voucher' }, 'Путёвка в учреждение: ', h('strong', { id: 'status-home' }, v.voucherHome)) : null,
       v.nextStep ? h('div', { class: 'next' },
         h('h3', {}, 'Что дальше'),
         h('p', { id: 'status-next' }, v.nextStep),
         v.nextStepBy ? h('p', {}, 'Срок: до ', h('strong', {}, fmtDate(v.nextStepBy))) : null) : null,
       v.missing.length ? h('div', { class: 'missing' },
         h('h3', {}, 'Каких документов не хватает'),
-        h('ul', { id: 'status-missing' }, v.missing.map((m) => h('li', {}, m)))) : null,
+        h('ul', { id: 'status-missing' }, v.missing.map((m, i) => h('li', {}, m,
+          v.missingWhere[i] ? h('span', { class: 'where small muted' }, ' — ' + v.missingWhere[i].where) : null)))) : null,
+      v.timeline.length ? h('div', { class: 'timeline' },
+        h('h3', {}, 'Пройденные этапы'),
+        h('ol', { id: 'status-timeline' }, v.timeline.map((st) => h('li', {}, fmtDate(st.on), ' — ', st.label)))) : null,
       phone ? h('p', { class: 'phone' }, 'Вопросы по заявлению: координационный центр, ', phone) : null,
       contactForm(v.number));
     result.hidden = false;
@@ -130,12 +145,12 @@
     }
     switch (res.status) {
       case 404:
-        say(NOT_FOUND);
+        say(serverSays(res, NOT_FOUND));
         break;
       case 429: {
         const wait = Math.max(1, parseInt(res.retryAfter, 10) || 60);
         blockedUntil = Date.now() + wait * 1000;
-        say('Слишком много неудачных попыток. Повторите ' + minutes(wait) + ' или позвоните в координационный центр.');
+        say(serverSays(res, 'Слишком много неудачных попыток.') + ' Повторить можно ' + minutes(wait) + '.');
         break;
       }
       case 400: {
