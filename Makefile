@@ -28,7 +28,7 @@ test: services browser lint-openapi webhookverify redis-sentinel
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
 
-## lint-openapi: openapi.yaml through @redocly/cli (pinned in package.json, installed by npm ci
+## lint-openapi: openapi.yaml through @redocly/cli (pinned in scripts/redocly/package.json, installed by npm ci
 ## into a git-ignored node_modules)
 lint-openapi:
 	@scripts/lint-openapi.sh
