@@ -35,7 +35,7 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		path = strings.Replace(path, ":id", e.userIDs["victim"], 1)
 	case strings.HasPrefix(tmpl, "/api/v1/agencies/:id"):
 		path = strings.Replace(path, ":id", e.agencyID["social_protection"], 1)
-	case strings.HasPrefix(tmpl, "/api/v1/agency/facilities/:id"):
+	case strings.HasPrefix(tmpl, "/api/v1/agency/facilities/:id"), strings.HasPrefix(tmpl, "/api/v1/facilities/:id"):
 		path = strings.Replace(path, ":id", e.facility["own"], 1)
 	case strings.HasPrefix(tmpl, "/api/v1/notices/:id"):
 		var id string
@@ -66,6 +66,15 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		body, headers = map[string]any{"assignee_id": e.userIDs["supervisor"]}, []string{"If-Match", quoted(c.Version)}
 	case "PUT /api/v1/agency/facilities/:id/beds":
 		body = map[string]any{"capacity": 12}
+	case "POST /api/v1/facilities":
+		body = map[string]any{"name": "Матрица " + who, "type": "elderly_disabled", "district": "Центральный",
+			"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": 5}}}
+	case "PATCH /api/v1/facilities/:id":
+		var v int
+		if err := e.db.Gorm.Raw("SELECT version FROM facilities WHERE id = ?", e.facility["own"]).Scan(&v).Error; err != nil {
+			e.t.Fatal(err)
+		}
+		body, headers = map[string]any{"district": "Северный"}, []string{"If-Match", quoted(v)}
 	case "POST /api/v1/users":
 		body = map[string]any{"name": "Матрица " + who, "role": "specialist"}
 	case "POST /api/v1/users/:id/tokens":

@@ -63,6 +63,11 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("PUT", "/agencies/:id/webhook", domain.ActAgenciesManage, s.setWebhook)
 	authed.handle("GET", "/audit", domain.ActAuditRead, s.queryAudit)
 
+	// Homes, beds by section, the waiting list and offers (issue 17).
+	authed.handle("POST", "/facilities", domain.ActFacilitiesManage, s.createFacility)
+	authed.handle("GET", "/facilities/:id", domain.ActFacilitiesRead, s.getFacility)
+	authed.handle("PATCH", "/facilities/:id", domain.ActFacilitiesManage, s.patchFacility)
+
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {
 		ops := r.Group("/ops/queues", s.opsGuard, s.basicAsBearer, s.authenticate, s.allow(domain.ActOpsQueues))

@@ -33,6 +33,8 @@ const (
 	ActFacilityBeds   Action = "facility.beds"
 	ActNotices        Action = "notices"    // a case's notices and their delivery
 	ActOpsQueues      Action = "ops.queues" // the job queue console
+	// ActFacilitiesManage: add and change homes and their sections.
+	ActFacilitiesManage Action = "facilities.manage"
 )
 
 // Actor kinds.
@@ -75,8 +77,8 @@ var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActC
 // The admin manages identities and reads the audit; by need-to-know it does not read cases.
 var Grants = map[string][]Action{
 	"user:specialist": specialistActions,
-	"user:supervisor": append(slices.Clone(specialistActions), ActCaseReassign, ActDeadlinesAll),
-	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead, ActOpsQueues},
+	"user:supervisor": append(slices.Clone(specialistActions), ActCaseReassign, ActDeadlinesAll, ActFacilitiesManage),
+	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead, ActOpsQueues, ActFacilitiesManage},
 
 	"agency:mfc":               {ActSelf, ActCaseCreate, ActAgencyCases},
 	"agency:health":            {ActSelf, ActAgencyCases, ActCaseEvent, ActCaseDocument},

@@ -66,8 +66,8 @@ func (e *effects) recognizeNeed(context.Context) error {
 	return nil
 }
 
-// issue_voucher: a facility of the case's type with a free bed, reserved in the case's
-// transaction (two vouchers racing for the last bed cannot both win).
+// issue_voucher: an active home of the case's type with a free bed in a section that fits the
+// person, reserved in the case's transaction (two vouchers racing for the last bed cannot both win).
 func (e *effects) issueVoucher(ctx context.Context) error {
 	c, cmd := e.c, e.cmd
 	if cmd.FacilityID == "" {
@@ -86,6 +86,9 @@ func (e *effects) issueVoucher(ctx context.Context) error {
 	if f.Type != c.FacilityType {
 		reasons = append(reasons, fmt.Sprintf("facility %s is of type %s, the case needs %s", f.Name, f.Type, c.FacilityType))
 	}
+	if !f.Active {
+		reasons = append(reasons, f.Name+" does not take residents now")
+	}
 	if f.ID == c.FacilityID {
 		reasons = append(reasons, "the person already lives in "+f.Name)
 	}
@@ -99,12 +102,15 @@ func (e *effects) issueVoucher(ctx context.Context) error {
 	if len(reasons) > 0 {
 		return refuse(reasons...)
 	}
-	if err := e.tx.ReserveBed(ctx, f.ID); err != nil {
+	section, err := e.tx.ReserveBed(ctx, c.ID, f.ID, c.BedNeed())
+	if ErrorCode(err) == EUNPROCESSABLE {
+		return refuse(fmt.Sprintf("%s has no free bed in a section for %s", f.Name, c.BedNeed()))
+	} else if err != nil {
 		return err
 	}
 	c.VoucherFacilityID = f.ID
 	c.VoucherValidUntil = &validUntil
-	e.payload["facility_id"], e.payload["valid_until"] = f.ID, validUntil.String()
+	e.payload["facility_id"], e.payload["section"], e.payload["valid_until"] = f.ID, section, validUntil.String()
 	return nil
 }
 
@@ -136,10 +142,17 @@ func (e *effects) admit(ctx context.Context) error {
 		return refuse(reasons...)
 	}
 	if c.FacilityID != "" {
-		if err := e.tx.ReleaseBed(ctx, c.FacilityID); err != nil {
+		if _, err := e.tx.ReleaseBed(ctx, c.ID, BedOccupied); err != nil {
 			return err
 		}
 		e.payload["previous_facility_id"] = c.FacilityID
+	}
+	bed, err := e.tx.OccupyBed(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if bed != nil {
+		e.payload["section"] = bed.Section
 	}
 	c.FacilityID, c.VoucherFacilityID, c.VoucherValidUntil = c.VoucherFacilityID, "", nil
 	e.payload["facility_id"], e.payload["admitted_on"] = c.FacilityID, admitted.String()
@@ -199,7 +212,7 @@ func (e *effects) releaseVoucherBed(ctx context.Context) error {
 	if e.c.VoucherFacilityID == "" {
 		return nil
 	}
-	if err := e.tx.ReleaseBed(ctx, e.c.VoucherFacilityID); err != nil {
+	if _, err := e.tx.ReleaseBed(ctx, e.c.ID, BedReserved); err != nil {
 		return err
 	}
 	e.payload["released_facility_id"] = e.c.VoucherFacilityID
@@ -212,7 +225,7 @@ func (e *effects) releaseResidenceBed(ctx context.Context) error {
 	if e.c.FacilityID == "" {
 		return nil
 	}
-	if err := e.tx.ReleaseBed(ctx, e.c.FacilityID); err != nil {
+	if _, err := e.tx.ReleaseBed(ctx, e.c.ID, BedOccupied); err != nil {
 		return err
 	}
 	e.payload["released_facility_id"] = e.c.FacilityID

@@ -35,15 +35,24 @@ type HistoryEntry struct {
 	At        time.Time      `json:"at"`
 }
 
-// Facility is a boarding house with beds.
+// Facility is a boarding house (a home) with its sections.
 type Facility struct {
 	ID       string       `json:"id"`
 	Name     string       `json:"name"`
 	Type     FacilityType `json:"type"`
-	Capacity int          `json:"capacity"`
-	// Taken counts beds occupied by residents or reserved by vouchers.
-	Taken    int    `json:"taken"`
+	District string       `json:"district"`
+	Address  string       `json:"address"`
+	Phone    string       `json:"phone"`
+	// AgencyID is the facility agency that reports for the home.
 	AgencyID string `json:"agency_id,omitempty"`
+	Active   bool   `json:"active"`
+	Version  int    `json:"version"`
+	// Capacity and Taken are the sums of the sections: beds in service, and beds occupied by
+	// residents or reserved by vouchers.
+	Capacity   int        `json:"capacity"`
+	Taken      int        `json:"taken"`
+	ReportedAt *time.Time `json:"reported_at,omitempty"`
+	Sections   []Section  `json:"sections"`
 }
 
 // FreeBeds is the number of beds neither occupied nor reserved.
@@ -61,12 +70,15 @@ type Change struct {
 
 // CaseTx is what a command may touch besides its case, inside the case's transaction.
 type CaseTx interface {
-	// Facility returns a facility; ENOTFOUND when there is none.
+	// Facility returns a home with its sections; ENOTFOUND when there is none.
 	Facility(ctx context.Context, id string) (*Facility, error)
-	// ReserveBed takes one free bed of a facility atomically; EUNPROCESSABLE when none is free.
-	ReserveBed(ctx context.Context, facilityID string) error
-	// ReleaseBed gives a bed back.
-	ReleaseBed(ctx context.Context, facilityID string) error
+	// ReserveBed takes one free bed for the case in a section of the home that fits need,
+	// atomically, and returns the section's code; EUNPROCESSABLE when none is free.
+	ReserveBed(ctx context.Context, caseID, facilityID string, need BedNeed) (string, error)
+	// OccupyBed turns the bed the case's voucher reserved into its residence; the bed it held.
+	OccupyBed(ctx context.Context, caseID string) (*Bed, error)
+	// ReleaseBed gives back the bed the case holds this way; nil when it holds none.
+	ReleaseBed(ctx context.Context, caseID string, kind BedKind) (*Bed, error)
 }
 
 // CaseFilter selects cases for a list.
@@ -129,8 +141,6 @@ type CaseStore interface {
 	List(ctx context.Context, f CaseFilter) (CasePage, error)
 	// History returns the case's history, oldest first; ENOTFOUND.
 	History(ctx context.Context, id string) ([]HistoryEntry, error)
-	// Facilities lists the facilities.
-	Facilities(ctx context.Context) ([]Facility, error)
 }
 
 // CalendarSource gives the production calendar in force.

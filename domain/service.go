@@ -177,9 +177,6 @@ func (s *Service) History(ctx context.Context, id string) ([]HistoryEntry, error
 	return s.Cases.History(ctx, id)
 }
 
-// Facilities lists the boarding houses.
-func (s *Service) Facilities(ctx context.Context) ([]Facility, error) { return s.Cases.Facilities(ctx) }
-
 // Fire applies a lifecycle event to the case at the expected version.
 func (s *Service) Fire(ctx context.Context, actor Actor, id string, version int, cmd EventCommand) (*Case, error) {
 	if !IsUUID(id) {

@@ -50,7 +50,7 @@ func count(t *testing.T, db *store.DB, query string, args ...any) int64 {
 
 func TestGenerateInvariants(t *testing.T) {
 	const n = 2000
-	db, _, _, res, key := generatedStore(t, n)
+	db, cases, _, res, key := generatedStore(t, n)
 	ctx := context.Background()
 
 	if res.Cases != n || count(t, db, "SELECT count(*) FROM cases") != n {
@@ -89,6 +89,13 @@ func TestGenerateInvariants(t *testing.T) {
 			WHERE h.from_state <> p.to_state OR h.at < p.at`)
 		if bad != 0 {
 			t.Errorf("%d history lines not continuing from the previous one", bad)
+		}
+	})
+
+	t.Run("the beds the cases hold are counted in their sections", func(t *testing.T) {
+		drift, err := cases.VerifyBeds(ctx)
+		if err != nil || len(drift) != 0 {
+			t.Fatalf("beds verify after generation: %v %v", drift, err)
 		}
 	})
 

@@ -282,21 +282,6 @@ type openDeadlineJSON struct {
 	DueAt    time.Time `json:"due_at"`
 }
 
-type facilityRow struct {
-	ID       string `gorm:"primaryKey"`
-	Name     string
-	Type     string
-	Capacity int
-	Taken    int
-	AgencyID *string
-}
-
-func (facilityRow) TableName() string { return "facilities" }
-
-func (f facilityRow) domain() domain.Facility {
-	return domain.Facility{ID: f.ID, Name: f.Name, Type: domain.FacilityType(f.Type), Capacity: f.Capacity, Taken: f.Taken, AgencyID: deref(f.AgencyID)}
-}
-
 type summaryRow struct {
 	ID                string
 	HealthOrgID       *string

@@ -86,6 +86,7 @@ var configVars = []configVar{
 	{"MAX_LEAVE_DAYS", "30", "longest temporary leave, calendar days"},
 	{"IPPSU_REVIEW_YEARS", "3", "IPPSU review period, years"},
 	{"GUARDIANSHIP_NOTICE_WD", "1", "guardianship body informed of a move, working days (assumption)"},
+	{"BED_REPORT_MAX_DAYS", "7", "a home whose last beds report is older is stale on the occupancy board, days (assumption)"},
 	{"DOCUMENT_VALIDITY_MONTHS", "medical_card=6,no_contraindications=6,psychiatric_commission=6", "validity of expiring documents, months (assumption)"},
 	{"WORKER_CONCURRENCY", "128", "notice deliveries and scans one worker runs at once (partners answer slowly; the database work is batched)"},
 	{"WORKER_METRICS_ADDR", "", "host:port where `carepath worker` serves /metrics; empty: none (`all` and `serve` serve it with the API)"},
@@ -160,6 +161,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		"REVIEW_DECISION_WD": &c.Settings.ReviewDecisionWD, "IPPSU_WD": &c.Settings.IPPSUWD,
 		"VOUCHER_VALID_DAYS": &c.Settings.VoucherValidDays, "MAX_LEAVE_DAYS": &c.Settings.MaxLeaveDays,
 		"IPPSU_REVIEW_YEARS": &c.Settings.IPPSUReviewYears, "GUARDIANSHIP_NOTICE_WD": &c.Settings.GuardianshipNoticeWD,
+		"BED_REPORT_MAX_DAYS": &c.Settings.BedReportMaxDays,
 	}
 	for name, dst := range ints {
 		n, err := strconv.Atoi(get(name))

@@ -65,6 +65,7 @@ commands:
   users list                list the specialists
   audit verify              check the hash chains of history and access log; non-zero exit on a break
   audit seal                chain history lines that have no hash yet (bulk loads, older databases)
+  beds verify               recompute every section's beds from the cases; non-zero exit on drift
   rekey                     re-seal personal data not sealed with the current DATA_KEY (the first)
   version                   print the version
 
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "all", "serve", "worker", "migrate", "seed", "calendar", "users", "audit", "rekey":
+	case "all", "serve", "worker", "migrate", "seed", "calendar", "users", "audit", "rekey", "beds":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -137,6 +138,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runAudit(ctx, app, args, stdout)
 	case "rekey":
 		return runRekey(ctx, app, stdout)
+	case "beds":
+		return runBeds(ctx, app, args, stdout)
 	case "seed":
 		return runSeed(ctx, app, args, stdout)
 	case "serve":
