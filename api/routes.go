@@ -67,6 +67,11 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("POST", "/facilities", domain.ActFacilitiesManage, s.createFacility)
 	authed.handle("GET", "/facilities/:id", domain.ActFacilitiesRead, s.getFacility)
 	authed.handle("PATCH", "/facilities/:id", domain.ActFacilitiesManage, s.patchFacility)
+	authed.handle("GET", "/priorities", domain.ActFacilitiesRead, s.listPriorities)
+	authed.handle("PUT", "/priorities/:code", domain.ActPrioritiesManage, s.setPriority)
+	authed.handle("GET", "/waiting-list", domain.ActCaseRead, s.waitingList)
+	authed.handle("GET", "/cases/:id/placement", domain.ActCaseRead, s.getPlacement)
+	authed.handle("PUT", "/cases/:id/placement", domain.ActCasePlacement, s.setPlacement)
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {

@@ -35,6 +35,10 @@ const (
 	ActOpsQueues      Action = "ops.queues" // the job queue console
 	// ActFacilitiesManage: add and change homes and their sections.
 	ActFacilitiesManage Action = "facilities.manage"
+	// ActCasePlacement: change a case's priority, traits and preferences on the waiting list.
+	ActCasePlacement Action = "case.placement"
+	// ActPrioritiesManage: the waiting list's priority categories.
+	ActPrioritiesManage Action = "priorities.manage"
 )
 
 // Actor kinds.
@@ -70,7 +74,7 @@ const (
 var AgencyKinds = []AgencyKind{AgencyMFC, AgencyHealth, AgencyGuardianship, AgencyFacility, AgencySocialProtection}
 
 var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActCaseRead, ActCaseEvent,
-	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices}
+	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices, ActCasePlacement}
 
 // Grants is the role matrix: for each "kind:role" the actions granted. Agencies are further
 // limited, case by case, to the cases they are a party to and to AgencyEvents/AgencyDocuments.
@@ -78,7 +82,7 @@ var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActC
 var Grants = map[string][]Action{
 	"user:specialist": specialistActions,
 	"user:supervisor": append(slices.Clone(specialistActions), ActCaseReassign, ActDeadlinesAll, ActFacilitiesManage),
-	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead, ActOpsQueues, ActFacilitiesManage},
+	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead, ActOpsQueues, ActFacilitiesManage, ActPrioritiesManage},
 
 	"agency:mfc":               {ActSelf, ActCaseCreate, ActAgencyCases},
 	"agency:health":            {ActSelf, ActAgencyCases, ActCaseEvent, ActCaseDocument},

@@ -47,7 +47,7 @@ func (e *effects) needReason(context.Context) error {
 }
 
 // recognize_need: the IPPSU's number and date, not in the future.
-func (e *effects) recognizeNeed(context.Context) error {
+func (e *effects) recognizeNeed(ctx context.Context) error {
 	c, cmd := e.c, e.cmd
 	var reasons []string
 	if strings.TrimSpace(cmd.IPPSUNumber) == "" {
@@ -61,8 +61,24 @@ func (e *effects) recognizeNeed(context.Context) error {
 	if len(reasons) > 0 {
 		return refuse(reasons...)
 	}
+	p := Placement{Priority: DefaultPriority}
+	if cmd.Placement != nil {
+		p = *cmd.Placement
+	}
+	if err := p.check(); err != nil {
+		return refuse(err.Error())
+	}
+	if old, err := e.tx.Placement(ctx, c.ID); err != nil {
+		return err
+	} else if old != nil {
+		p.Refusals, p.Review = old.Refusals, old.Review
+	}
+	if err := e.tx.SavePlacement(ctx, c.ID, p); err != nil {
+		return err
+	}
 	c.IPPSU = &IPPSU{Number: strings.TrimSpace(cmd.IPPSUNumber), Date: *cmd.IPPSUDate}
 	e.payload["ippsu_number"], e.payload["ippsu_date"] = c.IPPSU.Number, c.IPPSU.Date.String()
+	e.payload["placement"] = p.payload()
 	return nil
 }
 
@@ -101,6 +117,11 @@ func (e *effects) issueVoucher(ctx context.Context) error {
 	}
 	if len(reasons) > 0 {
 		return refuse(reasons...)
+	}
+	if p, err := e.tx.Placement(ctx, c.ID); err != nil {
+		return err
+	} else if p != nil {
+		c.Bedridden = p.Bedridden
 	}
 	section, err := e.tx.ReserveBed(ctx, c.ID, f.ID, c.BedNeed())
 	if ErrorCode(err) == EUNPROCESSABLE {

@@ -79,6 +79,11 @@ type CaseTx interface {
 	OccupyBed(ctx context.Context, caseID string) (*Bed, error)
 	// ReleaseBed gives back the bed the case holds this way; nil when it holds none.
 	ReleaseBed(ctx context.Context, caseID string, kind BedKind) (*Bed, error)
+	// Placement returns the case's placement; nil when it has none.
+	Placement(ctx context.Context, caseID string) (*Placement, error)
+	// SavePlacement writes the case's placement and its place in the list's order;
+	// EUNPROCESSABLE for a priority that does not exist.
+	SavePlacement(ctx context.Context, caseID string, p Placement) error
 }
 
 // CaseFilter selects cases for a list.

@@ -27,6 +27,8 @@ type Service struct {
 	Users UserDirectory
 	Board DeadlineBoard
 	Beds  BedRegister
+	// Waiting keeps the placements, the priority categories and the waiting list.
+	Waiting WaitingRegister
 	// NoticeLog keeps the notices' delivery log (the notices themselves are written with the case).
 	NoticeLog NoticeStore
 	// Now is the clock; time.Now when nil.
@@ -52,6 +54,9 @@ type EventCommand struct {
 	AdmittedOn  *Date     `json:"admitted_on"`
 	ReturnBy    *Date     `json:"return_by"`
 	DateOfDeath *Date     `json:"date_of_death"`
+	// Placement is recognize_need's priority, traits and preferences (default: the general
+	// list, any home of the type).
+	Placement *Placement `json:"placement"`
 }
 
 // accessAlphabet is what access codes are made of: no characters that read alike (0/O, 1/I/L).
