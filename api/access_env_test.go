@@ -80,7 +80,7 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	e.cases = store.NewCases(db, sealer)
 	ids := store.NewIdentities(db)
 	e.service = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
-		Users: ids, Board: e.cases, Beds: e.cases, Waiting: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now}
+		Users: ids, Board: e.cases, Beds: e.cases, Waiting: e.cases, OfferLog: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now}
 	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db),
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

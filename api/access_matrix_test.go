@@ -37,6 +37,16 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		path = strings.Replace(path, ":id", e.agencyID["social_protection"], 1)
 	case strings.HasPrefix(tmpl, "/api/v1/agency/facilities/:id"), strings.HasPrefix(tmpl, "/api/v1/facilities/:id"):
 		path = strings.Replace(path, ":id", e.facility["own"], 1)
+	case strings.HasPrefix(tmpl, "/api/v1/offers/:id"):
+		var id string
+		err := e.db.Gorm.Raw(`WITH o AS (INSERT INTO offers (case_id, facility_id, section_code, state, proposed_at, due_at)
+			SELECT ?, ?, 'main', 'proposed', now(), now() + interval '3 days'
+			WHERE NOT EXISTS (SELECT 1 FROM offers WHERE state = 'proposed') RETURNING id)
+			SELECT id::text FROM o UNION ALL SELECT id::text FROM offers WHERE state = 'proposed' LIMIT 1`, e.caseID, e.facility["own"]).Scan(&id).Error
+		if err != nil || id == "" {
+			e.t.Fatalf("an offer for the matrix: %v", err)
+		}
+		path = strings.Replace(path, ":id", id, 1)
 	case strings.HasPrefix(tmpl, "/api/v1/notices/:id"):
 		var id string
 		if err := e.db.Gorm.Raw("SELECT id FROM notices WHERE case_id = ? LIMIT 1", e.caseID).Scan(&id).Error; err != nil || id == "" {
@@ -70,6 +80,8 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 	case "POST /api/v1/facilities":
 		body = map[string]any{"name": "Матрица " + who, "type": "elderly_disabled", "district": "Центральный",
 			"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": 5}}}
+	case "POST /api/v1/offers/:id/decline":
+		body = map[string]any{"reason": "unreachable"}
 	case "PUT /api/v1/priorities/:code":
 		body = map[string]any{"rank": 15, "title": "Матрица"}
 	case "PUT /api/v1/cases/:id/placement":
@@ -235,7 +247,7 @@ func TestRoleMatrix(t *testing.T) {
 			case res.status < 300 && slices.Contains(auditedActions, act):
 				// an agency's empty list shows no case, so there is nothing to log
 				emptyList := route == "GET /api/v1/agency/cases" && !domain.PartyTo(e.actors[who], before) ||
-					route == "GET /api/v1/waiting-list" && strings.Contains(string(res.body), `"items":[]`)
+					(route == "GET /api/v1/waiting-list" || route == "GET /api/v1/offers") && strings.Contains(string(res.body), `"items":[]`)
 				if e.count("SELECT count(*) FROM access_log") == logged && !emptyList {
 					t.Errorf("%s as %s: case data was shown or changed but the access log has no new line", route, who)
 				}

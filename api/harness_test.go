@@ -54,7 +54,7 @@ func newHarness(t *testing.T, options ...func(*api.Server)) *harness {
 	t.Cleanup(func() { rdb.Close() })
 	cases := store.NewCases(db, sealer)
 	ids := store.NewIdentities(db)
-	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases, Waiting: cases,
+	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases, Waiting: cases, OfferLog: cases,
 		NoticeLog: store.NewNotices(db)}
 	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: domain.DefaultAccessSettings()}
 	s := &api.Server{

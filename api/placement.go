@@ -91,3 +91,54 @@ func (s *Server) setPlacement(c *gin.Context) {
 	}
 	s.writeCase(c, http.StatusOK, cs, "")
 }
+
+func (s *Server) listOffers(c *gin.Context) {
+	os, err := s.Cases.Offers(c.Request.Context(), domain.OfferState(c.Query("state")))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	ids := make([]string, len(os))
+	for i, o := range os {
+		ids[i] = o.CaseID
+	}
+	if len(ids) > 0 && !s.audited(c, ids...) {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": os})
+}
+
+func (s *Server) listDeclineReasons(c *gin.Context) {
+	rs, err := s.Cases.DeclineReasons(c.Request.Context())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"items": rs})
+}
+
+func (s *Server) acceptOffer(c *gin.Context) {
+	cs, err := s.Cases.AcceptOffer(c.Request.Context(), actorOf(c), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	s.writeCase(c, http.StatusOK, cs, "")
+}
+
+func (s *Server) declineOffer(c *gin.Context) {
+	var d domain.OfferDecline
+	if err := decode(c, &d); err != nil {
+		writeError(c, err)
+		return
+	}
+	o, err := s.Cases.DeclineOffer(c.Request.Context(), actorOf(c), c.Param("id"), d)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if !s.audited(c, o.CaseID) {
+		return
+	}
+	c.JSON(http.StatusOK, o)
+}

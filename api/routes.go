@@ -72,6 +72,10 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("GET", "/waiting-list", domain.ActCaseRead, s.waitingList)
 	authed.handle("GET", "/cases/:id/placement", domain.ActCaseRead, s.getPlacement)
 	authed.handle("PUT", "/cases/:id/placement", domain.ActCasePlacement, s.setPlacement)
+	authed.handle("GET", "/offers", domain.ActCaseRead, s.listOffers)
+	authed.handle("GET", "/decline-reasons", domain.ActFacilitiesRead, s.listDeclineReasons)
+	authed.handle("POST", "/offers/:id/accept", domain.ActCasePlacement, s.acceptOffer)
+	authed.handle("POST", "/offers/:id/decline", domain.ActCasePlacement, s.declineOffer)
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {

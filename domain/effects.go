@@ -23,6 +23,8 @@ type effects struct {
 	payload map[string]any
 	// altDest, when set, is where the event leads instead of its row's Dest (AltDest).
 	altDest State
+	// freed are the beds the event gave back: each is offered to the next waiting case.
+	freed []Bed
 }
 
 func refuse(reasons ...string) error {
@@ -163,9 +165,11 @@ func (e *effects) admit(ctx context.Context) error {
 		return refuse(reasons...)
 	}
 	if c.FacilityID != "" {
-		if _, err := e.tx.ReleaseBed(ctx, c.ID, BedOccupied); err != nil {
+		bed, err := e.tx.ReleaseBed(ctx, c.ID, BedOccupied)
+		if err != nil {
 			return err
 		}
+		e.free(bed)
 		e.payload["previous_facility_id"] = c.FacilityID
 	}
 	bed, err := e.tx.OccupyBed(ctx, c.ID)
@@ -233,9 +237,11 @@ func (e *effects) releaseVoucherBed(ctx context.Context) error {
 	if e.c.VoucherFacilityID == "" {
 		return nil
 	}
-	if _, err := e.tx.ReleaseBed(ctx, e.c.ID, BedReserved); err != nil {
+	bed, err := e.tx.ReleaseBed(ctx, e.c.ID, BedReserved)
+	if err != nil {
 		return err
 	}
+	e.free(bed)
 	e.payload["released_facility_id"] = e.c.VoucherFacilityID
 	e.c.VoucherFacilityID = ""
 	e.c.VoucherValidUntil = nil
@@ -246,9 +252,17 @@ func (e *effects) releaseResidenceBed(ctx context.Context) error {
 	if e.c.FacilityID == "" {
 		return nil
 	}
-	if _, err := e.tx.ReleaseBed(ctx, e.c.ID, BedOccupied); err != nil {
+	bed, err := e.tx.ReleaseBed(ctx, e.c.ID, BedOccupied)
+	if err != nil {
 		return err
 	}
+	e.free(bed)
 	e.payload["released_facility_id"] = e.c.FacilityID
 	return nil
+}
+
+func (e *effects) free(b *Bed) {
+	if b != nil {
+		e.freed = append(e.freed, *b)
+	}
 }

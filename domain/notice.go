@@ -34,6 +34,8 @@ const (
 	HappeningWithdrawn          Happening = "withdrawn"
 	HappeningDeadlineAtRisk     Happening = "deadline_at_risk"
 	HappeningDeadlineMissed     Happening = "deadline_missed"
+	// HappeningOfferProposed: a freed bed is offered to a waiting case (issue 17).
+	HappeningOfferProposed Happening = "offer_proposed"
 )
 
 // Audiences: who a notice is for.

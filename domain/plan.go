@@ -64,6 +64,8 @@ var whoIsTold = []tell{
 	{happening: HappeningWithdrawn, relatives: true, guardianship: true, facility: true},
 	{happening: HappeningDeadlineAtRisk, specialist: true, orSupervisor: true},
 	{happening: HappeningDeadlineMissed, specialist: true, supervisor: true},
+	// Not in domain.md's table: a bed offered to a waiting case (issue 17).
+	{happening: HappeningOfferProposed, specialist: true, orSupervisor: true},
 }
 
 // eventHappening maps each lifecycle event to what it makes known; "" is an event that tells
@@ -125,6 +127,7 @@ var happeningLabels = map[Happening]string{
 	HappeningWithdrawn:          "Заявление отозвано",
 	HappeningDeadlineAtRisk:     "Срок под угрозой",
 	HappeningDeadlineMissed:     "Срок пропущен",
+	HappeningOfferProposed:      "Предложено место",
 }
 
 // HappeningDef is a happening with its label.
@@ -428,6 +431,7 @@ func (f *noticeFacts) data(r recipient) map[string]any {
 				d["deadline_ref"] = f.deadline.Ref
 			}
 		}
+		details("facility_name", "due_on")
 	}
 	return d
 }

@@ -84,6 +84,14 @@ type CaseTx interface {
 	// SavePlacement writes the case's placement and its place in the list's order;
 	// EUNPROCESSABLE for a priority that does not exist.
 	SavePlacement(ctx context.Context, caseID string, p Placement) error
+	// ProposeOffers offers a freed bed's section, while it has beds free beyond its open
+	// offers, to the first eligible waiting cases without an open offer (not exclude, nor a
+	// case that declined this section before); the offers made.
+	ProposeOffers(ctx context.Context, bed Bed, exclude string, now, due time.Time) ([]Offer, error)
+	// AnswerOffer closes an open offer; ECONFLICT when it is no longer open.
+	AnswerOffer(ctx context.Context, id string, state OfferState, d OfferDecline, now time.Time) error
+	// Supervisors lists the active supervisors' ids.
+	Supervisors(ctx context.Context) ([]string, error)
 }
 
 // CaseFilter selects cases for a list.

@@ -29,6 +29,8 @@ type Service struct {
 	Beds  BedRegister
 	// Waiting keeps the placements, the priority categories and the waiting list.
 	Waiting WaitingRegister
+	// OfferLog reads the offers (they are written with the cases).
+	OfferLog OfferStore
 	// NoticeLog keeps the notices' delivery log (the notices themselves are written with the case).
 	NoticeLog NoticeStore
 	// Now is the clock; time.Now when nil.
@@ -257,6 +259,16 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 		return nil, err
 	}
 	ch.Notices = notices
+	if len(e.freed) > 0 {
+		offered, ids, err := s.proposeOffers(ctx, tx, e.freed, c.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		ch.Notices = append(ch.Notices, offered...)
+		if len(ids) > 0 {
+			e.payload["offers"] = ids
+		}
+	}
 	ch.OpenDeadlines = append(ch.OpenDeadlines, watch...)
 	c.Deadlines = append(c.Deadlines, watch...)
 	return ch, nil

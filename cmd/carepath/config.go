@@ -86,6 +86,8 @@ var configVars = []configVar{
 	{"MAX_LEAVE_DAYS", "30", "longest temporary leave, calendar days"},
 	{"IPPSU_REVIEW_YEARS", "3", "IPPSU review period, years"},
 	{"GUARDIANSHIP_NOTICE_WD", "1", "guardianship body informed of a move, working days (assumption)"},
+	{"OFFER_RESPONSE_WD", "3", "an offer of a bed not answered within it expires, working days (assumption)"},
+	{"OFFER_REFUSALS_BEFORE_REVIEW", "2", "the applicant's refusals of offers after which the case is flagged for a specialist's review (assumption)"},
 	{"BED_REPORT_MAX_DAYS", "7", "a home whose last beds report is older is stale on the occupancy board, days (assumption)"},
 	{"DOCUMENT_VALIDITY_MONTHS", "medical_card=6,no_contraindications=6,psychiatric_commission=6", "validity of expiring documents, months (assumption)"},
 	{"WORKER_CONCURRENCY", "128", "notice deliveries and scans one worker runs at once (partners answer slowly; the database work is batched)"},
@@ -161,7 +163,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		"REVIEW_DECISION_WD": &c.Settings.ReviewDecisionWD, "IPPSU_WD": &c.Settings.IPPSUWD,
 		"VOUCHER_VALID_DAYS": &c.Settings.VoucherValidDays, "MAX_LEAVE_DAYS": &c.Settings.MaxLeaveDays,
 		"IPPSU_REVIEW_YEARS": &c.Settings.IPPSUReviewYears, "GUARDIANSHIP_NOTICE_WD": &c.Settings.GuardianshipNoticeWD,
-		"BED_REPORT_MAX_DAYS": &c.Settings.BedReportMaxDays,
+		"BED_REPORT_MAX_DAYS": &c.Settings.BedReportMaxDays, "OFFER_RESPONSE_WD": &c.Settings.OfferResponseWD,
+		"OFFER_REFUSALS_BEFORE_REVIEW": &c.Settings.OfferRefusalsBeforeReview,
 	}
 	for name, dst := range ints {
 		n, err := strconv.Atoi(get(name))

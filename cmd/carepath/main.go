@@ -205,7 +205,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 		caseStore = store.NewCaseCache(cases, cfg.CaseCacheSize)
 	}
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
-		Users: identities, Board: cases, Beds: cases, Waiting: cases, NoticeLog: notices}
+		Users: identities, Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: notices}
 	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: store.NewLookups(db), Settings: cfg.Access}
 	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
 	a.closers = append(a.closers, noticeDB.Close)
