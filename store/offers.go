@@ -167,4 +167,3 @@ func (s *Cases) DeclineReasons(ctx context.Context) ([]domain.DeclineReason, err
 	}
 	return out, nil
 }
-
