@@ -142,3 +142,51 @@ func TestOneLastBedOneVoucher(t *testing.T) {
 		t.Fatalf("%d accepts won, %d vouchers: want one", won, vouchers)
 	}
 }
+
+// TestUnansweredOfferExpires: past its due time an offer expires, the supervisors hear of it
+// like a missed deadline, and the bed passes to the next; the first keeps their place.
+func TestUnansweredOfferExpires(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	home, _ := h.createHome(map[string]any{"name": "Пансионат «Дуб»", "type": "elderly_disabled",
+		"sections": []any{map[string]any{"code": "m", "title": "Мужское", "sex": "male", "capacity": 1}}})
+	resident := h.waitingCase("male")
+	for _, ev := range []map[string]any{{"event": "issue_voucher", "facility_id": home}, {"event": "cancel_voucher", "reason": "ошибка"}} {
+		if r := h.fire(resident.ID, ev); r.status != 200 {
+			t.Fatalf("%v: %d %s", ev["event"], r.status, r.body)
+		}
+	}
+	// the bed freed by the cancelled voucher is not offered back to the case that freed it
+	if open := h.offers("proposed"); len(open) != 0 {
+		t.Fatalf("offered back to the case that gave it up: %v", open)
+	}
+	first, second := h.waitingCase("male"), h.waitingCase("male")
+	_ = first
+	if r := h.fire(resident.ID, map[string]any{"event": "issue_voucher", "facility_id": home}); r.status != 200 {
+		t.Fatalf("voucher again: %d %s", r.status, r.body)
+	}
+	if r := h.fire(resident.ID, map[string]any{"event": "withdraw", "reason": "отказ"}); r.status != 200 {
+		t.Fatalf("withdraw: %d %s", r.status, r.body)
+	}
+	open := h.offers("proposed")
+	if len(open) != 1 || open[0]["case_id"] != first.ID {
+		t.Fatalf("after the withdrawal: %v", open)
+	}
+	n, err := h.svc.ExpireOffers(ctx, time.Now().AddDate(0, 0, 10))
+	if err != nil || n != 1 {
+		t.Fatalf("expire: %d %v", n, err)
+	}
+	if exp := h.offers("expired"); len(exp) != 1 || exp[0]["case_id"] != first.ID {
+		t.Fatalf("expired offers: %v", exp)
+	}
+	if open := h.offers("proposed"); len(open) != 1 || open[0]["case_id"] != second.ID {
+		t.Fatalf("the bed after the expiry: %v", open)
+	}
+	var told int64
+	if err := h.db.Gorm.Raw("SELECT count(*) FROM notices WHERE case_id = ? AND happening = 'offer_expired' AND audience = 'supervisor'", first.ID).Scan(&told).Error; err != nil || told == 0 {
+		t.Fatalf("supervisors told of the expiry: %d %v", told, err)
+	}
+	if c, err := h.cases.Get(ctx, first.ID); err != nil || c.State != domain.WaitingList || c.WaitingPosition != 1 {
+		t.Fatalf("the first after the expiry: %v %v", c, err)
+	}
+}

@@ -67,6 +67,8 @@ type OfferStore interface {
 	Offer(ctx context.Context, id string) (*Offer, error)
 	// DeclineReasons lists the active decline reasons.
 	DeclineReasons(ctx context.Context) ([]DeclineReason, error)
+	// DueOffers lists up to limit open offers due before now, soonest first.
+	DueOffers(ctx context.Context, now time.Time, limit int) ([]Offer, error)
 }
 
 // proposeOffers offers each freed bed to the first eligible waiting cases (not the case that
@@ -236,4 +238,48 @@ func (s *Service) openOffer(ctx context.Context, id string) (*Offer, error) {
 		return nil, Errorf(ECONFLICT, "offer %s is %s, no longer open", id, o.State)
 	}
 	return o, nil
+}
+
+// ExpireOffers closes the open offers nobody answered in time: each expires like a missed
+// deadline (the specialist and the supervisors are told), and the bed passes to the next
+// eligible case. It returns how many expired.
+func (s *Service) ExpireOffers(ctx context.Context, now time.Time) (int, error) {
+	due, err := s.OfferLog.DueOffers(ctx, now, 200)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range due {
+		_, err := s.Cases.Update(ctx, o.CaseID, 0, func(ctx context.Context, tx CaseTx, c *Case) (*Change, error) {
+			if err := tx.AnswerOffer(ctx, o.ID, OfferExpired, OfferDecline{}, now); err != nil {
+				return nil, err
+			}
+			notices, next, err := s.proposeOffers(ctx, tx, []Bed{{FacilityID: o.FacilityID, Section: o.Section}}, c.ID, now)
+			if err != nil {
+				return nil, err
+			}
+			sups, err := tx.Supervisors(ctx)
+			if err != nil {
+				return nil, err
+			}
+			notices = append(notices, planNotices(s.Settings, noticeFacts{happening: HappeningOfferExpired, c: c, at: now, source: "offer-expired-" + o.ID,
+				supervisors: sups, details: map[string]string{"facility_name": o.FacilityName, "due_on": DateOf(o.DueAt).String()}})...)
+			c.Version++
+			c.UpdatedAt = now
+			payload := map[string]any{"offer_id": o.ID, "facility_id": o.FacilityID, "section": o.Section}
+			if len(next) > 0 {
+				payload["next_offers"] = next
+			}
+			return &Change{History: HistoryEntry{CaseID: c.ID, Version: c.Version, Event: "offer_expired", From: c.State, To: c.State,
+				ActorID: System.ID, ActorName: System.Name, ActorRole: System.Role, At: now, Payload: payload}, Notices: notices}, nil
+		})
+		if ErrorCode(err) == ECONFLICT {
+			continue // answered meanwhile
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -66,6 +66,7 @@ var whoIsTold = []tell{
 	{happening: HappeningDeadlineMissed, specialist: true, supervisor: true},
 	// Not in domain.md's table: a bed offered to a waiting case (issue 17).
 	{happening: HappeningOfferProposed, specialist: true, orSupervisor: true},
+	{happening: HappeningOfferExpired, specialist: true, supervisor: true},
 }
 
 // eventHappening maps each lifecycle event to what it makes known; "" is an event that tells
@@ -128,6 +129,7 @@ var happeningLabels = map[Happening]string{
 	HappeningDeadlineAtRisk:     "Срок под угрозой",
 	HappeningDeadlineMissed:     "Срок пропущен",
 	HappeningOfferProposed:      "Предложено место",
+	HappeningOfferExpired:       "Предложение места истекло без ответа",
 }
 
 // HappeningDef is a happening with its label.

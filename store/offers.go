@@ -157,6 +157,20 @@ func (s *Cases) Offer(ctx context.Context, id string) (*domain.Offer, error) {
 	return &o, nil
 }
 
+// DueOffers implements domain.OfferStore (by the partial index offers_due).
+func (s *Cases) DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Offer, error) {
+	var rows []offerRow
+	if err := offersQuery(s.db.Gorm.WithContext(ctx)).Where("o.state = 'proposed' AND o.due_at <= ?", now).
+		Order("o.due_at, o.id").Limit(limit).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("due offers: %w", err)
+	}
+	out := make([]domain.Offer, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
 // DeclineReasons implements domain.OfferStore.
 func (s *Cases) DeclineReasons(ctx context.Context) ([]domain.DeclineReason, error) {
 	var out []domain.DeclineReason
