@@ -59,6 +59,9 @@ func TestRandomWalksKeepBedsTrue(t *testing.T) {
 		switch cmd.Event {
 		case domain.IssueVoucher:
 			cmd.FacilityID = homes[r.IntN(len(homes))]
+			if r.IntN(3) > 0 {
+				cmd.SkipReason = "случайный шаг"
+			}
 		case domain.Discharge, domain.CancelVoucher, domain.Reject, domain.ReturnForDocuments:
 			cmd.Reason = "случайный шаг"
 		case domain.RecordDeath:

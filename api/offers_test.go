@@ -162,7 +162,7 @@ func TestUnansweredOfferExpires(t *testing.T) {
 	}
 	first, second := h.waitingCase("male"), h.waitingCase("male")
 	_ = first
-	if r := h.fire(resident.ID, map[string]any{"event": "issue_voucher", "facility_id": home}); r.status != 200 {
+	if r := h.fire(resident.ID, map[string]any{"event": "issue_voucher", "facility_id": home, "skip_reason": "ошибка исправлена"}); r.status != 200 {
 		t.Fatalf("voucher again: %d %s", r.status, r.body)
 	}
 	if r := h.fire(resident.ID, map[string]any{"event": "withdraw", "reason": "отказ"}); r.status != 200 {

@@ -93,7 +93,11 @@ func TestWaitingListOrder(t *testing.T) {
 		t.Fatalf("position of the third: %v %v", c.WaitingPosition, err)
 	}
 	// A cancelled voucher keeps the original date: back at the same place.
-	if r := h.fire(cs[2].ID, map[string]any{"event": "issue_voucher", "facility_id": north}); r.status != 200 {
+	r = h.fire(cs[2].ID, map[string]any{"event": "issue_voucher", "facility_id": north})
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), cs[4].Number+"): give skip_reason") {
+		t.Fatalf("a voucher past the first: %d %s", r.status, r.body)
+	}
+	if r := h.fire(cs[2].ID, map[string]any{"event": "issue_voucher", "facility_id": north, "skip_reason": "жалоба рассмотрена"}); r.status != 200 {
 		t.Fatalf("voucher: %d %s", r.status, r.body)
 	}
 	if r := h.fire(cs[2].ID, map[string]any{"event": "cancel_voucher", "reason": "не успели"}); r.status != 200 {

@@ -117,6 +117,19 @@ func (e *effects) issueVoucher(ctx context.Context) error {
 		}
 		validUntil = *cmd.ValidUntil
 	}
+	if c.State == WaitingList {
+		ahead, err := e.tx.CasesAhead(ctx, c.ID, f.ID)
+		if err != nil {
+			return err
+		}
+		if len(ahead) > 0 {
+			if strings.TrimSpace(cmd.SkipReason) == "" {
+				reasons = append(reasons, fmt.Sprintf("%s is not first on the list for %s (before it: %s): give skip_reason",
+					c.Number, f.Name, strings.Join(ahead, ", ")))
+			}
+			e.payload["passed_over"], e.payload["skip_reason"] = ahead, strings.TrimSpace(cmd.SkipReason)
+		}
+	}
 	if len(reasons) > 0 {
 		return refuse(reasons...)
 	}

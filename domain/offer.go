@@ -149,7 +149,8 @@ func (s *Service) AcceptOffer(ctx context.Context, actor Actor, id string) (*Cas
 		if err := tx.AnswerOffer(ctx, o.ID, OfferAccepted, OfferDecline{}, s.now()); err != nil {
 			return nil, err
 		}
-		ch, err := s.apply(ctx, tx, cal, actor, c, EventCommand{Event: IssueVoucher, FacilityID: o.FacilityID, Comment: "предложение принято"})
+		ch, err := s.apply(ctx, tx, cal, actor, c, EventCommand{Event: IssueVoucher, FacilityID: o.FacilityID,
+			Comment: "предложение принято", SkipReason: "предложение места " + o.ID})
 		if err != nil {
 			return nil, err
 		}

@@ -90,6 +90,11 @@ type CaseTx interface {
 	ProposeOffers(ctx context.Context, bed Bed, exclude string, now, due time.Time) ([]Offer, error)
 	// AnswerOffer closes an open offer; ECONFLICT when it is no longer open.
 	AnswerOffer(ctx context.Context, id string, state OfferState, d OfferDecline, now time.Time) error
+	// CasesAhead lists the numbers of the waiting cases before this one on the list that the
+	// home could take (at most 20).
+	CasesAhead(ctx context.Context, caseID, facilityID string) ([]string, error)
+	// WithdrawOffers withdraws the case's open offers (it left the waiting list); their beds.
+	WithdrawOffers(ctx context.Context, caseID string, now time.Time) ([]Bed, error)
 	// Supervisors lists the active supervisors' ids.
 	Supervisors(ctx context.Context) ([]string, error)
 }

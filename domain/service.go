@@ -59,6 +59,9 @@ type EventCommand struct {
 	// Placement is recognize_need's priority, traits and preferences (default: the general
 	// list, any home of the type).
 	Placement *Placement `json:"placement"`
+	// SkipReason is issue_voucher's reason to pass over the cases before this one on the
+	// list that the home could take; the history line names them.
+	SkipReason string `json:"skip_reason"`
 }
 
 // accessAlphabet is what access codes are made of: no characters that read alike (0/O, 1/I/L).
@@ -240,6 +243,14 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 	}
 	if e.altDest != "" {
 		to = e.altDest
+	}
+	if from == WaitingList && to != WaitingList {
+		// an offer open for a case that leaves the list passes to the next
+		beds, err := tx.WithdrawOffers(ctx, c.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		e.freed = append(e.freed, beds...)
 	}
 	c.State = to
 	c.StateEnteredAt = now

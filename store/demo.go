@@ -226,6 +226,7 @@ func walkDemo(ctx context.Context, svc *domain.Service, actor domain.Actor, c *d
 			cmd.IPPSUNumber, cmd.IPPSUDate = fmt.Sprintf("ИППСУ-%s-%d", c.Number, k), &d
 		case domain.IssueVoucher:
 			cmd.FacilityID = facilities[len(c.Number)%len(facilities)]
+			cmd.SkipReason = "демо: путёвка вне очереди"
 		case domain.StartLeave:
 			d := today.AddDays(10)
 			cmd.ReturnBy = &d

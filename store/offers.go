@@ -85,6 +85,63 @@ func (t *lazyTx) AnswerOffer(ctx context.Context, id string, state domain.OfferS
 	return nil
 }
 
+// casesAhead is the waiting cases before @me on its list that home @home could take.
+var casesAhead = named(`SELECT c.number FROM cases me, cases c LEFT JOIN placements p ON p.case_id = c.id
+	WHERE me.id = @me AND c.state = 'waiting_list' AND c.facility_type = me.facility_type
+		AND (` + waitingOrder("c") + `) < (` + waitingOrder("me") + `) AND ` + eligibleFor + `
+	ORDER BY ` + waitingOrder("c") + ` LIMIT 20`)
+
+// CasesAhead implements domain.CaseTx.
+func (t *lazyTx) CasesAhead(ctx context.Context, caseID, facilityID string) ([]string, error) {
+	var rows *sql.Rows
+	var err error
+	args := casesAhead.args(changeArgs{"me": caseID, "home": facilityID, "section": ""})
+	if t.tx != nil {
+		rows, err = t.tx.Statement.ConnPool.QueryContext(ctx, casesAhead.sql, args...)
+	} else {
+		rows, err = t.db.SQL.QueryContext(ctx, casesAhead.sql, args...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cases ahead of %s: %w", caseID, err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("cases ahead of %s: %w", caseID, err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// WithdrawOffers implements domain.CaseTx.
+func (t *lazyTx) WithdrawOffers(ctx context.Context, caseID string, now time.Time) ([]domain.Bed, error) {
+	var open int64
+	db := t.tx
+	if db == nil {
+		db = t.db.Gorm.WithContext(ctx)
+	}
+	if err := db.Raw("SELECT count(*) FROM offers WHERE case_id = ? AND state = 'proposed'", caseID).Scan(&open).Error; err != nil {
+		return nil, fmt.Errorf("open offers of %s: %w", caseID, err)
+	}
+	if open == 0 {
+		return nil, nil
+	}
+	tx, err := t.begin()
+	if err != nil {
+		return nil, err
+	}
+	var beds []domain.Bed
+	err = tx.Raw(`UPDATE offers SET state = 'withdrawn', answered_at = ? WHERE case_id = ? AND state = 'proposed'
+		RETURNING facility_id::text, section_code AS section`, now, caseID).Scan(&beds).Error
+	if err != nil {
+		return nil, fmt.Errorf("withdraw offers of %s: %w", caseID, err)
+	}
+	return beds, nil
+}
+
 // Supervisors implements domain.CaseTx.
 func (t *lazyTx) Supervisors(ctx context.Context) ([]string, error) {
 	db := t.tx
