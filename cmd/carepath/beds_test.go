@@ -25,6 +25,14 @@ func TestBedsVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// The demo shows the placement work: an offer waiting, priorities, a stale home.
+	var offers, priorities, stale int64
+	db.Gorm.Raw("SELECT count(*) FROM offers WHERE state = 'proposed'").Scan(&offers)
+	db.Gorm.Raw("SELECT count(DISTINCT priority) FROM placements").Scan(&priorities)
+	db.Gorm.Raw("SELECT count(*) FROM facilities WHERE reported_at < now() - interval '7 days'").Scan(&stale)
+	if offers == 0 || priorities < 3 || stale != 1 {
+		t.Errorf("demo data: %d offers waiting, %d priorities, %d stale homes", offers, priorities, stale)
+	}
 	if err := db.Gorm.Exec("UPDATE facility_sections SET occupied = occupied + 1, capacity = capacity + 1 WHERE ctid = (SELECT ctid FROM facility_sections LIMIT 1)").Error; err != nil {
 		t.Fatal(err)
 	}
