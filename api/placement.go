@@ -51,11 +51,7 @@ func (s *Server) waitingList(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	ids := make([]string, len(page.Items))
-	for i, it := range page.Items {
-		ids[i] = it.CaseID
-	}
-	if len(ids) > 0 && !s.audited(c, ids...) {
+	if !auditedList(s, c, page.Items, func(e domain.WaitingEntry) string { return e.CaseID }) {
 		return
 	}
 	c.JSON(http.StatusOK, page)
@@ -98,11 +94,7 @@ func (s *Server) listOffers(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	ids := make([]string, len(os))
-	for i, o := range os {
-		ids[i] = o.CaseID
-	}
-	if len(ids) > 0 && !s.audited(c, ids...) {
+	if !auditedList(s, c, os, func(o domain.Offer) string { return o.CaseID }) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"items": os})
@@ -141,4 +133,16 @@ func (s *Server) declineOffer(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, o)
+}
+
+// auditedList logs the access to the cases a list shows (nothing for an empty list).
+func auditedList[T any](s *Server, c *gin.Context, items []T, caseID func(T) string) bool {
+	if len(items) == 0 {
+		return true
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = caseID(it)
+	}
+	return s.audited(c, ids...)
 }

@@ -190,8 +190,13 @@ func (s *Cases) Offers(ctx context.Context, state domain.OfferState) ([]domain.O
 	if state != "" {
 		q = q.Where("o.state = ?", string(state))
 	}
+	return scanOffers(q.Order("o.proposed_at DESC, o.id").Limit(500))
+}
+
+// scanOffers runs an offers query.
+func scanOffers(q *gorm.DB) ([]domain.Offer, error) {
 	var rows []offerRow
-	if err := q.Order("o.proposed_at DESC, o.id").Limit(500).Scan(&rows).Error; err != nil {
+	if err := q.Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("offers: %w", err)
 	}
 	out := make([]domain.Offer, len(rows))
@@ -203,29 +208,20 @@ func (s *Cases) Offers(ctx context.Context, state domain.OfferState) ([]domain.O
 
 // Offer implements domain.OfferStore.
 func (s *Cases) Offer(ctx context.Context, id string) (*domain.Offer, error) {
-	var rows []offerRow
-	if err := offersQuery(s.db.Gorm.WithContext(ctx)).Where("o.id = ?", id).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("offer %s: %w", id, err)
+	os, err := scanOffers(offersQuery(s.db.Gorm.WithContext(ctx)).Where("o.id = ?", id))
+	if err != nil {
+		return nil, err
 	}
-	if len(rows) == 0 {
+	if len(os) == 0 {
 		return nil, domain.Errorf(domain.ENOTFOUND, "offer %s not found", id)
 	}
-	o := rows[0].domain()
-	return &o, nil
+	return &os[0], nil
 }
 
 // DueOffers implements domain.OfferStore (by the partial index offers_due).
 func (s *Cases) DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Offer, error) {
-	var rows []offerRow
-	if err := offersQuery(s.db.Gorm.WithContext(ctx)).Where("o.state = 'proposed' AND o.due_at <= ?", now).
-		Order("o.due_at, o.id").Limit(limit).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("due offers: %w", err)
-	}
-	out := make([]domain.Offer, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, nil
+	return scanOffers(offersQuery(s.db.Gorm.WithContext(ctx)).Where("o.state = 'proposed' AND o.due_at <= ?", now).
+		Order("o.due_at, o.id").Limit(limit))
 }
 
 // DeclineReasons implements domain.OfferStore.
