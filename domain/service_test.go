@@ -310,7 +310,7 @@ func TestVoucherReservesAndReleasesBeds(t *testing.T) {
 	if a.State != domain.WaitingList || f.taken(small) != 0 {
 		t.Fatalf("cancel: %s, taken %d", a.State, f.taken(small))
 	}
-	b = f.mustFire(b, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: small})
+	b = f.mustFire(b, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: small, SkipReason: "a asked to wait"})
 	b = f.mustFire(b, domain.EventCommand{Event: domain.Admit})
 	if b.State != domain.Residing || b.FacilityID != small || f.taken(small) != 1 {
 		t.Fatalf("admit: %s in %s, taken %d", b.State, b.FacilityID, f.taken(small))

@@ -85,7 +85,7 @@ func newEnv(t *testing.T) *testEnv {
 	settings := domain.DefaultSettings()
 	settings.SMSQuietHours = domain.QuietHours{} // tests run at any hour; the quiet-hours test sets them
 	e.svc = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(e.db), Settings: settings, NoticeLog: e.notices, Now: e.clock.Now,
-		Users: store.NewIdentities(e.db)}
+		Users: store.NewIdentities(e.db), Waiting: e.cases, OfferLog: e.cases}
 	e.templates, err = LoadTemplates("+7 (495) 123-45-67")
 	if err != nil {
 		t.Fatal(err)
