@@ -161,22 +161,6 @@ func (s *Server) getAgencyCase(c *gin.Context) {
 	s.writeCase(c, http.StatusOK, cs, "")
 }
 
-func (s *Server) reportBeds(c *gin.Context) {
-	var req struct {
-		Capacity int `json:"capacity"`
-	}
-	if err := decode(c, &req); err != nil {
-		writeError(c, err)
-		return
-	}
-	f, err := s.Cases.ReportBeds(c.Request.Context(), actorOf(c), c.Param("id"), req.Capacity)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, facilityView{*f, f.FreeBeds()})
-}
-
 type credentialView struct {
 	Token     string     `json:"token"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`

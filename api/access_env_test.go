@@ -87,7 +87,7 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	ids := store.NewIdentities(db)
 	lookups := lookup.New(db)
 	e.service = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
-		Users: ids, Board: e.cases, Beds: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now, Lockouts: lookups}
+		Users: ids, Board: e.cases, Beds: e.cases, Waiting: e.cases, OfferLog: e.cases, NoticeLog: store.NewNotices(db), Now: e.clock.now, Lockouts: lookups}
 	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookups,
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access,

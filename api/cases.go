@@ -235,24 +235,6 @@ func (s *Server) getHistory(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": h})
 }
 
-type facilityView struct {
-	domain.Facility
-	FreeBeds int `json:"free_beds"`
-}
-
-func (s *Server) listFacilities(c *gin.Context) {
-	fs, err := s.Cases.Facilities(c.Request.Context())
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	out := make([]facilityView, len(fs))
-	for i, f := range fs {
-		out[i] = facilityView{f, f.FreeBeds()}
-	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
-}
-
 func (s *Server) getLifecycle(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"states": domain.States, "events": domain.Events, "mermaid": domain.Mermaid()})
 }

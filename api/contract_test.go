@@ -19,7 +19,26 @@ import (
 // template; a parameter not given here uses its example from the contract.
 func pathParams(h *harness, path string) (map[string]string, map[string]string) {
 	params, headers := map[string]string{}, map[string]string{}
+	h.token = h.tokens[domain.RoleSupervisor] // the previous operation's may be anyone's
 	switch {
+	case path == "/api/v1/cases/{id}/placement":
+		c := h.waitingCase("female")
+		params["id"], headers["If-Match"] = c.ID, fmt.Sprintf(`"%d"`, c.Version)
+		return params, headers
+	case path == "/api/v1/facilities/{id}":
+		var v int
+		if err := h.db.Gorm.Raw("SELECT version FROM facilities WHERE id = ?", exampleFacilityID).Scan(&v).Error; err != nil {
+			h.t.Fatal(err)
+		}
+		headers["If-Match"] = fmt.Sprintf(`"%d"`, v)
+	case strings.HasPrefix(path, "/api/v1/offers/{id}"):
+		c := h.waitingCase("female")
+		var id string
+		if err := h.db.Gorm.Raw(`INSERT INTO offers (case_id, facility_id, section_code, state, proposed_at, due_at)
+			VALUES (?, ?, 'main', 'proposed', now(), now() + interval '3 days') RETURNING id::text`, c.ID, exampleFacilityID).Scan(&id).Error; err != nil {
+			h.t.Fatal(err)
+		}
+		params["id"] = id
 	case strings.HasPrefix(path, "/api/v1/cases/{id}"):
 		id, etag := h.createCase()
 		params["id"], headers["If-Match"] = id, etag

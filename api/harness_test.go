@@ -62,7 +62,7 @@ func newHarness(t *testing.T, options ...func(*api.Server)) *harness {
 	}
 	cases.Phones = phones
 	ids := store.NewIdentities(db)
-	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases,
+	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases, Waiting: cases, OfferLog: cases,
 		NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}
 	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: domain.DefaultAccessSettings()}
 	s := &api.Server{

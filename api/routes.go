@@ -81,6 +81,19 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("GET", "/leads", domain.ActLeadsRead, s.listLeads)
 	authed.handle("POST", "/leads/:id/triage", domain.ActLeadsTriage, s.triageLead)
 	authed.handle("POST", "/leads/:id/convert", domain.ActLeadsTriage, s.convertLead)
+	// Homes, beds by section, the waiting list and offers (issue 17).
+	authed.handle("POST", "/facilities", domain.ActFacilitiesManage, s.createFacility)
+	authed.handle("GET", "/facilities/:id", domain.ActFacilitiesRead, s.getFacility)
+	authed.handle("PATCH", "/facilities/:id", domain.ActFacilitiesManage, s.patchFacility)
+	authed.handle("GET", "/priorities", domain.ActFacilitiesRead, s.listPriorities)
+	authed.handle("PUT", "/priorities/:code", domain.ActPrioritiesManage, s.setPriority)
+	authed.handle("GET", "/waiting-list", domain.ActCaseRead, s.waitingList)
+	authed.handle("GET", "/cases/:id/placement", domain.ActCaseRead, s.getPlacement)
+	authed.handle("PUT", "/cases/:id/placement", domain.ActCasePlacement, s.setPlacement)
+	authed.handle("GET", "/offers", domain.ActCaseRead, s.listOffers)
+	authed.handle("GET", "/decline-reasons", domain.ActFacilitiesRead, s.listDeclineReasons)
+	authed.handle("POST", "/offers/:id/accept", domain.ActCasePlacement, s.acceptOffer)
+	authed.handle("POST", "/offers/:id/decline", domain.ActCasePlacement, s.declineOffer)
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {

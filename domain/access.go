@@ -39,6 +39,12 @@ const (
 	ActLeadSubmit         Action = "lead.submit" // submit an outreach lead
 	ActLeadsRead          Action = "leads.read"  // the triage queue (agencies: their own leads' state)
 	ActLeadsTriage        Action = "leads.triage"
+	// ActFacilitiesManage: add and change homes and their sections.
+	ActFacilitiesManage Action = "facilities.manage"
+	// ActCasePlacement: change a case's priority, traits and preferences on the waiting list.
+	ActCasePlacement Action = "case.placement"
+	// ActPrioritiesManage: the waiting list's priority categories.
+	ActPrioritiesManage Action = "priorities.manage"
 )
 
 // Actor kinds.
@@ -75,15 +81,15 @@ var AgencyKinds = []AgencyKind{AgencyMFC, AgencyHealth, AgencyGuardianship, Agen
 
 var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActCaseRead, ActCaseEvent,
 	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices, ActContacts,
-	ActContactRequestDone, ActLeadSubmit, ActLeadsRead, ActLeadsTriage}
+	ActContactRequestDone, ActLeadSubmit, ActLeadsRead, ActLeadsTriage, ActCasePlacement}
 
 // Grants is the role matrix: for each "kind:role" the actions granted. Agencies are further
 // limited, case by case, to the cases they are a party to and to AgencyEvents/AgencyDocuments.
 // The admin manages identities and reads the audit; by need-to-know it does not read cases.
 var Grants = map[string][]Action{
 	"user:specialist": specialistActions,
-	"user:supervisor": append(slices.Clone(specialistActions), ActCaseReassign, ActDeadlinesAll),
-	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead, ActOpsQueues},
+	"user:supervisor": append(slices.Clone(specialistActions), ActCaseReassign, ActDeadlinesAll, ActFacilitiesManage),
+	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead, ActOpsQueues, ActFacilitiesManage, ActPrioritiesManage},
 
 	"agency:mfc":               {ActSelf, ActCaseCreate, ActAgencyCases},
 	"agency:health":            {ActSelf, ActAgencyCases, ActCaseEvent, ActCaseDocument},

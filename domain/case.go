@@ -136,6 +136,9 @@ type Case struct {
 	// WaitingPosition is the case's place on the waiting list for its facility type, when waiting
 	// (computed by the store on read).
 	WaitingPosition int `json:"waiting_position,omitempty"`
+	// Bedridden: the person needs a bed for the bedridden (from the case's placement; read by
+	// the command that needs it, not stored on the case row).
+	Bedridden bool `json:"-"`
 }
 
 // Represented reports whether someone acts for the applicant.
@@ -146,6 +149,16 @@ func (c *Case) Represented() bool {
 		}
 	}
 	return c.Applicant.LegalCapacity != Capable
+}
+
+// BedNeed is what a section must offer the person: their sex, and whether they are bedridden
+// (from the case's placement).
+func (c *Case) BedNeed() BedNeed {
+	sex := SexMale
+	if c.Applicant.Gender == "female" {
+		sex = SexFemale
+	}
+	return BedNeed{Sex: sex, Bedridden: c.Bedridden}
 }
 
 // InTransfer reports whether the person lives in one home while a move to another is under way.

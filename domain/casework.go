@@ -51,25 +51,6 @@ type DeadlineBoard interface {
 	OpenDeadlines(ctx context.Context, f DeadlineFilter) ([]DeadlineItem, error)
 }
 
-// BedRegister keeps the boarding houses' beds.
-type BedRegister interface {
-	// SetCapacity sets the number of beds in service of a facility; EUNPROCESSABLE when fewer
-	// than the beds already taken, ENOTFOUND.
-	SetCapacity(ctx context.Context, facilityID string, capacity int) (*Facility, error)
-}
-
-// ReportBeds records how many beds a boarding house has in service (free beds are those not
-// taken by residents or vouchers). A facility agency reports only for its own houses.
-func (s *Service) ReportBeds(ctx context.Context, actor Actor, facilityID string, capacity int) (*Facility, error) {
-	if !IsUUID(facilityID) || (actor.Kind == ActorAgency && !ownFacility(actor, facilityID)) {
-		return nil, Errorf(ENOTFOUND, "facility %s not found", facilityID)
-	}
-	if capacity < 0 || capacity > 100000 {
-		return nil, Invalid("capacity", "must be between 0 and 100000")
-	}
-	return s.Beds.SetCapacity(ctx, facilityID, capacity)
-}
-
 // visibleTo loads a case for an agency and answers ENOTFOUND, as for a case that does not exist,
 // unless the agency is party to it. Specialists see every case (route-level checks decide
 // whether they may see cases at all).

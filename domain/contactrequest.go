@@ -227,16 +227,11 @@ func (h *Hotline) CompleteContactRequest(ctx context.Context, actor Actor, id st
 func noticeID(key string) string { return uuid.NewSHA1(noticeNamespace, []byte(key)).String() }
 
 func (h *Hotline) facility(ctx context.Context, id string) (Facility, error) {
-	fs, err := h.Service.Facilities(ctx)
+	f, err := h.Service.Facility(ctx, id)
 	if err != nil {
 		return Facility{}, err
 	}
-	for _, f := range fs {
-		if f.ID == id {
-			return f, nil
-		}
-	}
-	return Facility{}, Errorf(ENOTFOUND, "facility %s not found", id)
+	return *f, nil
 }
 
 // ContactRequestRoutes are the templates contact requests use (a test checks each exists).

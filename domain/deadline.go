@@ -76,13 +76,21 @@ type Settings struct {
 	Validity               Validity // months per expiring document type
 	// SMSQuietHours: no SMS in this nightly window (Moscow time), default 21:00–09:00.
 	SMSQuietHours QuietHours
+	// BedReportMaxDays: a home whose last beds report is older is stale, default 7 (assumption).
+	BedReportMaxDays int
+	// OfferResponseWD: an offer not answered within it expires, working days, default 3.
+	OfferResponseWD int
+	// OfferRefusalsBeforeReview: the applicant's refusals of offers after which a specialist
+	// reviews the case, default 2 (assumption).
+	OfferRefusalsBeforeReview int
 }
 
 // DefaultSettings returns the periods domain.md gives.
 func DefaultSettings() Settings {
 	return Settings{DocumentCollectionDays: 30, ReviewDecisionWD: 5, IPPSUWD: 10, VoucherValidDays: 30,
 		MaxLeaveDays: 30, IPPSUReviewYears: 3, GuardianshipNoticeWD: 1, ContactRequestWD: 2, Validity: DefaultValidity(),
-		SMSQuietHours: DefaultQuietHours}
+		SMSQuietHours: DefaultQuietHours, BedReportMaxDays: 7,
+		OfferResponseWD: 3, OfferRefusalsBeforeReview: 2}
 }
 
 // deadlineRule says when a deadline of a kind opens, in which states it stays open, which events

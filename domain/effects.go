@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -22,6 +23,8 @@ type effects struct {
 	payload map[string]any
 	// altDest, when set, is where the event leads instead of its row's Dest (AltDest).
 	altDest State
+	// freed are the beds the event gave back: each is offered to the next waiting case.
+	freed []Bed
 }
 
 // refuse is a guard's refusal, with every reason it found.
@@ -55,7 +58,7 @@ func (e *effects) needReason(context.Context) error {
 }
 
 // recognize_need: the IPPSU's number and date, not in the future.
-func (e *effects) recognizeNeed(context.Context) error {
+func (e *effects) recognizeNeed(ctx context.Context) error {
 	c, cmd := e.c, e.cmd
 	var reasons []Reason
 	if strings.TrimSpace(cmd.IPPSUNumber) == "" {
@@ -69,13 +72,33 @@ func (e *effects) recognizeNeed(context.Context) error {
 	if len(reasons) > 0 {
 		return refuse(reasons...)
 	}
+	p := Placement{Priority: DefaultPriority}
+	if cmd.Placement != nil {
+		p = *cmd.Placement
+	}
+	if err := p.check(); err != nil {
+		var bad *Error
+		if errors.As(err, &bad) {
+			return refuse(ReasonsOf(bad)...)
+		}
+		return err
+	}
+	if old, err := e.tx.Placement(ctx, c.ID); err != nil {
+		return err
+	} else if old != nil {
+		p.Refusals, p.Review = old.Refusals, old.Review
+	}
+	if err := e.tx.SavePlacement(ctx, c.ID, p); err != nil {
+		return err
+	}
 	c.IPPSU = &IPPSU{Number: strings.TrimSpace(cmd.IPPSUNumber), Date: *cmd.IPPSUDate}
 	e.payload["ippsu_number"], e.payload["ippsu_date"] = c.IPPSU.Number, c.IPPSU.Date.String()
+	e.payload["placement"] = p.payload()
 	return nil
 }
 
-// issue_voucher: a facility of the case's type with a free bed, reserved in the case's
-// transaction (two vouchers racing for the last bed cannot both win).
+// issue_voucher: an active home of the case's type with a free bed in a section that fits the
+// person, reserved in the case's transaction (two vouchers racing for the last bed cannot both win).
 func (e *effects) issueVoucher(ctx context.Context) error {
 	c, cmd := e.c, e.cmd
 	if cmd.FacilityID == "" {
@@ -94,6 +117,9 @@ func (e *effects) issueVoucher(ctx context.Context) error {
 	if f.Type != c.FacilityType {
 		reasons = append(reasons, because("facility_id", "facility %s is of type %s, the case needs %s", f.Name, f.Type, c.FacilityType))
 	}
+	if !f.Active {
+		reasons = append(reasons, because("facility_id", "%s does not take residents now", f.Name))
+	}
 	if f.ID == c.FacilityID {
 		reasons = append(reasons, because("facility_id", "the person already lives in %s", f.Name))
 	}
@@ -104,15 +130,36 @@ func (e *effects) issueVoucher(ctx context.Context) error {
 		}
 		validUntil = *cmd.ValidUntil
 	}
+	if c.State == WaitingList {
+		ahead, err := e.tx.CasesAhead(ctx, c.ID, f.ID)
+		if err != nil {
+			return err
+		}
+		if len(ahead) > 0 {
+			if strings.TrimSpace(cmd.SkipReason) == "" {
+				reasons = append(reasons, because("skip_reason", "%s is not first on the list for %s (before it: %s): give skip_reason",
+					c.Number, f.Name, strings.Join(ahead, ", ")))
+			}
+			e.payload["passed_over"], e.payload["skip_reason"] = ahead, strings.TrimSpace(cmd.SkipReason)
+		}
+	}
 	if len(reasons) > 0 {
 		return refuse(reasons...)
 	}
-	if err := e.tx.ReserveBed(ctx, f.ID); err != nil {
+	if p, err := e.tx.Placement(ctx, c.ID); err != nil {
+		return err
+	} else if p != nil {
+		c.Bedridden = p.Bedridden
+	}
+	section, err := e.tx.ReserveBed(ctx, c.ID, f.ID, c.BedNeed())
+	if ErrorCode(err) == EUNPROCESSABLE {
+		return refuse(because("facility_id", "%s has no free bed in a section for %s", f.Name, c.BedNeed()))
+	} else if err != nil {
 		return err
 	}
 	c.VoucherFacilityID = f.ID
 	c.VoucherValidUntil = &validUntil
-	e.payload["facility_id"], e.payload["valid_until"] = f.ID, validUntil.String()
+	e.payload["facility_id"], e.payload["section"], e.payload["valid_until"] = f.ID, section, validUntil.String()
 	return nil
 }
 
@@ -144,10 +191,19 @@ func (e *effects) admit(ctx context.Context) error {
 		return refuse(reasons...)
 	}
 	if c.FacilityID != "" {
-		if err := e.tx.ReleaseBed(ctx, c.FacilityID); err != nil {
+		bed, err := e.tx.ReleaseBed(ctx, c.ID, BedOccupied)
+		if err != nil {
 			return err
 		}
+		e.free(bed)
 		e.payload["previous_facility_id"] = c.FacilityID
+	}
+	bed, err := e.tx.OccupyBed(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if bed != nil {
+		e.payload["section"] = bed.Section
 	}
 	c.FacilityID, c.VoucherFacilityID, c.VoucherValidUntil = c.VoucherFacilityID, "", nil
 	e.payload["facility_id"], e.payload["admitted_on"] = c.FacilityID, admitted.String()
@@ -207,9 +263,11 @@ func (e *effects) releaseVoucherBed(ctx context.Context) error {
 	if e.c.VoucherFacilityID == "" {
 		return nil
 	}
-	if err := e.tx.ReleaseBed(ctx, e.c.VoucherFacilityID); err != nil {
+	bed, err := e.tx.ReleaseBed(ctx, e.c.ID, BedReserved)
+	if err != nil {
 		return err
 	}
+	e.free(bed)
 	e.payload["released_facility_id"] = e.c.VoucherFacilityID
 	e.c.VoucherFacilityID = ""
 	e.c.VoucherValidUntil = nil
@@ -220,9 +278,17 @@ func (e *effects) releaseResidenceBed(ctx context.Context) error {
 	if e.c.FacilityID == "" {
 		return nil
 	}
-	if err := e.tx.ReleaseBed(ctx, e.c.FacilityID); err != nil {
+	bed, err := e.tx.ReleaseBed(ctx, e.c.ID, BedOccupied)
+	if err != nil {
 		return err
 	}
+	e.free(bed)
 	e.payload["released_facility_id"] = e.c.FacilityID
 	return nil
+}
+
+func (e *effects) free(b *Bed) {
+	if b != nil {
+		e.freed = append(e.freed, *b)
+	}
 }

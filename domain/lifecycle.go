@@ -181,6 +181,9 @@ func EventNames() []string {
 // AllowedEvents returns the events the lifecycle allows from a state, sorted.
 func AllowedEvents(s State) []string {
 	if out, ok := allowedByState[s]; ok {
+		if out == nil { // a terminal state: an empty list, not null
+			return []string{}
+		}
 		return slices.Clone(out)
 	}
 	out := newMachine(s, fsmEvents, nil).AvailableTransitions()

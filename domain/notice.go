@@ -34,6 +34,10 @@ const (
 	HappeningWithdrawn          Happening = "withdrawn"
 	HappeningDeadlineAtRisk     Happening = "deadline_at_risk"
 	HappeningDeadlineMissed     Happening = "deadline_missed"
+	// HappeningOfferProposed: a freed bed is offered to a waiting case (issue 17).
+	HappeningOfferProposed Happening = "offer_proposed"
+	// HappeningOfferExpired: an offer nobody answered in time (escalates like a missed deadline).
+	HappeningOfferExpired Happening = "offer_expired"
 )
 
 // Audiences: who a notice is for.

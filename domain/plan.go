@@ -68,6 +68,9 @@ var whoIsTold = []tell{
 	// and the relative who asked, who is not a contact of the case; planned there.
 	{happening: HappeningContactRequested},
 	{happening: HappeningContactRequestDone},
+	// Not in domain.md's table: a bed offered to a waiting case (issue 17).
+	{happening: HappeningOfferProposed, specialist: true, orSupervisor: true},
+	{happening: HappeningOfferExpired, specialist: true, supervisor: true},
 }
 
 // eventHappening maps each lifecycle event to what it makes known; "" is an event that tells
@@ -131,6 +134,8 @@ var happeningLabels = map[Happening]string{
 	HappeningDeadlineMissed:     "Срок пропущен",
 	HappeningContactRequested:   "Просьба о связи с проживающим",
 	HappeningContactRequestDone: "Ответ на просьбу о связи с проживающим",
+	HappeningOfferProposed:      "Предложено место",
+	HappeningOfferExpired:       "Предложение места истекло без ответа",
 }
 
 // HappeningDef is a happening with its label.
@@ -434,6 +439,7 @@ func (f *noticeFacts) data(r recipient) map[string]any {
 				d["deadline_ref"] = f.deadline.Ref
 			}
 		}
+		details("facility_name", "due_on")
 	}
 	return d
 }

@@ -38,15 +38,24 @@ type HistoryEntry struct {
 	At        time.Time      `json:"at"`
 }
 
-// Facility is a boarding house with beds.
+// Facility is a boarding house (a home) with its sections.
 type Facility struct {
 	ID       string       `json:"id"`
 	Name     string       `json:"name"`
 	Type     FacilityType `json:"type"`
-	Capacity int          `json:"capacity"`
-	// Taken counts beds occupied by residents or reserved by vouchers.
-	Taken    int    `json:"taken"`
+	District string       `json:"district"`
+	Address  string       `json:"address"`
+	Phone    string       `json:"phone"`
+	// AgencyID is the facility agency that reports for the home.
 	AgencyID string `json:"agency_id,omitempty"`
+	Active   bool   `json:"active"`
+	Version  int    `json:"version"`
+	// Capacity and Taken are the sums of the sections: beds in service, and beds occupied by
+	// residents or reserved by vouchers.
+	Capacity   int        `json:"capacity"`
+	Taken      int        `json:"taken"`
+	ReportedAt *time.Time `json:"reported_at,omitempty"`
+	Sections   []Section  `json:"sections"`
 }
 
 // FreeBeds is the number of beds neither occupied nor reserved.
@@ -66,12 +75,33 @@ type Change struct {
 
 // CaseTx is what a command may touch besides its case, inside the case's transaction.
 type CaseTx interface {
-	// Facility returns a facility; ENOTFOUND when there is none.
+	// Facility returns a home with its sections; ENOTFOUND when there is none.
 	Facility(ctx context.Context, id string) (*Facility, error)
-	// ReserveBed takes one free bed of a facility atomically; EUNPROCESSABLE when none is free.
-	ReserveBed(ctx context.Context, facilityID string) error
-	// ReleaseBed gives a bed back.
-	ReleaseBed(ctx context.Context, facilityID string) error
+	// ReserveBed takes one free bed for the case in a section of the home that fits need,
+	// atomically, and returns the section's code; EUNPROCESSABLE when none is free.
+	ReserveBed(ctx context.Context, caseID, facilityID string, need BedNeed) (string, error)
+	// OccupyBed turns the bed the case's voucher reserved into its residence; the bed it held.
+	OccupyBed(ctx context.Context, caseID string) (*Bed, error)
+	// ReleaseBed gives back the bed the case holds this way; nil when it holds none.
+	ReleaseBed(ctx context.Context, caseID string, kind BedKind) (*Bed, error)
+	// Placement returns the case's placement; nil when it has none.
+	Placement(ctx context.Context, caseID string) (*Placement, error)
+	// SavePlacement writes the case's placement and its place in the list's order;
+	// EUNPROCESSABLE for a priority that does not exist.
+	SavePlacement(ctx context.Context, caseID string, p Placement) error
+	// ProposeOffers offers a freed bed's section, while it has beds free beyond its open
+	// offers, to the first eligible waiting cases without an open offer (not exclude, nor a
+	// case that declined this section before); the offers made.
+	ProposeOffers(ctx context.Context, bed Bed, exclude string, now, due time.Time) ([]Offer, error)
+	// AnswerOffer closes an open offer; ECONFLICT when it is no longer open.
+	AnswerOffer(ctx context.Context, id string, state OfferState, d OfferDecline, now time.Time) error
+	// CasesAhead lists the numbers of the waiting cases before this one on the list that the
+	// home could take (at most 20).
+	CasesAhead(ctx context.Context, caseID, facilityID string) ([]string, error)
+	// WithdrawOffers withdraws the case's open offers (it left the waiting list); their beds.
+	WithdrawOffers(ctx context.Context, caseID string, now time.Time) ([]Bed, error)
+	// Supervisors lists the active supervisors' ids.
+	Supervisors(ctx context.Context) ([]string, error)
 }
 
 // CaseFilter selects cases for a list.
@@ -136,8 +166,6 @@ type CaseStore interface {
 	List(ctx context.Context, f CaseFilter) (CasePage, error)
 	// History returns the case's history, oldest first; ENOTFOUND.
 	History(ctx context.Context, id string) ([]HistoryEntry, error)
-	// Facilities lists the facilities.
-	Facilities(ctx context.Context) ([]Facility, error)
 }
 
 // CalendarSource gives the production calendar in force.

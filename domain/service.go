@@ -27,6 +27,10 @@ type Service struct {
 	Users UserDirectory
 	Board DeadlineBoard
 	Beds  BedRegister
+	// Waiting keeps the placements, the priority categories and the waiting list.
+	Waiting WaitingRegister
+	// OfferLog reads the offers (they are written with the cases).
+	OfferLog OfferStore
 	// NoticeLog keeps the notices' delivery log (the notices themselves are written with the case).
 	NoticeLog NoticeStore
 	// Lockouts forgets a case's failed status lookups when it gets a new access code (the
@@ -58,6 +62,12 @@ type EventCommand struct {
 	AdmittedOn  *Date     `json:"admitted_on"`
 	ReturnBy    *Date     `json:"return_by"`
 	DateOfDeath *Date     `json:"date_of_death"`
+	// Placement is recognize_need's priority, traits and preferences (default: the general
+	// list, any home of the type).
+	Placement *Placement `json:"placement"`
+	// SkipReason is issue_voucher's reason to pass over the cases before this one on the
+	// list that the home could take; the history line names them.
+	SkipReason string `json:"skip_reason"`
 }
 
 // accessAlphabet is what access codes are made of: no characters that read alike (0/O, 1/I/L).
@@ -197,9 +207,6 @@ func (s *Service) History(ctx context.Context, id string) ([]HistoryEntry, error
 	return s.Cases.History(ctx, id)
 }
 
-// Facilities lists the boarding houses.
-func (s *Service) Facilities(ctx context.Context) ([]Facility, error) { return s.Cases.Facilities(ctx) }
-
 // Fire applies a lifecycle event to the case at the expected version.
 func (s *Service) Fire(ctx context.Context, actor Actor, id string, version int, cmd EventCommand) (*Case, error) {
 	if !IsUUID(id) {
@@ -257,6 +264,14 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 	if e.altDest != "" {
 		to = e.altDest
 	}
+	if from == WaitingList && to != WaitingList {
+		// an offer open for a case that leaves the list passes to the next
+		beds, err := tx.WithdrawOffers(ctx, c.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		e.freed = append(e.freed, beds...)
+	}
 	c.State = to
 	c.StateEnteredAt = now
 	c.UpdatedAt = now
@@ -276,6 +291,16 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 		return nil, err
 	}
 	ch.Notices = notices
+	if len(e.freed) > 0 {
+		offered, ids, err := s.proposeOffers(ctx, tx, e.freed, c.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		ch.Notices = append(ch.Notices, offered...)
+		if len(ids) > 0 {
+			e.payload["offers"] = ids
+		}
+	}
 	ch.OpenDeadlines = append(ch.OpenDeadlines, watch...)
 	c.Deadlines = append(c.Deadlines, watch...)
 	return ch, nil

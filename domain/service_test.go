@@ -310,7 +310,7 @@ func TestVoucherReservesAndReleasesBeds(t *testing.T) {
 	if a.State != domain.WaitingList || f.taken(small) != 0 {
 		t.Fatalf("cancel: %s, taken %d", a.State, f.taken(small))
 	}
-	b = f.mustFire(b, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: small})
+	b = f.mustFire(b, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: small, SkipReason: "a asked to wait"})
 	b = f.mustFire(b, domain.EventCommand{Event: domain.Admit})
 	if b.State != domain.Residing || b.FacilityID != small || f.taken(small) != 1 {
 		t.Fatalf("admit: %s in %s, taken %d", b.State, b.FacilityID, f.taken(small))
@@ -499,5 +499,41 @@ func TestRequestingAnUnrequiredDocumentIsRefused(t *testing.T) {
 	issued := domain.DateOf(time.Now()).AddDays(-3)
 	if _, err := f.svc.RecordDocument(ctx, f.actor, c.ID, notRequired, 0, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &issued}); err != nil {
 		t.Fatalf("recording %s brought anyway: %v", notRequired, err)
+	}
+}
+
+// TestSectionsPriorityAndOffers: a voucher takes a bed in a section that fits the person, a case
+// with a higher priority goes ahead (passing it over needs a reason), and a freed bed is offered
+// to the first waiting case it fits, not to the case that freed it.
+func TestSectionsPriorityAndOffers(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	home := f.cases.AddHome(domain.Facility{Name: "Пансионат с отделениями", Type: domain.ElderlyDisabled},
+		domain.Section{Code: "m", Title: "Мужское", Sex: domain.SexMale, Capacity: 1},
+		domain.Section{Code: "w", Title: "Женское", Sex: domain.SexFemale, Capacity: 1})
+	a := f.toWaitingList(f.register(newCase()))
+	c := f.toWaitingList(f.register(newCase(func(n *domain.NewCase) { n.Applicant.FullName = "Петрова Анна" })))
+	c, err := f.svc.SetPlacement(ctx, f.actor, c.ID, c.Version, domain.Placement{Priority: "first_turn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.svc.Get(ctx, c.ID); got.WaitingPosition != 1 {
+		t.Fatalf("first_turn case at position %d", got.WaitingPosition)
+	}
+	if _, err := f.fire(a, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: home}); !strings.Contains(reasonsOf(t, err, domain.EUNPROCESSABLE)[0], "skip_reason") {
+		t.Fatalf("a voucher passing the list over without a reason: %v", err)
+	}
+	a = f.mustFire(a, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: home, SkipReason: "согласовано"})
+	if f.taken(home) != 1 {
+		t.Fatalf("taken %d", f.taken(home))
+	}
+	// the women's section is full; the men's does not fit
+	if _, err := f.fire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: home}); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+		t.Fatalf("no bed in a fitting section: %v", err)
+	}
+	f.mustFire(a, domain.EventCommand{Event: domain.CancelVoucher, Comment: "семья передумала"})
+	offers := f.cases.Offers()
+	if f.taken(home) != 0 || len(offers) != 1 || offers[0].CaseID != c.ID || offers[0].Section != "w" || offers[0].State != domain.OfferProposed {
+		t.Fatalf("after the cancel: taken %d, offers %+v", f.taken(home), offers)
 	}
 }

@@ -85,7 +85,7 @@ func newEnv(t *testing.T) *testEnv {
 	settings := domain.DefaultSettings()
 	settings.SMSQuietHours = domain.QuietHours{} // tests run at any hour; the quiet-hours test sets them
 	e.svc = &domain.Service{Cases: e.cases, Calendar: store.NewCalendars(e.db), Settings: settings, NoticeLog: e.notices, Now: e.clock.Now,
-		Users: store.NewIdentities(e.db)}
+		Users: store.NewIdentities(e.db), Beds: e.cases, Waiting: e.cases, OfferLog: e.cases}
 	e.templates, err = LoadTemplates("+7 (495) 123-45-67")
 	if err != nil {
 		t.Fatal(err)
@@ -237,11 +237,11 @@ func (e *testEnv) toWaitingList(id string) {
 	e.fire(id, domain.EventCommand{Event: domain.RecognizeNeed, IPPSUNumber: "77-0042", IPPSUDate: &today})
 }
 
-// toResiding walks a new case to residence in a home.
+// toResiding walks a new case to residence in a home, ahead of any case waiting for it.
 func (e *testEnv) toResiding(id, home string) {
 	e.t.Helper()
 	e.toWaitingList(id)
-	e.fire(id, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: home})
+	e.fire(id, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: home, SkipReason: "test: straight to residence"})
 	e.fire(id, domain.EventCommand{Event: domain.Admit})
 }
 

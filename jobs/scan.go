@@ -87,6 +87,14 @@ func (s *Scanner) Scan(ctx context.Context) (ScanStats, error) {
 			break
 		}
 	}
+	// offers of beds nobody answered in time (issue 17)
+	if s.Service != nil && s.Service.OfferLog != nil {
+		n, err := s.Service.ExpireOffers(ctx, now)
+		if err != nil {
+			s.Logger.Error("expire offers", "err", err)
+		}
+		st.Expired += n
+	}
 	st.Duration = time.Since(start)
 	s.Metrics.scanned(st)
 	return st, nil

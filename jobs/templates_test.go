@@ -82,6 +82,16 @@ func TestRenderedNoticesKeepPrivacy(t *testing.T) {
 	e.fire(r.ID, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: e.home1, ValidUntil: &validUntil})
 	d := e.register(full)
 	e.toResiding(d.ID, e.home2)
+	// Two waiting cases, the first with nobody assigned: the discharge's bed is offered to it
+	// (the supervisors hear), its offer expires at the scan of day 7 and passes to the second
+	// (its specialist hears), whose offer expires at day 12.
+	for _, opts := range []caseOpts{{contacts: family}, full} {
+		w := e.register(opts)
+		e.fire(w.ID, domain.EventCommand{Event: domain.RequestDocuments})
+		e.completeDocuments(w.ID)
+		e.fire(w.ID, domain.EventCommand{Event: domain.SubmitForReview})
+		e.fire(w.ID, domain.EventCommand{Event: domain.RecognizeNeed, IPPSUNumber: "77-0050", IPPSUDate: &today})
+	}
 	e.fire(d.ID, domain.EventCommand{Event: domain.Discharge, Reason: "по личному заявлению; " + secret})
 
 	// Reminders: a review nobody is assigned to, a voucher closing, a document expiring.

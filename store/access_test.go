@@ -50,7 +50,7 @@ func newAccessFixture(t *testing.T, keys ...[]byte) *accessFixture {
 	cases := store.NewCases(db, sealer)
 	ids := store.NewIdentities(db)
 	return &accessFixture{db: db, cases: cases, log: store.NewAccessLog(db),
-		service: &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases}}
+		service: &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids, Board: cases, Beds: cases, Waiting: cases, OfferLog: cases}}
 }
 
 func (f *accessFixture) register(t *testing.T, name string) *domain.Case {

@@ -121,19 +121,6 @@ func findOne(q *gorm.DB, dst any, what, id string) error {
 	return nil
 }
 
-// Facilities implements domain.CaseStore.
-func (s *Cases) Facilities(ctx context.Context) ([]domain.Facility, error) {
-	var rows []facilityRow
-	if err := s.db.Gorm.WithContext(ctx).Order("name").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("list facilities: %w", err)
-	}
-	out := make([]domain.Facility, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, nil
-}
-
 // History implements domain.CaseStore.
 func (s *Cases) History(ctx context.Context, id string) ([]domain.HistoryEntry, error) {
 	db := s.db.Gorm.WithContext(ctx)

@@ -152,7 +152,7 @@ func TestLastBedGoesToOneVoucher(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := e.svc.Fire(context.Background(), e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: fac})
+			_, err := e.svc.Fire(context.Background(), e.actor, c.ID, c.Version, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: fac, SkipReason: "test"})
 			errs <- err
 		}()
 	}

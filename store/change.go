@@ -181,9 +181,14 @@ func compose(parts []changePart, final string) changeStatement {
 	for i, p := range parts {
 		ctes[i] = p.name + " AS (\n\t" + p.sql + "\n)"
 	}
+	return named("WITH " + strings.Join(ctes, ",\n") + "\n" + final)
+}
+
+// named numbers the named parameters (@name) of a statement in the order they first appear.
+func named(sql string) changeStatement {
 	var st changeStatement
 	number := map[string]int{}
-	st.sql = paramName.ReplaceAllStringFunc("WITH "+strings.Join(ctes, ",\n")+"\n"+final, func(name string) string {
+	st.sql = paramName.ReplaceAllStringFunc(sql, func(name string) string {
 		n, ok := number[name[1:]]
 		if !ok {
 			st.params = append(st.params, name[1:])

@@ -532,6 +532,10 @@ func (s *Cases) Generate(ctx context.Context, opt GenerateOptions) (GenerateResu
 		}
 		opt.Progress("filled the name search tables in %s", time.Since(t).Round(time.Millisecond))
 	}
+	// the beds the cases just copied hold, in the homes' sections (migration 00020)
+	if _, err := tx.Exec(ctx, "SELECT beds_rebuild()"); err != nil {
+		return res, fmt.Errorf("generate: beds: %w", err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("generate: commit: %w", err)
 	}

@@ -50,7 +50,7 @@ func count(t *testing.T, db *store.DB, query string, args ...any) int64 {
 
 func TestGenerateInvariants(t *testing.T) {
 	const n = 2000
-	db, _, _, res, key := generatedStore(t, n)
+	db, cases, _, res, key := generatedStore(t, n)
 	ctx := context.Background()
 
 	if res.Cases != n || count(t, db, "SELECT count(*) FROM cases") != n {
@@ -89,6 +89,13 @@ func TestGenerateInvariants(t *testing.T) {
 			WHERE h.from_state <> p.to_state OR h.at < p.at`)
 		if bad != 0 {
 			t.Errorf("%d history lines not continuing from the previous one", bad)
+		}
+	})
+
+	t.Run("the beds the cases hold are counted in their sections", func(t *testing.T) {
+		drift, err := cases.VerifyBeds(ctx)
+		if err != nil || len(drift) != 0 {
+			t.Fatalf("beds verify after generation: %v %v", drift, err)
 		}
 	})
 
@@ -352,7 +359,7 @@ func TestGeneratedCasesTakeEvents(t *testing.T) {
 	if err := db.SQL.QueryRowContext(ctx, "SELECT id FROM facilities WHERE type = $1 AND taken < capacity LIMIT 1", string(c.FacilityType)).Scan(&fid); err != nil {
 		t.Fatalf("no free bed for %s: %v", c.FacilityType, err)
 	}
-	fire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: fid}, domain.VoucherIssued)
+	fire(c, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: fid, SkipReason: "test"}, domain.VoucherIssued)
 
 	// The deadlines the events opened and closed are in the table as the cases see them.
 	bad := count(t, db, `SELECT count(*) FROM cases c LEFT JOIN (

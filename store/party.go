@@ -68,22 +68,3 @@ func (s *Cases) OpenDeadlines(ctx context.Context, f domain.DeadlineFilter) ([]d
 	}
 	return out, nil
 }
-
-// SetCapacity implements domain.BedRegister; the table's check keeps taken <= capacity.
-func (s *Cases) SetCapacity(ctx context.Context, facilityID string, capacity int) (*domain.Facility, error) {
-	var rows []facilityRow
-	res := s.db.Gorm.WithContext(ctx).Raw(`UPDATE facilities SET capacity = ? WHERE id = ? AND taken <= ?
-		RETURNING id, name, type, capacity, taken, agency_id`, capacity, facilityID, capacity).Scan(&rows)
-	if res.Error != nil {
-		return nil, fmt.Errorf("set capacity of facility %s: %w", facilityID, res.Error)
-	}
-	if len(rows) == 0 {
-		f, err := (&lazyTx{db: s.db, ctx: ctx}).Facility(ctx, facilityID)
-		if err != nil {
-			return nil, err
-		}
-		return nil, domain.ErrorOn(domain.EUNPROCESSABLE, "capacity", "%s has %d beds taken by residents and vouchers: capacity cannot be less", f.Name, f.Taken)
-	}
-	f := rows[0].domain()
-	return &f, nil
-}

@@ -268,21 +268,6 @@ func historyToRow(caseID string, h domain.HistoryEntry) historyRow {
 		At: h.At.UTC().Truncate(time.Microsecond)}
 }
 
-type facilityRow struct {
-	ID       string `gorm:"primaryKey"`
-	Name     string
-	Type     string
-	Capacity int
-	Taken    int
-	AgencyID *string
-}
-
-func (facilityRow) TableName() string { return "facilities" }
-
-func (f facilityRow) domain() domain.Facility {
-	return domain.Facility{ID: f.ID, Name: f.Name, Type: domain.FacilityType(f.Type), Capacity: f.Capacity, Taken: f.Taken, AgencyID: deref(f.AgencyID)}
-}
-
 type summaryRow struct {
 	ID                string
 	HealthOrgID       *string

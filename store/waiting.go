@@ -6,11 +6,13 @@ import (
 	"fmt"
 )
 
-// WaitingOrder is the order of a facility type's waiting list, over the cases of alias: who
-// entered it earlier and, on the same instant, who registered first (the index
-// cases_waiting_order, migration 00010). The one definition of the order, for Cases.Get, the
-// status lookup and its snapshot.
-func WaitingOrder(alias string) string { return alias + ".state_entered_at, " + alias + ".seq" }
+// WaitingOrder is the order of a facility type's waiting list, over the cases of alias: the
+// priority's rank, then the date the need was recognised, then who registered first (the index
+// cases_waiting_order, migration 00021). The one definition of the order, for Cases.Get, the
+// status lookup and its snapshot, and the waiting list.
+func WaitingOrder(alias string) string {
+	return alias + ".priority_rank, " + alias + ".recognized_at, " + alias + ".seq"
+}
 
 // WaitingPosition counts the cases ahead on the waiting list of the case's facility type.
 func WaitingPosition(ctx context.Context, db interface {

@@ -102,6 +102,9 @@ var configVars = []configVar{
 	{"GUARDIANSHIP_NOTICE_WD", "1", "guardianship body informed of a move, working days (assumption)"},
 	{"LEAD_TRIAGE_DAYS", "5", "an outreach lead still untouched after this many days is flagged in the triage queue (assumption)"},
 	{"CONTACT_REQUEST_WD", "2", "a home's answer to a relative's request to reach a resident, working days (assumption)"},
+	{"OFFER_RESPONSE_WD", "3", "an offer of a bed not answered within it expires, working days (assumption)"},
+	{"OFFER_REFUSALS_BEFORE_REVIEW", "2", "the applicant's refusals of offers after which the case is flagged for a specialist's review (assumption)"},
+	{"BED_REPORT_MAX_DAYS", "7", "a home whose last beds report is older is stale on the occupancy board, days (assumption)"},
 	{"DOCUMENT_VALIDITY_MONTHS", "medical_card=6,no_contraindications=6,psychiatric_commission=6", "validity of expiring documents, months (assumption)"},
 	{"WORKER_CONCURRENCY", "128", "notice deliveries and scans one worker runs at once (partners answer slowly; the database work is batched)"},
 	{"WORKER_METRICS_ADDR", "", "host:port where `carepath worker` serves /metrics; empty: none (`all` and `serve` serve it with the API)"},
@@ -196,6 +199,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		"VOUCHER_VALID_DAYS": &c.Settings.VoucherValidDays, "MAX_LEAVE_DAYS": &c.Settings.MaxLeaveDays,
 		"IPPSU_REVIEW_YEARS": &c.Settings.IPPSUReviewYears, "GUARDIANSHIP_NOTICE_WD": &c.Settings.GuardianshipNoticeWD,
 		"CONTACT_REQUEST_WD": &c.Settings.ContactRequestWD, "LEAD_TRIAGE_DAYS": &c.LeadTriageDays,
+		"BED_REPORT_MAX_DAYS": &c.Settings.BedReportMaxDays, "OFFER_RESPONSE_WD": &c.Settings.OfferResponseWD,
+		"OFFER_REFUSALS_BEFORE_REVIEW": &c.Settings.OfferRefusalsBeforeReview,
 	}
 	for name, dst := range ints {
 		n, err := strconv.Atoi(get(name))

@@ -66,6 +66,7 @@ commands:
   users list                list the specialists
   audit verify              check the hash chains of history and access log; non-zero exit on a break
   audit seal                chain history lines that have no hash yet (bulk loads, older databases)
+  beds verify               recompute every section's beds from the cases; non-zero exit on drift
   rekey                     re-seal personal data not sealed with the current DATA_KEY (the first)
   phones reseal             seal and index the phones of cases registered before phones were sealed
   version                   print the version
@@ -85,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "all", "serve", "worker", "migrate", "seed", "calendar", "users", "audit", "rekey", "phones":
+	case "all", "serve", "worker", "migrate", "seed", "calendar", "users", "audit", "rekey", "phones", "beds":
 	default:
 		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
 	}
@@ -144,6 +145,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runRekey(ctx, app, stdout)
 	case "phones":
 		return runPhones(ctx, app, args, stdout)
+	case "beds":
+		return runBeds(ctx, app, args, stdout)
 	case "seed":
 		return runSeed(ctx, app, args, stdout)
 	case "serve":
@@ -212,7 +215,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	}
 	lookups := lookup.New(db)
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
-		Users: identities, Board: cases, Beds: cases, NoticeLog: notices, Lockouts: lookups}
+		Users: identities, Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: notices, Lockouts: lookups}
 	if cfg.AutoAssign {
 		service.Assigner = identities
 	}

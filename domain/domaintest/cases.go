@@ -1,9 +1,12 @@
 // Package domaintest keeps cases in memory behind the domain's ports, so that the domain's own
 // tests (the lifecycle, the guards, the deadlines) run without a database. It keeps the
 // promises of domain.CaseStore that a command can observe: case numbers sequential per year, a
-// version checked at every change (ESTALE), a command's change and its bed reservations landing
-// together or not at all, deadlines closed and opened with ids, the waiting list's order. The
-// store keeps its own suite against PostgreSQL; this is not a stand-in for it in other tests.
+// version checked at every change (ESTALE), a command's change and what it does to beds,
+// placements and offers landing together or not at all, deadlines closed and opened with ids,
+// the waiting list's order (priority rank, date the need was recognised, registration). Homes
+// have sections; a case holds at most one bed of each kind (reserved, occupied), counted in its
+// section. The store keeps its own suite against PostgreSQL; this is not a stand-in for it in
+// other tests.
 package domaintest
 
 import (
@@ -13,6 +16,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -23,21 +27,58 @@ import (
 // Cases implements domain.CaseStore, domain.CaseTx's beds and domain.CalendarSource in memory.
 // One command at a time: Update holds the store for the whole command.
 type Cases struct {
-	mu         sync.Mutex
-	cases      map[string]*stored
-	seq        int
-	numbers    map[int]int // last case number per year
-	deadlineID int64
+	mu          sync.Mutex
+	cases       map[string]*stored
+	seq         int
+	numbers     map[int]int // last case number per year
+	deadlineID  int64
+	calendar    *domain.Calendar
+	supervisors []string
+	priorities  map[string]int // priority code: rank
+	beds        beds
+}
+
+// beds is what a command may change besides its case: kept whole, and put back when the
+// command fails.
+type beds struct {
 	facilities map[string]*domain.Facility
-	calendar   *domain.Calendar
+	holds      map[string][]hold // case id: the beds it holds
+	placements map[string]domain.Placement
+	ranks      map[string]int // case id: its priority's rank
+	offers     []domain.Offer
+}
+
+type hold struct {
+	kind domain.BedKind
+	bed  domain.Bed
+}
+
+func (b beds) clone() beds {
+	out := beds{facilities: map[string]*domain.Facility{}, holds: map[string][]hold{}, placements: map[string]domain.Placement{},
+		ranks: maps.Clone(b.ranks), offers: slices.Clone(b.offers)}
+	for id, f := range b.facilities {
+		c := *f
+		c.Sections = slices.Clone(f.Sections)
+		out.facilities[id] = &c
+	}
+	for id, h := range b.holds {
+		out.holds[id] = slices.Clone(h)
+	}
+	for id, p := range b.placements {
+		p.Districts, p.FacilityIDs = slices.Clone(p.Districts), slices.Clone(p.FacilityIDs)
+		out.placements[id] = p
+	}
+	return out
 }
 
 type stored struct {
-	c         *domain.Case
-	seq       int
-	deadlines []domain.Deadline // every deadline, open or closed
-	history   []domain.HistoryEntry
-	notices   []domain.Notice
+	c   *domain.Case
+	seq int
+	// recognizedAt is when the case first entered the waiting list (zero before).
+	recognizedAt time.Time
+	deadlines    []domain.Deadline // every deadline, open or closed
+	history      []domain.HistoryEntry
+	notices      []domain.Notice
 }
 
 var (
@@ -55,27 +96,55 @@ func New() *Cases {
 	for i, r := range rows {
 		days[i] = domain.CalendarDay{Date: domain.MustDate(r.Date), Kind: domain.DayKind(r.Kind), Note: r.Note}
 	}
-	return &Cases{cases: map[string]*stored{}, numbers: map[int]int{}, facilities: map[string]*domain.Facility{},
-		calendar: domain.NewCalendar(days)}
+	return &Cases{cases: map[string]*stored{}, numbers: map[int]int{}, calendar: domain.NewCalendar(days),
+		// the shipped priority categories (migration 00021)
+		priorities: map[string]int{"out_of_turn": 10, "first_turn": 20, "urgent_social": 30, domain.DefaultPriority: 100},
+		beds: beds{facilities: map[string]*domain.Facility{}, holds: map[string][]hold{}, placements: map[string]domain.Placement{},
+			ranks: map[string]int{}}}
 }
 
 // Calendar implements domain.CalendarSource.
 func (s *Cases) Calendar(context.Context) (*domain.Calendar, error) { return s.calendar, nil }
 
-// AddFacility adds a boarding house and returns its id.
+// AddFacility adds an active home with one section for anyone not bedridden ("main") and
+// returns its id.
 func (s *Cases) AddFacility(name string, typ domain.FacilityType, capacity int) string {
+	return s.AddHome(domain.Facility{Name: name, Type: typ},
+		domain.Section{Code: "main", Title: "Основное", Sex: domain.SexAny, Capacity: capacity})
+}
+
+// AddHome adds an active home with these sections and returns its id.
+func (s *Cases) AddHome(f domain.Facility, sections ...domain.Section) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := &domain.Facility{ID: uuid.NewString(), Name: name, Type: typ, Capacity: capacity}
-	s.facilities[f.ID] = f
+	f.ID, f.Active, f.Version, f.Sections = uuid.NewString(), true, 1, slices.Clone(sections)
+	s.beds.facilities[f.ID] = &f
 	return f.ID
 }
 
-// Taken is how many beds of a facility are occupied or reserved.
+// AddSupervisor adds an active supervisor's id (told of offers to unassigned cases).
+func (s *Cases) AddSupervisor(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.supervisors = append(s.supervisors, id)
+}
+
+// Taken is how many beds of a home are occupied or reserved.
 func (s *Cases) Taken(id string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.facilities[id].Taken
+	n := 0
+	for _, sec := range s.beds.facilities[id].Sections {
+		n += sec.Occupied + sec.Reserved
+	}
+	return n
+}
+
+// Offers lists the offers made, oldest first.
+func (s *Cases) Offers() []domain.Offer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.beds.offers)
 }
 
 // ClosedDeadlines lists a case's closed deadlines as "kind=state", by kind.
@@ -133,6 +202,9 @@ func (s *Cases) save(st *stored, c *domain.Case, ch *domain.Change) {
 			}
 		}
 	}
+	if c.State == domain.WaitingList && st.recognizedAt.IsZero() {
+		st.recognizedAt = c.StateEnteredAt
+	}
 	h := ch.History
 	h.CaseID = c.ID
 	st.history = append(st.history, h)
@@ -167,8 +239,7 @@ func (s *Cases) read(id string) (*domain.Case, error) {
 	if c.State == domain.WaitingList {
 		c.WaitingPosition = 1
 		for _, o := range s.cases {
-			if o.c.State == domain.WaitingList && o.c.FacilityType == c.FacilityType &&
-				cmp.Or(o.c.StateEnteredAt.Compare(c.StateEnteredAt), cmp.Compare(o.seq, st.seq)) < 0 {
+			if o.c.State == domain.WaitingList && o.c.FacilityType == c.FacilityType && s.before(o, st) {
 				c.WaitingPosition++
 			}
 		}
@@ -189,13 +260,11 @@ func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx 
 	if version != 0 && c.Version != version {
 		return nil, domain.Errorf(domain.ESTALE, "case %s is at version %d, not %d: reload it and try again", c.Number, c.Version, version)
 	}
-	tx := &bedsTx{s: s, taken: map[string]int{}}
-	ch, err := fn(ctx, tx, c)
+	before := s.beds.clone()
+	ch, err := fn(ctx, &bedsTx{s: s}, c)
 	if err != nil {
+		s.beds = before
 		return nil, err
-	}
-	for fid, n := range tx.taken {
-		s.facilities[fid].Taken = n
 	}
 	if ch != nil {
 		s.save(s.cases[id], c, ch)
@@ -203,43 +272,277 @@ func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx 
 	return c, nil
 }
 
-// bedsTx implements domain.CaseTx for one command: its beds count only once it lands.
-type bedsTx struct {
-	s     *Cases
-	taken map[string]int // facility id: beds taken as the command leaves them
+// before says whether waiting case a comes before b on their list: the priority's rank, the date
+// the need was recognised, registration (store.WaitingOrder).
+func (s *Cases) before(a, b *stored) bool {
+	return cmp.Or(cmp.Compare(s.rank(a.c.ID), s.rank(b.c.ID)), a.recognizedAt.Compare(b.recognizedAt), cmp.Compare(a.seq, b.seq)) < 0
 }
 
-func (t *bedsTx) Facility(_ context.Context, id string) (*domain.Facility, error) {
-	f, ok := t.s.facilities[id]
+func (s *Cases) rank(caseID string) int {
+	if r, ok := s.beds.ranks[caseID]; ok {
+		return r
+	}
+	return s.priorities[domain.DefaultPriority]
+}
+
+// eligible says whether waiting case c would take a bed of home f (of section, when not ""):
+// its preferences allow the home and a section fits it (store's eligibleFor).
+func (s *Cases) eligible(c *domain.Case, f *domain.Facility, section string) bool {
+	p := s.beds.placements[c.ID]
+	if len(p.FacilityIDs) > 0 && !slices.Contains(p.FacilityIDs, f.ID) ||
+		len(p.Districts) > 0 && !slices.Contains(p.Districts, f.District) {
+		return false
+	}
+	need := c.BedNeed()
+	need.Bedridden = p.Bedridden
+	for _, sec := range f.Sections {
+		if (section == "" || sec.Code == section) && sec.Fits(need) {
+			return true
+		}
+	}
+	return false
+}
+
+// waiting lists the waiting cases of a type in the list's order.
+func (s *Cases) waiting(t domain.FacilityType) []*stored {
+	var out []*stored
+	for _, st := range s.cases {
+		if st.c.State == domain.WaitingList && st.c.FacilityType == t {
+			out = append(out, st)
+		}
+	}
+	slices.SortFunc(out, func(a, b *stored) int {
+		if s.before(a, b) {
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// bedsTx implements domain.CaseTx for one command, over the store's beds; Update puts them back
+// when the command fails.
+type bedsTx struct {
+	s *Cases
+}
+
+func (t *bedsTx) home(id string) (*domain.Facility, error) {
+	f, ok := t.s.beds.facilities[id]
 	if !ok {
 		return nil, domain.Errorf(domain.ENOTFOUND, "facility %s not found", id)
 	}
+	return f, nil
+}
+
+func (t *bedsTx) Facility(_ context.Context, id string) (*domain.Facility, error) {
+	f, err := t.home(id)
+	if err != nil {
+		return nil, err
+	}
 	out := *f
-	if n, ok := t.taken[id]; ok {
-		out.Taken = n
+	out.Sections = slices.Clone(f.Sections)
+	out.Capacity, out.Taken = 0, 0
+	for _, sec := range f.Sections {
+		out.Capacity += sec.Capacity
+		out.Taken += sec.Occupied + sec.Reserved
 	}
 	return &out, nil
 }
 
-func (t *bedsTx) ReserveBed(ctx context.Context, id string) error {
-	f, err := t.Facility(ctx, id)
+// ReserveBed: a section of the person's sex before a mixed one, then by code.
+func (t *bedsTx) ReserveBed(_ context.Context, caseID, facilityID string, need domain.BedNeed) (string, error) {
+	f, err := t.home(facilityID)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if f.Taken >= f.Capacity {
-		return domain.Refuse("facility_id", "the facility has no free bed")
+	best := -1
+	for i, sec := range f.Sections {
+		if !sec.Fits(need) || sec.Free() <= 0 {
+			continue
+		}
+		if best < 0 || cmp.Or(cmp.Compare(boolInt(sec.Sex == domain.SexAny), boolInt(f.Sections[best].Sex == domain.SexAny)),
+			cmp.Compare(sec.Code, f.Sections[best].Code)) < 0 {
+			best = i
+		}
 	}
-	t.taken[id] = f.Taken + 1
+	if best < 0 {
+		return "", domain.Errorf(domain.EUNPROCESSABLE, "no free bed")
+	}
+	f.Sections[best].Reserved++
+	bed := domain.Bed{FacilityID: f.ID, Section: f.Sections[best].Code}
+	t.s.beds.holds[caseID] = append(t.s.beds.holds[caseID], hold{kind: domain.BedReserved, bed: bed})
+	return bed.Section, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// section returns the section a bed is in.
+func (t *bedsTx) section(b domain.Bed) *domain.Section {
+	f := t.s.beds.facilities[b.FacilityID]
+	for i := range f.Sections {
+		if f.Sections[i].Code == b.Section {
+			return &f.Sections[i]
+		}
+	}
+	panic("domaintest: a hold in a section that is gone: " + b.FacilityID + "/" + b.Section)
+}
+
+func (t *bedsTx) OccupyBed(_ context.Context, caseID string) (*domain.Bed, error) {
+	hs := t.s.beds.holds[caseID]
+	for i := range hs {
+		if hs[i].kind == domain.BedReserved {
+			hs[i].kind = domain.BedOccupied
+			sec := t.section(hs[i].bed)
+			sec.Reserved--
+			sec.Occupied++
+			b := hs[i].bed
+			return &b, nil
+		}
+	}
+	return nil, nil
+}
+
+func (t *bedsTx) ReleaseBed(_ context.Context, caseID string, kind domain.BedKind) (*domain.Bed, error) {
+	hs := t.s.beds.holds[caseID]
+	for i := range hs {
+		if hs[i].kind == kind {
+			b := hs[i].bed
+			sec := t.section(b)
+			if kind == domain.BedReserved {
+				sec.Reserved--
+			} else {
+				sec.Occupied--
+			}
+			t.s.beds.holds[caseID] = slices.Delete(hs, i, i+1)
+			return &b, nil
+		}
+	}
+	return nil, nil
+}
+
+func (t *bedsTx) Placement(_ context.Context, caseID string) (*domain.Placement, error) {
+	p, ok := t.s.beds.placements[caseID]
+	if !ok {
+		return nil, nil
+	}
+	p.Districts, p.FacilityIDs = slices.Clone(p.Districts), slices.Clone(p.FacilityIDs)
+	return &p, nil
+}
+
+func (t *bedsTx) SavePlacement(_ context.Context, caseID string, p domain.Placement) error {
+	rank, ok := t.s.priorities[p.Priority]
+	if !ok {
+		return domain.ErrorOn(domain.EUNPROCESSABLE, "placement.priority", "priority %s does not exist", p.Priority)
+	}
+	p.Districts, p.FacilityIDs = slices.Clone(p.Districts), slices.Clone(p.FacilityIDs)
+	t.s.beds.placements[caseID] = p
+	t.s.beds.ranks[caseID] = rank
 	return nil
 }
 
-func (t *bedsTx) ReleaseBed(ctx context.Context, id string) error {
-	f, err := t.Facility(ctx, id)
-	if err != nil {
-		return err
+// ProposeOffers: while the section has beds free beyond its open offers, the first waiting case
+// of the home's type that would take it, not exclude, not flagged for review, without an open
+// offer and without a declined or expired offer of this section.
+func (t *bedsTx) ProposeOffers(_ context.Context, bed domain.Bed, exclude string, now, due time.Time) ([]domain.Offer, error) {
+	f, ok := t.s.beds.facilities[bed.FacilityID]
+	if !ok || !f.Active {
+		return nil, nil
 	}
-	t.taken[id] = max(f.Taken-1, 0)
-	return nil
+	var out []domain.Offer
+	for {
+		sec := t.section(bed)
+		free := sec.Free()
+		for _, o := range t.s.beds.offers {
+			if o.State == domain.OfferProposed && o.FacilityID == bed.FacilityID && o.Section == bed.Section {
+				free--
+			}
+		}
+		if free <= 0 {
+			return out, nil
+		}
+		var next *stored
+		for _, st := range t.s.waiting(f.Type) {
+			if st.c.ID != exclude && !t.s.beds.placements[st.c.ID].Review && t.s.eligible(st.c, f, bed.Section) && !t.offered(st.c.ID, bed) {
+				next = st
+				break
+			}
+		}
+		if next == nil {
+			return out, nil
+		}
+		o := domain.Offer{ID: uuid.NewString(), CaseID: next.c.ID, CaseNumber: next.c.Number, ApplicantName: next.c.Applicant.FullName,
+			AssigneeID: next.c.AssigneeID, FacilityID: f.ID, FacilityName: f.Name, Section: bed.Section, State: domain.OfferProposed,
+			ProposedAt: now, DueAt: due}
+		t.s.beds.offers = append(t.s.beds.offers, o)
+		out = append(out, o)
+	}
+}
+
+// offered says whether the case has an open offer, or declined or let expire one of this bed's
+// section.
+func (t *bedsTx) offered(caseID string, bed domain.Bed) bool {
+	for _, o := range t.s.beds.offers {
+		if o.CaseID == caseID && (o.State == domain.OfferProposed ||
+			o.FacilityID == bed.FacilityID && o.Section == bed.Section && (o.State == domain.OfferDeclined || o.State == domain.OfferExpired)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *bedsTx) AnswerOffer(_ context.Context, id string, state domain.OfferState, d domain.OfferDecline, now time.Time) error {
+	for i := range t.s.beds.offers {
+		o := &t.s.beds.offers[i]
+		if o.ID == id && o.State == domain.OfferProposed {
+			at := now
+			o.State, o.AnsweredAt, o.Reason, o.Note = state, &at, d.Reason, d.Note
+			return nil
+		}
+	}
+	return domain.Errorf(domain.ECONFLICT, "offer %s was answered meanwhile", id)
+}
+
+func (t *bedsTx) CasesAhead(_ context.Context, caseID, facilityID string) ([]string, error) {
+	me, ok := t.s.cases[caseID]
+	if !ok {
+		return nil, domain.Errorf(domain.ENOTFOUND, "case %s not found", caseID)
+	}
+	f, err := t.home(facilityID)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, st := range t.s.waiting(me.c.FacilityType) {
+		if len(out) == 20 || !t.s.before(st, me) {
+			break
+		}
+		if t.s.eligible(st.c, f, "") {
+			out = append(out, st.c.Number)
+		}
+	}
+	return out, nil
+}
+
+func (t *bedsTx) WithdrawOffers(_ context.Context, caseID string, now time.Time) ([]domain.Bed, error) {
+	var out []domain.Bed
+	for i := range t.s.beds.offers {
+		o := &t.s.beds.offers[i]
+		if o.CaseID == caseID && o.State == domain.OfferProposed {
+			at := now
+			o.State, o.AnsweredAt = domain.OfferWithdrawn, &at
+			out = append(out, domain.Bed{FacilityID: o.FacilityID, Section: o.Section})
+		}
+	}
+	return out, nil
+}
+
+func (t *bedsTx) Supervisors(context.Context) ([]string, error) {
+	return slices.Clone(t.s.supervisors), nil
 }
 
 // List implements domain.CaseStore: newest first, the filter's state, type, assignee and
@@ -273,16 +576,4 @@ func (s *Cases) History(_ context.Context, id string) ([]domain.HistoryEntry, er
 		return nil, domain.Errorf(domain.ENOTFOUND, "case %s not found", id)
 	}
 	return slices.Clone(st.history), nil
-}
-
-// Facilities implements domain.CaseStore.
-func (s *Cases) Facilities(context.Context) ([]domain.Facility, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]domain.Facility, 0, len(s.facilities))
-	for _, f := range s.facilities {
-		out = append(out, *f)
-	}
-	slices.SortFunc(out, func(a, b domain.Facility) int { return cmp.Compare(a.Name, b.Name) })
-	return out, nil
 }

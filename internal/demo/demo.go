@@ -56,15 +56,28 @@ type demoFacility struct {
 	name     string
 	typ      domain.FacilityType
 	capacity int
+	district string
+	// staleDays: how long ago the home last reported its beds
+	staleDays int
 }
 
 var demoFacilities = []demoFacility{
-	{"Пансионат «Бабушкинский»", domain.ElderlyDisabled, 120},
-	{"Пансионат «Ясенево»", domain.ElderlyDisabled, 80},
-	{"ПНИ № 30", domain.Psychoneurological, 150},
-	{"ПНИ № 5", domain.Psychoneurological, 90},
-	{"Дом ветеранов № 1", domain.Veterans, 60},
+	{"Пансионат «Бабушкинский»", domain.ElderlyDisabled, 120, "Бабушкинский", 1},
+	{"Пансионат «Ясенево»", domain.ElderlyDisabled, 80, "Ясенево", 2},
+	{"ПНИ № 30", domain.Psychoneurological, 150, "Лосиноостровский", 1},
+	{"ПНИ № 5", domain.Psychoneurological, 90, "Ясенево", 3},
+	{"Дом ветеранов № 1", domain.Veterans, 60, "Бабушкинский", 12}, // stale: no report for 12 days
 }
+
+// demoSections are the homes' extra sections besides the one for everybody (issue 17).
+var demoSections = map[string][]domain.Section{
+	"Пансионат «Бабушкинский»": {{Code: "care", Title: "Отделение милосердия", Sex: domain.SexAny, Bedridden: true, Capacity: 10},
+		{Code: "men", Title: "Мужское отделение", Sex: domain.SexMale, Capacity: 20}},
+	"ПНИ № 30": {{Code: "women", Title: "Женское отделение", Sex: domain.SexFemale, Capacity: 30}},
+}
+
+// demoPriorities are the waiting cases' priorities, by turn.
+var demoPriorities = []string{"general", "first_turn", "general", "out_of_turn", "urgent_social", "general"}
 
 var (
 	demoSurnames = []string{"Иванова", "Петрова", "Смирнова", "Кузнецова", "Соколова", "Попова", "Лебедева", "Козлова", "Новикова", "Морозова", "Волкова", "Зайцева", "Павлова"}
@@ -141,6 +154,17 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 			return res, fmt.Errorf("seed facility %s: %w", f.name, err)
 		}
 		facilityOf[f.typ] = append(facilityOf[f.typ], id)
+		err = g.Exec("UPDATE facilities SET district = ?, reported_at = now() - make_interval(days => ?) WHERE id = ?", f.district, f.staleDays, id).Error
+		if err != nil {
+			return res, fmt.Errorf("seed district of %s: %w", f.name, err)
+		}
+		for _, s := range demoSections[f.name] {
+			err := g.Exec(`INSERT INTO facility_sections (facility_id, code, title, sex, bedridden, capacity) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT DO NOTHING`, id, s.Code, s.Title, string(s.Sex), s.Bedridden, s.Capacity).Error
+			if err != nil {
+				return res, fmt.Errorf("seed section %s of %s: %w", s.Code, f.name, err)
+			}
+		}
 		if f.name == demoFacilityOfAgency {
 			if err := g.Exec("UPDATE facilities SET agency_id = ? WHERE id = ?", agencyIDs["facility"], id).Error; err != nil {
 				return res, fmt.Errorf("link facility %s: %w", f.name, err)
@@ -149,7 +173,7 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 	}
 	actor := domain.Actor{ID: "demo-seed", Name: "demo seed", Kind: "system", Role: "admin"}
 	today := domain.DateOf(time.Now())
-	n := 0
+	n, waiting := 0, 0
 	for i, surname := range demoSurnames {
 		for j, name := range demoNames {
 			state := domain.States[(i*len(demoNames)+j)%len(domain.States)].Name
@@ -184,6 +208,20 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 			}
 			if err := walkDemo(ctx, svc, actor, c, demoPaths[state], facilityOf[nc.FacilityType], today); err != nil {
 				return res, fmt.Errorf("seed case %s to %s: %w", full, state, err)
+			}
+			if state == domain.WaitingList {
+				// priorities and preferences: some name a district, some a home
+				waiting++
+				p := domain.Placement{Priority: demoPriorities[waiting%len(demoPriorities)], Bedridden: waiting%5 == 0}
+				switch waiting % 3 {
+				case 1:
+					p.Districts = []string{demoFacilities[n%len(demoFacilities)].district}
+				case 2:
+					p.FacilityIDs = facilityOf[nc.FacilityType][:1]
+				}
+				if _, err := svc.SetPlacement(ctx, actor, c.ID, 0, p); err != nil {
+					return res, fmt.Errorf("seed placement of %s: %w", full, err)
+				}
 			}
 			res.Created++
 		}
@@ -228,6 +266,7 @@ func walkDemo(ctx context.Context, svc *domain.Service, actor domain.Actor, c *d
 			cmd.IPPSUNumber, cmd.IPPSUDate = fmt.Sprintf("ИППСУ-%s-%d", c.Number, k), &d
 		case domain.IssueVoucher:
 			cmd.FacilityID = facilities[len(c.Number)%len(facilities)]
+			cmd.SkipReason = "демо: путёвка вне очереди"
 		case domain.StartLeave:
 			d := today.AddDays(10)
 			cmd.ReturnBy = &d

@@ -84,7 +84,7 @@ func run(ctx context.Context) error {
 	cases.Phones = phones
 	ids := store.NewIdentities(db)
 	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids,
-		Board: cases, Beds: cases, NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}
+		Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}
 	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: domain.DefaultAccessSettings()}
 	cal, err := svc.Calendar.Calendar(ctx)
 	if err != nil {

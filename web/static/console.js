@@ -38,6 +38,9 @@
     record_document: 'Отметка о документе',
     reassign: 'Передача дела другому специалисту',
     rotate_access_code: 'Выдан новый код доступа',
+    set_placement: 'Изменены очерёдность и пожелания',
+    decline_offer: 'Отказ от предложенного места',
+    offer_expired: 'Предложение места истекло без ответа',
   };
   // Events that end something for the family: shown in red, so no one presses them by habit.
   const DANGER = new Set(['reject', 'withdraw', 'record_death', 'discharge', 'cancel_voucher']);

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"carepath/domain"
+)
+
+// Offers of freed beds (migration 00022), written in the transaction of the case whose command
+// freed the bed or answered the offer.
+
+// nextForSection is the first waiting case that could take a bed of section @section of home
+// @home: of the home's type, eligible (eligibleFor), not @exclude, without an open offer, not
+// flagged for review, and not one that declined this section or let its offer expire.
+var nextForSection = named(`SELECT c.id::text, c.number, c.applicant_name, coalesce(c.assignee_id::text, '')
+	FROM cases c LEFT JOIN placements p ON p.case_id = c.id
+	WHERE c.state = 'waiting_list' AND c.facility_type = (SELECT type FROM facilities WHERE id = @home)::facility_type
+		AND c.id::text <> @exclude AND NOT coalesce(p.review, false) AND ` + eligibleFor + `
+		AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = c.id AND (o.state = 'proposed'
+			OR (o.facility_id = @home AND o.section_code = @section AND o.state IN ('declined', 'expired'))))
+	ORDER BY ` + WaitingOrder("c") + ` LIMIT 1`)
+
+// ProposeOffers implements domain.CaseTx.
+func (t *lazyTx) ProposeOffers(ctx context.Context, bed domain.Bed, exclude string, now, due time.Time) ([]domain.Offer, error) {
+	tx, err := t.begin()
+	if err != nil {
+		return nil, err
+	}
+	var out []domain.Offer
+	for {
+		var head []struct {
+			Free   int
+			Active bool
+			Name   string
+		}
+		err := tx.Raw(`SELECT s.capacity - s.occupied - s.reserved - (SELECT count(*) FROM offers o
+				WHERE o.facility_id = s.facility_id AND o.section_code = s.code AND o.state = 'proposed') AS free, f.active, f.name
+			FROM facility_sections s JOIN facilities f ON f.id = s.facility_id
+			WHERE s.facility_id = ? AND s.code = ? FOR UPDATE OF s`, bed.FacilityID, bed.Section).Scan(&head).Error
+		if err != nil {
+			return nil, fmt.Errorf("offer bed: %w", err)
+		}
+		if len(head) == 0 || head[0].Free <= 0 || !head[0].Active {
+			return out, nil
+		}
+		o := domain.Offer{FacilityID: bed.FacilityID, FacilityName: head[0].Name, Section: bed.Section, State: domain.OfferProposed,
+			ProposedAt: now, DueAt: due}
+		args := nextForSection.args(changeArgs{"home": bed.FacilityID, "section": bed.Section, "exclude": exclude})
+		err = sqlTx(tx).QueryRowContext(ctx, nextForSection.sql, args...).Scan(&o.CaseID, &o.CaseNumber, &o.ApplicantName, &o.AssigneeID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("next case for a bed: %w", err)
+		}
+		err = tx.Raw(`INSERT INTO offers (case_id, facility_id, section_code, state, proposed_at, due_at)
+			VALUES (?, ?, ?, 'proposed', ?, ?) RETURNING id::text`, o.CaseID, o.FacilityID, o.Section, now, due).Scan(&o.ID).Error
+		if err != nil {
+			return nil, fmt.Errorf("record offer: %w", err)
+		}
+		out = append(out, o)
+	}
+}
+
+// AnswerOffer implements domain.CaseTx.
+func (t *lazyTx) AnswerOffer(ctx context.Context, id string, state domain.OfferState, d domain.OfferDecline, now time.Time) error {
+	tx, err := t.begin()
+	if err != nil {
+		return err
+	}
+	res := tx.Exec(`UPDATE offers SET state = ?, answered_at = ?, reason = nullif(?, ''), note = ? WHERE id = ? AND state = 'proposed'`,
+		string(state), now, d.Reason, d.Note, id)
+	if res.Error != nil {
+		return translate(res.Error, "offer")
+	}
+	if res.RowsAffected == 0 {
+		return domain.Errorf(domain.ECONFLICT, "offer %s was answered meanwhile", id)
+	}
+	return nil
+}
+
+// casesAhead is the waiting cases before @me on its list that home @home could take.
+var casesAhead = named(`SELECT c.number FROM cases me, cases c LEFT JOIN placements p ON p.case_id = c.id
+	WHERE me.id = @me AND c.state = 'waiting_list' AND c.facility_type = me.facility_type
+		AND (` + WaitingOrder("c") + `) < (` + WaitingOrder("me") + `) AND ` + eligibleFor + `
+	ORDER BY ` + WaitingOrder("c") + ` LIMIT 20`)
+
+// CasesAhead implements domain.CaseTx.
+func (t *lazyTx) CasesAhead(ctx context.Context, caseID, facilityID string) ([]string, error) {
+	var rows *sql.Rows
+	var err error
+	args := casesAhead.args(changeArgs{"me": caseID, "home": facilityID, "section": ""})
+	if t.tx != nil {
+		rows, err = t.tx.Statement.ConnPool.QueryContext(ctx, casesAhead.sql, args...)
+	} else {
+		rows, err = t.db.SQL.QueryContext(ctx, casesAhead.sql, args...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cases ahead of %s: %w", caseID, err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("cases ahead of %s: %w", caseID, err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// WithdrawOffers implements domain.CaseTx.
+func (t *lazyTx) WithdrawOffers(ctx context.Context, caseID string, now time.Time) ([]domain.Bed, error) {
+	var open int64
+	db := t.tx
+	if db == nil {
+		db = t.db.Gorm.WithContext(ctx)
+	}
+	if err := db.Raw("SELECT count(*) FROM offers WHERE case_id = ? AND state = 'proposed'", caseID).Scan(&open).Error; err != nil {
+		return nil, fmt.Errorf("open offers of %s: %w", caseID, err)
+	}
+	if open == 0 {
+		return nil, nil
+	}
+	tx, err := t.begin()
+	if err != nil {
+		return nil, err
+	}
+	var beds []domain.Bed
+	err = tx.Raw(`UPDATE offers SET state = 'withdrawn', answered_at = ? WHERE case_id = ? AND state = 'proposed'
+		RETURNING facility_id::text, section_code AS section`, now, caseID).Scan(&beds).Error
+	if err != nil {
+		return nil, fmt.Errorf("withdraw offers of %s: %w", caseID, err)
+	}
+	return beds, nil
+}
+
+// Supervisors implements domain.CaseTx.
+func (t *lazyTx) Supervisors(ctx context.Context) ([]string, error) {
+	db := t.tx
+	if db == nil {
+		db = t.db.Gorm.WithContext(ctx)
+	}
+	var ids []string
+	if err := db.Raw("SELECT id::text FROM users WHERE role = 'supervisor' AND disabled_at IS NULL ORDER BY id").Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("list supervisors: %w", err)
+	}
+	return ids, nil
+}
+
+type offerRow struct {
+	ID            string
+	CaseID        string
+	Number        string
+	ApplicantName string
+	AssigneeID    *string
+	FacilityID    string
+	FacilityName  string
+	SectionCode   string
+	State         string
+	ProposedAt    time.Time
+	DueAt         time.Time
+	AnsweredAt    *time.Time
+	Reason        *string
+	Note          string
+}
+
+func offersQuery(db *gorm.DB) *gorm.DB {
+	return db.Table("offers o").Joins("JOIN cases c ON c.id = o.case_id").Joins("JOIN facilities f ON f.id = o.facility_id").
+		Select(`o.id::text, o.case_id::text, c.number, c.applicant_name, c.assignee_id::text, o.facility_id::text, f.name AS facility_name,
+			o.section_code, o.state, o.proposed_at, o.due_at, o.answered_at, o.reason, o.note`)
+}
+
+func (r offerRow) domain() domain.Offer {
+	return domain.Offer{ID: r.ID, CaseID: r.CaseID, CaseNumber: r.Number, ApplicantName: r.ApplicantName, AssigneeID: deref(r.AssigneeID),
+		FacilityID: r.FacilityID, FacilityName: r.FacilityName, Section: r.SectionCode, State: domain.OfferState(r.State),
+		ProposedAt: r.ProposedAt.UTC(), DueAt: r.DueAt.UTC(), AnsweredAt: utcPtr(r.AnsweredAt), Reason: deref(r.Reason), Note: r.Note}
+}
+
+// Offers implements domain.OfferStore (the newest 500).
+func (s *Cases) Offers(ctx context.Context, state domain.OfferState) ([]domain.Offer, error) {
+	q := offersQuery(s.db.Gorm.WithContext(ctx))
+	if state != "" {
+		q = q.Where("o.state = ?", string(state))
+	}
+	return scanOffers(q.Order("o.proposed_at DESC, o.id").Limit(500))
+}
+
+// scanOffers runs an offers query.
+func scanOffers(q *gorm.DB) ([]domain.Offer, error) {
+	var rows []offerRow
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("offers: %w", err)
+	}
+	out := make([]domain.Offer, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// Offer implements domain.OfferStore.
+func (s *Cases) Offer(ctx context.Context, id string) (*domain.Offer, error) {
+	os, err := scanOffers(offersQuery(s.db.Gorm.WithContext(ctx)).Where("o.id = ?", id))
+	if err != nil {
+		return nil, err
+	}
+	if len(os) == 0 {
+		return nil, domain.Errorf(domain.ENOTFOUND, "offer %s not found", id)
+	}
+	return &os[0], nil
+}
+
+// DueOffers implements domain.OfferStore (by the partial index offers_due).
+func (s *Cases) DueOffers(ctx context.Context, now time.Time, limit int) ([]domain.Offer, error) {
+	return scanOffers(offersQuery(s.db.Gorm.WithContext(ctx)).Where("o.state = 'proposed' AND o.due_at <= ?", now).
+		Order("o.due_at, o.id").Limit(limit))
+}
+
+// DeclineReasons implements domain.OfferStore.
+func (s *Cases) DeclineReasons(ctx context.Context) ([]domain.DeclineReason, error) {
+	var out []domain.DeclineReason
+	err := s.db.Gorm.WithContext(ctx).Raw(`SELECT code, title, applicant_refused, needs_text FROM decline_reasons
+		WHERE active ORDER BY code = 'other', code`).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("decline reasons: %w", err)
+	}
+	return out, nil
+}

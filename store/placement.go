@@ -1,0 +1,292 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"encoding/json"
+
+	"gorm.io/gorm"
+
+	"carepath/domain"
+)
+
+// Placements, priority categories and the waiting list (migration 00021).
+
+type placementRow struct {
+	CaseID      string
+	Priority    string
+	Bedridden   bool
+	Districts   string
+	FacilityIDs string
+	Refusals    int
+	Review      bool
+}
+
+func (placementRow) TableName() string { return "placements" }
+
+func (r placementRow) domain() (*domain.Placement, error) {
+	p := &domain.Placement{Priority: r.Priority, Bedridden: r.Bedridden, Refusals: r.Refusals, Review: r.Review}
+	var err error
+	if p.Districts, err = jsonList(r.Districts); err != nil {
+		return nil, err
+	}
+	if p.FacilityIDs, err = jsonList(r.FacilityIDs); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// jsonList reads an array the query gave as JSON (to_json of a text[] or uuid[]).
+func jsonList(s string) ([]string, error) {
+	out := []string{}
+	if s == "" || s == "null" {
+		return out, nil
+	}
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("read list %q: %w", s, err)
+	}
+	return out, nil
+}
+
+// arrayOf is the SQL that turns a JSON list parameter into an array of type typ.
+func arrayOf(param, typ string) string {
+	return "ARRAY(SELECT jsonb_array_elements_text(" + param + "::jsonb))::" + typ + "[]"
+}
+
+func readPlacement(db *gorm.DB, caseID string) (*domain.Placement, error) {
+	var rows []placementRow
+	if err := db.Raw(`SELECT case_id::text, priority, bedridden, to_json(districts)::text AS districts,
+		to_json(facility_ids)::text AS facility_ids, refusals, review FROM placements WHERE case_id = ?`, caseID).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("placement of case %s: %w", caseID, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return rows[0].domain()
+}
+
+// Placement implements domain.WaitingRegister.
+func (s *Cases) Placement(ctx context.Context, caseID string) (*domain.Placement, error) {
+	return readPlacement(s.db.Gorm.WithContext(ctx), caseID)
+}
+
+// Placement implements domain.CaseTx.
+func (t *lazyTx) Placement(ctx context.Context, caseID string) (*domain.Placement, error) {
+	db := t.tx
+	if db == nil {
+		db = t.db.Gorm.WithContext(ctx)
+	}
+	return readPlacement(db, caseID)
+}
+
+// SavePlacement implements domain.CaseTx: the placement, and the case's rank in the order.
+func (t *lazyTx) SavePlacement(ctx context.Context, caseID string, p domain.Placement) error {
+	tx, err := t.begin()
+	if err != nil {
+		return err
+	}
+	var rank []int
+	if err := tx.Raw("SELECT rank FROM priority_categories WHERE code = ?", p.Priority).Scan(&rank).Error; err != nil {
+		return fmt.Errorf("priority %s: %w", p.Priority, err)
+	}
+	if len(rank) == 0 {
+		return domain.ErrorOn(domain.EUNPROCESSABLE, "placement.priority", "priority %s does not exist", p.Priority)
+	}
+	err = tx.Exec(`INSERT INTO placements (case_id, priority, bedridden, districts, facility_ids, refusals, review, updated_at)
+		VALUES (?, ?, ?, `+arrayOf("?", "text")+`, `+arrayOf("?", "uuid")+`, ?, ?, now())
+		ON CONFLICT (case_id) DO UPDATE SET priority = excluded.priority, bedridden = excluded.bedridden,
+			districts = excluded.districts, facility_ids = excluded.facility_ids, refusals = excluded.refusals,
+			review = excluded.review, updated_at = excluded.updated_at`,
+		caseID, p.Priority, p.Bedridden, mustJSON(p.Districts), mustJSON(p.FacilityIDs), p.Refusals, p.Review).Error
+	if err != nil {
+		return translate(err, "placement")
+	}
+	if err := tx.Exec("UPDATE cases SET priority_rank = ? WHERE id = ?", rank[0], caseID).Error; err != nil {
+		return fmt.Errorf("rank of case %s: %w", caseID, err)
+	}
+	return nil
+}
+
+// Priorities implements domain.WaitingRegister.
+func (s *Cases) Priorities(ctx context.Context) ([]domain.PriorityCategory, error) {
+	var out []domain.PriorityCategory
+	if err := s.db.Gorm.WithContext(ctx).Raw("SELECT code, rank, title, assumption FROM priority_categories ORDER BY rank, code").
+		Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("priorities: %w", err)
+	}
+	return out, nil
+}
+
+// SetPriority implements domain.WaitingRegister: the category, and the rank of its cases.
+func (s *Cases) SetPriority(ctx context.Context, p domain.PriorityCategory) (*domain.PriorityCategory, error) {
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Exec(`INSERT INTO priority_categories (code, rank, title, assumption) VALUES (?, ?, ?, false)
+			ON CONFLICT (code) DO UPDATE SET rank = excluded.rank, title = excluded.title, assumption = false`, p.Code, p.Rank, p.Title).Error
+		if err != nil {
+			return translate(err, "priority")
+		}
+		return tx.Exec(`UPDATE cases c SET priority_rank = ? FROM placements p
+			WHERE p.case_id = c.id AND p.priority = ? AND c.priority_rank <> ?`, p.Rank, p.Code, p.Rank).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// waitingCursor is the last entry of a page: its place in the order and its position.
+type waitingCursor struct {
+	rank     int
+	at       time.Time
+	seq      int64
+	position int
+}
+
+func (c waitingCursor) encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d|%d|%d|%d", c.rank, c.at.UnixMicro(), c.seq, c.position)))
+}
+
+func decodeWaitingCursor(s string) (waitingCursor, error) {
+	bad := domain.Invalid("cursor", "is not a cursor this list gave")
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return waitingCursor{}, bad
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 4 {
+		return waitingCursor{}, bad
+	}
+	var n [4]int64
+	for i, p := range parts {
+		if n[i], err = strconv.ParseInt(p, 10, 64); err != nil || n[i] < 0 {
+			return waitingCursor{}, bad
+		}
+	}
+	return waitingCursor{rank: int(n[0]), at: time.UnixMicro(n[1]).UTC(), seq: n[2], position: int(n[3])}, nil
+}
+
+// eligibleFor is the condition that a waiting case (c, with its placement p) would take a bed
+// of the home @home: its preferences allow it and a section fits (@section: that one only).
+const eligibleFor = `(coalesce(cardinality(p.facility_ids), 0) = 0 OR @home = ANY (p.facility_ids))
+	AND (coalesce(cardinality(p.districts), 0) = 0 OR (SELECT district FROM facilities WHERE id = @home) = ANY (p.districts))
+	AND EXISTS (SELECT 1 FROM facility_sections s WHERE s.facility_id = @home AND (@section = '' OR s.code = @section)
+		AND s.sex IN (CASE c.applicant->>'gender' WHEN 'female' THEN 'female' ELSE 'male' END, 'any')
+		AND s.bedridden = coalesce(p.bedridden, false))`
+
+type waitingRow struct {
+	ID            string
+	Seq           int64
+	Number        string
+	ApplicantName string
+	FacilityType  string
+	PriorityRank  int
+	RecognizedAt  time.Time
+	Gender        string
+	Priority      *string
+	PriorityTitle *string
+	Bedridden     *bool
+	Districts     sql.NullString
+	FacilityIDs   sql.NullString
+	Review        *bool
+	Homes         int
+}
+
+// scanWaiting runs a waiting-list query.
+func scanWaiting(ctx context.Context, db *DB, query string, args []any) ([]waitingRow, error) {
+	rs, err := db.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("waiting list: %w", err)
+	}
+	defer rs.Close()
+	var out []waitingRow
+	for rs.Next() {
+		var r waitingRow
+		if err := rs.Scan(&r.ID, &r.Seq, &r.Number, &r.ApplicantName, &r.FacilityType, &r.PriorityRank, &r.RecognizedAt, &r.Gender,
+			&r.Priority, &r.PriorityTitle, &r.Bedridden, &r.Districts, &r.FacilityIDs, &r.Review, &r.Homes); err != nil {
+			return nil, fmt.Errorf("waiting list: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("waiting list: %w", err)
+	}
+	return out, nil
+}
+
+// Waiting implements domain.WaitingRegister: the cases in the list's order from the cursor, each
+// with the number of homes it could take.
+func (s *Cases) Waiting(ctx context.Context, f domain.WaitingFilter) (domain.WaitingPage, error) {
+	db := s.db.Gorm.WithContext(ctx)
+	var cur waitingCursor
+	if f.Cursor != "" {
+		var err error
+		if cur, err = decodeWaitingCursor(f.Cursor); err != nil {
+			return domain.WaitingPage{}, err
+		}
+	}
+	ft := string(f.FacilityType)
+	if f.FacilityID != "" {
+		home, err := loadFacility(db, f.FacilityID, false)
+		if err != nil {
+			return domain.WaitingPage{}, err
+		}
+		ft = string(home.Type)
+	}
+	where := []string{"c.state = 'waiting_list'", "c.facility_type = @ft::facility_type"}
+	if f.FacilityID != "" {
+		where = append(where, eligibleFor)
+	}
+	if f.District != "" {
+		where = append(where, "(coalesce(cardinality(p.districts), 0) = 0 OR @district = ANY (p.districts))")
+	}
+	if f.Cursor != "" {
+		where = append(where, "("+WaitingOrder("c")+") > (@rank, @at, @seq)")
+	}
+	q := `SELECT c.id::text, c.seq, c.number, c.applicant_name, c.facility_type::text, c.priority_rank, c.recognized_at,
+		coalesce(c.applicant->>'gender', '') AS gender, p.priority, pc.title AS priority_title, p.bedridden,
+		to_json(p.districts)::text AS districts, to_json(p.facility_ids)::text AS facility_ids, p.review,
+		(SELECT count(*) FROM facilities h WHERE h.type = c.facility_type::text AND h.active AND ` + strings.ReplaceAll(strings.ReplaceAll(eligibleFor, "@home", "h.id"), "@section", "''") + `) AS homes
+	FROM cases c LEFT JOIN placements p ON p.case_id = c.id LEFT JOIN priority_categories pc ON pc.code = p.priority
+	WHERE ` + strings.Join(where, " AND ") + `
+	ORDER BY ` + WaitingOrder("c") + ` LIMIT @limit`
+	st := named(q)
+	args := st.args(changeArgs{"ft": ft, "home": f.FacilityID, "section": "", "district": f.District,
+		"rank": cur.rank, "at": cur.at, "seq": cur.seq, "limit": f.Limit + 1})
+	rows, err := scanWaiting(ctx, s.db, st.sql, args)
+	if err != nil {
+		return domain.WaitingPage{}, err
+	}
+	page := domain.WaitingPage{Items: []domain.WaitingEntry{}}
+	for i, r := range rows {
+		if i == f.Limit {
+			last := rows[i-1]
+			page.NextCursor = waitingCursor{last.PriorityRank, last.RecognizedAt, last.Seq, cur.position + i}.encode()
+			break
+		}
+		sex := domain.SexMale
+		if r.Gender == "female" {
+			sex = domain.SexFemale
+		}
+		e := domain.WaitingEntry{Position: cur.position + i + 1, CaseID: r.ID, Number: r.Number, ApplicantName: r.ApplicantName,
+			FacilityType: domain.FacilityType(r.FacilityType), Priority: domain.DefaultPriority, RecognizedAt: r.RecognizedAt.UTC(),
+			Sex: sex, HomesPossible: r.Homes}
+		var err error
+		if e.Districts, err = jsonList(r.Districts.String); err != nil {
+			return domain.WaitingPage{}, err
+		}
+		if e.FacilityIDs, err = jsonList(r.FacilityIDs.String); err != nil {
+			return domain.WaitingPage{}, err
+		}
+		if r.Priority != nil {
+			e.Priority, e.PriorityTitle, e.Bedridden, e.Review = *r.Priority, deref(r.PriorityTitle), *r.Bedridden, *r.Review
+		}
+		page.Items = append(page.Items, e)
+	}
+	return page, nil
+}
