@@ -27,9 +27,10 @@ import (
 const defaultBodyLimit = 1 << 20
 
 // bodyLimits are the routes (gin's full path) whose bodies are smaller than the default: the
-// relatives' lookup is public and its body is two short strings.
+// relatives' lookup and contact request are public and their bodies are a few short strings.
 var bodyLimits = map[string]int64{
-	statusPath: 16 << 10,
+	statusPath:                16 << 10,
+	statusContactRequestsPath: 16 << 10,
 }
 
 func bodyLimit(route string) int64 {
