@@ -271,11 +271,11 @@ func (s *Access) CreateUser(ctx context.Context, n NewUser) (*User, Credential, 
 	if err := oneOf("role", n.Role, Roles); err != nil {
 		return nil, Credential{}, err
 	}
-	if n.Email != "" && !emailRe.MatchString(n.Email) {
-		return nil, Credential{}, Invalid("email", "is not an e-mail address")
+	if err := checkEmail("email", n.Email); err != nil {
+		return nil, Credential{}, err
 	}
-	if n.Phone != "" && !phoneRe.MatchString(n.Phone) {
-		return nil, Credential{}, Invalid("phone", "is not a phone number")
+	if err := checkPhone("phone", n.Phone); err != nil {
+		return nil, Credential{}, err
 	}
 	tok, err := s.tokenFor(n.ExpiresInDays)
 	if err != nil {
