@@ -214,9 +214,9 @@ func (s *Server) metricsAccess(c *gin.Context) {
 		writeError(c, domain.Errorf(domain.ENOTFOUND, "no such route"))
 		return
 	}
-	token, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	token, ok := bearerToken(c)
 	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(s.MetricsToken))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok {
 		c.Header("WWW-Authenticate", `Bearer realm="carepath metrics"`)
 		writeError(c, domain.Errorf(domain.EUNAUTHORIZED, "send Authorization: Bearer <METRICS_TOKEN>"))
 		return

@@ -417,3 +417,22 @@ func TestEndedCaseAllowsNoEvents(t *testing.T) {
 		t.Fatalf("withdrawn case: %d %s", r.status, r.body)
 	}
 }
+
+// TestAuthorizationScheme: /metrics and the API read the Authorization header the same way: the
+// Bearer scheme in any case (RFC 9110), and nothing without it.
+func TestAuthorizationScheme(t *testing.T) {
+	h := newHarness(t)
+	for path, token := range map[string]string{"/metrics": testMetricsToken, "/api/v1/me": h.tokens[domain.RoleSpecialist]} {
+		for header, want := range map[string]int{
+			"Bearer " + token: http.StatusOK, "bearer " + token: http.StatusOK, "BEARER  " + token: http.StatusOK,
+			token: http.StatusUnauthorized, "Basic " + token: http.StatusUnauthorized, "Bearer": http.StatusUnauthorized,
+			"Bearer" + token: http.StatusUnauthorized,
+		} {
+			req := h.request("GET", path, nil, 0, "")
+			req.Header.Set("Authorization", header)
+			if r := h.raw(req); r.status != want {
+				t.Errorf("%s with Authorization %.14q…: want %d, got %d", path, header, want, r.status)
+			}
+		}
+	}
+}
