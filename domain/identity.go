@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // User is a specialist of the center.
@@ -341,11 +340,8 @@ func (w *Webhook) validate(allowInternal bool) error {
 			return err
 		}
 	}
-	if utf8.RuneCountInString(w.Secret) > 200 {
-		return Invalid("webhook.secret", "is longer than 200 characters")
-	}
-	if w.Secret != "" && len(w.Secret) < 16 {
-		return Invalid("webhook.secret", "must be at least 16 characters")
+	if err := checkWebhookSecret(w.Secret); err != nil {
+		return err
 	}
 	if len(w.Happenings) > 50 {
 		return Invalid("webhook.happenings", "at most 50")
