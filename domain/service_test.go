@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -496,5 +497,23 @@ func TestContactEmailAndPhoneLength(t *testing.T) {
 		n.Contacts[0].Email = strings.Repeat("c", 240) + "@example.org"
 	})); err != nil {
 		t.Fatalf("a 252-character e-mail is an e-mail: %v", err)
+	}
+}
+
+// TestBirthDateYearOne: 0001-01-01 is a date given, judged by the rule (after 1900), not taken
+// as a missing one.
+func TestBirthDateYearOne(t *testing.T) {
+	f := newFixture(t)
+	var n domain.NewCase
+	if err := json.Unmarshal([]byte(`{"applicant":{"birth_date":"0001-01-01"}}`), &n); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := f.svc.Register(context.Background(), f.actor, newCase(func(c *domain.NewCase) { c.Applicant.BirthDate = n.Applicant.BirthDate }))
+	de, ok := domain.AsError(err)
+	if !ok || de.Field != "applicant.birth_date" || !strings.Contains(de.Message, "after 1900") {
+		t.Fatalf("birth date 0001-01-01: want applicant.birth_date must be a past date after 1900, got %v", err)
+	}
+	if n.Applicant.BirthDate.String() != "0001-01-01" {
+		t.Fatalf("0001-01-01 reads back as %s", n.Applicant.BirthDate)
 	}
 }
