@@ -122,11 +122,7 @@ const defaultContactRequestsPerHour = 10
 // and access code in the body, refused and limited like a status lookup, limited per client
 // address, and one open at a time per case.
 func (s *Server) requestContactByCode() gin.HandlerFunc {
-	perHour := s.ContactRequestsPerHour
-	if perHour <= 0 {
-		perHour = defaultContactRequestsPerHour
-	}
-	limiter := newAddressLimiter(perHour, time.Hour)
+	limiter := limiterOr(s.ContactRequestsPerHour, defaultContactRequestsPerHour, time.Hour)
 	return func(c *gin.Context) {
 		c.Header("Cache-Control", "no-store")
 		if limiter.limited(c) {
