@@ -94,7 +94,9 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 		Hotline: &domain.Hotline{Service: e.service, Access: e.access, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
 			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer),
 			Now: e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ops: queueConsole(t, dbtest.RedisURL(t)), MetricsToken: testMetricsToken}
+		Ops: queueConsole(t, dbtest.RedisURL(t)), MetricsToken: testMetricsToken,
+		// every actor of the matrix asks from one address
+		ContactRequestsPerHour: 1000}
 	if trustProxy {
 		e.server.TrustedProxies = []string{"127.0.0.1"}
 	}

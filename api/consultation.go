@@ -16,11 +16,7 @@ const defaultPreviewPerMinute = 30
 // previewChecklist answers "which documents do I need?" for anyone, signed in or not, from the
 // rules that build a case's checklist; limited per client address.
 func (s *Server) previewChecklist() gin.HandlerFunc {
-	perMinute := s.PreviewPerMinute
-	if perMinute <= 0 {
-		perMinute = defaultPreviewPerMinute
-	}
-	limiter := newAddressLimiter(perMinute, time.Minute)
+	limiter := limiterOr(s.PreviewPerMinute, defaultPreviewPerMinute, time.Minute)
 	return func(c *gin.Context) {
 		if limiter.limited(c) {
 			return

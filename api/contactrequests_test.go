@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"carepath/api"
 	"carepath/domain"
 	"carepath/store"
 )
@@ -91,5 +94,54 @@ func TestContactRequestToDone(t *testing.T) {
 		AND data->>'deadline_ref' = ?`, id, late).Scan(&missed)
 	if missed == 0 {
 		t.Fatal("an unanswered contact request must be escalated when its deadline is missed")
+	}
+}
+
+// TestStatusContactRequestOnePerCase: the public route opens at most one request per case until
+// the home answers (a second is 409 with a Russian reason, whatever the phone), the specialists
+// may still add more, each client address has a limit an hour, and the body is cut at 16 KiB.
+func TestStatusContactRequestOnePerCase(t *testing.T) {
+	h := newHarness(t, func(s *api.Server) { s.ContactRequestsPerHour = 4 })
+	h.token = h.tokens[domain.RoleSpecialist]
+	created := h.do("POST", "/api/v1/cases", newCaseBody).json(t)
+	id, number, code := created["id"].(string), created["number"].(string), created["access_code"].(string)
+	h.makeResident(id)
+	ask := func(phone string) response {
+		return h.do("POST", "/api/v1/status/contact-requests", map[string]any{"case_number": number, "access_code": code,
+			"name": "Кузнецов Олег", "relation": "сын", "phone": phone})
+	}
+	if r := ask("8 916 123-45-67"); r.status != http.StatusCreated {
+		t.Fatalf("first request: %d %s", r.status, r.body)
+	}
+	r := ask("8 916 765-43-21")
+	var p struct{ Reasons []string }
+	if err := json.Unmarshal(r.body, &p); err != nil || r.status != http.StatusConflict || len(p.Reasons) != 1 ||
+		!strings.Contains(p.Reasons[0], "уже передана") {
+		t.Fatalf("a second open request from the status page: want 409 with a Russian reason, got %d %s", r.status, r.body)
+	}
+	if r := h.do("POST", "/api/v1/cases/"+id+"/contact-requests", map[string]any{"name": "Кузнецов Олег", "relation": "сын",
+		"phone": "8 916 123-45-67"}); r.status != http.StatusCreated {
+		t.Fatalf("the specialists may add a request: %d %s", r.status, r.body)
+	}
+	var open int64
+	h.db.Gorm.Raw("SELECT count(*) FROM contact_requests WHERE case_id = ? AND created_by = 'status-page'", id).Scan(&open)
+	if open != 1 {
+		t.Fatalf("the status page opened %d requests, want 1", open)
+	}
+	var first string
+	h.db.Gorm.Raw("SELECT id FROM contact_requests WHERE case_id = ? AND created_by = 'status-page'", id).Scan(&first)
+	if r := h.do("POST", "/api/v1/contact-requests/"+first+"/done", map[string]any{"outcome": "reached"}); r.status != http.StatusOK {
+		t.Fatalf("done: %d %s", r.status, r.body)
+	}
+	if r := ask("8 916 765-43-21"); r.status != http.StatusCreated {
+		t.Fatalf("after the home's answer a new request is taken: %d %s", r.status, r.body)
+	}
+	big := `{"case_number":"` + number + `",` + strings.Repeat(" ", 20<<10) + `"access_code":"` + code + `"}`
+	if r := h.raw(h.request("POST", "/api/v1/status/contact-requests", strings.NewReader(big), int64(len(big)), "")); r.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 20 KiB body: want 413, got %d", r.status)
+	}
+	ask("8 916 765-43-21") // the fourth of the hour
+	if r := ask("8 916 765-43-21"); r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+		t.Fatalf("the fifth request of the hour from one address: want 429 with Retry-After, got %d %s", r.status, r.body)
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -113,21 +114,32 @@ func (s *Server) requestContact(c *gin.Context) {
 	s.writeContacts(c, http.StatusCreated, r, []string{r.CaseID})
 }
 
+// defaultContactRequestsPerHour is how many contact requests one client address may send an
+// hour from the status page when Server.ContactRequestsPerHour is not set.
+const defaultContactRequestsPerHour = 10
+
 // requestContactByCode is the status page's contact request: no credential but the case number
-// and access code in the body, refused and limited like a status lookup.
-func (s *Server) requestContactByCode(c *gin.Context) {
-	var req domain.StatusContactRequest
-	if err := decode(c, &req); err != nil {
-		writeError(c, err)
-		return
+// and access code in the body, refused and limited like a status lookup, limited per client
+// address, and one open at a time per case.
+func (s *Server) requestContactByCode() gin.HandlerFunc {
+	limiter := limiterOr(s.ContactRequestsPerHour, defaultContactRequestsPerHour, time.Hour)
+	return func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
+		if limiter.limited(c) {
+			return
+		}
+		var req domain.StatusContactRequest
+		if err := decode(c, &req); err != nil {
+			writeError(c, err)
+			return
+		}
+		r, err := s.Hotline.RequestContactByCode(c.Request.Context(), req, c.ClientIP())
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		c.JSON(http.StatusCreated, r)
 	}
-	c.Header("Cache-Control", "no-store")
-	r, err := s.Hotline.RequestContactByCode(c.Request.Context(), req, c.ClientIP())
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, r)
 }
 
 func (s *Server) completeContactRequest(c *gin.Context) {

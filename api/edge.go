@@ -27,9 +27,10 @@ import (
 const defaultBodyLimit = 1 << 20
 
 // bodyLimits are the routes (gin's full path) whose bodies are smaller than the default: the
-// relatives' lookup is public and its body is two short strings.
+// relatives' lookup and contact request are public and their bodies are a few short strings.
 var bodyLimits = map[string]int64{
-	statusPath: 16 << 10,
+	statusPath:                16 << 10,
+	statusContactRequestsPath: 16 << 10,
 }
 
 func bodyLimit(route string) int64 {
@@ -213,9 +214,9 @@ func (s *Server) metricsAccess(c *gin.Context) {
 		writeError(c, domain.Errorf(domain.ENOTFOUND, "no such route"))
 		return
 	}
-	token, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	token, ok := bearerToken(c)
 	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(s.MetricsToken))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok {
 		c.Header("WWW-Authenticate", `Bearer realm="carepath metrics"`)
 		writeError(c, domain.Errorf(domain.EUNAUTHORIZED, "send Authorization: Bearer <METRICS_TOKEN>"))
 		return

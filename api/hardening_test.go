@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -415,5 +416,52 @@ func TestEndedCaseAllowsNoEvents(t *testing.T) {
 	r := h.do("POST", "/api/v1/cases/"+id+"/events", map[string]any{"event": "withdraw", "reason": "передумали"}, "If-Match", etag)
 	if r.status != http.StatusOK || !strings.Contains(string(r.body), `"allowed_events":[]`) {
 		t.Fatalf("withdrawn case: %d %s", r.status, r.body)
+	}
+}
+
+// TestAuthorizationScheme: /metrics and the API read the Authorization header the same way: the
+// Bearer scheme in any case (RFC 9110), and nothing without it.
+func TestAuthorizationScheme(t *testing.T) {
+	h := newHarness(t)
+	for path, token := range map[string]string{"/metrics": testMetricsToken, "/api/v1/me": h.tokens[domain.RoleSpecialist]} {
+		for header, want := range map[string]int{
+			"Bearer " + token: http.StatusOK, "bearer " + token: http.StatusOK, "BEARER  " + token: http.StatusOK,
+			token: http.StatusUnauthorized, "Basic " + token: http.StatusUnauthorized, "Bearer": http.StatusUnauthorized,
+			"Bearer" + token: http.StatusUnauthorized,
+		} {
+			req := h.request("GET", path, nil, 0, "")
+			req.Header.Set("Authorization", header)
+			if r := h.raw(req); r.status != want {
+				t.Errorf("%s with Authorization %.14q…: want %d, got %d", path, header, want, r.status)
+			}
+		}
+	}
+}
+
+// TestWebhookSettingsRefuseBadValues: a port out of range, a URL with a password (which would be
+// echoed back), a whsec_ secret that is not base64 or encodes fewer than 16 bytes are refused
+// naming the field, and change nothing.
+func TestWebhookSettingsRefuseBadValues(t *testing.T) {
+	h := newHarness(t)
+	h.token = h.tokens[domain.RoleAdmin]
+	path := "/api/v1/agencies/" + h.tokens["health_id"] + "/webhook"
+	for _, c := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"url": "https://example.org:99999/h"}, "webhook.url"},
+		{map[string]any{"url": "https://example.org:0/h"}, "webhook.url"},
+		{map[string]any{"url": "https://user:pass@example.org/h"}, "webhook.url"},
+		{map[string]any{"url": "https://example.org/h", "secret": "whsec_!!!!!!!!!!!!!!!!!!!!"}, "webhook.secret"},
+		{map[string]any{"url": "https://example.org/h", "secret": "whsec_AAAAAAAAAAAA"}, "webhook.secret"},
+	} {
+		r := h.do("PUT", path, c.body)
+		if r.status != http.StatusBadRequest || problemCode(t, r) != "invalid/"+c.field || strings.Contains(string(r.body), "pass@") {
+			t.Errorf("webhook %v: want 400 invalid/%s, got %d %s", c.body, c.field, r.status, r.body)
+		}
+	}
+	key := "whsec_" + base64.StdEncoding.EncodeToString([]byte("sixteen byte key"))
+	if r := h.do("PUT", path, map[string]any{"url": "https://example.org:8443/h", "secret": key}); r.status != http.StatusOK {
+		t.Fatalf("a whsec_ secret of 16 bytes on port 8443: want 200, got %d %s", r.status, r.body)
 	}
 }

@@ -66,9 +66,10 @@ func newHarness(t *testing.T, options ...func(*api.Server)) *harness {
 		NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}
 	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: domain.DefaultAccessSettings()}
 	s := &api.Server{
-		Cases:            svc,
-		Access:           access,
-		PreviewPerMinute: 100,
+		Cases:                  svc,
+		Access:                 access,
+		PreviewPerMinute:       100,
+		ContactRequestsPerHour: 100,
 		Hotline: &domain.Hotline{Service: svc, Access: access, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
 			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer)},
 		Auth:   access,

@@ -133,16 +133,27 @@ func (s *Server) recoverPanic(c *gin.Context) {
 	c.Next()
 }
 
+// bearerToken is the one reader of the Authorization header: the credential of the Bearer
+// scheme, whose name is case-insensitive (RFC 9110 section 11.1); false when the header is
+// missing, has another scheme or none, or an empty credential.
+func bearerToken(c *gin.Context) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(c.GetHeader("Authorization")), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}
+
 // authenticate requires a bearer credential and puts the actor in the context.
 func (s *Server) authenticate(c *gin.Context) {
-	h := c.GetHeader("Authorization")
-	token, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || strings.TrimSpace(token) == "" {
+	token, ok := bearerToken(c)
+	if !ok {
 		c.Header("WWW-Authenticate", `Bearer realm="carepath"`)
 		writeError(c, domain.Errorf(domain.EUNAUTHORIZED, "send Authorization: Bearer <token>"))
 		return
 	}
-	actor, err := s.Auth.Authenticate(c.Request.Context(), strings.TrimSpace(token))
+	actor, err := s.Auth.Authenticate(c.Request.Context(), token)
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="carepath", error="invalid_token"`)
 		writeError(c, err)

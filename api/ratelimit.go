@@ -30,6 +30,14 @@ func newAddressLimiter(limit int, window time.Duration) *addressLimiter {
 	return &addressLimiter{limit: limit, window: window, seen: map[string]*addressWindow{}}
 }
 
+// limiterOr is newAddressLimiter with a configured limit, or fallback when it is not set.
+func limiterOr(limit, fallback int, window time.Duration) *addressLimiter {
+	if limit <= 0 {
+		limit = fallback
+	}
+	return newAddressLimiter(limit, window)
+}
+
 // allow counts a request from addr at now; it returns false with the seconds to wait when the
 // address has used its window.
 func (l *addressLimiter) allow(addr string, now time.Time) (bool, int) {

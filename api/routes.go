@@ -74,7 +74,7 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("GET", "/cases/:id/contacts", domain.ActContacts, s.caseContacts)
 	pub.handle("POST", "/checklist-preview", domain.ActPublic, s.previewChecklist())
 	authed.handle("POST", "/cases/:id/contact-requests", domain.ActContacts, s.requestContact)
-	pub.handle("POST", "/status/contact-requests", domain.ActPublic, s.requestContactByCode)
+	pub.handle("POST", "/status/contact-requests", domain.ActPublic, s.requestContactByCode())
 	authed.handle("GET", "/contact-requests", domain.ActContacts, s.listContactRequests)
 	authed.handle("POST", "/contact-requests/:id/done", domain.ActContactRequestDone, s.completeContactRequest)
 	authed.handle("POST", "/leads", domain.ActLeadSubmit, s.submitLead)

@@ -39,6 +39,9 @@ type Server struct {
 	Access *domain.Access
 	// PreviewPerMinute limits the public documents consultation per client address (default 30).
 	PreviewPerMinute int
+	// ContactRequestsPerHour limits the status page's contact requests per client address
+	// (default 10).
+	ContactRequestsPerHour int
 	// Hotline logs the contacts of the center's phone desk.
 	Hotline *domain.Hotline
 	Auth    Authenticator

@@ -17,6 +17,9 @@ import (
 // and decoding and gets their answers (TestStatusFastPathRefusesAlike).
 const statusPath = "/api/v1/status"
 
+// statusContactRequestsPath is the route of the status page's contact request.
+const statusContactRequestsPath = statusPath + "/contact-requests"
+
 // maxFastStatusBody is the largest body the fast path reads (by its Content-Length); a valid
 // one is about 70 bytes.
 const maxFastStatusBody = 1024

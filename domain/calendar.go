@@ -36,6 +36,11 @@ func ParseDate(s string) (Date, error) {
 	if err != nil {
 		return Date{}, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
 	}
+	if t.IsZero() {
+		// 0001-01-01 is a date someone typed, not a missing one: kept a nanosecond off the zero
+		// time so that IsZero (missing) stays false and the rules judge the date itself.
+		t = t.Add(time.Nanosecond)
+	}
 	return Date{t}, nil
 }
 

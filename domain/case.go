@@ -261,7 +261,7 @@ func (n *NewCase) Validate(today Date) error {
 		return Invalid("contacts", "at most 20 contacts")
 	}
 	for i := range n.Contacts {
-		if err := n.Contacts[i].validate(fmt.Sprintf("contacts[%d]", i)); err != nil {
+		if err := n.Contacts[i].validate(fmt.Sprintf("contacts.%d", i)); err != nil {
 			return err
 		}
 	}
@@ -276,6 +276,43 @@ func (n *NewCase) Validate(today Date) error {
 	return nil
 }
 
+// maxEmail is the longest e-mail address (RFC 5321's path limit less its brackets); maxPhone
+// the longest phone as typed.
+const (
+	maxEmail = 254
+	maxPhone = 32
+)
+
+// checkEmail refuses, naming the field, an e-mail address that is too long or not one; empty is
+// allowed. It is the one e-mail check (contacts, users).
+func checkEmail(field, email string) error {
+	if email == "" {
+		return nil
+	}
+	if len(email) > maxEmail {
+		return Invalid(field, "is longer than %d characters", maxEmail)
+	}
+	if _, err := mail.ParseAddress(email); err != nil || !emailRe.MatchString(email) {
+		return Invalid(field, "is not an e-mail address")
+	}
+	return nil
+}
+
+// checkPhone refuses, naming the field, a phone that is too long or not a phone; empty is
+// allowed. It is the free-form phone check of contacts and users (ParsePhone normalises).
+func checkPhone(field, phone string) error {
+	if phone == "" {
+		return nil
+	}
+	if len(phone) > maxPhone {
+		return Invalid(field, "is longer than %d characters", maxPhone)
+	}
+	if !phoneRe.MatchString(phone) {
+		return Invalid(field, "is not a phone number")
+	}
+	return nil
+}
+
 func (r *Contact) validate(field string) error {
 	if err := required(field+".name", r.Name, 200); err != nil {
 		return err
@@ -283,13 +320,11 @@ func (r *Contact) validate(field string) error {
 	if err := required(field+".relation", r.Relation, 100); err != nil {
 		return err
 	}
-	if r.Phone != "" && !phoneRe.MatchString(r.Phone) {
-		return Invalid(field+".phone", "is not a phone number")
+	if err := checkPhone(field+".phone", r.Phone); err != nil {
+		return err
 	}
-	if r.Email != "" {
-		if _, err := mail.ParseAddress(r.Email); err != nil || strings.ContainsAny(r.Email, "<> ") {
-			return Invalid(field+".email", "is not an e-mail address")
-		}
+	if err := checkEmail(field+".email", r.Email); err != nil {
+		return err
 	}
 	if r.PreferredChannel == "" {
 		r.PreferredChannel = "sms"

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -74,7 +75,9 @@ type ContactRequest struct {
 
 // ContactRequestStore keeps contact requests.
 type ContactRequestStore interface {
-	// Open saves a new request with its deadline and the home's notices, in one transaction.
+	// Open saves a new request with its deadline and the home's notices, in one transaction. A
+	// request made by StatusPage is refused (ECONFLICT, ErrContactRequestOpen's reasons) while
+	// the case has another open request from StatusPage: the check and the insert are atomic.
 	Open(ctx context.Context, r *ContactRequest, d Deadline, notices []Notice) error
 	// Get returns a request; ENOTFOUND.
 	Get(ctx context.Context, id string) (*ContactRequest, error)
@@ -255,6 +258,15 @@ type StatusContactReceipt struct {
 	DueOn Date   `json:"due_on"`
 }
 
+// StatusPage is who makes the contact requests of the public status page (CreatedBy): a case has
+// at most one of them open at a time (ContactRequestStore.Open).
+const StatusPage = "status-page"
+
+// ErrContactRequestOpen is the refusal of a second open request from the status page.
+func ErrContactRequestOpen(caseNumber string) *Error {
+	return Errorf(ECONFLICT, "case %s already has an open contact request from the status page", caseNumber)
+}
+
 // RequestContactByCode opens a contact request for the relative who looked the case up: a wrong
 // number or code is refused (and counted) exactly as by the status lookup.
 func (h *Hotline) RequestContactByCode(ctx context.Context, req StatusContactRequest, clientAddr string) (StatusContactReceipt, error) {
@@ -269,10 +281,11 @@ func (h *Hotline) RequestContactByCode(ctx context.Context, req StatusContactReq
 	if err != nil || len(page.Items) != 1 {
 		return StatusContactReceipt{}, fmt.Errorf("case %s after its lookup: %d found, %w", v.CaseNumber, len(page.Items), err)
 	}
-	relative := Actor{ID: "status-page", Name: req.Name, Kind: ActorSystem, Role: "relative"}
+	relative := Actor{ID: StatusPage, Name: req.Name, Kind: ActorSystem, Role: "relative"}
 	r, err := h.RequestContact(ctx, relative, page.Items[0].ID, req.NewContactRequest)
 	if err != nil {
-		if ErrorCode(err) == ECONFLICT {
+		var de *Error
+		if errors.As(err, &de) && de.Code == ECONFLICT && len(de.Reasons) == 0 {
 			return StatusContactReceipt{}, Errorf(ECONFLICT, "the person does not live in a home yet")
 		}
 		return StatusContactReceipt{}, err

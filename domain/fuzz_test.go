@@ -71,7 +71,7 @@ func FuzzContactPhoneAndEmail(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, phone, email string) {
 		c := Contact{Name: "Иванов Пётр", Relation: "сын", Phone: phone, Email: email}
-		err := c.validate("contacts[0]")
+		err := c.validate("contacts.0")
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Code != EINVALID {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // User is a specialist of the center.
@@ -276,11 +275,11 @@ func (s *Access) CreateUser(ctx context.Context, n NewUser) (*User, Credential, 
 	if err := oneOf("role", n.Role, Roles); err != nil {
 		return nil, Credential{}, err
 	}
-	if n.Email != "" && !emailRe.MatchString(n.Email) {
-		return nil, Credential{}, Invalid("email", "is not an e-mail address")
+	if err := checkEmail("email", n.Email); err != nil {
+		return nil, Credential{}, err
 	}
-	if n.Phone != "" && !phoneRe.MatchString(n.Phone) {
-		return nil, Credential{}, Invalid("phone", "is not a phone number")
+	if err := checkPhone("phone", n.Phone); err != nil {
+		return nil, Credential{}, err
 	}
 	tok, err := s.tokenFor(n.ExpiresInDays)
 	if err != nil {
@@ -346,11 +345,8 @@ func (w *Webhook) validate(allowInternal bool) error {
 			return err
 		}
 	}
-	if utf8.RuneCountInString(w.Secret) > 200 {
-		return Invalid("webhook.secret", "is longer than 200 characters")
-	}
-	if w.Secret != "" && len(w.Secret) < 16 {
-		return Invalid("webhook.secret", "must be at least 16 characters")
+	if err := checkWebhookSecret(w.Secret); err != nil {
+		return err
 	}
 	if len(w.Happenings) > 50 {
 		return Invalid("webhook.happenings", "at most 50")

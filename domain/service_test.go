@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -431,9 +432,9 @@ func TestNewCaseValidation(t *testing.T) {
 		"applicant.snils":            func(n *domain.NewCase) { n.Applicant.SNILS = "112-233-445 96" },
 		"applicant.birth_date":       func(n *domain.NewCase) { n.Applicant.BirthDate = domain.MustDate("2099-01-01") },
 		"applicant.legal_capacity":   func(n *domain.NewCase) { n.Applicant.LegalCapacity = "partial" },
-		"contacts[0].phone":          func(n *domain.NewCase) { n.Contacts[0].Phone = "call me" },
+		"contacts.0.phone":           func(n *domain.NewCase) { n.Contacts[0].Phone = "call me" },
 		"guardianship_id":            func(n *domain.NewCase) { n.Applicant.LegalCapacity = domain.Incapacitated },
-		"contacts[0].email":          func(n *domain.NewCase) { n.Contacts[0].PreferredChannel = "email" },
+		"contacts.0.email":           func(n *domain.NewCase) { n.Contacts[0].PreferredChannel = "email" },
 		"applicant.disability_group": func(n *domain.NewCase) { n.Applicant.DisabilityGroup = "4" },
 	}
 	for field, mutate := range bad {
@@ -535,5 +536,56 @@ func TestSectionsPriorityAndOffers(t *testing.T) {
 	offers := f.cases.Offers()
 	if f.taken(home) != 0 || len(offers) != 1 || offers[0].CaseID != c.ID || offers[0].Section != "w" || offers[0].State != domain.OfferProposed {
 		t.Fatalf("after the cancel: taken %d, offers %+v", f.taken(home), offers)
+	}
+}
+
+// TestContactEmailAndPhoneLength: an e-mail above 254 characters or a phone above 32 is refused
+// naming the contact's field, with or without consent to notices (no database CHECK answers).
+func TestContactEmailAndPhoneLength(t *testing.T) {
+	f := newFixture(t)
+	long := strings.Repeat("a", 250) + "@example.org"
+	for name, c := range map[string]struct {
+		mutate func(*domain.NewCase)
+		field  string
+	}{
+		"long e-mail with consent": {func(n *domain.NewCase) {
+			n.Contacts[0].Email, n.Contacts[0].ConsentToNotices, n.Contacts[0].PreferredChannel = long, true, "email"
+		}, "contacts.0.email"},
+		"300 KB e-mail without consent": {func(n *domain.NewCase) {
+			n.Contacts[0].Email, n.Contacts[0].ConsentToNotices = strings.Repeat("b", 300<<10)+"@example.org", false
+		}, "contacts.0.email"},
+		"long phone": {func(n *domain.NewCase) { n.Contacts[0].Phone = "+7 916 " + strings.Repeat("1", 40) }, "contacts.0.phone"},
+	} {
+		_, _, err := f.svc.Register(context.Background(), f.actor, newCase(c.mutate))
+		de, ok := domain.AsError(err)
+		if !ok || de.Code != domain.EINVALID || de.Field != c.field || !strings.Contains(de.Message, "longer than") {
+			t.Errorf("%s: want 400 naming %s as too long, got %v", name, c.field, err)
+		}
+	}
+	if n := f.cases.Count(); n != 0 {
+		t.Fatalf("invalid input created %d cases", n)
+	}
+	if _, _, err := f.svc.Register(context.Background(), f.actor, newCase(func(n *domain.NewCase) {
+		n.Contacts[0].Email = strings.Repeat("c", 240) + "@example.org"
+	})); err != nil {
+		t.Fatalf("a 252-character e-mail is an e-mail: %v", err)
+	}
+}
+
+// TestBirthDateYearOne: 0001-01-01 is a date given, judged by the rule (after 1900), not taken
+// as a missing one.
+func TestBirthDateYearOne(t *testing.T) {
+	f := newFixture(t)
+	var n domain.NewCase
+	if err := json.Unmarshal([]byte(`{"applicant":{"birth_date":"0001-01-01"}}`), &n); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := f.svc.Register(context.Background(), f.actor, newCase(func(c *domain.NewCase) { c.Applicant.BirthDate = n.Applicant.BirthDate }))
+	de, ok := domain.AsError(err)
+	if !ok || de.Field != "applicant.birth_date" || !strings.Contains(de.Message, "after 1900") {
+		t.Fatalf("birth date 0001-01-01: want applicant.birth_date must be a past date after 1900, got %v", err)
+	}
+	if n.Applicant.BirthDate.String() != "0001-01-01" {
+		t.Fatalf("0001-01-01 reads back as %s", n.Applicant.BirthDate)
 	}
 }

@@ -1,10 +1,12 @@
 package domain
 
 import (
+	"encoding/base64"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Webhook URLs are set by an admin and dialled by the worker from inside the network, so a URL
@@ -71,8 +73,47 @@ func checkWebhookURL(raw string, allowInternal bool) error {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || len(raw) > 2000 {
 		return Invalid("webhook.url", "must be an http(s) URL")
 	}
+	if u.User != nil {
+		return Invalid("webhook.url", "must not carry a user name or password: the webhook secret signs each delivery")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return Invalid("webhook.url", "has port %s; a port is between 1 and 65535", p)
+		}
+	}
 	if !allowInternal && internalHost(u.Hostname()) {
 		return Invalid("webhook.url", "points to a loopback, private or link-local address; a webhook must be reachable on the internet (WEBHOOK_ALLOW_PRIVATE=true allows it in development)")
+	}
+	return nil
+}
+
+// WebhookSecretPrefix marks a secret in the Standard Webhooks form: "whsec_" and the base64 of
+// the key's bytes (jobs.SigningKey reads it).
+const WebhookSecretPrefix = "whsec_"
+
+// minWebhookKey is the shortest signing key, in characters of a raw secret or bytes of a
+// whsec_ one.
+const minWebhookKey = 16
+
+// checkWebhookSecret is the secret's rule: at most 200 characters; a raw secret of at least 16
+// characters, or "whsec_" and valid base64 of at least 16 bytes (a whsec_ secret that is not
+// base64 would silently be signed with as a raw one).
+func checkWebhookSecret(secret string) error {
+	if utf8.RuneCountInString(secret) > 200 {
+		return Invalid("webhook.secret", "is longer than 200 characters")
+	}
+	if rest, ok := strings.CutPrefix(secret, WebhookSecretPrefix); ok {
+		key, err := base64.StdEncoding.DecodeString(rest)
+		if err != nil {
+			return Invalid("webhook.secret", "starts with whsec_ but the rest is not base64")
+		}
+		if len(key) < minWebhookKey {
+			return Invalid("webhook.secret", "after whsec_ encodes %d bytes; the key must be at least %d bytes", len(key), minWebhookKey)
+		}
+		return nil
+	}
+	if secret != "" && len(secret) < minWebhookKey {
+		return Invalid("webhook.secret", "must be at least %d characters", minWebhookKey)
 	}
 	return nil
 }

@@ -78,7 +78,7 @@ func (w *Webhook) checkDial(address string) error {
 }
 
 // secretPrefix marks a secret in the Standard Webhooks form: "whsec_" and base64 key bytes.
-const secretPrefix = "whsec_"
+const secretPrefix = domain.WebhookSecretPrefix
 
 // SigningKey is the HMAC key of an agency's secret. A secret in the standard's form
 // ("whsec_" and base64) stands for the bytes it encodes, as every Standard Webhooks library

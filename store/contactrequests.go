@@ -63,6 +63,20 @@ func insertNotices(tx *gorm.DB, ns []domain.Notice) error {
 // Open implements domain.ContactRequestStore.
 func (s *ContactRequests) Open(ctx context.Context, r *domain.ContactRequest, d domain.Deadline, notices []domain.Notice) error {
 	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if r.CreatedBy == domain.StatusPage {
+			// one open request from the status page per case: concurrent ones wait on the case's lock
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('contact_request:' || ?))", r.CaseID).Error; err != nil {
+				return err
+			}
+			var open int64
+			if err := tx.Raw("SELECT count(*) FROM contact_requests WHERE case_id = ? AND state = 'open' AND created_by = ?",
+				r.CaseID, domain.StatusPage).Scan(&open).Error; err != nil {
+				return err
+			}
+			if open > 0 {
+				return domain.ErrContactRequestOpen(r.CaseNumber)
+			}
+		}
 		err := tx.Exec(`INSERT INTO contact_requests (id, case_id, facility_id, name, relation, phone, message, state, due_on, created_by, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)`, r.ID, r.CaseID, r.FacilityID, r.Name, r.Relation,
 			s.sealer.Seal([]byte(r.Phone)), r.Message, r.DueOn.Time(), r.CreatedBy, r.CreatedAt).Error

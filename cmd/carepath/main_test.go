@@ -224,3 +224,20 @@ func TestREADMEListsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisDatabaseOutOfRangeFailsAtStart: a Redis database the server does not have, or not a
+// number, stops serve at start with a line naming REDIS_URL (not a /readyz that never turns ready).
+func TestRedisDatabaseOutOfRangeFailsAtStart(t *testing.T) {
+	for _, u := range []string{"redis://127.0.0.1:6379/99", "redis://127.0.0.1:6379/-1", "redis://127.0.0.1:6379/zero"} {
+		// a serve that started is stopped after a while, and fails the test by its error
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := run(ctx, []string{"serve"}, env(map[string]string{"REDIS_URL": u}), &syncBuffer{}, &syncBuffer{})
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "REDIS_URL") || !strings.Contains(err.Error(), "0 to 15") {
+			t.Errorf("REDIS_URL=%s: got %v, want an error naming REDIS_URL and the databases 0 to 15", u, err)
+		}
+	}
+	if _, err := parseRedis("redis://127.0.0.1:6379/15", true, "", ""); err != nil {
+		t.Errorf("database 15: %v", err)
+	}
+}

@@ -46,8 +46,25 @@ func parseRedis(rawURL string, urlSet bool, sentinels, master string) (redisTarg
 	}
 	if u, err := url.Parse(rawURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 		return redisTarget{}, fmt.Errorf("REDIS_URL %q: want redis://host:port/db, rediss://… or %s", redact(rawURL), sentinelURLForm)
+	} else if _, err := redisDB(u.Path); err != nil {
+		return redisTarget{}, fmt.Errorf("REDIS_URL %q: %w", redact(rawURL), err)
 	}
 	return redisTarget{url: rawURL}, nil
+}
+
+// redisDB reads the database of a Redis URL's path ("/3"; none is 0): a number from 0 to 15,
+// the databases a Redis server has unless its configuration says more, so that a database the
+// server does not have fails at start rather than at the first job.
+func redisDB(path string) (int, error) {
+	path = strings.Trim(path, "/")
+	if path == "" {
+		return 0, nil
+	}
+	db, err := strconv.Atoi(path)
+	if err != nil || db < 0 || db > 15 {
+		return 0, fmt.Errorf("database %q is not a number from 0 to 15", path)
+	}
+	return db, nil
 }
 
 func parseSentinelURL(raw string) (*asynq.RedisFailoverClientOpt, error) {
@@ -70,13 +87,11 @@ func parseSentinelURL(raw string) (*asynq.RedisFailoverClientOpt, error) {
 		}
 		opt.SentinelAddrs = append(opt.SentinelAddrs, h)
 	}
-	if path = strings.Trim(path, "/"); path != "" {
-		db, err := strconv.Atoi(path)
-		if err != nil || db < 0 || db > 15 {
-			return nil, fmt.Errorf("database %q is not a number from 0 to 15", path)
-		}
-		opt.DB = db
+	db, err := redisDB(path)
+	if err != nil {
+		return nil, err
 	}
+	opt.DB = db
 	q, err := url.ParseQuery(query)
 	if err != nil {
 		return nil, fmt.Errorf("bad query: %w", err)

@@ -96,9 +96,11 @@
         f.querySelector('button').disabled = true;
         return;
       }
-      replace(msg, h('p', { class: 'problem', id: 'contact-error' }, res.status === 409
-        ? 'Связаться через центр можно, когда человек уже живёт в учреждении.'
-        : res.status === 400 ? 'Проверьте поля: ' + ((res.problem && res.problem.field) || 'данные') + '.'
+      const reasons = (res.problem && res.problem.reasons) || [];
+      replace(msg, h('p', { class: 'problem', id: 'contact-error' }, res.status === 409 && reasons.length ? serverSays(res, '')
+        : res.status === 409 ? 'Связаться через центр можно, когда человек уже живёт в учреждении.'
+        : res.status === 429 ? 'Слишком много просьб подряд. Попробуйте позже или позвоните в координационный центр.'
+        : res.status === 400 ? serverSays(res, 'Проверьте, как заполнены поля.')
           : 'Не удалось передать просьбу. Позвоните в координационный центр.'));
     } },
     h('h3', {}, 'Связаться с проживающим'),
