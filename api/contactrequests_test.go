@@ -114,9 +114,9 @@ func TestStatusContactRequestOnePerCase(t *testing.T) {
 		t.Fatalf("first request: %d %s", r.status, r.body)
 	}
 	r := ask("8 916 765-43-21")
-	var p struct{ Reasons []string }
+	var p struct{ Reasons []domain.Reason }
 	if err := json.Unmarshal(r.body, &p); err != nil || r.status != http.StatusConflict || len(p.Reasons) != 1 ||
-		!strings.Contains(p.Reasons[0], "уже передана") {
+		!strings.Contains(p.Reasons[0].Message, "уже передана") {
 		t.Fatalf("a second open request from the status page: want 409 with a Russian reason, got %d %s", r.status, r.body)
 	}
 	if r := h.do("POST", "/api/v1/cases/"+id+"/contact-requests", map[string]any{"name": "Кузнецов Олег", "relation": "сын",
