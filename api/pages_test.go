@@ -18,8 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/gin-gonic/gin"
 
+	"carepath/cmd/carepath/demo"
 	"carepath/domain"
-	"carepath/internal/demo"
 )
 
 // The pages are tested as a person uses them: a real headless Chromium (Debian's, installed by

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lints openapi.yaml with Redocly's CLI under redocly.yaml's rules (`make test` runs it). The
+# Lints openapi.yaml with Redocly's CLI under scripts/redocly/redocly.yaml's rules (`make test` runs it). The
 # CLI's version is pinned in scripts/redocly/package.json and package-lock.json; `npm ci`
 # installs it into scripts/redocly/node_modules (git-ignored) on first use and whenever the
 # lock changes. Without npm the lint is skipped locally and fails in CI (CI=true).
@@ -19,4 +19,4 @@ if [ ! -x "$bin" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package
 	npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
 fi
 export REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
-"$bin" lint --config redocly.yaml --format=stylish openapi.yaml
+"$bin" lint --config scripts/redocly/redocly.yaml --format=stylish openapi.yaml

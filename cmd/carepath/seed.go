@@ -8,8 +8,8 @@ import (
 	"sort"
 	"time"
 
+	"carepath/cmd/carepath/demo"
 	"carepath/domain"
-	"carepath/internal/demo"
 	"carepath/store"
 )
 
