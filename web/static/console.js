@@ -438,7 +438,8 @@
       flashBox,
       h('div', { class: 'case-layout' },
         h('div', { class: 'case-main' }, hotlineSection(st), actionsSection(st), checklistSection(st), historySection(st)),
-        h('div', { class: 'case-side' }, deadlinesSection(st), noticesSection(st), applicantSection(c), contactsSection(c), placementSection(st))));
+        h('div', { class: 'case-side' }, deadlinesSection(st), noticesSection(st), applicantSection(c), contactsSection(c), placementSection(st),
+          caseSections.map((sec) => sec(st))))));
     if (flash) flashBox.focus();
   }
 
@@ -1100,6 +1101,27 @@
     return form;
   }
 
+  // ---- extensions ----------------------------------------------------------------------------
+  // Other console scripts (loaded after this one by console.html) add whole pages and case-page
+  // sections through window.carepath.console, so each area of the console lives in its own file.
+  const pages = []; // {pattern: RegExp, render: async (who, match) => void}
+  const caseSections = []; // (st) => element or null, appended to the case page's side column
+
+  function extensionPage(p) {
+    for (const page of pages) {
+      const match = page.pattern.exec(p);
+      if (match) return { page, match };
+    }
+    return null;
+  }
+
+  window.carepath.console = {
+    addPage: (pattern, render) => pages.push({ pattern, render }),
+    addCaseSection: (fn) => caseSections.push(fn),
+    api, me, facilities, field, select, cell, dl, section, stateBadge, setTitle, stateLabel, docLabel, eventLabel,
+    main, reloadCase: (id) => casePage(id),
+  };
+
   // ---- routing -------------------------------------------------------------------------------
 
   async function route() {
@@ -1118,6 +1140,7 @@
       else if (p === '/console/leads') await leadsPage();
       else if (p === '/console/contact-requests') await contactRequestsPage();
       else if ((m = /^\/console\/cases\/([^/]+)$/.exec(p))) await casePage(decodeURIComponent(m[1]));
+      else if ((m = extensionPage(p))) await m.page.render(who, m.match);
       else replace(main, h('h1', {}, 'Страница не найдена'), h('a', { href: '/console' }, 'К списку дел'));
     } catch (e) {
       if (!(e instanceof SignedOut)) {
@@ -1131,5 +1154,7 @@
     sessionStorage.removeItem(TOKEN_KEY);
     location.href = '/console';
   });
-  route();
+  // Deferred scripts have all run by DOMContentLoaded, so the extensions are registered by then.
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', route);
+  else route();
 })();
