@@ -439,7 +439,7 @@
       h('div', { class: 'case-layout' },
         h('div', { class: 'case-main' }, hotlineSection(st), actionsSection(st), checklistSection(st), historySection(st)),
         h('div', { class: 'case-side' }, deadlinesSection(st), noticesSection(st), applicantSection(c), contactsSection(c), placementSection(st),
-          caseSections.map((sec) => sec(st))))));
+          caseSections.map((sec) => sec(st)))));
     if (flash) flashBox.focus();
   }
 
