@@ -831,7 +831,7 @@ var (
 	caseColumns = []string{"id", "number", "state", "version", "channel", "facility_type", "applicant_name", "legal_capacity",
 		"applicant", "personal", "contacts", "health_org_id", "guardianship_id", "facility_id", "voucher_facility_id",
 		"voucher_valid_until", "leave_return_by", "ippsu_number", "ippsu_date", "assignee_id", "filed_by_agency_id", "checklist", "access_code_hash",
-		"next_due_at", "state_entered_at", "created_at", "updated_at"}
+		"next_due_at", "state_entered_at", "created_at", "updated_at", "timeline"}
 	historyColumns  = []string{"case_id", "version", "event", "from_state", "to_state", "actor_id", "actor_name", "actor_role", "comment", "payload", "at"}
 	deadlineColumns = []string{"case_id", "kind", "ref", "opened_at", "due_on", "due_at", "state"}
 )
@@ -980,6 +980,7 @@ func (g *generator) build(plans []casePlan) *genBatch {
 		cb.timestamptz(r.StateEnteredAt)
 		cb.timestamptz(r.CreatedAt)
 		cb.timestamptz(r.UpdatedAt)
+		cb.text(timelineOf(gc.history))
 		b.nCases++
 		for _, h := range gc.history {
 			r := historyToRow(c.ID, h)

@@ -92,6 +92,8 @@ func TestGenerateInvariants(t *testing.T) {
 		}
 	})
 
+	t.Run("the timeline follows the history", func(t *testing.T) { timelineFollowsHistory(t, db) })
+
 	t.Run("the beds the cases hold are counted in their sections", func(t *testing.T) {
 		drift, err := cases.VerifyBeds(ctx)
 		if err != nil || len(drift) != 0 {
@@ -380,10 +382,36 @@ func TestGeneratedCasesTakeEvents(t *testing.T) {
 		}
 	}
 
+	// The triggers kept the timelines of the cases the events moved (a resident back from
+	// hospital twice is "residing" once, at the latest return).
+	c = firstIn(t, db, svc, domain.Residing, "")
+	c = fire(c, domain.EventCommand{Event: domain.Hospitalize}, domain.Hospitalized)
+	c = fire(c, domain.EventCommand{Event: domain.EndHospitalization}, domain.Residing)
+	c = fire(c, domain.EventCommand{Event: domain.Hospitalize}, domain.Hospitalized)
+	fire(c, domain.EventCommand{Event: domain.EndHospitalization}, domain.Residing)
+	timelineFollowsHistory(t, db)
+
 	// Stale versions are refused on generated cases as on any other.
 	c = firstIn(t, db, svc, domain.Hospitalized, "")
 	if _, err := svc.Fire(ctx, actor, c.ID, c.Version-1, domain.EventCommand{Event: domain.EndHospitalization}); domain.ErrorCode(err) != domain.ESTALE {
 		t.Errorf("stale version on a generated case: %v, want ESTALE", err)
+	}
+}
+
+// timelineFollowsHistory checks every case's timeline (migration 00065: the triggers, or the
+// generator's timelineOf) against the simple definition, computed from the history: each state
+// entered, once, on the Moscow day of its last entry, in the order of those entries.
+func timelineFollowsHistory(t *testing.T, db *store.DB) {
+	t.Helper()
+	bad := count(t, db, `SELECT count(*) FROM cases c WHERE c.timeline IS DISTINCT FROM coalesce((
+		SELECT string_agg(s.to_state || ' ' || to_char(s.at AT TIME ZONE 'Europe/Moscow', 'YYYY-MM-DD'), ',' ORDER BY s.version)
+		FROM (SELECT DISTINCT ON (h.to_state) h.to_state, h.at, h.version FROM case_history h
+			WHERE h.case_id = c.id AND h.to_state <> h.from_state ORDER BY h.to_state, h.version DESC) s), '')`)
+	if bad != 0 {
+		t.Errorf("%d cases whose timeline differs from their history's changes of state", bad)
+	}
+	if n := count(t, db, "SELECT count(*) FROM cases WHERE timeline = ''"); n != 0 {
+		t.Errorf("%d cases without a timeline", n)
 	}
 }
 
