@@ -104,8 +104,8 @@ echo "$(nproc) cores; $have cases; $clients clients; $tool; ${duration}s per sid
 m=$(( (rounds + 1) / 2 ))
 ratio=$(awk '{ printf "%.1f\n", 100 * $1 / $2 }' "$out/status-rounds.txt" | sort -n | sed -n "${m}p")
 p99=$(awk '{ print $3 }' "$out/status-rounds.txt" | sort -n | sed -n "${m}p")
-echo "median round: status lookup = ${ratio}% of pgbench -S (target >= 50%); p99 ${p99} ms (target < 10 ms)"
-if awk -v r="$ratio" -v q="$p99" 'BEGIN { exit !(r >= 50 && q < 10) }'; then
+echo "median round: status lookup = ${ratio}% of pgbench -S (target >= 80%); p99 ${p99} ms (target < 10 ms)"
+if awk -v r="$ratio" -v q="$p99" 'BEGIN { exit !(r >= 80 && q < 10) }'; then
   echo "bench-status: target met"
 else
   echo "bench-status: target NOT met"; exit 1
