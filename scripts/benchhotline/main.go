@@ -128,7 +128,7 @@ func run(ctx context.Context) error {
 	}
 	ts := httptest.NewServer(h)
 	defer ts.Close()
-	_, tok, err := access.CreateUser(ctx, domain.NewUser{Name: "Bench operator", Role: domain.RoleSpecialist})
+	_, tok, err := access.CreateUser(ctx, domain.NewUser{Name: fmt.Sprintf("Bench operator %d", time.Now().Unix()), Role: domain.RoleSpecialist})
 	if err != nil {
 		return err
 	}
