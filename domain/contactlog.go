@@ -144,7 +144,8 @@ type ContactPage struct {
 
 // ContactLog keeps the logged contacts.
 type ContactLog interface {
-	// Add saves a contact. With followUp it opens that deadline on the contact's case; with
+	// Add saves a contact. With followUp it opens that deadline on the contact's case (without a
+	// case when the contact has none); with
 	// r.FollowUpOf it marks that earlier contact's call-back made and closes its deadline (met,
 	// or missed when late). ENOTFOUND when the case or the earlier contact does not exist;
 	// ECONFLICT when the earlier contact owes no call-back.
@@ -219,8 +220,9 @@ func (n *NewContactRecord) Validate(today Date) error {
 	return nil
 }
 
-// LogContact records a contact taken by a specialist. A promised call-back on a case opens a
-// contact_follow_up deadline of that specialist, reminded and escalated like every deadline.
+// LogContact records a contact taken by a specialist. A promised call-back opens a
+// contact_follow_up deadline of that specialist, reminded and escalated like every deadline;
+// for a caller with no case, it is a deadline without a case (its ref names the contact).
 func (h *Hotline) LogContact(ctx context.Context, actor Actor, n NewContactRecord) (*ContactRecord, error) {
 	now := h.now()
 	if err := n.Validate(DateOf(now)); err != nil {
@@ -231,7 +233,7 @@ func (h *Hotline) LogContact(ctx context.Context, actor Actor, n NewContactRecor
 		Question: n.Question, Answer: n.Answer, FollowUpDue: n.FollowUpDue, FollowUpOf: n.FollowUpOf,
 		TakenBy: actor.ID, TakenByName: actor.Name, CreatedAt: now}
 	var followUp *Deadline
-	if n.FollowUpDue != nil && n.CaseID != "" {
+	if n.FollowUpDue != nil {
 		d := ContactFollowUpDeadline(r.ID, *n.FollowUpDue, now)
 		followUp = &d
 	}

@@ -21,12 +21,15 @@ const (
 	// DeadlineContactFollowUp is a call-back promised on the hotline (ref: the contact's id); it
 	// belongs to the specialist who took the call.
 	DeadlineContactFollowUp DeadlineKind = "contact_follow_up"
+	// DeadlineLeadTriage is an outreach lead's triage (ref: the lead's id): a lead still new
+	// after LEAD_TRIAGE_DAYS is flagged and the supervisors are reminded. It has no case.
+	DeadlineLeadTriage DeadlineKind = "lead_triage"
 )
 
 // DeadlineKinds lists every kind.
 var DeadlineKinds = []DeadlineKind{DeadlineDocumentCollection, DeadlineReviewDecision, DeadlineIPPSU,
 	DeadlineVoucherAdmission, DeadlineLeaveReturn, DeadlineIPPSUReview, DeadlineDocumentExpiry, DeadlineGuardianshipNotice,
-	DeadlineContactFollowUp, DeadlineContactRequest}
+	DeadlineContactFollowUp, DeadlineContactRequest, DeadlineLeadTriage}
 
 // DeadlineState is where a deadline stands. Open deadlines past due are shown as overdue.
 type DeadlineState string
@@ -161,6 +164,8 @@ var deadlineRules = []deadlineRule{
 	{kind: DeadlineContactFollowUp, holds: nil},
 	// A home's answer to a contact request: its outcome meets it.
 	{kind: DeadlineContactRequest, holds: nil},
+	// A lead's triage: contacting, declining or converting the lead meets it.
+	{kind: DeadlineLeadTriage, holds: nil},
 }
 
 // closeDeadlines closes the open deadlines whose rule does not hold in the new state; it returns
@@ -251,6 +256,13 @@ func NextDue(ds []Deadline) *time.Time {
 		}
 	}
 	return min
+}
+
+// LeadTriageDeadline is the deadline a submitted lead opens: it falls due at the very instant
+// the lead turns untouched (submitted + days), so the flag and the reminder agree.
+func LeadTriageDeadline(leadID string, submitted time.Time, days int) Deadline {
+	due := submitted.AddDate(0, 0, days)
+	return Deadline{Kind: DeadlineLeadTriage, Ref: leadID, OpenedAt: submitted, DueOn: DateOf(due), DueAt: due, State: DeadlineOpen}
 }
 
 // ContactFollowUpDeadline is the deadline a promised call-back opens: the end of the promised day.

@@ -125,12 +125,15 @@ type LeadFilter struct {
 
 // LeadStore keeps leads.
 type LeadStore interface {
-	Add(ctx context.Context, l *Lead) error
+	// Add saves a new lead and opens its triage deadline in the same transaction.
+	Add(ctx context.Context, l *Lead, triage Deadline) error
 	// Get returns a lead; ENOTFOUND.
 	Get(ctx context.Context, id string) (*Lead, error)
 	// List returns leads, neediest first, then oldest.
 	List(ctx context.Context, f LeadFilter) ([]Lead, error)
 	// Move changes a lead's state from one of from to to; ECONFLICT when it is in none of them.
+	// Moving to contacted, declined or converted closes the lead's triage deadline (met, or
+	// missed when late) in the same transaction.
 	Move(ctx context.Context, id string, from []LeadState, to LeadState, note, caseID string, now time.Time) (*Lead, error)
 }
 
@@ -187,7 +190,7 @@ func (h *Hotline) SubmitLead(ctx context.Context, actor Actor, n NewLead) (LeadR
 	l := &Lead{ID: uuid.NewString(), FullName: strings.TrimSpace(n.FullName), BirthDate: n.BirthDate, Address: n.Address,
 		Phone: n.Phone, Answers: n.Answers, NeedScore: n.Answers.NeedScore(), ConsentOn: *n.ConsentOn, Source: n.Source,
 		State: LeadNew, SubmittedBy: actor.ID, SubmitterKind: actor.Role, CreatedAt: now, UpdatedAt: now}
-	if err := h.Leads.Add(ctx, l); err != nil {
+	if err := h.Leads.Add(ctx, l, LeadTriageDeadline(l.ID, now, h.leadTriageDays())); err != nil {
 		return LeadReceipt{}, fmt.Errorf("submit lead: %w", err)
 	}
 	return l.Receipt(), nil

@@ -82,9 +82,13 @@ var NoticeStatuses = []NoticeStatus{NoticePending, NoticeSending, NoticeDelivere
 // command that caused it and delivered later by the worker. The fields after NotBefore are its
 // delivery log, kept by the store.
 type Notice struct {
-	ID        string    `json:"id"`
-	CaseID    string    `json:"case_id"`
-	Happening Happening `json:"happening"`
+	ID string `json:"id"`
+	// CaseID is the case the notice is about; "" for a notice about a subject without a case
+	// (SubjectKind, SubjectID: a call-back promised to a caller with no case, a lead).
+	CaseID      string    `json:"case_id,omitempty"`
+	SubjectKind string    `json:"subject_kind,omitempty"`
+	SubjectID   string    `json:"subject_id,omitempty"`
+	Happening   Happening `json:"happening"`
 	// Audience: relative, representative, guardianship, health, facility, specialist, supervisor.
 	Audience string `json:"audience"`
 	// Channel: sms, email or webhook.
@@ -107,6 +111,22 @@ type Notice struct {
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
+}
+
+// Subject kinds: what a deadline or notice without a case is about.
+const (
+	// SubjectContact is a logged contact (a call-back promised to a caller with no case).
+	SubjectContact = "contact"
+	// SubjectLead is an outreach lead (one nobody has triaged in time).
+	SubjectLead = "lead"
+)
+
+// Subject is what a deadline without a case watches, as its reminders name it: its kind, its
+// id, and a name for people (the caller's or the surveyed person's).
+type Subject struct {
+	Kind string
+	ID   string
+	Name string
 }
 
 // NoticeStore keeps the notices' delivery log.

@@ -235,6 +235,9 @@ type noticeFacts struct {
 	docs        []DocType
 	reason      string
 	deadline    *Deadline
+	// subject: the notice is about this instead of a case (c is then an empty case that only
+	// names the owner as its assignee).
+	subject *Subject
 	// details are dates and numbers a notice may carry (valid_until, return_by, ...).
 	details map[string]string
 }
@@ -314,7 +317,11 @@ func planNotices(s Settings, f noticeFacts) []Notice {
 	seen := map[string]bool{}
 	for _, r := range f.recipients(t) {
 		route := NoticeRoute{f.happening, r.audience, r.channel}
-		key := noticeKey(f.c.ID, f.source, route.Template(), r.address)
+		about := f.c.ID
+		if f.subject != nil {
+			about = f.subject.Kind + ":" + f.subject.ID
+		}
+		key := noticeKey(about, f.source, route.Template(), r.address)
 		if seen[key] {
 			continue
 		}
@@ -325,11 +332,15 @@ func planNotices(s Settings, f noticeFacts) []Notice {
 				notBefore = until
 			}
 		}
-		out = append(out, Notice{
+		n := Notice{
 			ID: uuid.NewSHA1(noticeNamespace, []byte(key)).String(), CaseID: f.c.ID, Happening: f.happening,
 			Audience: r.audience, Channel: r.channel, Recipient: r.address, Template: route.Template(),
 			Data: f.data(r), IdempotencyKey: key, NotBefore: notBefore, Status: NoticePending, CreatedAt: f.at,
-		})
+		}
+		if f.subject != nil {
+			n.SubjectKind, n.SubjectID = f.subject.Kind, f.subject.ID
+		}
+		out = append(out, n)
 	}
 	return out
 }
@@ -429,8 +440,13 @@ func (f *noticeFacts) data(r recipient) map[string]any {
 			details("valid_until", "admitted_on", "date_of_death", "previous_facility_id")
 		}
 	case AudienceSpecialist, AudienceSupervisor:
-		d["case_id"] = c.ID
-		d["full_name"] = c.Applicant.FullName
+		if f.subject != nil {
+			delete(d, "case_number")
+			d["subject_kind"], d["subject_id"], d["subject_name"] = f.subject.Kind, f.subject.ID, f.subject.Name
+		} else {
+			d["case_id"] = c.ID
+			d["full_name"] = c.Applicant.FullName
+		}
 		if f.deadline != nil {
 			d["deadline_kind"] = string(f.deadline.Kind)
 			d["deadline_label"] = DeadlineLabel(f.deadline.Kind)

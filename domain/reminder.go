@@ -73,6 +73,10 @@ var reminderStages = map[DeadlineKind][]reminderStage{
 	DeadlineContactRequest: {
 		{at: atDue, happening: HappeningDeadlineMissed},
 	},
+	// A lead nobody triaged: it has no specialist, so the supervisors hear.
+	DeadlineLeadTriage: {
+		{at: atDue, happening: HappeningDeadlineMissed},
+	},
 }
 
 // deadlineLabels name the deadlines for specialists.
@@ -87,6 +91,7 @@ var deadlineLabels = map[DeadlineKind]string{
 	DeadlineGuardianshipNotice: "уведомление органа опеки",
 	DeadlineContactFollowUp:    "обратный звонок по обращению",
 	DeadlineContactRequest:     "ответ учреждения на просьбу о связи с проживающим",
+	DeadlineLeadTriage:         "разбор выявленного случая",
 }
 
 // DeadlineLabel is a deadline kind's name in Russian.
@@ -112,13 +117,16 @@ func ReminderAt(d Deadline, stage int) *time.Time {
 func FirstReminder(d Deadline) *time.Time { return ReminderAt(d, 0) }
 
 // DueReminder is an open deadline whose next reminder has fallen due, with its case (as far as
-// notices need it: no sealed personal data) and the homes the case concerns.
+// notices need it: no sealed personal data) and the homes the case concerns; or, for a deadline
+// without a case, its subject.
 type DueReminder struct {
 	Deadline Deadline
 	// Sent counts the stages already sent.
 	Sent       int
 	Case       *Case
 	Facilities []Facility
+	// Subject is what a deadline without a case watches (Case is nil then).
+	Subject *Subject
 }
 
 // ReminderOutcome is what a scan does with one due deadline: the notices to write, how many
@@ -156,6 +164,18 @@ func PlanReminder(s Settings, r DueReminder, supervisors []string, now time.Time
 	out.RemindAt = ReminderAt(r.Deadline, out.Sent)
 	d := r.Deadline
 	c := r.Case
+	if c == nil {
+		// A deadline without a case: its owner (if any) and the supervisors hear, naming the
+		// subject; nothing else is known, so no one else is told.
+		if r.Subject == nil {
+			return out
+		}
+		f := noticeFacts{happening: st.happening, c: &Case{AssigneeID: d.Owner}, subject: r.Subject, at: now,
+			source: fmt.Sprintf("d%d.s%d", d.ID, due+1), supervisors: supervisors, deadline: &d,
+			details: map[string]string{"due_on": d.DueOn.String()}}
+		out.Notices = planNotices(s, f)
+		return out
+	}
 	if d.Owner != "" {
 		owned := *c
 		owned.AssigneeID = d.Owner

@@ -30,15 +30,15 @@ func TestPlanReminder(t *testing.T) {
 		wantH      Happening
 		wantExpire bool
 	}{
-		{"day 6: nothing yet", DueReminder{collection, 0, c, nil}, day(6), 0, ptr(day(7)), "", false},
-		{"day 7: first reminder", DueReminder{collection, 0, c, nil}, day(7), 1, ptr(day(14)), HappeningDocumentsMissing, false},
-		{"day 15 after none: only the latest stage", DueReminder{collection, 0, c, nil}, day(15), 2, ptr(day(21)), HappeningDocumentsMissing, false},
-		{"day 21 with nothing missing: stage spent, no notice", DueReminder{collection, 2, complete, nil}, day(21), 3, ptr(collection.DueAt), "", false},
-		{"past due: missed", DueReminder{collection, 3, c, nil}, day(31), 4, nil, HappeningDeadlineMissed, false},
-		{"review at 80%", DueReminder{review, 0, c, nil}, opened.Add(review.DueAt.Sub(opened) * 8 / 10), 1, ptr(review.DueAt), HappeningDeadlineAtRisk, false},
-		{"review missed", DueReminder{review, 1, c, nil}, review.DueAt, 2, nil, HappeningDeadlineMissed, false},
-		{"voucher closing in 5 days", DueReminder{voucher, 0, c, []Facility{newHome}}, voucher.DueAt.AddDate(0, 0, -5), 1, ptr(voucher.DueAt), HappeningVoucherExpiring, false},
-		{"voucher expired", DueReminder{voucher, 1, c, []Facility{newHome}}, voucher.DueAt, 1, nil, "", true},
+		{"day 6: nothing yet", DueReminder{collection, 0, c, nil, nil}, day(6), 0, ptr(day(7)), "", false},
+		{"day 7: first reminder", DueReminder{collection, 0, c, nil, nil}, day(7), 1, ptr(day(14)), HappeningDocumentsMissing, false},
+		{"day 15 after none: only the latest stage", DueReminder{collection, 0, c, nil, nil}, day(15), 2, ptr(day(21)), HappeningDocumentsMissing, false},
+		{"day 21 with nothing missing: stage spent, no notice", DueReminder{collection, 2, complete, nil, nil}, day(21), 3, ptr(collection.DueAt), "", false},
+		{"past due: missed", DueReminder{collection, 3, c, nil, nil}, day(31), 4, nil, HappeningDeadlineMissed, false},
+		{"review at 80%", DueReminder{review, 0, c, nil, nil}, opened.Add(review.DueAt.Sub(opened) * 8 / 10), 1, ptr(review.DueAt), HappeningDeadlineAtRisk, false},
+		{"review missed", DueReminder{review, 1, c, nil, nil}, review.DueAt, 2, nil, HappeningDeadlineMissed, false},
+		{"voucher closing in 5 days", DueReminder{voucher, 0, c, []Facility{newHome}, nil}, voucher.DueAt.AddDate(0, 0, -5), 1, ptr(voucher.DueAt), HappeningVoucherExpiring, false},
+		{"voucher expired", DueReminder{voucher, 1, c, []Facility{newHome}, nil}, voucher.DueAt, 1, nil, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,9 +67,9 @@ func TestReminderKeysDifferPerStage(t *testing.T) {
 		DueAt: MustDate("2025-04-02").EndInMoscow(), State: DeadlineOpen}
 	c := planCase()
 	c.Checklist = BuildChecklist(c)
-	first := PlanReminder(DefaultSettings(), DueReminder{d, 0, c, nil}, nil, opened.AddDate(0, 0, 7))
-	again := PlanReminder(DefaultSettings(), DueReminder{d, 0, c, nil}, nil, opened.AddDate(0, 0, 7).Add(time.Hour))
-	second := PlanReminder(DefaultSettings(), DueReminder{d, 1, c, nil}, nil, opened.AddDate(0, 0, 14))
+	first := PlanReminder(DefaultSettings(), DueReminder{d, 0, c, nil, nil}, nil, opened.AddDate(0, 0, 7))
+	again := PlanReminder(DefaultSettings(), DueReminder{d, 0, c, nil, nil}, nil, opened.AddDate(0, 0, 7).Add(time.Hour))
+	second := PlanReminder(DefaultSettings(), DueReminder{d, 1, c, nil, nil}, nil, opened.AddDate(0, 0, 14))
 	if len(first.Notices) == 0 || first.Notices[0].IdempotencyKey != again.Notices[0].IdempotencyKey {
 		t.Errorf("the same stage planned twice must give the same keys")
 	}

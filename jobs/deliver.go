@@ -251,7 +251,9 @@ func (d *Deliverer) send(ctx context.Context, n *domain.Delivery) error {
 	if data == nil {
 		data = map[string]any{}
 	}
-	data["case_number"] = n.CaseNumber
+	if n.CaseID != "" {
+		data["case_number"] = n.CaseNumber
+	}
 	subject, text, err := d.Templates.Render(n.Template, data)
 	if err != nil {
 		return Permanent(err)

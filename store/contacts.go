@@ -74,22 +74,35 @@ const nextDueSQL = `UPDATE cases SET next_due_at = (SELECT min(due_at) FROM dead
 
 // openRefDeadline opens a deadline that watches something besides the case's state (a
 // call-back, a contact request), in the caller's transaction.
+//
+// caseID "" opens a deadline without a case (a call-back promised to a caller with no case, a
+// lead's triage): its kind and ref say what it watches.
 func openRefDeadline(tx *gorm.DB, caseID string, d domain.Deadline) error {
 	err := tx.Exec(`INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, remind_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'open', ?)`, caseID, string(d.Kind), d.Ref, d.OpenedAt, d.DueOn.Time(), d.DueAt,
+		VALUES (NULLIF(?, '')::uuid, ?, ?, ?, ?, ?, 'open', ?)`, caseID, string(d.Kind), d.Ref, d.OpenedAt, d.DueOn.Time(), d.DueAt,
 		domain.FirstReminder(d)).Error
 	if err != nil {
 		return translate(err, string(d.Kind)+" deadline")
+	}
+	if caseID == "" {
+		return nil
 	}
 	return tx.Exec(nextDueSQL, caseID, caseID).Error
 }
 
 // closeRefDeadline closes such a deadline when what it watches happens at now: met, or missed
 // when late.
+// caseID "" closes a deadline without a case.
 func closeRefDeadline(tx *gorm.DB, caseID string, kind domain.DeadlineKind, ref string, now time.Time) error {
-	err := tx.Exec(`UPDATE deadlines SET state = CASE WHEN due_at > ? THEN 'met' ELSE 'missed' END::deadline_state, closed_at = ?, remind_at = NULL
-		WHERE case_id = ? AND kind = ? AND ref = ? AND state = 'open'`, now, now, caseID, string(kind), ref).Error
-	if err != nil {
+	const closeSQL = `UPDATE deadlines SET state = CASE WHEN due_at > ? THEN 'met' ELSE 'missed' END::deadline_state, closed_at = ?, remind_at = NULL
+		WHERE kind = ? AND ref = ? AND state = 'open' AND `
+	if caseID == "" {
+		if err := tx.Exec(closeSQL+"case_id IS NULL", now, now, string(kind), ref).Error; err != nil {
+			return fmt.Errorf("close %s deadline %s: %w", kind, ref, err)
+		}
+		return nil
+	}
+	if err := tx.Exec(closeSQL+"case_id = ?", now, now, string(kind), ref, caseID).Error; err != nil {
 		return fmt.Errorf("close %s deadline %s: %w", kind, ref, err)
 	}
 	return tx.Exec(nextDueSQL, caseID, caseID).Error
@@ -140,9 +153,9 @@ func (c *Contacts) Add(ctx context.Context, r *domain.ContactRecord, followUp *d
 // meetFollowUp marks an earlier contact's call-back made and closes its deadline: met, or
 // missed when it is late.
 func (c *Contacts) meetFollowUp(tx *gorm.DB, contactID string, now time.Time) error {
-	var caseIDs []*string
+	var caseIDs []string
 	err := tx.Raw(`UPDATE contacts SET follow_up_done_at = ? WHERE id = ? AND follow_up_due IS NOT NULL AND follow_up_done_at IS NULL
-		RETURNING case_id::text`, now, contactID).Scan(&caseIDs).Error
+		RETURNING COALESCE(case_id::text, '')`, now, contactID).Scan(&caseIDs).Error
 	if err != nil {
 		return fmt.Errorf("meet follow-up of contact %s: %w", contactID, err)
 	}
@@ -157,10 +170,7 @@ func (c *Contacts) meetFollowUp(tx *gorm.DB, contactID string, now time.Time) er
 		return &domain.Error{Code: domain.ECONFLICT, Field: "follow_up_of",
 			Message: fmt.Sprintf("contact %s owes no call-back (none was promised, or it was made)", contactID)}
 	}
-	if caseIDs[0] == nil {
-		return nil
-	}
-	return closeRefDeadline(tx, *caseIDs[0], domain.DeadlineContactFollowUp, contactID, now)
+	return closeRefDeadline(tx, caseIDs[0], domain.DeadlineContactFollowUp, contactID, now)
 }
 
 // ForCase implements domain.ContactLog.

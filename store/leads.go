@@ -1,6 +1,8 @@
 package store
 
 import (
+	"gorm.io/gorm"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -65,14 +67,19 @@ func (s *Leads) lead(r leadRow) (domain.Lead, error) {
 }
 
 // Add implements domain.LeadStore.
-func (s *Leads) Add(ctx context.Context, l *domain.Lead) error {
+func (s *Leads) Add(ctx context.Context, l *domain.Lead, triage domain.Deadline) error {
 	personal, _ := json.Marshal(leadPersonal{Address: l.Address, Phone: l.Phone})
-	err := s.db.Gorm.WithContext(ctx).Exec(`INSERT INTO leads (id, full_name, birth_date, personal, answers, need_score, consent_on,
-			source, state, submitted_by, submitter_kind, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?)`, l.ID, l.FullName, l.BirthDate.Time(), s.sealer.Seal(personal),
-		mustJSON(l.Answers), l.NeedScore, l.ConsentOn.Time(), l.Source, string(l.State), l.SubmittedBy, l.SubmitterKind,
-		l.CreatedAt, l.UpdatedAt).Error
-	return translate(err, "lead")
+	return s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Exec(`INSERT INTO leads (id, full_name, birth_date, personal, answers, need_score, consent_on,
+				source, state, submitted_by, submitter_kind, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, ?)`, l.ID, l.FullName, l.BirthDate.Time(), s.sealer.Seal(personal),
+			mustJSON(l.Answers), l.NeedScore, l.ConsentOn.Time(), l.Source, string(l.State), l.SubmittedBy, l.SubmitterKind,
+			l.CreatedAt, l.UpdatedAt).Error
+		if err != nil {
+			return translate(err, "lead")
+		}
+		return openRefDeadline(tx, "", triage)
+	})
 }
 
 // Get implements domain.LeadStore.
@@ -125,12 +132,22 @@ func (s *Leads) Move(ctx context.Context, id string, from []domain.LeadState, to
 		states[i] = string(st)
 	}
 	var rows []leadRow
-	err := s.db.Gorm.WithContext(ctx).Raw(`UPDATE leads SET state = ?, note = ?, case_id = NULLIF(?, '')::uuid, updated_at = ?
-		WHERE id = ? AND state IN ? RETURNING id::text, full_name, birth_date, personal, answers::text, need_score, consent_on,
-			source, state, note, submitted_by, submitter_kind, case_id::text, created_at, updated_at`,
-		string(to), note, caseID, now, id, states).Scan(&rows).Error
+	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Raw(`UPDATE leads SET state = ?, note = ?, case_id = NULLIF(?, '')::uuid, updated_at = ?
+			WHERE id = ? AND state IN ? RETURNING id::text, full_name, birth_date, personal, answers::text, need_score, consent_on,
+				source, state, note, submitted_by, submitter_kind, case_id::text, created_at, updated_at`,
+			string(to), note, caseID, now, id, states).Scan(&rows).Error
+		if err != nil {
+			return translate(err, "lead")
+		}
+		if len(rows) == 0 || (to != domain.LeadContacted && to != domain.LeadDeclined && to != domain.LeadConverted) {
+			return nil
+		}
+		// triaged: the lead's triage deadline is met (missed when late)
+		return closeRefDeadline(tx, "", domain.DeadlineLeadTriage, id, now)
+	})
 	if err != nil {
-		return nil, translate(err, "lead")
+		return nil, err
 	}
 	if len(rows) == 0 {
 		l, err := s.Get(ctx, id)

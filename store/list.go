@@ -53,13 +53,14 @@ func DefaultListLimits() ListLimits {
 //
 // A name search (q that is not a case number) matches the names having a word that starts with
 // q, in the narrow tables of migration 00006, filled by triggers when a case is registered.
-// No plan suits every name, so the search first counts, up to NameCap, the keys in q's prefix
-// range of case_name_keys (an index-only range scan). A name with fewer matches (almost every
-// full name and surname) is answered from those keys: the range, sorted. A common one ("иван",
-// "мария") is looked for newest first among the newest NameWindow names, where it usually
-// fills the page, and the rest of the page comes from the keys below them (a name common among
-// old cases only): case_names_newest in migration 00006. The work is bounded by NameCap or by
-// NameWindow and the prefix's keys, whatever the planner estimates.
+// No plan suits every name, so the search first counts the keys in q's prefix range of
+// case_name_keys (an index-only range scan), up to nameProbe for a name alone and up to NameCap
+// with other filters. A name with fewer matches (a full name, a surname with a first name) is
+// answered from those keys: the range, sorted. A common one ("иван", "мария") is looked for
+// newest first among the newest NameWindow names, where it usually fills the page, and the rest
+// of the page comes from the keys below them (a name common among old cases only):
+// case_names_newest in migration 00006. The work is bounded by the cap or by NameWindow and the
+// prefix's keys, whatever the planner estimates.
 func (s *Cases) List(ctx context.Context, f domain.CaseFilter) (domain.CasePage, error) {
 	var before int64 // seqs below this one; 0 for the first page
 	if f.Cursor != "" {
@@ -179,18 +180,26 @@ func (s *Cases) byName(ctx context.Context, f domain.CaseFilter, before int64, n
 		older, _, err := s.summaries(ctx, s.listSeqs(f, low, n-len(rows), nameByKeys, 0))
 		return append(rows, older...), err
 	}
-	// The name alone: the page from the keys in range and their count in one statement; a
-	// common name (the count reached the cap) is then read newest first.
+	// The name alone: the page from the keys in range and their count, up to nameProbe, in one
+	// statement; a name with more keys is read newest first (case_names_newest). A full name or
+	// a surname with a first name has a few keys and is answered from them; a common first name
+	// or surname fills the page from the newest names at once. Counting up to NameCap here, as
+	// the filtered search does, read NameCap+1 keys for every common name only to throw them
+	// away: at a million cases most of a name search's time (docs/BENCHMARKS.md).
+	probe := min(s.limits.NameCap, nameProbe)
 	rows, keys, err := s.summaries(ctx, seqQuery{sql: `WITH m AS MATERIALIZED (
 			SELECT seq FROM case_name_keys WHERE key LIKE case_name_prefix($1) AND seq < $2 LIMIT $3)
 		SELECT (SELECT count(*) FROM m), seq FROM (SELECT DISTINCT seq FROM m) d ORDER BY seq DESC LIMIT $4`,
-		args: []any{f.Q, below, s.limits.NameCap + 1, n}, counted: true})
-	if err != nil || keys <= s.limits.NameCap {
+		args: []any{f.Q, below, probe + 1, n}, counted: true})
+	if err != nil || keys <= probe {
 		return rows, err
 	}
 	rows, _, err = s.summaries(ctx, seqQuery{sql: `SELECT seq FROM case_names_newest($1, $2, $3, $4) AS t(seq)`, args: []any{f.Q, below, n, s.limits.NameWindow}})
 	return rows, err
 }
+
+// nameProbe is how many matching keys make a name alone "common" (see byName).
+const nameProbe = 500
 
 // listSeqs is the query of up to n seqs of the cases the filter selects below before (when not
 // 0), newest first. It is built by gorm, so the filters and the party rule (partyWhere) are

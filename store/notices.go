@@ -56,7 +56,9 @@ func NewNotices(db *DB) *Notices { return &Notices{db: db} }
 
 type noticeRow struct {
 	ID             string `gorm:"primaryKey"`
-	CaseID         string
+	CaseID         *string
+	SubjectKind    *string
+	SubjectID      *string
 	Happening      string
 	Audience       string
 	Channel        string
@@ -80,7 +82,7 @@ type noticeRow struct {
 func (noticeRow) TableName() string { return "notices" }
 
 func (r noticeRow) domain() (domain.Notice, error) {
-	n := domain.Notice{ID: r.ID, CaseID: r.CaseID, Happening: domain.Happening(r.Happening), Audience: r.Audience,
+	n := domain.Notice{ID: r.ID, CaseID: deref(r.CaseID), SubjectKind: deref(r.SubjectKind), SubjectID: deref(r.SubjectID), Happening: domain.Happening(r.Happening), Audience: r.Audience,
 		Channel: r.Channel, Recipient: r.Recipient, Template: r.Template, IdempotencyKey: r.IdempotencyKey,
 		NotBefore: r.NotBefore, Status: domain.NoticeStatus(r.Status), Attempts: r.Attempts, ManualRetries: r.ManualRetries,
 		LastError: r.LastError, CreatedAt: r.CreatedAt, DeliveredAt: r.DeliveredAt}
@@ -251,10 +253,11 @@ func (n *Notices) ClaimMany(ctx context.Context, ids []string, now time.Time, ho
 			UPDATE notices SET status = 'sending', attempts = attempts + 1, locked_until = $1, updated_at = $2
 			WHERE id = ANY($3::uuid[]) AND status IN ('pending', 'failed', 'sending') AND next_attempt_at <= $2
 			  AND (locked_until IS NULL OR locked_until <= $2)
-			RETURNING id, case_id, happening, audience, channel, recipient, template, data, idempotency_key, status,
-				attempts, manual_retries, last_error, not_before, next_attempt_at, created_at)
-		SELECT c.*, cs.number, a.name, a.webhook_url, a.webhook_secret, a.disabled_at IS NOT NULL, u.email
-		FROM c JOIN cases cs ON cs.id = c.case_id
+			RETURNING id, COALESCE(case_id::text, '') AS case_id, COALESCE(subject_kind, '') AS subject_kind,
+				COALESCE(subject_id::text, '') AS subject_id, happening, audience, channel, recipient, template, data,
+				idempotency_key, status, attempts, manual_retries, last_error, not_before, next_attempt_at, created_at)
+		SELECT c.*, COALESCE(cs.number, ''), a.name, a.webhook_url, a.webhook_secret, a.disabled_at IS NOT NULL, u.email
+		FROM c LEFT JOIN cases cs ON cs.id = NULLIF(c.case_id, '')::uuid
 		LEFT JOIN agencies a ON c.channel = 'webhook' AND a.id::text = c.recipient
 		LEFT JOIN users u ON c.audience IN ('specialist', 'supervisor') AND u.id::text = c.recipient AND u.disabled_at IS NULL`,
 		now.Add(hold), now, uuidArray(ids))
@@ -270,7 +273,7 @@ func (n *Notices) ClaimMany(ctx context.Context, ids []string, now time.Time, ho
 			nextAttempt                                 time.Time
 			agencyName, webhookURL, webhookSecret, mail sql.NullString
 		)
-		err := rows.Scan(&d.ID, &d.CaseID, &d.Happening, &d.Audience, &d.Channel, &d.Recipient, &d.Template, &data,
+		err := rows.Scan(&d.ID, &d.CaseID, &d.SubjectKind, &d.SubjectID, &d.Happening, &d.Audience, &d.Channel, &d.Recipient, &d.Template, &data,
 			&d.IdempotencyKey, &d.Status, &d.Attempts, &d.ManualRetries, &d.LastError, &d.NotBefore, &nextAttempt, &d.CreatedAt,
 			&d.CaseNumber, &agencyName, &webhookURL, &webhookSecret, &d.AgencyDisabled, &mail)
 		if err != nil {
@@ -393,8 +396,9 @@ func (n *Notices) Supervisors(ctx context.Context) ([]string, error) {
 }
 
 type dueRow struct {
-	ID                int64      `db:"id"`
-	CaseID            string     `db:"case_id"`
+	ID int64 `db:"id"`
+	// CaseID is nil for a deadline without a case (SubjectName then names what it watches).
+	CaseID            *string    `db:"case_id"`
 	Kind              string     `db:"kind"`
 	Ref               string     `db:"ref"`
 	OpenedAt          time.Time  `db:"opened_at"`
@@ -423,10 +427,12 @@ type dueRow struct {
 	VfAgencyID        *string    `db:"vf_agency_id"`
 	// Owner is who promised a call-back (contact_follow_up deadlines only).
 	Owner *string `db:"owner"`
+	// SubjectName is the caller's name (a call-back) or the surveyed person's (a lead).
+	SubjectName string `db:"subject_name"`
 }
 
 // noticeColumns are the outbox columns a scan copies in.
-var noticeColumns = []string{"id", "case_id", "happening", "audience", "channel", "recipient", "template", "data",
+var noticeColumns = []string{"id", "case_id", "subject_kind", "subject_id", "happening", "audience", "channel", "recipient", "template", "data",
 	"idempotency_key", "status", "not_before", "next_attempt_at", "created_at", "updated_at"}
 
 // ScanDue takes up to limit open deadlines whose next reminder is due (by the remind_at index,
@@ -446,14 +452,17 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
 		return pgx.BeginFunc(ctx, dc.(*stdlib.Conn).Conn(), func(tx pgx.Tx) error {
-			rows, _ := tx.Query(ctx, `SELECT d.id, d.case_id, d.kind, d.ref, d.opened_at, d.due_on, d.due_at, d.reminder_stage,
-					c.number, c.state, c.version, c.facility_type, c.applicant_name, c.legal_capacity, c.applicant, c.contacts, c.personal, c.checklist,
+			rows, _ := tx.Query(ctx, `SELECT d.id, d.case_id::text AS case_id, d.kind, d.ref, d.opened_at, d.due_on, d.due_at, d.reminder_stage,
+					COALESCE(c.number, '') AS number, COALESCE(c.state::text, '') AS state, COALESCE(c.version, 0) AS version,
+					COALESCE(c.facility_type::text, '') AS facility_type, COALESCE(c.applicant_name, '') AS applicant_name,
+					COALESCE(c.legal_capacity::text, '') AS legal_capacity, c.applicant, c.contacts, c.personal, c.checklist,
 					c.health_org_id, c.guardianship_id, c.facility_id, c.voucher_facility_id, c.voucher_valid_until,
 					c.leave_return_by, c.assignee_id, vf.name AS vf_name, vf.type AS vf_type, vf.agency_id AS vf_agency_id,
-					ct.taken_by AS owner
-				FROM deadlines d JOIN cases c ON c.id = d.case_id
+					ct.taken_by AS owner, COALESCE(ct.caller_name, l.full_name, '') AS subject_name
+				FROM deadlines d LEFT JOIN cases c ON c.id = d.case_id
 				LEFT JOIN facilities vf ON vf.id = c.voucher_facility_id
 				LEFT JOIN contacts ct ON d.kind = 'contact_follow_up' AND ct.id::text = d.ref
+				LEFT JOIN leads l ON d.kind = 'lead_triage' AND l.id::text = d.ref
 				WHERE d.state = 'open' AND d.remind_at <= $1
 				ORDER BY d.remind_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED`, now, limit)
 			due, err := pgx.CollectRows(rows, pgx.RowToStructByName[dueRow])
@@ -473,8 +482,10 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 				if err != nil {
 					return err
 				}
-				if err := n.openContacts(r.Personal, dr.Case); err != nil {
-					return err
+				if dr.Case != nil {
+					if err := n.openContacts(r.Personal, dr.Case); err != nil {
+						return err
+					}
 				}
 				out := plan(dr)
 				ids = append(ids, r.ID)
@@ -482,7 +493,7 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 					// The event closes the deadline; until it does, look again in a minute.
 					again := now.Add(time.Minute)
 					sent, remind = append(sent, r.ReminderStage), append(remind, &again)
-					res.Expire = append(res.Expire, r.CaseID)
+					res.Expire = append(res.Expire, deref(r.CaseID))
 					continue
 				}
 				sent, remind = append(sent, out.Sent), append(remind, out.RemindAt)
@@ -503,7 +514,7 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 					if data == nil {
 						data = map[string]any{}
 					}
-					return []any{nt.ID, nt.CaseID, string(nt.Happening), nt.Audience, nt.Channel, nt.Recipient, nt.Template, data,
+					return []any{nt.ID, nullable(nt.CaseID), nullable(nt.SubjectKind), nullable(nt.SubjectID), string(nt.Happening), nt.Audience, nt.Channel, nt.Recipient, nt.Template, data,
 						nt.IdempotencyKey, string(domain.NoticePending), nt.NotBefore, nt.NotBefore, nt.CreatedAt, nt.CreatedAt}, nil
 				}))
 				if err != nil {
@@ -530,25 +541,32 @@ func (n *Notices) ScanDue(ctx context.Context, now time.Time, limit int, plan fu
 }
 
 func (r dueRow) reminder() (domain.DueReminder, error) {
-	c := &domain.Case{ID: r.CaseID, Number: r.Number, State: domain.State(r.State), Version: r.Version,
+	d := domain.Deadline{ID: r.ID, Kind: domain.DeadlineKind(r.Kind), Ref: r.Ref, OpenedAt: r.OpenedAt,
+		DueOn: domain.NewDate(r.DueOn.Year(), r.DueOn.Month(), r.DueOn.Day()), DueAt: r.DueAt, State: domain.DeadlineOpen}
+	d.Owner = deref(r.Owner)
+	if r.CaseID == nil {
+		kind := domain.SubjectContact
+		if d.Kind == domain.DeadlineLeadTriage {
+			kind = domain.SubjectLead
+		}
+		return domain.DueReminder{Deadline: d, Sent: r.ReminderStage, Subject: &domain.Subject{Kind: kind, ID: r.Ref, Name: r.SubjectName}}, nil
+	}
+	c := &domain.Case{ID: *r.CaseID, Number: r.Number, State: domain.State(r.State), Version: r.Version,
 		FacilityType: domain.FacilityType(r.FacilityType), HealthOrgID: deref(r.HealthOrgID), GuardianshipID: deref(r.GuardianshipID),
 		FacilityID: deref(r.FacilityID), VoucherFacilityID: deref(r.VoucherFacilityID), VoucherValidUntil: timeDate(r.VoucherValidUntil),
 		LeaveReturnBy: timeDate(r.LeaveReturnBy), AssigneeID: deref(r.AssigneeID)}
 	var pub applicantPublic
 	if err := json.Unmarshal(r.Applicant, &pub); err != nil {
-		return domain.DueReminder{}, fmt.Errorf("case %s applicant: %w", r.CaseID, err)
+		return domain.DueReminder{}, fmt.Errorf("case %s applicant: %w", c.ID, err)
 	}
 	c.Applicant = domain.Applicant{FullName: r.ApplicantName, BirthDate: pub.BirthDate, Gender: pub.Gender,
 		LegalCapacity: domain.LegalCapacity(r.LegalCapacity), DisabilityGroup: pub.DisabilityGroup}
 	if err := json.Unmarshal(r.Contacts, &c.Contacts); err != nil {
-		return domain.DueReminder{}, fmt.Errorf("case %s contacts: %w", r.CaseID, err)
+		return domain.DueReminder{}, fmt.Errorf("case %s contacts: %w", c.ID, err)
 	}
 	if err := json.Unmarshal(r.Checklist, &c.Checklist); err != nil {
-		return domain.DueReminder{}, fmt.Errorf("case %s checklist: %w", r.CaseID, err)
+		return domain.DueReminder{}, fmt.Errorf("case %s checklist: %w", c.ID, err)
 	}
-	d := domain.Deadline{ID: r.ID, Kind: domain.DeadlineKind(r.Kind), Ref: r.Ref, OpenedAt: r.OpenedAt,
-		DueOn: domain.NewDate(r.DueOn.Year(), r.DueOn.Month(), r.DueOn.Day()), DueAt: r.DueAt, State: domain.DeadlineOpen}
-	d.Owner = deref(r.Owner)
 	out := domain.DueReminder{Deadline: d, Sent: r.ReminderStage, Case: c}
 	if r.VoucherFacilityID != nil && r.VfName != nil {
 		out.Facilities = []domain.Facility{{ID: *r.VoucherFacilityID, Name: *r.VfName, Type: domain.FacilityType(deref(r.VfType)), AgencyID: deref(r.VfAgencyID)}}

@@ -14,7 +14,7 @@ import (
 // without being stored in plain text, and without the database alone telling which number a
 // row holds (a plain hash of a phone number is reversed by trying every number). The first key
 // indexes; every key is searched, so a rotation keeps search working while `carepath
-// rekey-phones` recomputes the index under the new key.
+// phones reindex` recomputes the index under the new key.
 type PhoneIndex struct {
 	keys [][]byte
 }

@@ -103,8 +103,17 @@ func runRekey(ctx context.Context, a *app, stdout io.Writer) error {
 // runPhones runs `carepath phones reseal`: seal and index the phones of cases registered before
 // phones were sealed.
 func runPhones(ctx context.Context, a *app, args []string, stdout io.Writer) error {
+	if len(args) == 1 && args[0] == "reindex" {
+		res, err := a.cases.ReindexPhones(ctx, 500)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "reindexed the phones of %d cases (%d entries added, %d removed) and %d contacts (%d changed) under the current PHONE_INDEX_KEY\n",
+			res.Cases, res.CaseKeysAdded, res.CaseKeysRemoved, res.Contacts, res.ContactKeysChanged)
+		return nil
+	}
 	if len(args) != 1 || args[0] != "reseal" {
-		return fmt.Errorf("usage: carepath phones reseal")
+		return fmt.Errorf("usage: carepath phones reseal|reindex")
 	}
 	n, skipped, err := a.cases.ResealPhones(ctx, 1000)
 	if err != nil {

@@ -69,6 +69,7 @@ commands:
   beds verify               recompute every section's beds from the cases; non-zero exit on drift
   rekey                     re-seal personal data not sealed with the current DATA_KEY (the first)
   phones reseal             seal and index the phones of cases registered before phones were sealed
+  phones reindex            recompute the phone blind index under the current PHONE_INDEX_KEY (the first)
   version                   print the version
 
 configuration comes from environment variables; see README.md`

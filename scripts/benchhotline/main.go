@@ -36,6 +36,7 @@ import (
 var (
 	pgURL   = flag.String("pg", env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 	keep    = flag.Bool("keep", false, "keep the bench database afterwards")
+	reuse   = flag.Bool("reuse", os.Getenv("BENCH_HOTLINE_REUSE") != "", "measure on the database a -keep run left (no generation)")
 	nCases  = flag.Int("cases", envInt("BENCH_HOTLINE_CASES", 1_000_000), "cases to generate")
 	nCalls  = flag.Int("contacts", envInt("BENCH_HOTLINE_CONTACTS", -1), "contacts to log (default: three per case)")
 	seconds = flag.Int("seconds", envInt("BENCH_HOTLINE_SECONDS", 20), "seconds per measurement")
@@ -73,7 +74,10 @@ func main() {
 func benchPhone(seq int64) string { return fmt.Sprintf("+7916%07d", seq%10_000_000) }
 
 func run(ctx context.Context) error {
-	db, drop, err := freshDB(ctx)
+	if *reuse {
+		*keep = true
+	}
+	db, drop, err := freshDB(ctx, *reuse)
 	if err != nil {
 		return err
 	}
@@ -91,18 +95,29 @@ func run(ctx context.Context) error {
 		return err
 	}
 	t0 := time.Now()
-	if _, err := cases.Generate(ctx, store.GenerateOptions{Cases: *nCases, Settings: svc.Settings, Calendar: cal, Seed: 18}); err != nil {
-		return err
+	var numbers, idsBySeq []string
+	if *reuse {
+		if numbers, idsBySeq, err = caseNumbers(ctx, db); err != nil {
+			return err
+		}
+		var contacts int64
+		if err := db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM contacts").Scan(&contacts); err != nil {
+			return err
+		}
+		fmt.Printf("reusing %s: %d cases, %d contacts\n", dbName, len(numbers), contacts)
+	} else {
+		if _, err := cases.Generate(ctx, store.GenerateOptions{Cases: *nCases, Settings: svc.Settings, Calendar: cal, Seed: 18}); err != nil {
+			return err
+		}
+		fmt.Printf("generated %d cases in %.0fs\n", *nCases, time.Since(t0).Seconds())
+		if numbers, idsBySeq, err = fillIndexAndContacts(ctx, db, sealer, phones); err != nil {
+			return err
+		}
+		if _, err := db.SQL.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+			return err
+		}
+		fmt.Printf("filled in %.0fs\n", time.Since(t0).Seconds())
 	}
-	fmt.Printf("generated %d cases in %.0fs\n", *nCases, time.Since(t0).Seconds())
-	numbers, idsBySeq, err := fillIndexAndContacts(ctx, db, sealer, phones)
-	if err != nil {
-		return err
-	}
-	if _, err := db.SQL.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
-		return err
-	}
-	fmt.Printf("filled in %.0fs\n", time.Since(t0).Seconds())
 
 	srv := &api.Server{Cases: svc, Access: access, Auth: access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Hotline: &domain.Hotline{Service: svc, Access: access, Contacts: store.NewContacts(db, sealer, phones),
@@ -113,7 +128,7 @@ func run(ctx context.Context) error {
 	}
 	ts := httptest.NewServer(h)
 	defer ts.Close()
-	_, tok, err := access.CreateUser(ctx, domain.NewUser{Name: "Bench operator", Role: domain.RoleSpecialist})
+	_, tok, err := access.CreateUser(ctx, domain.NewUser{Name: fmt.Sprintf("Bench operator %d", time.Now().Unix()), Role: domain.RoleSpecialist})
 	if err != nil {
 		return err
 	}
@@ -217,22 +232,8 @@ func measure(conns int, d time.Duration, req func(r *rand.Rand) error) ([]time.D
 // fillIndexAndContacts gives every case a phone in the blind index and logs the contacts, in
 // batches; it returns the case numbers and ids by seq order.
 func fillIndexAndContacts(ctx context.Context, db *store.DB, sealer *store.Sealer, phones *store.PhoneIndex) ([]string, []string, error) {
-	rows, err := db.SQL.QueryContext(ctx, "SELECT seq, id::text, number FROM cases ORDER BY seq")
+	numbers, ids, err := caseNumbers(ctx, db)
 	if err != nil {
-		return nil, nil, err
-	}
-	var ids, numbers []string
-	for rows.Next() {
-		var seq int64
-		var id, number string
-		if err := rows.Scan(&seq, &id, &number); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		ids, numbers = append(ids, id), append(numbers, number)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, nil, err
 	}
 	const batch = 20_000
@@ -269,6 +270,23 @@ func fillIndexAndContacts(ctx context.Context, db *store.DB, sealer *store.Seale
 	return numbers, ids, nil
 }
 
+// caseNumbers returns the case numbers and ids in seq order (the bench's phones follow it).
+func caseNumbers(ctx context.Context, db *store.DB) (numbers, ids []string, err error) {
+	rows, err := db.SQL.QueryContext(ctx, "SELECT id::text, number FROM cases ORDER BY seq")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, number string
+		if err := rows.Scan(&id, &number); err != nil {
+			return nil, nil, err
+		}
+		ids, numbers = append(ids, id), append(numbers, number)
+	}
+	return numbers, ids, rows.Err()
+}
+
 func withDB(name string) string {
 	u, err := url.Parse(*pgURL)
 	if err != nil {
@@ -278,15 +296,18 @@ func withDB(name string) string {
 	return u.String()
 }
 
-// freshDB drops and recreates the bench database and migrates it.
-func freshDB(ctx context.Context) (*store.DB, func(), error) {
+// freshDB drops and recreates the bench database and migrates it; with reuse it opens (and
+// migrates) the one a -keep run left.
+func freshDB(ctx context.Context, reuse bool) (*store.DB, func(), error) {
 	conn, err := pgx.Connect(ctx, *pgURL)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
-		return nil, nil, err
+	if !reuse {
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := store.EnsureDatabase(ctx, withDB(dbName)); err != nil {
 		return nil, nil, err
