@@ -102,7 +102,8 @@ test-standby: services
 	CAREPATH_STANDBY_TEST=1 $(GO) test -race -count=1 -v -run 'TestStandbyFailover' ./cmd/carepath/
 
 ## restore-check: pg_dump the database (RESTORE_FROM, default DATABASE_URL), restore it into a fresh
-## database on the same server and run `carepath audit verify` on the copy (docs/OPERATIONS.md)
+## database on the same server and run `carepath audit verify` and `carepath beds verify` on the copy
+## (docs/OPERATIONS.md)
 restore-check: services build
 	scripts/restore-check.sh
 
