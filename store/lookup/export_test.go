@@ -27,3 +27,13 @@ func OwnConnPlanModes(ctx context.Context, db *store.DB) (first, again string, e
 	err = o.with(ctx, show(&again))
 	return first, again, err
 }
+
+// SnapshotPosition is the case's position in the waiting snapshot, if it is there.
+func SnapshotPosition(l *Lookups, caseID string) (int, bool) {
+	snap := l.waiting.Load()
+	if snap == nil {
+		return 0, false
+	}
+	p, ok := snap.pos[caseID]
+	return p, ok
+}
