@@ -21,12 +21,12 @@ type Config struct {
 	// DatabaseReadURL is a standby for the read-mostly work that tolerates a second of lag
 	// (DATABASE_READ_URL); empty: that work reads the primary too.
 	DatabaseReadURL string
-	RedisURL       string
-	HTTPAddr       string
-	LogLevel       slog.Level
-	BootstrapToken string
-	DataKeys       [][]byte
-	DevDataKey     bool
+	RedisURL        string
+	HTTPAddr        string
+	LogLevel        slog.Level
+	BootstrapToken  string
+	DataKeys        [][]byte
+	DevDataKey      bool
 	// PhoneIndexKeys key the blind index of phone numbers (PHONE_INDEX_KEY), first one current.
 	PhoneIndexKeys   [][]byte
 	LeadTriageDays   int
