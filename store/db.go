@@ -46,9 +46,10 @@ type Options struct {
 	// (never part of one). For the notices' delivery log only, where a forgotten mark means a
 	// notice is sent again under the same idempotency key.
 	AsyncCommit bool
-	// ReadOnly makes every session of this pool read-only (default_transaction_read_only),
-	// never creates the database and does not connect until first used: a pool on a standby (DATABASE_READ_URL), for the read-mostly
-	// work that tolerates a second of replication lag. A write through it fails.
+	// ReadOnly makes every session of this pool read-only (default_transaction_read_only), never
+	// creates the database and does not connect until first used: a pool on a standby
+	// (DATABASE_READ_URL), for the read-mostly work that tolerates a second of replication lag.
+	// A write through it fails.
 	ReadOnly bool
 }
 
