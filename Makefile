@@ -97,12 +97,14 @@ test-sentinel: services redis-sentinel
 
 ## test-standby: a PostgreSQL primary and a synchronous streaming standby of its own (initdb,
 ## pg_basebackup; PG_BIN, default /usr/lib/postgresql/15/bin), commands through `carepath serve`,
-## the primary killed, the standby promoted: commands resume and nothing acknowledged is lost
+## the primary killed, the standby promoted: commands resume and nothing acknowledged is lost; and
+## DATABASE_READ_URL on the standby (the waiting snapshot read there, positions right without it)
 test-standby: services
-	CAREPATH_STANDBY_TEST=1 $(GO) test -race -count=1 -v -run 'TestStandbyFailover' ./cmd/carepath/
+	CAREPATH_STANDBY_TEST=1 $(GO) test -race -count=1 -v -run 'TestStandbyFailover|TestReadURLOnStandby' ./cmd/carepath/
 
 ## restore-check: pg_dump the database (RESTORE_FROM, default DATABASE_URL), restore it into a fresh
-## database on the same server and run `carepath audit verify` on the copy (docs/OPERATIONS.md)
+## database on the same server and run `carepath audit verify` and `carepath beds verify` on the copy
+## (docs/OPERATIONS.md)
 restore-check: services build
 	scripts/restore-check.sh
 

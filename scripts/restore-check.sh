@@ -5,8 +5,8 @@
 # of the history and the access log must hold. The copy is dropped afterwards unless KEEP=1;
 # the dump is kept in DUMP_DIR (default a temporary directory, removed) when DUMP_DIR is set.
 # With EXPECT_DIGEST (the digest audit verify printed for the source) the copy's chain heads
-# must match it. Nothing is run against the source but pg_dump. `beds verify` does not exist in this release:
-# the bed counts are checked by a constraint and by the lifecycle tests instead.
+# must match it. Then `carepath beds verify` on the copy: every section's bed counters must agree with
+# the beds the restored cases hold. Nothing is run against the source but pg_dump.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +49,11 @@ echo "$report"
 if [[ -n ${EXPECT_DIGEST:-} ]] && ! grep -qx "digest of chain heads: $EXPECT_DIGEST" <<<"$report"; then
   echo "restore-check: FAILED: the copy's chain heads differ from EXPECT_DIGEST" >&2; exit 1
 fi
-echo "restore-check: beds verify: not in this release (nothing to run)"
-printf 'restore-check: OK in %d ms (dump, restore, verify)%s\n' "$(( ($(date +%s%N) - start) / 1000000 ))" \
+echo "restore-check: carepath beds verify on the copy"
+if ! beds=$(BOOTSTRAP_ADMIN_TOKEN= LOG_LEVEL=error DATABASE_URL="$copy_url" "$bin" beds verify); then
+  echo "$beds"
+  echo "restore-check: FAILED: the restored copy's bed counters disagree with its cases" >&2; exit 1
+fi
+echo "$beds"
+printf 'restore-check: OK in %d ms (dump, restore, audit verify, beds verify)%s\n' "$(( ($(date +%s%N) - start) / 1000000 ))" \
   "$([[ ${KEEP:-} == 1 ]] && echo "; the copy is kept: $copy")"

@@ -46,6 +46,11 @@ type Options struct {
 	// (never part of one). For the notices' delivery log only, where a forgotten mark means a
 	// notice is sent again under the same idempotency key.
 	AsyncCommit bool
+	// ReadOnly makes every session of this pool read-only (default_transaction_read_only), never
+	// creates the database and does not connect until first used: a pool on a standby
+	// (DATABASE_READ_URL), for the read-mostly work that tolerates a second of replication lag.
+	// A write through it fails.
+	ReadOnly bool
 }
 
 // EnsureDatabase creates the database named in the URL when it does not exist yet, connecting
@@ -86,8 +91,10 @@ func EnsureDatabase(ctx context.Context, dsn string) error {
 
 // Open connects to the database (creating it when missing).
 func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
-	if err := EnsureDatabase(ctx, dsn); err != nil {
-		return nil, err
+	if !opt.ReadOnly {
+		if err := EnsureDatabase(ctx, dsn); err != nil {
+			return nil, err
+		}
 	}
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -95,6 +102,9 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	}
 	if opt.AsyncCommit {
 		cfg.RuntimeParams["synchronous_commit"] = "off"
+	}
+	if opt.ReadOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	}
 	sqlDB := stdlib.OpenDB(*cfg)
 	if opt.MaxOpenConns == 0 {
@@ -117,11 +127,15 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open gorm: %w", err)
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := sqlDB.PingContext(pingCtx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("connect to postgres: %w", err)
+	// A read-only pool is on a standby that may be away at start: it connects on first use, and
+	// its reader falls back to the primary meanwhile (the caller may ping it and warn).
+	if !opt.ReadOnly {
+		pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := sqlDB.PingContext(pingCtx); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("connect to postgres: %w", err)
+		}
 	}
 	db := &DB{Gorm: g, SQL: sqlDB, URL: dsn, bell: newRelayBell(sqlDB), closed: make(chan struct{}), conf: cfg}
 	db.access = newAccessWriter(db)

@@ -55,13 +55,16 @@ var chaosPlans = map[string]chaosPlan{
 // TestChaos is `make chaos-quick` (CAREPATH_CHAOS=quick, under 3 minutes) and `make chaos`
 // (CAREPATH_CHAOS=full): carepath as separate processes (two `serve`, two `worker`) on a
 // PostgreSQL primary with a synchronous standby and a Redis of its own, with a webhook receiver,
-// all on 127.0.0.1. Clients register cases, fire events, record documents and look cases up,
-// while a random process is killed with SIGKILL and restarted every few seconds, Redis is
-// stopped and started empty, PostgreSQL is restarted, and 64 conflicting events hit one case.
-// At the end it checks: every 2xx command is in the history, each case's history gapless; every
-// case's notice exists and reached the receiver, never under two ids; `audit verify` clean; no
-// 5xx but 503 problem+json, and those only while PostgreSQL was down; answers again within 5 s
-// of PostgreSQL's return; exactly one of the conflicting events won.
+// all on 127.0.0.1. Clients register cases, fire events, record documents, log and search the
+// hotline's contacts and look cases up; two placement clients take cases to the waiting list,
+// issue vouchers for one small home, admit, discharge, and accept or decline the offers the freed
+// beds make (chaos_placement_test.go). Meanwhile a random process is killed with SIGKILL and
+// restarted every few seconds, Redis is stopped and started empty, PostgreSQL is restarted, and
+// 64 conflicting events hit one case. At the end it checks: every 2xx command is in the history,
+// each case's history gapless; every 2xx offer answer and contact stored; every case's notice
+// exists and reached the receiver, never under two ids; no bed double-booked and `beds verify`
+// clean; `audit verify` clean; no 5xx but 503 problem+json, and those only while PostgreSQL was
+// down; answers again within 5 s of PostgreSQL's return; exactly one of the conflicting events won.
 func TestChaos(t *testing.T) {
 	mode := os.Getenv("CAREPATH_CHAOS")
 	plan, ok := chaosPlans[mode]
@@ -113,8 +116,12 @@ func TestChaos(t *testing.T) {
 	base := map[string]string{"DATABASE_URL": dbURL, "REDIS_URL": fmt.Sprintf("redis://127.0.0.1:%d/0", redisPort), "LOG_LEVEL": "error",
 		"RELAY_LEASE": "3s", "RELAY_POLL_INTERVAL": "500ms", "NOTICE_HOLD": "4s", "WEBHOOK_TIMEOUT": "2s", "NOTICE_BACKOFF_BASE": "200ms",
 		"NOTICE_BACKOFF_MAX": "2s", "NOTICE_MAX_ATTEMPTS": "1000", "SCAN_INTERVAL": "5s", "WORKER_CONCURRENCY": "16", "DB_MAX_CONNS": "8",
-		"SHUTDOWN_TIMEOUT": "2s", "AUTH_CACHE_TTL": "0s", "WEBHOOK_ALLOW_PRIVATE": "true"}
+		"SHUTDOWN_TIMEOUT": "2s", "AUTH_CACHE_TTL": "0s", "WEBHOOK_ALLOW_PRIVATE": "true",
+		// nobody is assigned and there are no supervisors: every notice of the run is a webhook
+		// to the receiver (offers would otherwise mail a specialist, and there is no SMTP here)
+		"AUTO_ASSIGN": "false"}
 	token := specialistToken(t, base)
+	adminToken := userToken(t, base, "Администратор хаоса", "admin")
 	var agency string
 	{
 		conn, err := pgx.Connect(context.Background(), dbURL)
@@ -204,7 +211,7 @@ func TestChaos(t *testing.T) {
 	// call sends a request to one serve instance and, as a balancer would, to the other when
 	// the first cannot be reached (it was killed); returns the status, the version in its ETag
 	// and the body.
-	call := func(method, path, ifMatch string, body any) (int, int, map[string]any) {
+	callAs := func(token, method, path, ifMatch string, body any) (int, int, map[string]any) {
 		first := rand.IntN(len(serveAddrs))
 		for try := range len(serveAddrs) * 3 {
 			addr := serveAddrs[(first+try)%len(serveAddrs)]
@@ -240,16 +247,33 @@ func TestChaos(t *testing.T) {
 		}
 		return 0, 0, nil
 	}
+	call := func(method, path, ifMatch string, body any) (int, int, map[string]any) {
+		return callAs(token, method, path, ifMatch, body)
+	}
 	ack := func(id string, v int) {
 		mu.Lock()
 		acked[id] = max(acked[id], v)
 		mu.Unlock()
 	}
 	newCase := newCaseBody("incapacitated", agency)
+	// the home the placement clients fill, added by the admin before the load starts
+	st, _, home := callAs(adminToken, "POST", "/api/v1/facilities", "", chaosHome)
+	if st != http.StatusCreated {
+		t.Fatalf("the chaos home: %d %v", st, home)
+	}
+	homeID, _ := home["id"].(string)
+	placement := newChaosPlacement(callAs, token, homeID, ack)
 	ctx, stopLoad := context.WithTimeout(context.Background(), plan.load)
 	defer stopLoad()
 	var wg sync.WaitGroup
-	for range 8 {
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			placement.run(ctx, newCase)
+		}()
+	}
+	for range 6 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -263,6 +287,10 @@ func TestChaos(t *testing.T) {
 				number, _ := c["number"].(string)
 				code, _ := c["access_code"].(string)
 				ack(id, v)
+				placement.logContact(id)
+				if i%4 == 0 {
+					placement.logContact("") // a call about no case yet
+				}
 				steps := []struct {
 					method, path string
 					body         map[string]any
@@ -429,10 +457,17 @@ func TestChaos(t *testing.T) {
 	if err := run(context.Background(), []string{"audit", "verify"}, env(map[string]string{"DATABASE_URL": dbURL}), &verify, &syncBuffer{}); err != nil {
 		breach("audit verify: %v: %s", err, verify.String())
 	}
+	for _, b := range placement.check(conn) {
+		breach("%s", b)
+	}
+	var beds syncBuffer
+	if err := run(context.Background(), []string{"beds", "verify"}, env(map[string]string{"DATABASE_URL": dbURL}), &beds, &syncBuffer{}); err != nil {
+		breach("beds verify: %v: %s", err, beds.String())
+	}
 	t.Logf("chaos %s: %d requests (%d unreachable, retried on the other server) answered %v; %d cases; %d notices, %d deliveries; "+
-		"%d processes killed; Redis down %s and back empty; PostgreSQL restarted in %s, answering again %s later; conflicting events: %d won, %d lost, %d other; beds verify: not in this release",
+		"%d processes killed; Redis down %s and back empty; PostgreSQL restarted in %s, answering again %s later; conflicting events: %d won, %d lost, %d other; %s; %d breaches",
 		mode, requests.Load(), connErr.Load(), byStatus, cases, len(noticeIDs), deliveries, kills, plan.redisDown, pgGone.Round(time.Millisecond),
-		pgAnswered.Round(time.Millisecond), conflict.won, conflict.lost, conflict.other)
+		pgAnswered.Round(time.Millisecond), conflict.won, conflict.lost, conflict.other, placement.summary(), len(breaches))
 	mu.Lock()
 	defer mu.Unlock()
 	for _, b := range breaches {

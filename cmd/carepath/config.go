@@ -17,13 +17,16 @@ import (
 // Config is everything carepath reads from its environment. Each variable has a default that
 // works on a developer's machine; README.md lists them all.
 type Config struct {
-	DatabaseURL    string
-	RedisURL       string
-	HTTPAddr       string
-	LogLevel       slog.Level
-	BootstrapToken string
-	DataKeys       [][]byte
-	DevDataKey     bool
+	DatabaseURL string
+	// DatabaseReadURL is a standby for the read-mostly work that tolerates a second of lag
+	// (DATABASE_READ_URL); empty: that work reads the primary too.
+	DatabaseReadURL string
+	RedisURL        string
+	HTTPAddr        string
+	LogLevel        slog.Level
+	BootstrapToken  string
+	DataKeys        [][]byte
+	DevDataKey      bool
 	// PhoneIndexKeys key the blind index of phone numbers (PHONE_INDEX_KEY), first one current.
 	PhoneIndexKeys   [][]byte
 	LeadTriageDays   int
@@ -77,6 +80,7 @@ type configVar struct{ name, def, help string }
 
 var configVars = []configVar{
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carepath?sslmode=disable", "PostgreSQL, the system of record; the database is created if missing"},
+	{"DATABASE_READ_URL", "", "a streaming standby (or a pooler in front of standbys) for the read-mostly work that tolerates a second of lag: the relatives' lookup's waiting-list snapshot and the figures; its sessions are read-only, and nothing that must read its own writes uses it; empty: everything reads DATABASE_URL"},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for the job queue (may lose its contents without losing anything)"},
 	{"REDIS_SENTINELS", "", "instead of REDIS_URL: the Sentinels (host:port,host:port,…) watching the Redis master REDIS_MASTER; the same as REDIS_URL=redis-sentinel://SENTINELS/0?master=MASTER"},
 	{"REDIS_MASTER", "", "the master's name in the Sentinels' configuration (with REDIS_SENTINELS)"},
@@ -158,6 +162,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.DatabaseURL = get("DATABASE_URL")
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || strings.Trim(u.Path, "/") == "" {
 		return c, fmt.Errorf("DATABASE_URL %q: want postgres://user@host:port/database", c.DatabaseURL)
+	}
+	if c.DatabaseReadURL = get("DATABASE_READ_URL"); c.DatabaseReadURL != "" {
+		if u, err := url.Parse(c.DatabaseReadURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || strings.Trim(u.Path, "/") == "" {
+			return c, fmt.Errorf("DATABASE_READ_URL %q: want postgres://user@host:port/database (a standby of DATABASE_URL)", c.DatabaseReadURL)
+		}
 	}
 	c.RedisURL = get("REDIS_URL")
 	if c.Redis, err = parseRedis(c.RedisURL, strings.TrimSpace(getenv("REDIS_URL")) != "", get("REDIS_SENTINELS"), get("REDIS_MASTER")); err != nil {

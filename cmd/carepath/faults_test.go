@@ -18,8 +18,14 @@ import (
 // specialistToken creates a specialist with `carepath users create` and returns its token.
 func specialistToken(t *testing.T, vars map[string]string) string {
 	t.Helper()
+	return userToken(t, vars, "Дежурный специалист", "specialist")
+}
+
+// userToken creates a user with the role and returns its token.
+func userToken(t *testing.T, vars map[string]string, name, role string) string {
+	t.Helper()
 	var out, errs syncBuffer
-	if err := run(context.Background(), []string{"users", "create", "--name", "Дежурный специалист", "--role", "specialist"}, env(vars), &out, &errs); err != nil {
+	if err := run(context.Background(), []string{"users", "create", "--name", name, "--role", role}, env(vars), &out, &errs); err != nil {
 		t.Fatalf("users create: %v\n%s", err, errs.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -29,9 +35,14 @@ func specialistToken(t *testing.T, vars map[string]string) string {
 // apiRequest is a JSON request to carepath at url (http://host:port), as the specialist holding
 // token; the relatives' lookup goes without it.
 func apiRequest(url, token, method, path, ifMatch string, body any) *http.Request {
-	b, _ := json.Marshal(body)
+	var b []byte
+	if body != nil {
+		b, _ = json.Marshal(body)
+	}
 	req, _ := http.NewRequest(method, url+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if path != "/api/v1/status" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

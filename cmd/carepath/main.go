@@ -170,7 +170,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // app is the wired program.
 type app struct {
-	db       *store.DB
+	db *store.DB
+	// readDB is the pool for read-mostly work that tolerates a second of lag: DATABASE_READ_URL's
+	// standby (read-only sessions), or db itself when it is not set. Build readers of figures and
+	// exports on it; never anything that must read its own writes.
+	readDB   *store.DB
 	rdb      *redis.Client
 	logger   *slog.Logger
 	cases    *store.Cases
@@ -214,15 +218,30 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	if cfg.CaseCacheSize > 0 {
 		caseStore = store.NewCaseCache(cases, cfg.CaseCacheSize)
 	}
+	readDB := db
+	if cfg.DatabaseReadURL != "" {
+		if readDB, err = store.Open(ctx, cfg.DatabaseReadURL, store.Options{MaxOpenConns: max(cfg.DBMaxConns/4, 4), ReadOnly: true}); err != nil {
+			return nil, fmt.Errorf("DATABASE_READ_URL: %w", err)
+		}
+		// A standby away is no reason not to start: the lookups' waiting positions are counted on
+		// the primary until it answers.
+		if err := readDB.Ping(ctx); err != nil {
+			logger.Warn("DATABASE_READ_URL does not answer; waiting positions are counted on the primary until it does", "error", err.Error())
+		}
+	}
 	lookups := lookup.New(db)
+	lookups.Reader = readDB
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
 		Users: identities, Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: notices, Lockouts: lookups}
 	if cfg.AutoAssign {
 		service.Assigner = identities
 	}
 	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: lookups, Settings: cfg.Access}
-	a := &app{db: db, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
+	a := &app{db: db, readDB: readDB, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
 	a.closers = append(a.closers, noticeDB.Close)
+	if readDB != db {
+		a.closers = append(a.closers, readDB.Close)
+	}
 	registry := prometheus.NewRegistry()
 	a.registry = registry
 	inspector := asynq.NewInspectorFromRedisClient(rdb)

@@ -174,7 +174,7 @@ func TestSeedIsIdempotent(t *testing.T) {
 
 func TestBadConfigurationNamesTheVariable(t *testing.T) {
 	for name, value := range map[string]string{
-		"HTTP_ADDR": "nowhere", "DATABASE_URL": "mysql://x", "REDIS_URL": "localhost", "LOG_LEVEL": "loud",
+		"HTTP_ADDR": "nowhere", "DATABASE_URL": "mysql://x", "DATABASE_READ_URL": "localhost/replica", "REDIS_URL": "localhost", "LOG_LEVEL": "loud",
 		"DATA_KEY": "c2hvcnQ=", "DB_MAX_CONNS": "-1", "SHUTDOWN_TIMEOUT": "soon", "DOCUMENT_VALIDITY_MONTHS": "passport=x",
 		"WEBHOOK_ALLOW_PRIVATE": "perhaps", "METRICS_TOKEN": "short", "WEBHOOK_LEGACY_SIGNATURE": "maybe",
 	} {

@@ -41,6 +41,10 @@ type Lookups struct {
 	batch     *statusBatcher
 	// WaitingTTL is how old a position shown to relatives may be (default 30 s).
 	WaitingTTL time.Duration
+	// Reader, when set, is where the waiting snapshot is read: a standby (DATABASE_READ_URL).
+	// A case a lagging standby does not show waiting yet is counted on db instead; the lookups
+	// themselves and the lockout counters stay on db, which they write.
+	Reader *store.DB
 }
 
 type waitingSnapshot struct {
@@ -412,7 +416,11 @@ func (l *Lookups) refreshWaiting() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	at := time.Now()
-	rows, err := l.db.SQL.QueryContext(ctx, `SELECT id::text, facility_type FROM cases WHERE state = 'waiting_list'
+	db := l.db
+	if l.Reader != nil {
+		db = l.Reader
+	}
+	rows, err := db.SQL.QueryContext(ctx, `SELECT id::text, facility_type FROM cases WHERE state = 'waiting_list'
 		ORDER BY facility_type, `+store.WaitingOrder("cases"))
 	if err != nil {
 		return // the next lookup tries again; meanwhile positions are counted

@@ -93,6 +93,63 @@ func TestWaitingPositionSnapshot(t *testing.T) {
 	check() // from the snapshot
 }
 
+// waitingCase registers a case and takes it to the waiting list.
+func (f *fixture) waitingCase(t *testing.T) *domain.Case {
+	t.Helper()
+	ctx := context.Background()
+	c := f.register(t, "Очередь Тест")
+	today := domain.DateOf(time.Now()).AddDays(-1)
+	for _, d := range c.Checklist {
+		var err error
+		if c, err = f.service.RecordDocument(ctx, sys, c.ID, d.Type, 0, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &today}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, cmd := range []domain.EventCommand{{Event: domain.RequestDocuments}, {Event: domain.SubmitForReview},
+		{Event: domain.RecognizeNeed, IPPSUNumber: "1", IPPSUDate: &today}} {
+		var err error
+		if c, err = f.service.Fire(ctx, sys, c.ID, c.Version, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// TestWaitingSnapshotFromTheReader: with a Reader (DATABASE_READ_URL) the snapshot is read there,
+// not on the primary, through a read-only pool; a case the reader does not show yet (a lagging
+// standby) is counted on the primary, so its relatives still see their true position.
+func TestWaitingSnapshotFromTheReader(t *testing.T) {
+	primary, standby := newFixture(t), newFixture(t)
+	ctx := context.Background()
+	// the "standby" lags: it holds an older list (its own cases), the primary a newer one
+	onStandby := standby.waitingCase(t)
+	onPrimary := []*domain.Case{primary.waitingCase(t), primary.waitingCase(t)}
+	reader, err := store.Open(ctx, standby.db.URL, store.Options{ReadOnly: true, MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if err := reader.Gorm.Exec("CREATE TABLE written_on_a_reader (x int)").Error; err == nil {
+		t.Fatal("a read-only pool wrote")
+	}
+	l := lookup.New(primary.db)
+	l.Reader = reader
+	for i, c := range onPrimary {
+		if p, err := l.WaitingPosition(ctx, c.ID); err != nil || p != i+1 {
+			t.Fatalf("case %d on the primary only: position %d (%v), want %d", i, p, err, i+1)
+		}
+	}
+	if !l.HasWaitingSnapshot() {
+		t.Fatal("no snapshot after the first lookup")
+	}
+	if p, ok := lookup.SnapshotPosition(l, onStandby.ID); !ok || p != 1 {
+		t.Fatalf("the snapshot was not read on the reader: position of its case %d %v", p, ok)
+	}
+	if _, ok := lookup.SnapshotPosition(l, onPrimary[0].ID); ok {
+		t.Fatal("the snapshot was read on the primary")
+	}
+}
+
 // TestStatusLookupsInBatches: lookups that arrive together are read together, and each gets
 // its own case and its own counters: forty at once over found and unknown numbers, counters
 // of different sizes, and the same number asked twice.

@@ -22,18 +22,27 @@ type ownConn struct {
 	conn *pgx.Conn
 }
 
-// with runs f on the connection, connecting first when there is none (or it broke).
+// with runs f on the connection, connecting first when there is none (or it broke). A
+// connection that broke while idle (PostgreSQL restarted or failed over) fails at its first use
+// after, however long after: f runs once more on a new connection then. f must be a read that
+// may run twice (the lookups' batch query sets the same fields again).
 func (o *ownConn) with(ctx context.Context, f func(*pgx.Conn) error) error {
-	if o.conn == nil || o.conn.IsClosed() {
-		cfg := o.db.ConnConfig()
-		cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		if err != nil {
-			return err
+	for attempt := 0; ; attempt++ {
+		if o.conn == nil || o.conn.IsClosed() {
+			cfg := o.db.ConnConfig()
+			cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+			conn, err := pgx.ConnectConfig(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			o.conn = conn
 		}
-		o.conn = conn
+		err := f(o.conn)
+		if err != nil && attempt == 0 && o.conn.IsClosed() && ctx.Err() == nil {
+			continue
+		}
+		return err
 	}
-	return f(o.conn)
 }
 
 func (o *ownConn) close() {
