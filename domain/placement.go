@@ -86,6 +86,10 @@ type WaitingRegister interface {
 	// Waiting returns a page of a waiting list in its order; EINVALID for a bad cursor,
 	// ENOTFOUND for a home that does not exist.
 	Waiting(ctx context.Context, f WaitingFilter) (WaitingPage, error)
+	// SegmentFigures returns a waiting case's figures in its own list segment and, as if it
+	// had no preferences, in the segment of any home of its type (wait.go); found false when
+	// the case is not on the waiting list.
+	SegmentFigures(ctx context.Context, caseID string) (own, anyHome SegmentFigures, found bool, err error)
 }
 
 var priorityCode = regexp.MustCompile(`^[a-z0-9_]{1,40}$`)
