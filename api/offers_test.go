@@ -190,3 +190,61 @@ func TestUnansweredOfferExpires(t *testing.T) {
 		t.Fatalf("the first after the expiry: %v %v", c, err)
 	}
 }
+
+// TestOffersWhenCapacityGrows: more beds in service (a section's capacity raised, a bed report
+// with more beds, a home active again) are offered like a freed bed, with the notices written
+// in the home's transaction; a change that frees nothing offers nothing.
+func TestOffersWhenCapacityGrows(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	home, _ := h.createHome(map[string]any{"name": "Пансионат «Ясень»", "type": "elderly_disabled", "district": "Северный",
+		"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": 0}}})
+	a, b, c := h.waitingCase("female"), h.waitingCase("female"), h.waitingCase("female")
+	section := func(capacity int) map[string]any {
+		return map[string]any{"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": capacity}}}
+	}
+	// the district changes, no bed: no offer
+	if r := h.do("PATCH", "/api/v1/facilities/"+home, map[string]any{"phone": "+7 495 000-00-00"}, "If-Match", `"1"`); r.status != 200 {
+		t.Fatalf("patch: %d %s", r.status, r.body)
+	}
+	if open := h.offers("proposed"); len(open) != 0 {
+		t.Fatalf("an offer with no bed: %v", open)
+	}
+	if r := h.do("PATCH", "/api/v1/facilities/"+home, section(1), "If-Match", `"2"`); r.status != 200 {
+		t.Fatalf("capacity 1: %d %s", r.status, r.body)
+	}
+	open := h.offers("proposed")
+	if len(open) != 1 || open[0]["case_id"] != a.ID {
+		t.Fatalf("after capacity 1: %v", open)
+	}
+	var told int64
+	if err := h.db.Gorm.Raw("SELECT count(*) FROM notices WHERE case_id = ? AND happening = 'offer_proposed'", a.ID).Scan(&told).Error; err != nil || told == 0 {
+		t.Fatalf("told of the offer: %d %v", told, err)
+	}
+	// The home reports 3 beds in service: two more, for b and c.
+	three := 3
+	if _, err := h.svc.ReportBeds(ctx, domain.System, home, domain.BedReport{Capacity: &three}); err != nil {
+		t.Fatal(err)
+	}
+	open = h.offers("proposed")
+	if len(open) != 3 {
+		t.Fatalf("after a report of 3 beds: %v", open)
+	}
+	// The same report again frees nothing new.
+	if _, err := h.svc.ReportBeds(ctx, domain.System, home, domain.BedReport{Capacity: &three}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.offers("proposed"); len(got) != 3 {
+		t.Fatalf("a report with no more beds: %v", got)
+	}
+	seen := map[any]bool{}
+	for _, o := range open {
+		seen[o["case_id"]] = true
+	}
+	if !seen[b.ID] || !seen[c.ID] {
+		t.Fatalf("offers: %v", open)
+	}
+	if drift, err := h.svc.VerifyBeds(ctx); err != nil || len(drift) != 0 {
+		t.Fatalf("beds verify: %v %v", drift, err)
+	}
+}
