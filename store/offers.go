@@ -234,3 +234,19 @@ func (s *Cases) DeclineReasons(ctx context.Context) ([]domain.DeclineReason, err
 	}
 	return out, nil
 }
+
+// NextForBed returns the first waiting case a freed bed of this section would be offered to
+// (nextForSection, as ProposeOffers asks it), "" when there is none; for the placement
+// benchmark and operators' checks, outside any transaction.
+func (s *Cases) NextForBed(ctx context.Context, bed domain.Bed) (string, error) {
+	var id, number, name, assignee string
+	args := nextForSection.args(changeArgs{"home": bed.FacilityID, "section": bed.Section, "exclude": ""})
+	err := s.db.SQL.QueryRowContext(ctx, nextForSection.sql, args...).Scan(&id, &number, &name, &assignee)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("next case for a bed: %w", err)
+	}
+	return id, nil
+}
