@@ -248,3 +248,64 @@ func TestOffersWhenCapacityGrows(t *testing.T) {
 		t.Fatalf("beds verify: %v %v", drift, err)
 	}
 }
+
+// TestTransferJoinsTheListAndFreesTheOldBed: request_transfer names the type of home wanted,
+// preferences and a reason; the resident joins that list and keeps the bed; admitted in the new
+// home, the old bed frees and is offered to the next eligible case.
+func TestTransferJoinsTheListAndFreesTheOldBed(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	oldHome, _ := h.createHome(map[string]any{"name": "Пансионат «Дуб»", "type": "elderly_disabled", "district": "Северный",
+		"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": 1}}})
+	newHome, _ := h.createHome(map[string]any{"name": "Интернат «Берёза»", "type": "psychoneurological", "district": "Южный",
+		"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": 1}}})
+	r := h.waitingCase("female")
+	if res := h.fire(r.ID, map[string]any{"event": "issue_voucher", "facility_id": oldHome}); res.status != 200 {
+		t.Fatalf("voucher: %d %s", res.status, res.body)
+	}
+	if res := h.fire(r.ID, map[string]any{"event": "admit"}); res.status != 200 {
+		t.Fatalf("admit: %d %s", res.status, res.body)
+	}
+	next := h.waitingCase("female")
+	if res := h.fire(r.ID, map[string]any{"event": "request_transfer", "facility_type": "nonsense"}); res.status != http.StatusBadRequest {
+		t.Fatalf("an unknown type: %d %s", res.status, res.body)
+	}
+	res := h.fire(r.ID, map[string]any{"event": "request_transfer", "facility_type": "psychoneurological", "reason": "нужен уход иного профиля",
+		"placement": map[string]any{"priority": "general", "districts": []string{"Южный"}}})
+	if res.status != 200 {
+		t.Fatalf("request_transfer: %d %s", res.status, res.body)
+	}
+	c := res.json(t)
+	if c["state"] != "transfer_pending" || c["facility_type"] != "psychoneurological" || c["facility_id"] != oldHome {
+		t.Fatalf("after the request: %v", c)
+	}
+	if got, err := h.cases.Get(ctx, r.ID); err != nil || got.WaitingPosition != 1 {
+		t.Fatalf("the resident's place on the new list: %v %v", got.WaitingPosition, err)
+	}
+	// On the new type's list, the old bed still held: nothing offered to the next woman.
+	if got := h.numbers(h.do("GET", "/api/v1/waiting-list?facility_id="+newHome, nil)); len(got) != 1 || got[0] != r.Number {
+		t.Fatalf("the new home's list: %v", got)
+	}
+	if len(h.offers("proposed")) != 0 {
+		t.Fatalf("an offer while the resident keeps the bed: %v", h.offers("proposed"))
+	}
+	hist := h.do("GET", "/api/v1/cases/"+r.ID+"/history", nil).json(t)["items"].([]any)
+	last := hist[len(hist)-1].(map[string]any)
+	if p, _ := last["payload"].(map[string]any); p["facility_type"] != "psychoneurological" || p["previous_facility_type"] != "elderly_disabled" || p["reason"] != "нужен уход иного профиля" {
+		t.Fatalf("history line: %v", last)
+	}
+	// Admitted in the new home: the old bed frees and goes to the next woman waiting.
+	if res := h.fire(r.ID, map[string]any{"event": "issue_voucher", "facility_id": newHome}); res.status != 200 {
+		t.Fatalf("voucher to the new home: %d %s", res.status, res.body)
+	}
+	if res := h.fire(r.ID, map[string]any{"event": "admit"}); res.status != 200 {
+		t.Fatalf("admit to the new home: %d %s", res.status, res.body)
+	}
+	open := h.offers("proposed")
+	if len(open) != 1 || open[0]["case_id"] != next.ID || open[0]["facility_id"] != oldHome {
+		t.Fatalf("the old bed's offer: %v", open)
+	}
+	if drift, err := h.svc.VerifyBeds(ctx); err != nil || len(drift) != 0 {
+		t.Fatalf("beds verify: %v %v", drift, err)
+	}
+}

@@ -169,7 +169,11 @@ func (p *Placement) check() error {
 }
 
 // placementStates are the states in which a case's placement may change.
-var placementStates = []State{UnderReview, WaitingList, VoucherIssued}
+var placementStates = []State{UnderReview, WaitingList, VoucherIssued, TransferPending}
+
+// onWaitingList says whether a case in this state is on the waiting list: waiting, or a
+// resident waiting for a transfer (who keeps the bed meanwhile).
+func onWaitingList(s State) bool { return s == WaitingList || s == TransferPending }
 
 // SetPlacement changes a case's priority, traits and preferences; each change is a history line.
 func (s *Service) SetPlacement(ctx context.Context, actor Actor, id string, version int, p Placement) (*Case, error) {

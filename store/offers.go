@@ -16,12 +16,13 @@ import (
 // freed the bed or answered the offer.
 
 // nextForSection is the first waiting case that could take a bed of section @section of home
-// @home: of the home's type, eligible (eligibleFor), not @exclude, without an open offer, not
+// @home: of the home's type, eligible (eligibleFor), not @exclude nor a resident of the home
+// waiting for a transfer, without an open offer, not
 // flagged for review, and not one that declined this section or let its offer expire.
 var nextForSection = named(`SELECT c.id::text, c.number, c.applicant_name, coalesce(c.assignee_id::text, '')
 	FROM cases c LEFT JOIN placements p ON p.case_id = c.id
-	WHERE c.state = 'waiting_list' AND c.facility_type = (SELECT type FROM facilities WHERE id = @home)::facility_type
-		AND c.id::text <> @exclude AND NOT coalesce(p.review, false) AND ` + eligibleFor + `
+	WHERE c.state IN ('waiting_list', 'transfer_pending') AND c.facility_type = (SELECT type FROM facilities WHERE id = @home)::facility_type
+		AND c.id::text <> @exclude AND c.facility_id IS DISTINCT FROM @home AND NOT coalesce(p.review, false) AND ` + eligibleFor + `
 		AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = c.id AND (o.state = 'proposed'
 			OR (o.facility_id = @home AND o.section_code = @section AND o.state IN ('declined', 'expired'))))
 	ORDER BY ` + WaitingOrder("c") + ` LIMIT 1`)
@@ -87,7 +88,7 @@ func (t *lazyTx) AnswerOffer(ctx context.Context, id string, state domain.OfferS
 
 // casesAhead is the waiting cases before @me on its list that home @home could take.
 var casesAhead = named(`SELECT c.number FROM cases me, cases c LEFT JOIN placements p ON p.case_id = c.id
-	WHERE me.id = @me AND c.state = 'waiting_list' AND c.facility_type = me.facility_type
+	WHERE me.id = @me AND c.state IN ('waiting_list', 'transfer_pending') AND c.facility_type = me.facility_type
 		AND (` + WaitingOrder("c") + `) < (` + WaitingOrder("me") + `) AND ` + eligibleFor + `
 	ORDER BY ` + WaitingOrder("c") + ` LIMIT 20`)
 

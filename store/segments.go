@@ -27,13 +27,13 @@ var segmentFiguresSQL = func() string {
 	md, mh := segmentOf("p")
 	order := func(a string) string { return "(" + WaitingOrder(a) + ")" }
 	return `WITH me AS (SELECT c.id, c.facility_type, c.priority_rank, c.recognized_at, c.seq, ` + md + ` AS d, ` + mh + ` AS h
-		FROM cases c LEFT JOIN placements p ON p.case_id = c.id WHERE c.id = $1 AND c.state = 'waiting_list')
+		FROM cases c LEFT JOIN placements p ON p.case_id = c.id WHERE c.id = $1 AND c.state IN ('waiting_list', 'transfer_pending'))
 	SELECT
-		(SELECT count(*) FROM cases w WHERE w.state = 'waiting_list' AND w.facility_type = me.facility_type AND ` + order("w") + ` < ` + order("me") + `) + 1,
-		(SELECT count(*) FROM cases w WHERE w.state = 'waiting_list' AND w.facility_type = me.facility_type),
-		(SELECT count(*) FROM cases w LEFT JOIN placements wp ON wp.case_id = w.id WHERE w.state = 'waiting_list'
+		(SELECT count(*) FROM cases w WHERE w.state IN ('waiting_list', 'transfer_pending') AND w.facility_type = me.facility_type AND ` + order("w") + ` < ` + order("me") + `) + 1,
+		(SELECT count(*) FROM cases w WHERE w.state IN ('waiting_list', 'transfer_pending') AND w.facility_type = me.facility_type),
+		(SELECT count(*) FROM cases w LEFT JOIN placements wp ON wp.case_id = w.id WHERE w.state IN ('waiting_list', 'transfer_pending')
 			AND w.facility_type = me.facility_type AND ` + wd + ` = me.d AND ` + wh + ` = me.h AND ` + order("w") + ` < ` + order("me") + `) + 1,
-		(SELECT count(*) FROM cases w LEFT JOIN placements wp ON wp.case_id = w.id WHERE w.state = 'waiting_list'
+		(SELECT count(*) FROM cases w LEFT JOIN placements wp ON wp.case_id = w.id WHERE w.state IN ('waiting_list', 'transfer_pending')
 			AND w.facility_type = me.facility_type AND cardinality(` + wd + `) = 0 AND cardinality(` + wh + `) = 0 AND ` + order("w") + ` < ` + order("me") + `) + 1,
 		(SELECT count(*) FROM case_history a JOIN cases ac ON ac.id = a.case_id LEFT JOIN placements ap ON ap.case_id = ac.id
 			WHERE a.event = 'admit' AND a.at > $2 AND ac.facility_type = me.facility_type AND ` + ad + ` = me.d AND ` + ah + ` = me.h),
@@ -71,7 +71,7 @@ func (s *Cases) SegmentFigures(ctx context.Context, caseID string) (own, anyHome
 var WaitingSnapshotSQL = func() string {
 	d, h := segmentOf("p")
 	return `SELECT c.id::text, c.facility_type::text, to_json(` + d + `)::text, to_json(` + h + `)::text
-	FROM cases c LEFT JOIN placements p ON p.case_id = c.id WHERE c.state = 'waiting_list'
+	FROM cases c LEFT JOIN placements p ON p.case_id = c.id WHERE c.state IN ('waiting_list', 'transfer_pending')
 	ORDER BY c.facility_type, ` + WaitingOrder("c")
 }()
 
