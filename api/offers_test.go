@@ -190,3 +190,122 @@ func TestUnansweredOfferExpires(t *testing.T) {
 		t.Fatalf("the first after the expiry: %v %v", c, err)
 	}
 }
+
+// TestOffersWhenCapacityGrows: more beds in service (a section's capacity raised, a bed report
+// with more beds, a home active again) are offered like a freed bed, with the notices written
+// in the home's transaction; a change that frees nothing offers nothing.
+func TestOffersWhenCapacityGrows(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	home, _ := h.createHome(map[string]any{"name": "Пансионат «Ясень»", "type": "elderly_disabled", "district": "Северный",
+		"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": 0}}})
+	a, b, c := h.waitingCase("female"), h.waitingCase("female"), h.waitingCase("female")
+	section := func(capacity int) map[string]any {
+		return map[string]any{"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": capacity}}}
+	}
+	// the district changes, no bed: no offer
+	if r := h.do("PATCH", "/api/v1/facilities/"+home, map[string]any{"phone": "+7 495 000-00-00"}, "If-Match", `"1"`); r.status != 200 {
+		t.Fatalf("patch: %d %s", r.status, r.body)
+	}
+	if open := h.offers("proposed"); len(open) != 0 {
+		t.Fatalf("an offer with no bed: %v", open)
+	}
+	if r := h.do("PATCH", "/api/v1/facilities/"+home, section(1), "If-Match", `"2"`); r.status != 200 {
+		t.Fatalf("capacity 1: %d %s", r.status, r.body)
+	}
+	open := h.offers("proposed")
+	if len(open) != 1 || open[0]["case_id"] != a.ID {
+		t.Fatalf("after capacity 1: %v", open)
+	}
+	var told int64
+	if err := h.db.Gorm.Raw("SELECT count(*) FROM notices WHERE case_id = ? AND happening = 'offer_proposed'", a.ID).Scan(&told).Error; err != nil || told == 0 {
+		t.Fatalf("told of the offer: %d %v", told, err)
+	}
+	// The home reports 3 beds in service: two more, for b and c.
+	three := 3
+	if _, err := h.svc.ReportBeds(ctx, domain.System, home, domain.BedReport{Capacity: &three}); err != nil {
+		t.Fatal(err)
+	}
+	open = h.offers("proposed")
+	if len(open) != 3 {
+		t.Fatalf("after a report of 3 beds: %v", open)
+	}
+	// The same report again frees nothing new.
+	if _, err := h.svc.ReportBeds(ctx, domain.System, home, domain.BedReport{Capacity: &three}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.offers("proposed"); len(got) != 3 {
+		t.Fatalf("a report with no more beds: %v", got)
+	}
+	seen := map[any]bool{}
+	for _, o := range open {
+		seen[o["case_id"]] = true
+	}
+	if !seen[b.ID] || !seen[c.ID] {
+		t.Fatalf("offers: %v", open)
+	}
+	if drift, err := h.svc.VerifyBeds(ctx); err != nil || len(drift) != 0 {
+		t.Fatalf("beds verify: %v %v", drift, err)
+	}
+}
+
+// TestTransferJoinsTheListAndFreesTheOldBed: request_transfer names the type of home wanted,
+// preferences and a reason; the resident joins that list and keeps the bed; admitted in the new
+// home, the old bed frees and is offered to the next eligible case.
+func TestTransferJoinsTheListAndFreesTheOldBed(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	oldHome, _ := h.createHome(map[string]any{"name": "Пансионат «Дуб»", "type": "elderly_disabled", "district": "Северный",
+		"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": 1}}})
+	newHome, _ := h.createHome(map[string]any{"name": "Интернат «Берёза»", "type": "psychoneurological", "district": "Южный",
+		"sections": []any{map[string]any{"code": "w", "title": "Женское", "sex": "female", "capacity": 1}}})
+	r := h.waitingCase("female")
+	if res := h.fire(r.ID, map[string]any{"event": "issue_voucher", "facility_id": oldHome}); res.status != 200 {
+		t.Fatalf("voucher: %d %s", res.status, res.body)
+	}
+	if res := h.fire(r.ID, map[string]any{"event": "admit"}); res.status != 200 {
+		t.Fatalf("admit: %d %s", res.status, res.body)
+	}
+	next := h.waitingCase("female")
+	if res := h.fire(r.ID, map[string]any{"event": "request_transfer", "facility_type": "nonsense"}); res.status != http.StatusBadRequest {
+		t.Fatalf("an unknown type: %d %s", res.status, res.body)
+	}
+	res := h.fire(r.ID, map[string]any{"event": "request_transfer", "facility_type": "psychoneurological", "reason": "нужен уход иного профиля",
+		"placement": map[string]any{"priority": "general", "districts": []string{"Южный"}}})
+	if res.status != 200 {
+		t.Fatalf("request_transfer: %d %s", res.status, res.body)
+	}
+	c := res.json(t)
+	if c["state"] != "transfer_pending" || c["facility_type"] != "psychoneurological" || c["facility_id"] != oldHome {
+		t.Fatalf("after the request: %v", c)
+	}
+	if got, err := h.cases.Get(ctx, r.ID); err != nil || got.WaitingPosition != 1 {
+		t.Fatalf("the resident's place on the new list: %v %v", got.WaitingPosition, err)
+	}
+	// On the new type's list, the old bed still held: nothing offered to the next woman.
+	if got := h.numbers(h.do("GET", "/api/v1/waiting-list?facility_id="+newHome, nil)); len(got) != 1 || got[0] != r.Number {
+		t.Fatalf("the new home's list: %v", got)
+	}
+	if len(h.offers("proposed")) != 0 {
+		t.Fatalf("an offer while the resident keeps the bed: %v", h.offers("proposed"))
+	}
+	hist := h.do("GET", "/api/v1/cases/"+r.ID+"/history", nil).json(t)["items"].([]any)
+	last := hist[len(hist)-1].(map[string]any)
+	if p, _ := last["payload"].(map[string]any); p["facility_type"] != "psychoneurological" || p["previous_facility_type"] != "elderly_disabled" || p["reason"] != "нужен уход иного профиля" {
+		t.Fatalf("history line: %v", last)
+	}
+	// Admitted in the new home: the old bed frees and goes to the next woman waiting.
+	if res := h.fire(r.ID, map[string]any{"event": "issue_voucher", "facility_id": newHome}); res.status != 200 {
+		t.Fatalf("voucher to the new home: %d %s", res.status, res.body)
+	}
+	if res := h.fire(r.ID, map[string]any{"event": "admit"}); res.status != 200 {
+		t.Fatalf("admit to the new home: %d %s", res.status, res.body)
+	}
+	open := h.offers("proposed")
+	if len(open) != 1 || open[0]["case_id"] != next.ID || open[0]["facility_id"] != oldHome {
+		t.Fatalf("the old bed's offer: %v", open)
+	}
+	if drift, err := h.svc.VerifyBeds(ctx); err != nil || len(drift) != 0 {
+		t.Fatalf("beds verify: %v %v", drift, err)
+	}
+}

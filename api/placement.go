@@ -63,10 +63,15 @@ func (s *Server) getPlacement(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	est, err := s.Cases.CaseWaitEstimate(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
 	if !s.audited(c, c.Param("id")) {
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"placement": p})
+	c.JSON(http.StatusOK, gin.H{"placement": p, "estimate": est})
 }
 
 func (s *Server) setPlacement(c *gin.Context) {

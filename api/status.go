@@ -167,6 +167,10 @@ func appendStatusView(b []byte, v *domain.StatusView) []byte {
 		b = append(b, `,"waiting_position":`...)
 		b = strconv.AppendInt(b, int64(v.WaitingPosition), 10)
 	}
+	if v.Waiting != nil {
+		b = append(b, `,"waiting":`...)
+		b = appendWaitingStatus(b, v.Waiting)
+	}
 	b = append(b, `,"center_phone":`...)
 	b = domain.AppendJSONString(b, v.CenterPhone)
 	b = append(b, `,"missing_where":`...)
@@ -190,4 +194,36 @@ func appendStatusView(b []byte, v *domain.StatusView) []byte {
 		b = domain.AppendJSONString(b, v.VoucherHome)
 	}
 	return append(b, '}')
+}
+
+// appendWaitingStatus appends the waiting part of the relatives' view (domain.WaitingStatus).
+func appendWaitingStatus(b []byte, w *domain.WaitingStatus) []byte {
+	b = append(b, `{"position":`...)
+	b = strconv.AppendInt(b, int64(w.Position), 10)
+	b = append(b, `,"total":`...)
+	b = strconv.AppendInt(b, int64(w.Total), 10)
+	b = append(b, `,"estimate":`...)
+	if w.Estimate == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, `{"from_months":`...)
+		b = strconv.AppendInt(b, int64(w.Estimate.FromMonths), 10)
+		b = append(b, `,"to_months":`...)
+		b = strconv.AppendInt(b, int64(w.Estimate.ToMonths), 10)
+		b = append(b, '}')
+	}
+	eb := &w.EstimateBasis
+	b = append(b, `,"estimate_basis":{"admissions":`...)
+	b = strconv.AppendInt(b, int64(eb.Admissions), 10)
+	b = append(b, `,"period_months":`...)
+	b = strconv.AppendInt(b, int64(eb.PeriodMonths), 10)
+	b = append(b, `,"segment_position":`...)
+	b = strconv.AppendInt(b, int64(eb.SegmentPosition), 10)
+	b = append(b, `,"preferences":`...)
+	b = strconv.AppendBool(b, eb.Preferences)
+	if eb.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = domain.AppendJSONString(b, eb.Reason)
+	}
+	return append(b, "}}"...)
 }

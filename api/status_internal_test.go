@@ -27,6 +27,8 @@ func TestAppendStatusView(t *testing.T) {
 			Timeline:     []domain.TimelineStep{{Label: "Заявление зарегистрировано", On: due}, {Label: "Сбор <документов>", On: due}},
 			VoucherHome:  "Пансионат \"Сосны\""},
 		{CaseNumber: "KC-2025-000124", MissingDocuments: []string{}, CenterPhone: "😀"},
+		{CaseNumber: "KC-2025-000125", WaitingPosition: 4, Waiting: domain.SegmentFigures{Position: 4, Total: 90, SegmentPosition: 5, Admissions: 16, Preferences: true}.Status()},
+		{CaseNumber: "KC-2025-000126", WaitingPosition: 4, Waiting: domain.SegmentFigures{Position: 4, Total: 90, SegmentPosition: 2, Admissions: 1}.Status()},
 	} {
 		want, err := json.Marshal(v)
 		if err != nil {

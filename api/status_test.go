@@ -50,6 +50,21 @@ func TestStatusView(t *testing.T) {
 	if v["waiting_position"] != float64(2) {
 		t.Errorf("waiting position: want 2, got %v", v["waiting_position"])
 	}
+	// The waiting part: the place, the list's length, and no estimate without admissions, with a
+	// reason; only counts, nothing of the case ahead.
+	w, _ := v["waiting"].(map[string]any)
+	basis, _ := w["estimate_basis"].(map[string]any)
+	if w["position"] != float64(2) || w["total"] != float64(2) || w["estimate"] != nil || len(w) != 4 {
+		t.Errorf("waiting part: %v", v["waiting"])
+	}
+	if basis["reason"] != domain.EstimateTooFewWording || basis["admissions"].(float64) >= domain.EstimateMinAdmissions || basis["segment_position"] != float64(2) || len(basis) != 5 {
+		t.Errorf("estimate basis: %v", basis)
+	}
+	for _, other := range []string{first.ID, first.Number, strings.ToLower(first.ID)} {
+		if bytes.Contains(res.body, []byte(other)) {
+			t.Errorf("the relatives' view shows the case ahead (%s): %s", other, res.body)
+		}
+	}
 	if v["center_phone"] == "" || v["state_entered_on"] != domain.DateOf(time.Now()).String() {
 		t.Errorf("phone and date: %v", v)
 	}

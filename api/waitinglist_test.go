@@ -92,6 +92,22 @@ func TestWaitingListOrder(t *testing.T) {
 	if c, err := h.cases.Get(ctx, cs[1].ID); err != nil || c.WaitingPosition != 3 {
 		t.Fatalf("position of the third: %v %v", c.WaitingPosition, err)
 	}
+	// What the preferences cost: cs[1] (Южный only) is 3rd of 5, alone in its segment; as if it
+	// took any home it would be 2nd among the cases with no preferences (of those, only cs[2]
+	// is ahead of it). No admissions yet: no estimate, with the reason.
+	pl := h.do("GET", "/api/v1/cases/"+cs[1].ID+"/placement", nil).json(t)
+	est, _ := pl["estimate"].(map[string]any)
+	own, _ := est["with_preferences"].(map[string]any)
+	anyHome, _ := est["any_home"].(map[string]any)
+	ob, _ := own["estimate_basis"].(map[string]any)
+	ab, _ := anyHome["estimate_basis"].(map[string]any)
+	if own["position"] != float64(3) || own["total"] != float64(5) || ob["segment_position"] != float64(1) || ob["preferences"] != true ||
+		own["estimate"] != nil || ob["reason"] == nil || ab["segment_position"] != float64(2) || ab["preferences"] != false {
+		t.Fatalf("placement estimate: %v", pl)
+	}
+	if id, _ := h.createCase(); h.do("GET", "/api/v1/cases/"+id+"/placement", nil).json(t)["estimate"] != nil {
+		t.Fatalf("a case not waiting has no estimate: %v", pl)
+	}
 	// A cancelled voucher keeps the original date: back at the same place.
 	r = h.fire(cs[2].ID, map[string]any{"event": "issue_voucher", "facility_id": north})
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), cs[4].Number+"): give skip_reason") {

@@ -210,6 +210,57 @@ func (e *effects) admit(ctx context.Context) error {
 	return nil
 }
 
+// request_transfer: the type of home wanted (default: the case's own) and the preferences
+// (default: the case's priority and traits, any home of the type), the reason recorded. The
+// resident joins that waiting list from today (cases_transfer_requested_at, migration 00031)
+// and keeps the current bed until admitted elsewhere; admit then frees it and offers it.
+func (e *effects) requestTransfer(ctx context.Context) error {
+	c, cmd := e.c, e.cmd
+	ft := c.FacilityType
+	if cmd.FacilityType != "" {
+		if err := oneOf("facility_type", cmd.FacilityType, FacilityTypes); err != nil {
+			var bad *Error
+			if errors.As(err, &bad) {
+				return refuse(ReasonsOf(bad)...)
+			}
+			return err
+		}
+		ft = cmd.FacilityType
+	}
+	old, err := e.tx.Placement(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	p := Placement{Priority: DefaultPriority}
+	if old != nil {
+		p.Priority, p.Bedridden = old.Priority, old.Bedridden
+	}
+	if cmd.Placement != nil {
+		p = *cmd.Placement
+	}
+	if err := p.check(); err != nil {
+		var bad *Error
+		if errors.As(err, &bad) {
+			return refuse(ReasonsOf(bad)...)
+		}
+		return err
+	}
+	// a new list: the refusals counted on the old one do not follow
+	p.Refusals, p.Review = 0, false
+	if err := e.tx.SavePlacement(ctx, c.ID, p); err != nil {
+		return err
+	}
+	if ft != c.FacilityType {
+		e.payload["previous_facility_type"] = string(c.FacilityType)
+	}
+	c.FacilityType = ft
+	e.payload["facility_type"], e.payload["placement"] = string(ft), p.payload()
+	if r := strings.TrimSpace(cmd.Reason); r != "" {
+		e.payload["reason"] = r
+	}
+	return nil
+}
+
 // start_leave: a planned return within MaxLeaveDays.
 func (e *effects) startLeave(context.Context) error {
 	cmd := e.cmd

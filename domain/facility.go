@@ -128,11 +128,17 @@ type BedRegister interface {
 	// ListFacilities lists homes with their sections, by name.
 	ListFacilities(ctx context.Context, f FacilityFilter) ([]Facility, error)
 	// UpdateFacility lets fn change a home under version (ESTALE when it moved), and saves it;
-	// EUNPROCESSABLE naming the section when beds in use would not fit.
-	UpdateFacility(ctx context.Context, id string, version int, fn func(f *Facility) error) (*Facility, error)
+	// EUNPROCESSABLE naming the section when beds in use would not fit. then, when not nil, runs
+	// after the save in the same transaction (the home's sections still locked), and the
+	// notices it returns are written to the outbox in it.
+	UpdateFacility(ctx context.Context, id string, version int, fn func(f *Facility) error, then FacilityThen) (*Facility, error)
 	// VerifyBeds recomputes every section's counters from the beds the cases hold.
 	VerifyBeds(ctx context.Context) ([]BedDrift, error)
 }
+
+// FacilityThen runs in a home's transaction after it is saved: before and after are the home
+// as it was and as saved; it returns the notices to write with it.
+type FacilityThen func(ctx context.Context, tx CaseTx, before, after *Facility) ([]Notice, error)
 
 var sectionCode = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 
@@ -274,7 +280,7 @@ func (s *Service) UpdateFacility(ctx context.Context, id string, version int, p 
 			return err
 		}
 		return bedsFit(&before, f)
-	})
+	}, s.offerGrownBeds)
 }
 
 // mergeSections is the new set of sections, keeping each old one's counters.
@@ -330,7 +336,35 @@ func (s *Service) ReportBeds(ctx context.Context, actor Actor, facilityID string
 		}
 		f.ReportedAt = &now
 		return bedsFit(&before, f)
-	})
+	}, s.offerGrownBeds)
+}
+
+// offerGrownBeds offers the beds a home's change freed (more capacity, a section added, the
+// home active again) to the first eligible waiting cases, as when a resident's bed frees: in
+// the home's transaction, with the notices to the cases' specialists.
+func (s *Service) offerGrownBeds(ctx context.Context, tx CaseTx, before, after *Facility) ([]Notice, error) {
+	if !after.Active {
+		return nil, nil
+	}
+	var grown []Bed
+	for _, sec := range after.Sections {
+		was := 0
+		if before.Active {
+			for _, old := range before.Sections {
+				if old.Code == sec.Code {
+					was = old.Free()
+				}
+			}
+		}
+		if sec.Free() > was && sec.Free() > 0 {
+			grown = append(grown, Bed{FacilityID: after.ID, Section: sec.Code})
+		}
+	}
+	if len(grown) == 0 {
+		return nil, nil
+	}
+	notices, _, err := s.proposeOffers(ctx, tx, grown, "", s.now())
+	return notices, err
 }
 
 // VerifyBeds recomputes the beds from the cases and lists every disagreement.

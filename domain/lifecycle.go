@@ -114,7 +114,7 @@ var Events = []EventDef{
 	{EndLeave, []State{OnLeave}, Residing, "", "", (*effects).clearLeave},
 	{Hospitalize, []State{Residing, OnLeave}, Hospitalized, "", "", (*effects).clearLeave},
 	{EndHospitalization, []State{Hospitalized}, Residing, "", "", nil},
-	{RequestTransfer, []State{Residing}, TransferPending, "", "", nil},
+	{RequestTransfer, []State{Residing}, TransferPending, "", "the type of home wanted and the preferences (the reason is recorded); the resident joins that waiting list and keeps the bed", (*effects).requestTransfer},
 	{Discharge, []State{Residing, OnLeave, Hospitalized, TransferPending}, Discharged, "", "a reason; the bed is released", (*effects).discharge},
 	{RecordDeath, []State{Residing, OnLeave, Hospitalized, TransferPending}, Deceased, "", "the date of death; the bed is released", (*effects).recordDeath},
 	{Withdraw, []State{Intake, CollectingDocuments, UnderReview, Rejected, WaitingList, VoucherIssued}, Withdrawn, "", "not during a transfer", (*effects).withdraw},

@@ -86,6 +86,10 @@ type WaitingRegister interface {
 	// Waiting returns a page of a waiting list in its order; EINVALID for a bad cursor,
 	// ENOTFOUND for a home that does not exist.
 	Waiting(ctx context.Context, f WaitingFilter) (WaitingPage, error)
+	// SegmentFigures returns a waiting case's figures in its own list segment and, as if it
+	// had no preferences, in the segment of any home of its type (wait.go); found false when
+	// the case is not on the waiting list.
+	SegmentFigures(ctx context.Context, caseID string) (own, anyHome SegmentFigures, found bool, err error)
 }
 
 var priorityCode = regexp.MustCompile(`^[a-z0-9_]{1,40}$`)
@@ -165,7 +169,11 @@ func (p *Placement) check() error {
 }
 
 // placementStates are the states in which a case's placement may change.
-var placementStates = []State{UnderReview, WaitingList, VoucherIssued}
+var placementStates = []State{UnderReview, WaitingList, VoucherIssued, TransferPending}
+
+// onWaitingList says whether a case in this state is on the waiting list: waiting, or a
+// resident waiting for a transfer (who keeps the bed meanwhile).
+func onWaitingList(s State) bool { return s == WaitingList || s == TransferPending }
 
 // SetPlacement changes a case's priority, traits and preferences; each change is a history line.
 func (s *Service) SetPlacement(ctx context.Context, actor Actor, id string, version int, p Placement) (*Case, error) {

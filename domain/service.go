@@ -68,6 +68,8 @@ type EventCommand struct {
 	// SkipReason is issue_voucher's reason to pass over the cases before this one on the
 	// list that the home could take; the history line names them.
 	SkipReason string `json:"skip_reason"`
+	// FacilityType is request_transfer's type of home wanted (default: the case's own).
+	FacilityType FacilityType `json:"facility_type"`
 }
 
 // accessAlphabet is what access codes are made of: no characters that read alike (0/O, 1/I/L).
@@ -264,7 +266,7 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 	if e.altDest != "" {
 		to = e.altDest
 	}
-	if from == WaitingList && to != WaitingList {
+	if onWaitingList(from) && !onWaitingList(to) {
 		// an offer open for a case that leaves the list passes to the next
 		beds, err := tx.WithdrawOffers(ctx, c.ID, now)
 		if err != nil {

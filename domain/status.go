@@ -22,7 +22,9 @@ type StatusView struct {
 	NextStepBy       *Date    `json:"next_step_by,omitempty"`
 	MissingDocuments []string `json:"missing_documents"`
 	WaitingPosition  int      `json:"waiting_position,omitempty"`
-	CenterPhone      string   `json:"center_phone"`
+	// Waiting is the waiting part: the place, the list's length and the wait estimate (wait.go).
+	Waiting     *WaitingStatus `json:"waiting,omitempty"`
+	CenterPhone string         `json:"center_phone"`
 	// MissingWhere says, for each missing document in the same order, where to get it.
 	MissingWhere []MissingDocument `json:"missing_where"`
 	// Timeline is the stages passed, oldest first, with the day each began.
@@ -156,6 +158,9 @@ type StatusStore interface {
 	// WaitingPosition returns the case's place on the waiting list (1 = next); it may be a few
 	// seconds old.
 	WaitingPosition(ctx context.Context, caseID string) (int, error)
+	// WaitingFigures returns the waiting case's figures for its place and estimate (wait.go),
+	// from the same snapshot as WaitingPosition: no query of its own per lookup.
+	WaitingFigures(ctx context.Context, caseID string) (SegmentFigures, error)
 	// RecordFailure counts one failed lookup for each key, starting a new window for a key whose
 	// window has ended.
 	RecordFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error
@@ -308,9 +313,11 @@ func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*
 		}
 	}
 	if rec.State == WaitingList {
-		if v.WaitingPosition, err = s.Lookups.WaitingPosition(ctx, rec.ID); err != nil {
+		fig, err := s.Lookups.WaitingFigures(ctx, rec.ID)
+		if err != nil {
 			return nil, fmt.Errorf("status lookup: %w", err)
 		}
+		v.WaitingPosition, v.Waiting = fig.Position, fig.Status()
 	}
 	return v, nil
 }

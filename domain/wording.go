@@ -124,3 +124,7 @@ func WhereToGet(t DocType) string {
 	}
 	return whereBySupplier[docIndex[t].Supplier]
 }
+
+// EstimateTooFewWording is why a relative sees no wait estimate: the case's list segment had
+// fewer than EstimateMinAdmissions admissions in the last EstimatePeriodMonths months (wait.go).
+const EstimateTooFewWording = "За последние 12 месяцев из этой очереди в учреждения поступило меньше 6 человек: по такому числу срок ожидания честно не оценить. Место в очереди показано выше."

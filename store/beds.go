@@ -186,8 +186,9 @@ func saveSections(tx *gorm.DB, f *domain.Facility, before *domain.Facility) erro
 
 // UpdateFacility implements domain.BedRegister: the home and its sections locked, fn decides,
 // the home saved with a new version. The sections' locks keep reservations out meanwhile.
-func (s *Cases) UpdateFacility(ctx context.Context, id string, version int, fn func(f *domain.Facility) error) (*domain.Facility, error) {
+func (s *Cases) UpdateFacility(ctx context.Context, id string, version int, fn func(f *domain.Facility) error, then domain.FacilityThen) (*domain.Facility, error) {
 	var out *domain.Facility
+	rang := false
 	err := s.db.Gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		f, err := loadFacility(tx, id, true)
 		if err != nil {
@@ -214,8 +215,27 @@ func (s *Cases) UpdateFacility(ctx context.Context, id string, version int, fn f
 			return err
 		}
 		out, err = loadFacility(tx, id, false)
-		return err
+		if err != nil || then == nil {
+			return err
+		}
+		// the offers of beds the change freed, and their notices, in the home's transaction
+		notices, err := then(ctx, &lazyTx{db: s.db, ctx: ctx, tx: tx}, &before, out)
+		if err != nil {
+			return err
+		}
+		if len(notices) == 0 {
+			return nil
+		}
+		rang = true
+		st := named(noticesInsertSQL)
+		if _, err := sqlTx(tx).ExecContext(ctx, st.sql, st.args(changeArgs{"notices": noticesJSON(notices)})...); err != nil {
+			return fmt.Errorf("notices of home %s: %w", id, err)
+		}
+		return nil
 	})
+	if err == nil && rang {
+		s.db.bell.Ring()
+	}
 	return out, err
 }
 

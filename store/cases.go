@@ -39,7 +39,7 @@ func (s *Cases) Get(ctx context.Context, id string) (*domain.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.State == domain.WaitingList {
+	if c.State == domain.WaitingList || c.State == domain.TransferPending {
 		if c.WaitingPosition, err = WaitingPosition(ctx, s.db.SQL, c.ID); err != nil {
 			return nil, err
 		}

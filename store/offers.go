@@ -16,15 +16,39 @@ import (
 // freed the bed or answered the offer.
 
 // nextForSection is the first waiting case that could take a bed of section @section of home
-// @home: of the home's type, eligible (eligibleFor), not @exclude, without an open offer, not
-// flagged for review, and not one that declined this section or let its offer expire.
+// @home: of the home's type, eligible (eligibleFor), not @exclude nor a resident of the home
+// waiting for a transfer, without an open offer, not flagged for review, and not one that
+// declined this section or let its offer expire. The candidates are the first @window cases of
+// the list, read in order by the index cases_waiting_order (NULL: the whole list): left to
+// itself the planner, which cannot tell how many cases the filters keep, read the whole list
+// and sorted it (seconds at 100,000 waiting). nextCase asks a window, then, when no case of it
+// fits, the whole list.
 var nextForSection = named(`SELECT c.id::text, c.number, c.applicant_name, coalesce(c.assignee_id::text, '')
-	FROM cases c LEFT JOIN placements p ON p.case_id = c.id
-	WHERE c.state = 'waiting_list' AND c.facility_type = (SELECT type FROM facilities WHERE id = @home)::facility_type
-		AND c.id::text <> @exclude AND NOT coalesce(p.review, false) AND ` + eligibleFor + `
+	FROM (SELECT c.* FROM cases c
+		WHERE c.state IN ('waiting_list', 'transfer_pending') AND c.facility_type = (SELECT type FROM facilities WHERE id = @home)::facility_type
+		ORDER BY ` + WaitingOrder("c") + ` LIMIT @window) c LEFT JOIN placements p ON p.case_id = c.id
+	WHERE c.id::text <> @exclude AND c.facility_id IS DISTINCT FROM @home AND NOT coalesce(p.review, false) AND ` + eligibleFor + `
 		AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.case_id = c.id AND (o.state = 'proposed'
 			OR (o.facility_id = @home AND o.section_code = @section AND o.state IN ('declined', 'expired'))))
 	ORDER BY ` + WaitingOrder("c") + ` LIMIT 1`)
+
+// nextWindow is how many cases from the head of the list nextCase looks at first.
+const nextWindow = 1000
+
+// nextCase runs nextForSection on q: the first window, then the whole list; sql.ErrNoRows
+// when no case fits.
+func nextCase(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, bed domain.Bed, exclude string, o *domain.Offer) error {
+	for _, window := range []any{nextWindow, nil} {
+		args := nextForSection.args(changeArgs{"home": bed.FacilityID, "section": bed.Section, "exclude": exclude, "window": window})
+		err := q.QueryRowContext(ctx, nextForSection.sql, args...).Scan(&o.CaseID, &o.CaseNumber, &o.ApplicantName, &o.AssigneeID)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	}
+	return sql.ErrNoRows
+}
 
 // ProposeOffers implements domain.CaseTx.
 func (t *lazyTx) ProposeOffers(ctx context.Context, bed domain.Bed, exclude string, now, due time.Time) ([]domain.Offer, error) {
@@ -51,8 +75,7 @@ func (t *lazyTx) ProposeOffers(ctx context.Context, bed domain.Bed, exclude stri
 		}
 		o := domain.Offer{FacilityID: bed.FacilityID, FacilityName: head[0].Name, Section: bed.Section, State: domain.OfferProposed,
 			ProposedAt: now, DueAt: due}
-		args := nextForSection.args(changeArgs{"home": bed.FacilityID, "section": bed.Section, "exclude": exclude})
-		err = sqlTx(tx).QueryRowContext(ctx, nextForSection.sql, args...).Scan(&o.CaseID, &o.CaseNumber, &o.ApplicantName, &o.AssigneeID)
+		err = nextCase(ctx, sqlTx(tx), bed, exclude, &o)
 		if errors.Is(err, sql.ErrNoRows) {
 			return out, nil
 		}
@@ -87,7 +110,7 @@ func (t *lazyTx) AnswerOffer(ctx context.Context, id string, state domain.OfferS
 
 // casesAhead is the waiting cases before @me on its list that home @home could take.
 var casesAhead = named(`SELECT c.number FROM cases me, cases c LEFT JOIN placements p ON p.case_id = c.id
-	WHERE me.id = @me AND c.state = 'waiting_list' AND c.facility_type = me.facility_type
+	WHERE me.id = @me AND c.state IN ('waiting_list', 'transfer_pending') AND c.facility_type = me.facility_type
 		AND (` + WaitingOrder("c") + `) < (` + WaitingOrder("me") + `) AND ` + eligibleFor + `
 	ORDER BY ` + WaitingOrder("c") + ` LIMIT 20`)
 
@@ -233,4 +256,19 @@ func (s *Cases) DeclineReasons(ctx context.Context) ([]domain.DeclineReason, err
 		return nil, fmt.Errorf("decline reasons: %w", err)
 	}
 	return out, nil
+}
+
+// NextForBed returns the first waiting case a freed bed of this section would be offered to
+// (nextForSection, as ProposeOffers asks it), "" when there is none; for the placement
+// benchmark and operators' checks, outside any transaction.
+func (s *Cases) NextForBed(ctx context.Context, bed domain.Bed) (string, error) {
+	var o domain.Offer
+	err := nextCase(ctx, s.db.SQL, bed, "", &o)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("next case for a bed: %w", err)
+	}
+	return o.CaseID, nil
 }

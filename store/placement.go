@@ -238,7 +238,7 @@ func (s *Cases) Waiting(ctx context.Context, f domain.WaitingFilter) (domain.Wai
 		}
 		ft = string(home.Type)
 	}
-	where := []string{"c.state = 'waiting_list'", "c.facility_type = @ft::facility_type"}
+	where := []string{"c.state IN ('waiting_list', 'transfer_pending')", "c.facility_type = @ft::facility_type"}
 	if f.FacilityID != "" {
 		where = append(where, eligibleFor)
 	}

@@ -6,6 +6,11 @@ import (
 	"fmt"
 )
 
+// The waiting list holds the cases in state waiting_list and the residents in transfer_pending,
+// who wait for a home of the type they asked for while they keep their bed (migration 00031):
+// every waiting-list query says "state IN ('waiting_list', 'transfer_pending')", the predicate
+// of the index cases_waiting_order.
+
 // WaitingOrder is the order of a facility type's waiting list, over the cases of alias: the
 // priority's rank, then the date the need was recognised, then who registered first (the index
 // cases_waiting_order, migration 00021). The one definition of the order, for Cases.Get, the
@@ -19,7 +24,7 @@ func WaitingPosition(ctx context.Context, db interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }, caseID string) (int, error) {
 	var ahead int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM cases w, cases me WHERE me.id = $1 AND w.state = 'waiting_list'
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM cases w, cases me WHERE me.id = $1 AND w.state IN ('waiting_list', 'transfer_pending')
 		AND w.facility_type = me.facility_type AND (`+WaitingOrder("w")+`) < (`+WaitingOrder("me")+`)`, caseID).Scan(&ahead)
 	if err != nil {
 		return 0, fmt.Errorf("waiting position of case %s: %w", caseID, err)

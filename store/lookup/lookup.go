@@ -32,6 +32,7 @@ type Lookups struct {
 	// older than WaitingTTL: counting the cases ahead costs time in proportion to the position
 	// (milliseconds at the back of a list of tens of thousands), a map lookup does not.
 	waiting    atomic.Pointer[waitingSnapshot]
+	admissions atomic.Pointer[admissionsSnapshot]
 	refreshing atomic.Bool
 	query      atomic.Pointer[statusSQL]
 	// first is closed when the first refresh has ended, with a snapshot or not.
@@ -50,6 +51,9 @@ type Lookups struct {
 type waitingSnapshot struct {
 	at  time.Time
 	pos map[string]int
+	// entries and totals: the wait estimate's figures (segments.go)
+	entries map[string]waitingEntry
+	totals  map[string]int
 }
 
 // New returns the status lookup store.
@@ -409,39 +413,17 @@ func (l *Lookups) WaitingPosition(ctx context.Context, caseID string) (int, erro
 	return store.WaitingPosition(ctx, l.db.SQL, caseID)
 }
 
-// refreshWaiting reads every waiting case in list order, one indexed pass.
+// refreshWaiting reads every waiting case in list order, one indexed pass (segments.go).
 func (l *Lookups) refreshWaiting() {
 	defer l.firstOnce.Do(func() { close(l.first) })
 	defer l.refreshing.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	at := time.Now()
-	db := l.db
-	if l.Reader != nil {
-		db = l.Reader
-	}
-	rows, err := db.SQL.QueryContext(ctx, `SELECT id::text, facility_type FROM cases WHERE state = 'waiting_list'
-		ORDER BY facility_type, `+store.WaitingOrder("cases"))
+	snap, err := l.buildWaiting(ctx, time.Now())
 	if err != nil {
 		return // the next lookup tries again; meanwhile positions are counted
 	}
-	defer rows.Close()
-	pos := map[string]int{}
-	n, last := 0, ""
-	for rows.Next() {
-		var id, ft string
-		if err := rows.Scan(&id, &ft); err != nil {
-			return
-		}
-		if ft != last {
-			n, last = 0, ft
-		}
-		n++
-		pos[id] = n
-	}
-	if rows.Err() == nil {
-		l.waiting.Store(&waitingSnapshot{at: at, pos: pos})
-	}
+	l.waiting.Store(snap)
 }
 
 // RecordFailure implements domain.StatusStore: one atomic upsert per key, so concurrent

@@ -1,0 +1,324 @@
+// Command benchplacement measures the waiting list (issue 17, docs/BENCHMARKS.md "Placement"):
+// a waiting-list page over BENCH_PLACEMENT_WAITING waiting cases (default 100,000) of one type
+// of home, at 4 client connections over the real router (target p99 under 50 ms), and finding
+// the next eligible case for a freed bed among them (target under 10 ms). It fills its own
+// database (carepath_bench_placement): the generator's cases, of which that many are put on the
+// waiting list with priorities, recognition dates and preferences (a third choose districts, a
+// tenth a named home). A figure over its target is marked, not fatal: figures taken on a
+// machine shared with other work say little (measure on a quiet one).
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"carepath/api"
+	"carepath/domain"
+	"carepath/store"
+	"carepath/store/lookup"
+)
+
+var (
+	pgURL    = flag.String("pg", env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
+	keep     = flag.Bool("keep", false, "keep the bench database afterwards")
+	nWaiting = flag.Int("waiting", envInt("BENCH_PLACEMENT_WAITING", 100_000), "waiting cases")
+	seconds  = flag.Int("seconds", envInt("BENCH_PLACEMENT_SECONDS", 20), "seconds per measurement")
+)
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+const dbName = "carepath_bench_placement"
+
+func main() {
+	flag.Parse()
+	if err := run(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "benchplacement:", err)
+		os.Exit(1)
+	}
+}
+
+var districts = []string{"Северный", "Южный", "Восточный", "Западный", "Центральный", "Зеленоградский"}
+
+func run(ctx context.Context) error {
+	db, drop, err := freshDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	sealer, _ := store.NewSealer([][]byte{bytes.Repeat([]byte{7}, 32)})
+	cases := store.NewCases(db, sealer)
+	ids := store.NewIdentities(db)
+	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids,
+		Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}
+	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: domain.DefaultAccessSettings()}
+	cal, err := svc.Calendar.Calendar(ctx)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	// the generator's cases, twice as many as will wait, so that every waiting one is taken
+	// from a state that holds no bed
+	n := *nWaiting * 2
+	if _, err := cases.Generate(ctx, store.GenerateOptions{Cases: n, Settings: svc.Settings, Calendar: cal, Seed: 17}); err != nil {
+		return err
+	}
+	fmt.Printf("generated %d cases in %.0fs\n", n, time.Since(t0).Seconds())
+	homes, err := fillWaiting(ctx, db)
+	if err != nil {
+		return err
+	}
+	if _, err := db.SQL.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+		return err
+	}
+	var waiting, placements int
+	_ = db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM cases WHERE state = 'waiting_list' AND facility_type = 'elderly_disabled'").Scan(&waiting)
+	_ = db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM placements WHERE cardinality(districts) + cardinality(facility_ids) > 0").Scan(&placements)
+	fmt.Printf("filled in %.0fs: %d waiting for elderly_disabled, %d with preferences, %d homes of the type\n",
+		time.Since(t0).Seconds(), waiting, placements, len(homes))
+
+	srv := &api.Server{Cases: svc, Access: access, Auth: access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h, err := srv.Handler()
+	if err != nil {
+		return err
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	_, tok, err := access.CreateUser(ctx, domain.NewUser{Name: "Bench supervisor", Role: domain.RoleSupervisor})
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	get := func(path string) (map[string]any, error) {
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.Secret)
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			return nil, fmt.Errorf("GET %s: %d %.200s", path, resp.StatusCode, body)
+		}
+		var out map[string]any
+		return out, json.Unmarshal(body, &out)
+	}
+	// every 50-entry page's cursor, walking the whole list once
+	base := "/api/v1/waiting-list?facility_type=elderly_disabled&limit=50"
+	cursors := []string{""}
+	for {
+		page, err := get(base + "&cursor=" + url.QueryEscape(cursors[len(cursors)-1]))
+		if err != nil {
+			return err
+		}
+		next, _ := page["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursors = append(cursors, next)
+	}
+	fmt.Printf("walked the list: %d pages of 50\n", len(cursors))
+
+	type scenario struct {
+		name   string
+		target time.Duration
+		req    func(r *rand.Rand) error
+	}
+	scenarios := []scenario{
+		{"page of the type", 50 * time.Millisecond, func(r *rand.Rand) error {
+			_, err := get(base + "&cursor=" + url.QueryEscape(cursors[r.IntN(len(cursors))]))
+			return err
+		}},
+		{"first page, home", 50 * time.Millisecond, func(r *rand.Rand) error {
+			_, err := get("/api/v1/waiting-list?limit=50&facility_id=" + homes[r.IntN(len(homes))].FacilityID)
+			return err
+		}},
+		{"first page, district", 50 * time.Millisecond, func(r *rand.Rand) error {
+			_, err := get(base + "&district=" + url.QueryEscape(districts[r.IntN(len(districts))]))
+			return err
+		}},
+	}
+	for _, sc := range scenarios {
+		lat, errs := measure(4, time.Duration(*seconds)*time.Second, sc.req)
+		report(sc.name+" (4 conns)", lat, errs, *seconds, sc.target)
+	}
+	// the next eligible case for a freed bed, one at a time
+	lat, errs := measure(1, time.Duration(*seconds)*time.Second, func(r *rand.Rand) error {
+		_, err := cases.NextForBed(ctx, homes[r.IntN(len(homes))])
+		return err
+	})
+	report("next for a freed bed (1 conn)", lat, errs, *seconds, 10*time.Millisecond)
+	return nil
+}
+
+func report(name string, lat []time.Duration, errs, seconds int, target time.Duration) {
+	p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+	verdict := "ok"
+	if p99 >= target || errs > 0 {
+		verdict = "OVER TARGET"
+	}
+	fmt.Printf("%-32s %6d requests  %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  (target p99 < %v, errors %d): %s\n", name, len(lat),
+		float64(len(lat))/float64(seconds), ms(p50), ms(p99), ms(lat[len(lat)-1]), target, errs, verdict)
+}
+
+// fillWaiting puts nWaiting cases of states that hold no bed on the elderly_disabled list, with
+// priorities, recognition dates over three years and preferences; gives the homes of the type
+// districts and sections (men, women, bedridden); and returns those homes' sections.
+func fillWaiting(ctx context.Context, db *store.DB) ([]domain.Bed, error) {
+	steps := []string{
+		// the homes: a district each, and besides the generator's "main" section two wards by sex and one for the bedridden
+		`UPDATE facilities SET district = (ARRAY['Северный','Южный','Восточный','Западный','Центральный','Зеленоградский'])[1 + abs(hashtext(id::text)) % 6]`,
+		`INSERT INTO facility_sections (facility_id, code, title, sex, bedridden, capacity)
+			SELECT f.id, x.code, x.title, x.sex, x.bedridden, 20 FROM facilities f,
+			(VALUES ('m', 'Мужское', 'male', false), ('w', 'Женское', 'female', false), ('b', 'Для лежачих', 'any', true)) AS x(code, title, sex, bedridden)
+			ON CONFLICT DO NOTHING`,
+		fmt.Sprintf(`WITH pick AS (SELECT id FROM cases
+				WHERE state NOT IN ('voucher_issued', 'residing', 'on_leave', 'hospitalized', 'transfer_pending')
+				ORDER BY seq LIMIT %d)
+			UPDATE cases c SET state = 'waiting_list', facility_type = 'elderly_disabled', facility_id = NULL,
+				recognized_at = now() - (abs(hashtext(c.id::text)) %% 1095) * interval '1 day',
+				priority_rank = (ARRAY[10, 20, 30, 100, 100, 100, 100, 100, 100, 100])[1 + abs(hashtext(c.number)) %% 10]
+			FROM pick WHERE pick.id = c.id`, *nWaiting),
+		`INSERT INTO placements (case_id, priority, bedridden, districts, facility_ids)
+			SELECT c.id, (SELECT code FROM priority_categories pc WHERE pc.rank = c.priority_rank LIMIT 1),
+				abs(hashtext(c.id::text || 'b')) % 8 = 0,
+				CASE WHEN abs(hashtext(c.id::text || 'd')) % 3 = 0
+					THEN ARRAY[(ARRAY['Северный','Южный','Восточный','Западный','Центральный','Зеленоградский'])[1 + abs(hashtext(c.id::text)) % 6]]
+					ELSE '{}'::text[] END,
+				CASE WHEN abs(hashtext(c.id::text || 'h')) % 10 = 0
+					THEN ARRAY[(SELECT f.id FROM facilities f WHERE f.type = 'elderly_disabled' ORDER BY f.id OFFSET abs(hashtext(c.id::text)) % 5 LIMIT 1)]
+					ELSE '{}'::uuid[] END
+			FROM cases c WHERE c.state = 'waiting_list'
+			ON CONFLICT (case_id) DO NOTHING`,
+	}
+	for _, q := range steps {
+		if _, err := db.SQL.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("fill: %w", err)
+		}
+	}
+	rows, err := db.SQL.QueryContext(ctx, `SELECT s.facility_id::text, s.code FROM facility_sections s JOIN facilities f ON f.id = s.facility_id
+		WHERE f.type = 'elderly_disabled' ORDER BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var beds []domain.Bed
+	for rows.Next() {
+		var b domain.Bed
+		if err := rows.Scan(&b.FacilityID, &b.Section); err != nil {
+			return nil, err
+		}
+		beds = append(beds, b)
+	}
+	if len(beds) == 0 {
+		return nil, fmt.Errorf("no homes of type elderly_disabled")
+	}
+	return beds, rows.Err()
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// measure runs req from conns goroutines for d and returns the sorted latencies.
+func measure(conns int, d time.Duration, req func(r *rand.Rand) error) ([]time.Duration, int) {
+	var mu sync.Mutex
+	var all []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	end := time.Now().Add(d)
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(seed, 17))
+			var mine []time.Duration
+			bad := 0
+			for time.Now().Before(end) {
+				t := time.Now()
+				if err := req(r); err != nil {
+					bad++
+					if bad == 1 {
+						fmt.Fprintln(os.Stderr, "benchplacement:", err)
+					}
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			all, errs = append(all, mine...), errs+bad
+			mu.Unlock()
+		}(uint64(i))
+	}
+	wg.Wait()
+	slices.Sort(all)
+	if len(all) == 0 {
+		all = []time.Duration{0}
+	}
+	return all, errs
+}
+
+func withDB(name string) string {
+	u, err := url.Parse(*pgURL)
+	if err != nil {
+		panic(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func freshDB(ctx context.Context) (*store.DB, func(), error) {
+	conn, err := pgx.Connect(ctx, *pgURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
+		return nil, nil, err
+	}
+	if err := store.EnsureDatabase(ctx, withDB(dbName)); err != nil {
+		return nil, nil, err
+	}
+	db, err := store.Open(ctx, withDB(dbName), store.Options{MaxOpenConns: 16})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		return nil, nil, err
+	}
+	return db, func() {
+		db.Close()
+		if *keep {
+			return
+		}
+		if c, err := pgx.Connect(context.Background(), *pgURL); err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	}, nil
+}

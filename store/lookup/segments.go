@@ -1,0 +1,115 @@
+package lookup
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"carepath/domain"
+	"carepath/store"
+)
+
+// The wait estimate's figures (domain/wait.go) ride on the waiting snapshot: each waiting case's
+// place on its type's list and in its segment, the lists' lengths, and the admissions of each
+// segment over the last 12 months (a GROUP BY on an index, refreshed every AdmissionsTTL, not
+// with every snapshot). A lookup attaches them from memory: no query of its own.
+
+// waitingEntry is a waiting case in the snapshot.
+type waitingEntry struct {
+	pos, segPos int32
+	seg         *segment
+}
+
+// segment is one list segment in the snapshot.
+type segment struct {
+	ft          string
+	preferences bool
+	admissions  int
+}
+
+// admissionsTTL is how old the admissions by segment may be (they move by the day).
+const admissionsTTL = 5 * time.Minute
+
+type admissionsSnapshot struct {
+	at    time.Time
+	bySeg map[string]int
+}
+
+// buildWaiting reads the waiting cases in list order and counts their places.
+func (l *Lookups) buildWaiting(ctx context.Context, at time.Time) (*waitingSnapshot, error) {
+	adm := l.admissions.Load()
+	if adm == nil || at.Sub(adm.at) > admissionsTTL {
+		bySeg, err := store.SegmentAdmissions(ctx, l.snapshotDB(), store.EstimateSince(at))
+		if err != nil {
+			return nil, err
+		}
+		adm = &admissionsSnapshot{at: at, bySeg: bySeg}
+		l.admissions.Store(adm)
+	}
+	rows, err := l.snapshotDB().SQL.QueryContext(ctx, store.WaitingSnapshotSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	snap := &waitingSnapshot{at: at, pos: map[string]int{}, entries: map[string]waitingEntry{}, totals: map[string]int{}}
+	segs := map[string]*segment{}
+	segCount := map[*segment]int32{}
+	var n int32
+	last := ""
+	for rows.Next() {
+		var id, ft, ds, hs string
+		if err := rows.Scan(&id, &ft, &ds, &hs); err != nil {
+			return nil, err
+		}
+		if ft != last {
+			n, last = 0, ft
+		}
+		n++
+		key, err := store.SegmentKeyOf(ft, ds, hs)
+		if err != nil {
+			return nil, err
+		}
+		sg := segs[key]
+		if sg == nil {
+			sg = &segment{ft: ft, preferences: ds != "[]" || hs != "[]", admissions: adm.bySeg[key]}
+			segs[key] = sg
+		}
+		segCount[sg]++
+		snap.pos[id] = int(n)
+		snap.entries[id] = waitingEntry{pos: n, segPos: segCount[sg], seg: sg}
+		snap.totals[ft] = int(n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// WaitingFigures implements domain.StatusStore: from the snapshot when the case is in it (as
+// WaitingPosition), else counted (store.SegmentFiguresOf), as a case just put on the list is.
+func (l *Lookups) WaitingFigures(ctx context.Context, caseID string) (domain.SegmentFigures, error) {
+	if _, err := l.WaitingPosition(ctx, caseID); err != nil { // refreshes the snapshot when due
+		return domain.SegmentFigures{}, err
+	}
+	if snap := l.waiting.Load(); snap != nil && time.Since(snap.at) <= 2*l.WaitingTTL {
+		if e, ok := snap.entries[strings.ToLower(caseID)]; ok {
+			return domain.SegmentFigures{Position: int(e.pos), Total: snap.totals[e.seg.ft], SegmentPosition: int(e.segPos),
+				Admissions: e.seg.admissions, Preferences: e.seg.preferences}, nil
+		}
+	}
+	own, _, _, err := store.SegmentFiguresOf(ctx, l.db.SQL, caseID, time.Now())
+	if err != nil {
+		return domain.SegmentFigures{}, fmt.Errorf("waiting figures: %w", err)
+	}
+	return own, nil
+}
+
+// snapshotDB is where the waiting snapshot is read: the standby when one is set (Reader,
+// DATABASE_READ_URL: a second of lag is harmless to positions and estimates), else the primary.
+func (l *Lookups) snapshotDB() *store.DB {
+	if l.Reader != nil {
+		return l.Reader
+	}
+	return l.db
+}
