@@ -191,7 +191,11 @@ func (s *Service) DeclineOffer(ctx context.Context, actor Actor, id string, d Of
 		if err := tx.AnswerOffer(ctx, o.ID, OfferDeclined, d, now); err != nil {
 			return nil, err
 		}
-		payload := map[string]any{"offer_id": o.ID, "reason": d.Reason, "facility_id": o.FacilityID, "section": o.Section}
+		// the reason in words, as every history line gives one; its code beside it
+		payload := map[string]any{"offer_id": o.ID, "reason": reason.Title, "reason_code": d.Reason, "facility_id": o.FacilityID, "section": o.Section}
+		if d.Note != "" {
+			payload["reason"] = reason.Title + ": " + d.Note
+		}
 		if reason.ApplicantRefused {
 			p, err := tx.Placement(ctx, c.ID)
 			if err != nil {

@@ -1,0 +1,167 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"carepath/domain"
+)
+
+// TestPlacementPages: the occupancy board marks a stale home; the waiting list shows positions,
+// priorities and preferences; the offers inbox declines with a reason and accepts (the voucher);
+// the case page's panel changes the priority and preferences; the home form adds a home and
+// refuses a capacity below the beds taken, naming the section.
+func TestPlacementPages(t *testing.T) {
+	h := newHarness(t)
+	home, _ := h.createHome(map[string]any{"name": "Пансионат «Клён»", "type": "elderly_disabled", "district": "Северный",
+		"sections": []any{map[string]any{"code": "w", "title": "Женское отделение", "sex": "female", "capacity": 1}}})
+	resident := h.waitingCase("female")
+	if r := h.fire(resident.ID, map[string]any{"event": "issue_voucher", "facility_id": home}); r.status != 200 {
+		t.Fatalf("voucher: %d %s", r.status, r.body)
+	}
+	if r := h.fire(resident.ID, map[string]any{"event": "admit"}); r.status != 200 {
+		t.Fatalf("admit: %d %s", r.status, r.body)
+	}
+	a, b := h.waitingCase("female"), h.waitingCase("female")
+	if r := h.fire(resident.ID, map[string]any{"event": "discharge", "reason": "переезд к дочери"}); r.status != 200 {
+		t.Fatalf("discharge: %d %s", r.status, r.body)
+	}
+	if err := h.db.Gorm.Exec("UPDATE facilities SET reported_at = now() - interval '9 days' WHERE id = ?", exampleFacilityID).Error; err != nil {
+		t.Fatal(err)
+	}
+
+	br := newBrowser(t, h)
+	br.login(h.tokens[domain.RoleSupervisor])
+
+	// The occupancy board: every home with its sections; the one without a fresh report marked.
+	br.click(`#nav a[href="/console/waiting-list"]`)
+	br.wait("waiting list", `document.querySelectorAll('#waiting-list tbody tr').length >= 2`)
+	rows := evalJS[[]string](br, `[...document.querySelectorAll('#waiting-list tbody tr')].map(tr => tr.dataset.position + ' ' + tr.dataset.caseId)`)
+	if len(rows) != 2 || rows[0] != "1 "+a.ID || rows[1] != "2 "+b.ID {
+		t.Errorf("waiting list rows %v, want %s then %s", rows, a.ID, b.ID)
+	}
+	if got := br.text("#waiting-list tbody tr"); !strings.Contains(got, "Общая очередь") || !strings.Contains(got, "любое учреждение") {
+		t.Errorf("waiting list row %q", got)
+	}
+	br.shot("console-waiting-list", true)
+
+	br.click(`.subnav a[href="/console/beds"]`)
+	br.wait("occupancy board", `document.querySelectorAll('#beds tbody.home').length >= 2`)
+	if !evalJS[bool](br, `!!document.querySelector('#beds tbody[data-facility-id="`+exampleFacilityID+`"][data-stale="true"] .stale-mark')`) {
+		t.Errorf("the stale home is not marked: %s", br.text("#beds"))
+	}
+	if got := br.text(`#beds tbody[data-facility-id="` + home + `"] tr[data-section="w"]`); !strings.Contains(got, "Женское отделение") {
+		t.Errorf("the section row: %q", got)
+	}
+	br.shot("console-beds", true)
+
+	// The offers inbox: the freed bed was offered to the first woman waiting; she refuses it.
+	br.click(`.subnav a[href="/console/offers"]`)
+	br.wait("offers", `document.querySelectorAll('#offers li[data-state="proposed"]').length === 1`)
+	if got := evalJS[string](br, `document.querySelector('#offers li').dataset.caseId`); got != a.ID {
+		t.Fatalf("the offer is for %s, want %s", got, a.ID)
+	}
+	br.click("#offers li .decline-open")
+	br.wait("decline form", `!!document.querySelector('#offers form.decline select')`)
+	br.shot("console-offers-decline", true)
+	br.set("#offers form.decline select", "other")
+	br.click("#offers form.decline button[type=submit]")
+	br.wait("a note is needed for «other»", `!!document.querySelector('#offers-flash .problem')`)
+	br.set("#offers form.decline select", "applicant_refused")
+	br.click("#offers form.decline button[type=submit]")
+	br.wait("declined", `!!document.querySelector('#offers-flash .flash') && !!document.querySelector('#offers li[data-state="declined"]')`)
+	br.open("/console/offers")
+	br.wait("the bed passed on", `document.querySelectorAll('#offers li[data-state="proposed"]').length === 1`)
+	if got := evalJS[string](br, `document.querySelector('#offers li').dataset.caseId`); got != b.ID {
+		t.Fatalf("the next offer is for %s, want %s", got, b.ID)
+	}
+	br.click("#offers li button.accept")
+	br.wait("accepted", `!!document.querySelector('#offers-flash .flash a') && !!document.querySelector('#offers li[data-state="accepted"]')`)
+	if c, _ := h.cases.Get(t.Context(), b.ID); c.State != domain.VoucherIssued {
+		t.Errorf("after the accept the case is %s", c.State)
+	}
+
+	// The case page's panel: position, priority, preferences and the declined offer.
+	br.open("/console/cases/" + a.ID)
+	br.wait("placement panel", `!!document.querySelector('#placement-panel #placement-priority')`)
+	if got := br.text("#placement-panel"); !strings.Contains(got, "Отказы заявителя") || !strings.Contains(got, "отклонено") {
+		t.Errorf("the panel shows %q", got)
+	}
+	br.click("#placement-edit-open")
+	br.wait("placement form", `!!document.querySelector('#placement-form')`)
+	br.set("#pl-priority", "first_turn")
+	br.click(`#placement-form input[name="pl-district"][value="Северный"]`)
+	br.click("#placement-form button[type=submit]")
+	br.wait("placement saved", `!!document.querySelector('#placement-priority') && document.querySelector('#placement-priority').textContent === 'Первоочередное право'`)
+	if got := br.text("#placement-preferences"); !strings.Contains(got, "Северный") {
+		t.Errorf("preferences %q", got)
+	}
+	br.shot("console-case-placement", true)
+
+	// The home form: a new home with two sections.
+	br.open("/console/homes/new")
+	br.wait("home form", `!!document.querySelector('#home-form')`)
+	br.typeIn("#home-name", "Пансионат «Берёзы»")
+	br.typeIn("#home-district", "Южный")
+	br.click("#section-add")
+	br.typeIn("#sec-1-code", "m")
+	br.typeIn("#sec-1-title", "Мужское отделение")
+	br.set("#sec-1-sex", "male")
+	br.set("#sec-0-capacity", "12")
+	br.set("#sec-1-capacity", "8")
+	br.shot("console-home-form", true)
+	br.click("#home-form button[type=submit]")
+	br.wait("home added", `!!document.querySelector('#home-result .flash')`)
+	r := h.do("GET", "/api/v1/facilities?district=Южный", nil)
+	if items := r.json(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["capacity"].(float64) != 20 {
+		t.Fatalf("the new home: %s", r.body)
+	}
+	// Fewer beds than the voucher holds: refused, naming the section.
+	br.open("/console/homes/" + home)
+	br.wait("home form", `!!document.querySelector('#sec-0-capacity')`)
+	br.set("#sec-0-capacity", "0")
+	br.click("#home-form button[type=submit]")
+	br.wait("refused", `!!document.querySelector('#home-result .problem')`)
+	if got := br.text("#home-result"); !strings.Contains(got, "Женское отделение") && !strings.Contains(got, "w") {
+		t.Errorf("the refusal does not name the section: %q", got)
+	}
+}
+
+// TestPartnerPage: a home's agency signs in with its key, sees its home's sections and the
+// admission expected on a voucher, and reports its beds; a specialist's token is turned away.
+func TestPartnerPage(t *testing.T) {
+	h := newHarness(t)
+	c := h.waitingCase("female")
+	if r := h.fire(c.ID, map[string]any{"event": "issue_voucher", "facility_id": exampleFacilityID}); r.status != 200 {
+		t.Fatalf("voucher: %d %s", r.status, r.body)
+	}
+	br := newBrowser(t, h)
+	br.open("/partner")
+	br.wait("key form", `!!document.querySelector('#partner-key')`)
+	br.typeIn("#partner-key", h.tokens[domain.RoleSpecialist])
+	br.click("#partner-login button[type=submit]")
+	br.wait("not a home's key", `!!document.querySelector('#not-facility')`)
+	br.open("/partner")
+	br.wait("key form", `!!document.querySelector('#partner-key')`)
+	br.typeIn("#partner-key", h.tokens["facility"])
+	br.click("#partner-login button[type=submit]")
+	br.wait("the home", `!!document.querySelector('section.home .beds-input')`)
+	if got := br.text("section.home .expected"); !strings.Contains(got, c.Number) {
+		t.Errorf("expected admissions %q, want %s", got, c.Number)
+	}
+	br.shot("partner", true)
+	br.set("section.home .beds-input", "85")
+	br.click("section.home form.beds-report button[type=submit]")
+	br.wait("report taken", `!!document.querySelector('section.home .report-result .flash')`)
+	br.shot("partner-reported", false)
+	r := h.do("GET", "/api/v1/facilities/"+exampleFacilityID, nil)
+	f := r.json(t)
+	if r.status != http.StatusOK || sectionOf(t, f, "main")["capacity"].(float64) != 85 || f["stale"] != false {
+		t.Fatalf("after the report: %s", r.body)
+	}
+	// A capacity below the beds taken is refused on the page, naming the section.
+	br.set("section.home .beds-input", "0")
+	br.click("section.home form.beds-report button[type=submit]")
+	br.wait("refused", `!!document.querySelector('section.home .report-result .problem')`)
+}
