@@ -98,7 +98,7 @@
   }
 
   function filterForm(action, label, fields) {
-    return h('form', { class: 'filters card', method: 'get', action, role: 'search', 'aria-label': label },
+    return h('form', { class: 'filters card pl-filters', method: 'get', action, role: 'search', 'aria-label': label },
       fields, h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Показать')));
   }
 
