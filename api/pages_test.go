@@ -286,7 +286,7 @@ func TestConsoleListsAndFiltersCases(t *testing.T) {
 	b.shot("console-list", true)
 	page1 := evalJS[[]string](b, `[...document.querySelectorAll('table.cases tbody tr .case-link')].map(a => a.textContent)`)
 	if len(page1) != 50 {
-		t.Fatalf("first page lists %d cases, want 50 (the page size) of the 52 demo cases", len(page1))
+		t.Fatalf("first page lists %d cases, want 50 (the page size) of the 60 demo cases", len(page1))
 	}
 	labels := evalJS[[]string](b, `[...new Set([...document.querySelectorAll('table.cases tbody .state')].map(s => s.textContent))]`)
 	for _, l := range labels {
@@ -311,8 +311,8 @@ func TestConsoleListsAndFiltersCases(t *testing.T) {
 	if !strings.Contains(firstPage+b.text("table.cases"), "Иванова Мария Петровна") {
 		t.Errorf("demo applicant Иванова Мария Петровна is not listed")
 	}
-	if len(page1)+len(page2) != 52 {
-		t.Errorf("two pages list %d cases, the demo has 52", len(page1)+len(page2))
+	if len(page1)+len(page2) != 60 {
+		t.Errorf("two pages list %d cases, the demo has 60", len(page1)+len(page2))
 	}
 
 	// Filter by state through the form.

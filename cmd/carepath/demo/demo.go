@@ -226,7 +226,7 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 			res.Created++
 		}
 	}
-	if err := seedPlacement(ctx, db, svc, actor); err != nil {
+	if err := seedPlacement(ctx, db, svc, actor, agencyIDs["health"], userIDs[domain.RoleSpecialist], &res); err != nil {
 		return res, err
 	}
 	// The showcase: the first case on the waiting list, with a known access code.
