@@ -632,7 +632,8 @@ func TestStatusPage(t *testing.T) {
 func TestPagesAreSelfContained(t *testing.T) {
 	h := newHarness(t)
 	ref := regexp.MustCompile(`(?:src|href)="([^"]*)"`)
-	for _, path := range []string{"/", "/status", "/documents", "/console", "/console/new", "/console/cases/" + "6f1c2f0e-3a7b-4c1d-9e2f-0a1b2c3d4e5f"} {
+	for _, path := range []string{"/", "/status", "/documents", "/console", "/console/new", "/console/cases/" + "6f1c2f0e-3a7b-4c1d-9e2f-0a1b2c3d4e5f",
+		"/console/waiting-list", "/console/beds", "/console/offers", "/console/homes/new", "/partner"} {
 		r := h.do("GET", path, nil)
 		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 			t.Errorf("GET %s: %d %s", path, r.status, r.header.Get("Content-Type"))
