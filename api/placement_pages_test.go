@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
 
 	"carepath/domain"
 )
@@ -164,4 +168,80 @@ func TestPartnerPage(t *testing.T) {
 	br.set("section.home .beds-input", "0")
 	br.click("section.home form.beds-report button[type=submit]")
 	br.wait("refused", `!!document.querySelector('section.home .report-result .problem')`)
+}
+
+// addToAnswers rewrites, in the browser, the JSON answers of the requests whose URL ends with
+// one of the keys, merging that key's fields into the top-level object: a page can be shown
+// fields the API adds in a later revision. Call it once per browser.
+func (b *browser) addToAnswers(extra map[string]map[string]any) {
+	b.t.Helper()
+	ctx := b.ctx
+	var patterns []*fetch.RequestPattern
+	for suffix := range extra {
+		patterns = append(patterns, &fetch.RequestPattern{URLPattern: "*" + suffix, RequestStage: fetch.RequestStageResponse})
+	}
+	paused := chromedp.Events(ctx, fetch.RequestPaused)
+	go func() {
+		for e, err := range paused {
+			if err != nil {
+				return
+			}
+			var add map[string]any
+			for suffix, fields := range extra {
+				if strings.HasSuffix(e.Request.URL, suffix) {
+					add = fields
+				}
+			}
+			res, err := chromedp.Call(ctx, fetch.GetResponseBody, fetch.GetResponseBodyParams{RequestID: e.RequestID})
+			var m map[string]any
+			if add == nil || err != nil || e.ResponseStatusCode != http.StatusOK || json.Unmarshal(res.Body, &m) != nil {
+				_, _ = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
+				continue
+			}
+			for k, v := range add {
+				m[k] = v
+			}
+			out, _ := json.Marshal(m)
+			_, _ = chromedp.Call(ctx, fetch.FulfillRequest, fetch.FulfillRequestParams{RequestID: e.RequestID,
+				ResponseCode: e.ResponseStatusCode, ResponseHeaders: e.ResponseHeaders, Body: out})
+		}
+	}()
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: patterns}); err != nil {
+		b.t.Fatalf("intercept answers: %v", err)
+	}
+}
+
+// TestPagesShowWaitEstimate: when the API gives the wait estimate (its shape from the
+// placement API's revision: {estimate: {from_months, to_months} | null, estimate_basis}), the
+// case panel shows it with the preferences and for any home, and the status page shows the
+// relatives' range or the reason there is none.
+func TestPagesShowWaitEstimate(t *testing.T) {
+	h := newHarness(t)
+	c := h.waitingCase("female")
+	code := h.do("POST", "/api/v1/cases/"+c.ID+"/access-code", nil).json(t)["access_code"].(string)
+	br := newBrowser(t, h)
+	br.addToAnswers(map[string]map[string]any{"/placement": {
+		"waiting":          map[string]any{"position": 1, "total": 1, "estimate": map[string]any{"from_months": 3, "to_months": 5}, "estimate_basis": map[string]any{"admissions": 16, "period_months": 12, "segment_position": 5, "preferences": true}},
+		"waiting_any_home": map[string]any{"position": 1, "total": 1, "estimate": map[string]any{"from_months": 1, "to_months": 2}, "estimate_basis": map[string]any{"admissions": 40, "period_months": 12, "segment_position": 1, "preferences": false}},
+	}, "/api/v1/status": {
+		"waiting": map[string]any{"position": 1, "total": 7, "estimate": nil, "estimate_basis": map[string]any{"admissions": 2, "period_months": 12, "preferences": false,
+			"reason": "За последний год из этой очереди поступило слишком мало людей, чтобы оценить срок."}},
+	}})
+	br.login(h.tokens[domain.RoleSupervisor])
+	br.open("/console/cases/" + c.ID)
+	br.wait("panel with the estimates", `document.querySelectorAll('#placement-panel .estimate').length === 2`)
+	if got := br.text("#placement-panel"); !strings.Contains(got, "от 3 до 5 месяцев") || !strings.Contains(got, "Ожидание, если любое учреждение") || !strings.Contains(got, "от 1 до 2 месяцев") {
+		t.Errorf("the panel shows %q", got)
+	}
+
+	br.open("/status")
+	br.wait("status form", `!!document.querySelector('#case_number')`)
+	br.typeIn("#case_number", c.Number)
+	br.typeIn("#access_code", code)
+	br.click("#status-form button[type=submit]")
+	br.wait("the estimate's reason", `!!document.querySelector('#status-estimate')`)
+	if got := br.text("#status-estimate"); !strings.Contains(got, "слишком мало") {
+		t.Errorf("status estimate %q", got)
+	}
+	br.shot("status-estimate", true)
 }
