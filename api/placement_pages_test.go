@@ -31,6 +31,23 @@ func TestPlacementPages(t *testing.T) {
 	if r := h.fire(resident.ID, map[string]any{"event": "discharge", "reason": "переезд к дочери"}); r.status != 200 {
 		t.Fatalf("discharge: %d %s", r.status, r.body)
 	}
+	// One case's offers (the case panel's): only that case's, and only its access logged.
+	var logged int64
+	h.db.Gorm.Raw("SELECT count(*) FROM access_log WHERE case_id = ?", b.ID).Scan(&logged)
+	for id, want := range map[string]int{a.ID: 1, b.ID: 0} {
+		r := h.do("GET", "/api/v1/offers?case_id="+id, nil)
+		if items := r.json(t)["items"].([]any); r.status != http.StatusOK || len(items) != want {
+			t.Errorf("offers of %s: %d %s, want %d", id, r.status, r.body, want)
+		}
+	}
+	var after int64
+	h.db.Gorm.Raw("SELECT count(*) FROM access_log WHERE case_id = ?", b.ID).Scan(&after)
+	if after != logged {
+		t.Errorf("listing another case's offers logged an access to %s", b.ID)
+	}
+	if r := h.do("GET", "/api/v1/offers?case_id=00000000-0000-4000-8000-000000000001", nil); r.status != http.StatusNotFound {
+		t.Errorf("offers of no case: %d", r.status)
+	}
 	if err := h.db.Gorm.Exec("UPDATE facilities SET reported_at = now() - interval '9 days' WHERE id = ?", exampleFacilityID).Error; err != nil {
 		t.Fatal(err)
 	}

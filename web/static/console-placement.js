@@ -438,10 +438,10 @@
     const c = st.c;
     const [pr, offers, fs, prios] = await Promise.all([
       api('GET', '/api/v1/cases/' + encodeURIComponent(c.id) + '/placement'),
-      api('GET', '/api/v1/offers'), facilities(), priorities()]);
+      api('GET', '/api/v1/offers?case_id=' + encodeURIComponent(c.id)), facilities(), priorities()]);
     if (!pr.ok) { replace(body, problemBox(pr)); return; }
     const p = pr.data.placement;
-    const mine = offers.ok ? (offers.data.items || []).filter((o) => o.case_id === c.id) : [];
+    const mine = offers.ok ? offers.data.items || [] : [];
     const box = h('div', { id: 'placement-result' });
     const editBox = h('div', { id: 'placement-edit-box' });
     const parts = waitingParts(pr.data);
