@@ -360,6 +360,13 @@ func TestRoleMatrix(t *testing.T) {
 	if after := e.load(e.caseID); after.Version != c.Version {
 		t.Errorf("refused agency requests changed the case")
 	}
+	// A home's agency lists its own homes only; another home's agency never sees them.
+	for who, want := range map[string]bool{"facility": true, "foreign_facility": false} {
+		res := e.do("GET", "/api/v1/agency/facilities", e.tokens[who], nil)
+		if res.status != http.StatusOK || strings.Contains(string(res.body), e.facility["own"]) != want {
+			t.Errorf("GET /api/v1/agency/facilities as %s: %d, lists the own home %v, want %v", who, res.status, !want, want)
+		}
+	}
 	// A foreign agency with a stale If-Match must not learn the case exists.
 	res := e.do("POST", "/api/v1/cases/"+c.ID+"/events", e.tokens["foreign_facility"], map[string]any{"event": "end_leave"}, "If-Match", `"1"`)
 	if res.status != http.StatusNotFound || strings.Contains(string(res.body), c.Number) {

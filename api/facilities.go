@@ -107,3 +107,18 @@ func (s *Server) reportBeds(c *gin.Context) {
 	}
 	s.writeFacility(c, http.StatusOK, f)
 }
+
+// listAgencyFacilities is a facility agency's own homes with their sections (the partner page).
+func (s *Server) listAgencyFacilities(c *gin.Context) {
+	fs, err := s.Cases.AgencyFacilities(c.Request.Context(), actorOf(c))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	now := time.Now()
+	out := make([]facilityView, len(fs))
+	for i, f := range fs {
+		out[i] = s.facilityView(f, now)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}

@@ -286,7 +286,7 @@ func TestConsoleListsAndFiltersCases(t *testing.T) {
 	b.shot("console-list", true)
 	page1 := evalJS[[]string](b, `[...document.querySelectorAll('table.cases tbody tr .case-link')].map(a => a.textContent)`)
 	if len(page1) != 50 {
-		t.Fatalf("first page lists %d cases, want 50 (the page size) of the 52 demo cases", len(page1))
+		t.Fatalf("first page lists %d cases, want 50 (the page size) of the 60 demo cases", len(page1))
 	}
 	labels := evalJS[[]string](b, `[...new Set([...document.querySelectorAll('table.cases tbody .state')].map(s => s.textContent))]`)
 	for _, l := range labels {
@@ -311,8 +311,8 @@ func TestConsoleListsAndFiltersCases(t *testing.T) {
 	if !strings.Contains(firstPage+b.text("table.cases"), "Иванова Мария Петровна") {
 		t.Errorf("demo applicant Иванова Мария Петровна is not listed")
 	}
-	if len(page1)+len(page2) != 52 {
-		t.Errorf("two pages list %d cases, the demo has 52", len(page1)+len(page2))
+	if len(page1)+len(page2) != 60 {
+		t.Errorf("two pages list %d cases, the demo has 60", len(page1)+len(page2))
 	}
 
 	// Filter by state through the form.
@@ -632,7 +632,8 @@ func TestStatusPage(t *testing.T) {
 func TestPagesAreSelfContained(t *testing.T) {
 	h := newHarness(t)
 	ref := regexp.MustCompile(`(?:src|href)="([^"]*)"`)
-	for _, path := range []string{"/", "/status", "/documents", "/console", "/console/new", "/console/cases/" + "6f1c2f0e-3a7b-4c1d-9e2f-0a1b2c3d4e5f"} {
+	for _, path := range []string{"/", "/status", "/documents", "/console", "/console/new", "/console/cases/" + "6f1c2f0e-3a7b-4c1d-9e2f-0a1b2c3d4e5f",
+		"/console/waiting-list", "/console/beds", "/console/offers", "/console/homes/new", "/partner"} {
 		r := h.do("GET", path, nil)
 		if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") {
 			t.Errorf("GET %s: %d %s", path, r.status, r.header.Get("Content-Type"))

@@ -94,7 +94,14 @@ func (s *Server) setPlacement(c *gin.Context) {
 }
 
 func (s *Server) listOffers(c *gin.Context) {
-	os, err := s.Cases.Offers(c.Request.Context(), domain.OfferState(c.Query("state")))
+	state := domain.OfferState(c.Query("state"))
+	var os []domain.Offer
+	var err error
+	if id := c.Query("case_id"); id != "" {
+		os, err = s.Cases.CaseOffers(c.Request.Context(), id, state)
+	} else {
+		os, err = s.Cases.Offers(c.Request.Context(), state)
+	}
 	if err != nil {
 		writeError(c, err)
 		return

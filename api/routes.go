@@ -27,7 +27,13 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/console/contact-requests", s.page("console.html"))
 	r.GET("/console/mine", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
+	// The placement pages (issue 17): web/static/console-placement.js.
+	r.GET("/console/waiting-list", s.page("console.html"))
+	r.GET("/console/beds", s.page("console.html"))
+	r.GET("/console/offers", s.page("console.html"))
+	r.GET("/console/homes/:id", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
+	r.GET("/partner", s.page("partner.html")) // a facility agency reports its beds with its key
 
 	r.GET("/metrics", s.metricsAccess, gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
 
@@ -57,6 +63,7 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("GET", "/agency/cases", domain.ActAgencyCases, s.listAgencyCases)
 	authed.handle("GET", "/agency/cases/:id", domain.ActAgencyCases, s.getAgencyCase)
 	authed.handle("PUT", "/agency/facilities/:id/beds", domain.ActFacilityBeds, s.reportBeds)
+	authed.handle("GET", "/agency/facilities", domain.ActFacilityBeds, s.listAgencyFacilities)
 
 	authed.handle("GET", "/users", domain.ActUsersManage, s.listUsers)
 	authed.handle("POST", "/users", domain.ActUsersManage, s.createUser)

@@ -239,6 +239,26 @@ func (s *Service) Facility(ctx context.Context, id string) (*Facility, error) {
 	return s.Beds.Facility(ctx, id)
 }
 
+// AgencyFacilities lists the homes a facility agency reports for, with their sections (the
+// partner page); nothing for any other actor.
+func (s *Service) AgencyFacilities(ctx context.Context, actor Actor) ([]Facility, error) {
+	out := []Facility{}
+	if actor.Kind != ActorAgency {
+		return out, nil
+	}
+	for _, id := range actor.Facilities {
+		f, err := s.Facility(ctx, id)
+		if err != nil {
+			if ErrorCode(err) == ENOTFOUND {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, *f)
+	}
+	return out, nil
+}
+
 // ListFacilities lists the homes, with a type or a district.
 func (s *Service) ListFacilities(ctx context.Context, f FacilityFilter) ([]Facility, error) {
 	if f.Type != "" {

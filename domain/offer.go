@@ -63,6 +63,8 @@ type OfferDecline struct {
 type OfferStore interface {
 	// Offers lists offers, newest first, in a state ("" for all).
 	Offers(ctx context.Context, state OfferState) ([]Offer, error)
+	// CaseOffers lists one case's offers, newest first.
+	CaseOffers(ctx context.Context, caseID string) ([]Offer, error)
 	// Offer returns one offer; ENOTFOUND.
 	Offer(ctx context.Context, id string) (*Offer, error)
 	// DeclineReasons lists the active decline reasons.
@@ -129,6 +131,33 @@ func (s *Service) Offers(ctx context.Context, state OfferState) ([]Offer, error)
 	return s.OfferLog.Offers(ctx, state)
 }
 
+// CaseOffers lists one case's offers in a state ("" for all), newest first (the case page's
+// placement panel); ENOTFOUND when the case does not exist.
+func (s *Service) CaseOffers(ctx context.Context, caseID string, state OfferState) ([]Offer, error) {
+	if !IsUUID(caseID) {
+		return nil, notVisible(caseID)
+	}
+	if state != "" {
+		if err := oneOf("state", state, OfferStates); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := s.Cases.Get(ctx, caseID); err != nil {
+		return nil, err
+	}
+	all, err := s.OfferLog.CaseOffers(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	out := []Offer{}
+	for _, o := range all {
+		if state == "" || o.State == state {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
 // DeclineReasons lists the reasons an offer may be declined for.
 func (s *Service) DeclineReasons(ctx context.Context) ([]DeclineReason, error) {
 	return s.OfferLog.DeclineReasons(ctx)
@@ -191,7 +220,11 @@ func (s *Service) DeclineOffer(ctx context.Context, actor Actor, id string, d Of
 		if err := tx.AnswerOffer(ctx, o.ID, OfferDeclined, d, now); err != nil {
 			return nil, err
 		}
-		payload := map[string]any{"offer_id": o.ID, "reason": d.Reason, "facility_id": o.FacilityID, "section": o.Section}
+		// the reason in words, as every history line gives one; its code beside it
+		payload := map[string]any{"offer_id": o.ID, "reason": reason.Title, "reason_code": d.Reason, "facility_id": o.FacilityID, "section": o.Section}
+		if d.Note != "" {
+			payload["reason"] = reason.Title + ": " + d.Note
+		}
 		if reason.ApplicantRefused {
 			p, err := tx.Placement(ctx, c.ID)
 			if err != nil {

@@ -216,6 +216,11 @@ func (s *Cases) Offers(ctx context.Context, state domain.OfferState) ([]domain.O
 	return scanOffers(q.Order("o.proposed_at DESC, o.id").Limit(500))
 }
 
+// CaseOffers implements domain.OfferStore.
+func (s *Cases) CaseOffers(ctx context.Context, caseID string) ([]domain.Offer, error) {
+	return scanOffers(offersQuery(s.db.Gorm.WithContext(ctx)).Where("o.case_id = ?", caseID).Order("o.proposed_at DESC, o.id"))
+}
+
 // scanOffers runs an offers query.
 func scanOffers(q *gorm.DB) ([]domain.Offer, error) {
 	var rows []offerRow

@@ -311,7 +311,8 @@
             h('td', {}, a.name), h('td', {}, AGENCY_KIND_LABELS[a.kind] || 'организация')))))
           : problemBox(agencies)),
       h('section', { class: 'card', 'aria-labelledby': 'h-queues' }, h('h2', { id: 'h-queues' }, 'Очереди уведомлений'),
-        h('p', {}, h('a', { href: '/ops/queues' }, 'Открыть монитор очередей'), ' (вход — с тем же токеном вместо пароля).')));
+        h('p', {}, h('a', { href: '/ops/queues' }, 'Открыть монитор очередей'), ' (вход — с тем же токеном вместо пароля).')),
+      h('p', {}, h('a', { href: '/console/beds', id: 'admin-beds' }, 'Учреждения и места в них')));
   }
 
   // ---- case list -----------------------------------------------------------------------------
@@ -714,7 +715,7 @@
           h('time', { datetime: e.at }, fmtDateTime(e.at)), ' ',
           h('strong', {}, eventLabel(e.event)),
           e.from && e.from !== e.to ? h('span', { class: 'muted' }, ' ' + stateLabel(e.from) + ' → ' + stateLabel(e.to)) : null),
-        h('p', { class: 'muted small' }, (e.actor_name || 'система') + (e.actor_role ? ' · ' + (ROLE_LABELS[e.actor_role] || 'сотрудник') : '') + ' · версия ' + e.version),
+        h('p', { class: 'muted small' }, (e.actor_role === 'system' || !e.actor_name ? 'система' : e.actor_name + (e.actor_role ? ' · ' + (ROLE_LABELS[e.actor_role] || 'сотрудник') : '')) + ' · версия ' + e.version),
         e.comment ? h('p', { class: 'comment' }, e.comment) : null,
         payloadList(st, e.payload)))));
   }
@@ -1130,7 +1131,7 @@
     try {
       const who = await me();
       // An administrator runs the service, not cases: their pages instead of a refusal.
-      if (who.role === 'admin') { await adminPage(who); return; }
+      if (who.role === 'admin' && !extensionPage(p)) { await adminPage(who); return; }
       nav.hidden = false;
       let m;
       if (p === '/console') await listPage();

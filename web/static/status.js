@@ -23,6 +23,7 @@
       nextStepBy: d.next_step_by,
       missing: Array.isArray(d.missing_documents) ? d.missing_documents : [],
       waitingPosition: d.waiting_position,
+      waiting: d.waiting || null,
       phone: d.center_phone,
       missingWhere: Array.isArray(d.missing_where) ? d.missing_where : [],
       timeline: Array.isArray(d.timeline) ? d.timeline : [],
@@ -51,6 +52,20 @@
     return 'через ' + m + ' ' + word;
   }
 
+  // waitEstimate is the wait as a range of months, from the admissions of the last year of the
+  // same list (type of home and preferences), or why there is none.
+  function waitEstimate(w) {
+    if (!w) return null;
+    const e = w.estimate, basis = w.estimate_basis || {};
+    if (e && typeof e.from_months === 'number') {
+      const word = e.to_months % 10 === 1 && e.to_months % 100 !== 11 ? 'месяца' : 'месяцев';
+      return h('p', { class: 'queue', id: 'status-estimate' }, 'Ожидание места: ',
+        h('strong', {}, (e.from_months === e.to_months ? 'около ' + e.to_months : 'от ' + e.from_months + ' до ' + e.to_months) + ' ' + word),
+        h('span', { class: 'small muted' }, ' — оценка по числу поступлений за последний год из этой же очереди, не обещание.'));
+    }
+    return basis.reason ? h('p', { class: 'queue muted', id: 'status-estimate' }, basis.reason) : null;
+  }
+
   function render(v) {
     const phone = v.phone ? h('a', { class: 'nowrap', href: 'tel:' + v.phone.replace(/[^+\d]/g, '') }, v.phone) : null;
     replace(result,
@@ -61,7 +76,9 @@
         h('p', { id: 'status-stage' }, 'Этап ' + v.stage + ' из ' + v.stageCount),
         h('ol', { class: 'stages', 'aria-hidden': 'true' },
           Array.from({ length: v.stageCount }, (_, i) => h('li', { class: i < v.stage ? 'done' : null })))) : null,
-      v.waitingPosition ? h('p', { class: 'queue' }, 'Место в очереди: ', h('strong', { id: 'status-position' }, String(v.waitingPosition))) : null,
+      v.waitingPosition ? h('p', { class: 'queue' }, 'Место в очереди: ', h('strong', { id: 'status-position' }, String(v.waitingPosition)),
+        v.waiting && v.waiting.total ? ' из ' + v.waiting.total : null) : null,
+      waitEstimate(v.waiting),
       v.voucherHome ? h('p', { class: 'voucher' }, 'Путёвка в учреждение: ', h('strong', { id: 'status-home' }, v.voucherHome)) : null,
       v.nextStep ? h('div', { class: 'next' },
         h('h3', {}, 'Что дальше'),

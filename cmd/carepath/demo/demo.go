@@ -171,7 +171,7 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 			}
 		}
 	}
-	actor := domain.Actor{ID: "demo-seed", Name: "demo seed", Kind: "system", Role: "admin"}
+	actor := domain.Actor{ID: "demo-seed", Name: "Демо-данные", Kind: "system", Role: "admin"}
 	today := domain.DateOf(time.Now())
 	n, waiting := 0, 0
 	for i, surname := range demoSurnames {
@@ -225,6 +225,9 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 			}
 			res.Created++
 		}
+	}
+	if err := seedPlacement(ctx, db, svc, actor, agencyIDs["health"], userIDs[domain.RoleSpecialist], &res); err != nil {
+		return res, err
 	}
 	// The showcase: the first case on the waiting list, with a known access code.
 	var show struct {
