@@ -26,6 +26,8 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/console/leads", s.page("console.html"))
 	r.GET("/console/contact-requests", s.page("console.html"))
 	r.GET("/console/mine", s.page("console.html"))
+	r.GET("/console/supervisor", s.page("console.html"))
+	r.GET("/console/lifecycle", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
 
@@ -51,6 +53,8 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("POST", "/cases/:id/access-code", domain.ActCaseAccessCode, s.rotateAccessCode)
 	authed.handle("POST", "/cases/:id/assignee", domain.ActCaseReassign, s.reassign)
 	authed.handle("GET", "/deadlines", domain.ActDeadlinesRead, s.listDeadlines)
+	authed.handle("GET", "/workload", domain.ActDeadlinesAll, s.workload)
+	authed.handle("GET", "/agency-directory", domain.ActCaseCreate, s.agencyDirectory)
 	authed.handle("GET", "/cases/:id/notices", domain.ActNotices, s.listCaseNotices)
 	authed.handle("POST", "/notices/:id/retry", domain.ActNotices, s.retryNotice)
 
