@@ -10,7 +10,11 @@
   // The nav link is for supervisors only.
   const link = document.querySelector('#nav a[href="/console/supervisor"]');
   if (link) link.hidden = true;
-  if (sessionStorage.getItem('carepath.token')) C.me().then((who) => { if (link) link.hidden = who.role !== 'supervisor'; }).catch(() => {});
+  // The console shows the nav once it knows who signed in (at load, or after the token form).
+  const nav = document.getElementById('nav');
+  const showLink = () => { if (link && !nav.hidden) C.me().then((who) => { link.hidden = who.role !== 'supervisor'; }).catch(() => {}); };
+  new MutationObserver(showLink).observe(nav, { attributes: true, attributeFilter: ['hidden'] });
+  showLink();
 
   let peoplePromise = null;
   function people() {
