@@ -1001,9 +1001,11 @@
     if (!items.length) { replace(list, h('p', { class: 'empty' }, 'Все обещанные звонки сделаны.')); return; }
     replace(list, h('ul', { class: 'contacts-log' }, items.map((x) => {
       const box = h('div', {});
-      return h('li', {}, contactItem(x, true), h('button', { type: 'button', class: 'small-button', onclick: () => {
+      const li = contactItem(x, true); // an <li> itself: the button and form go inside it
+      li.append(h('button', { type: 'button', class: 'small-button', onclick: () => {
         replace(box, newCallForm(x.case_id, () => followUpsPage(), x.id));
       } }, 'Перезвонить'), box);
+      return li;
     })));
   }
 
