@@ -19,7 +19,7 @@ build:
 ## run: start PostgreSQL and Redis if needed, load demo data, serve API + worker on HTTP_ADDR
 run: services build
 	$(BIN) seed
-	@echo "carepath: http://$(HTTP_ADDR)/console (specialist token: cpt_demo_specialist_not_secret), /docs, /status; admin token: $(BOOTSTRAP_ADMIN_TOKEN); /metrics token: $(METRICS_TOKEN)"
+	@echo "carepath: http://$(HTTP_ADDR)/console (the demo tokens above), http://$(HTTP_ADDR)/docs, http://$(HTTP_ADDR)/status; /metrics token: $(METRICS_TOKEN)"
 	exec $(BIN) all
 
 ## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis, and the

@@ -6,7 +6,7 @@
   const { h, replace, problemBox } = window.carepath;
   const C = window.carepath.console;
   const NS = 'http://www.w3.org/2000/svg';
-  const BOX_W = 168, BOX_H = 54, GAP_X = 44, GAP_Y = 46, PAD = 16;
+  const BOX_W = 150, BOX_H = 58, GAP_X = 64, GAP_Y = 78, PAD = 40;
 
   function svg(tag, attrs, ...children) {
     const el = document.createElementNS(NS, tag);
@@ -69,7 +69,7 @@
 
   function draw(ref) {
     const { pos, cols, rows } = layout(ref.states, ref.events);
-    const width = PAD * 2 + cols * BOX_W + (cols - 1) * GAP_X;
+    const width = PAD * 2 + cols * BOX_W + (cols - 1) * GAP_X + 40; // room on the right for the last column's labels
     const height = PAD * 2 + rows * BOX_H + (rows - 1) * GAP_Y;
     const root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, width, height, role: 'img', 'aria-labelledby': 'lc-title lc-desc', id: 'lifecycle-svg', class: 'lifecycle' },
       svg('title', { id: 'lc-title' }, 'Схема этапов дела'),
@@ -87,7 +87,9 @@
         // An arrow with one going back between the same two states bends to its own side.
         const back = pairs.has(dst + '>' + src);
         const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
-        const bend = back ? 22 : (pos[src].row === pos[dst].row && Math.abs(pos[src].col - pos[dst].col) > 1 ? -40 : 10);
+        // On one row, an arrow forward arcs above the boxes and one back below, each named at its top.
+        const sameRow = pos[src].row === pos[dst].row;
+        const bend = sameRow ? -74 : back ? 24 : 10;
         const cx = (a.x + b.x) / 2 + (-(b.y - a.y) / len) * bend, cy = (a.y + b.y) / 2 + ((b.x - a.x) / len) * bend;
         const p0 = edgePoint(a, cx, cy), p1 = edgePoint(b, cx, cy);
         const name = C.eventLabel(e.name);
@@ -98,7 +100,8 @@
         // Events from many states are named once, on their first arrow.
         if (i > 0 && e.sources.length > 2) return;
         const mx = 0.25 * p0.x + 0.5 * cx + 0.25 * p1.x, my = 0.25 * p0.y + 0.5 * cy + 0.25 * p1.y;
-        labels.appendChild(svg('text', { x: mx.toFixed(1), y: (my + 3).toFixed(1), 'text-anchor': 'middle', 'font-size': 10.5,
+        const dy = sameRow ? (my < a.y ? -4 : 11) : 3;
+        labels.appendChild(svg('text', { x: mx.toFixed(1), y: (my + dy).toFixed(1), 'text-anchor': 'middle', 'font-size': 10.5,
           fill: '#2d3748', stroke: '#fff', 'stroke-width': 3.5, 'paint-order': 'stroke', 'stroke-linejoin': 'round' }, name));
       }));
     }
@@ -109,11 +112,11 @@
       const kind = s.terminal ? 'final' : s.stage ? 'main' : 'side';
       const fill = { final: '#edf2f7', main: '#ebf4ff', side: '#fff5f5' }[kind];
       const stroke = { final: '#718096', main: '#2b6cb0', side: '#c53030' }[kind];
-      const lines = wrap(C.stateLabel(s.name), 22);
+      const lines = wrap(C.stateLabel(s.name), 19);
       boxes.appendChild(svg('g', { 'data-state': s.name, class: 'state-box ' + kind },
         svg('rect', { x, y, width: BOX_W, height: BOX_H, rx: 8, fill, stroke, 'stroke-width': s.terminal ? 1.2 : 1.6 }),
-        s.stage ? svg('text', { x: x + 8, y: y + 13, 'font-size': 9.5, fill: '#4a5568' }, 'этап ' + s.stage) : null,
-        lines.map((l, i) => svg('text', { x: x + BOX_W / 2, y: y + BOX_H / 2 + 5 + (i - (lines.length - 1) / 2) * 14, 'text-anchor': 'middle',
+        s.stage ? svg('text', { x: x + 6, y: y + 12, 'font-size': 9.5, fill: '#4a5568' }, 'этап ' + s.stage) : null,
+        lines.map((l, i) => svg('text', { x: x + BOX_W / 2, y: y + BOX_H / 2 + 8 + (i - (lines.length - 1) / 2) * 14, 'text-anchor': 'middle',
           'font-size': 12.5, 'font-weight': 600, fill: '#1a202c' }, l))));
     }
     root.append(edges, boxes, labels);
