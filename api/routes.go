@@ -102,8 +102,9 @@ func (s *Server) routes(r *gin.Engine) {
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {
 		ops := r.Group("/ops/queues", s.opsGuard, s.basicAsBearer, s.authenticate, s.allow(domain.ActOpsQueues))
-		ops.Any("", gin.WrapH(s.Ops))
-		ops.Any("/*path", gin.WrapH(s.Ops))
+		ui := gin.WrapH(selfContainedOps(s.Ops))
+		ops.Any("", ui)
+		ops.Any("/*path", ui)
 	}
 }
 
