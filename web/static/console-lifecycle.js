@@ -69,7 +69,7 @@
 
   function draw(ref) {
     const { pos, cols, rows } = layout(ref.states, ref.events);
-    const width = PAD * 2 + cols * BOX_W + (cols - 1) * GAP_X + 40; // room on the right for the last column's labels
+    const width = PAD * 2 + cols * BOX_W + (cols - 1) * GAP_X + 200; // room on the right for the last column's arcs and labels
     const height = PAD * 2 + rows * BOX_H + (rows - 1) * GAP_Y;
     const root = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, width, height, role: 'img', 'aria-labelledby': 'lc-title lc-desc', id: 'lifecycle-svg', class: 'lifecycle' },
       svg('title', { id: 'lc-title' }, 'Схема этапов дела'),
@@ -88,8 +88,12 @@
         const back = pairs.has(dst + '>' + src);
         const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
         // On one row, an arrow forward arcs above the boxes and one back below, each named at its top.
+        // In one column, arrows arc out to the right of the boxes: down ones wide, up ones close.
         const sameRow = pos[src].row === pos[dst].row;
-        const bend = sameRow ? -74 : back ? 24 : 10;
+        const sameCol = pos[src].col === pos[dst].col;
+        const rows = Math.abs(pos[src].row - pos[dst].row);
+        const down = pos[dst].row > pos[src].row;
+        const bend = sameRow ? -74 : sameCol ? (down ? -(BOX_W / 2 + 40 + 36 * rows) : BOX_W / 2 + 10 + 20 * rows) : back ? 24 : 10;
         const cx = (a.x + b.x) / 2 + (-(b.y - a.y) / len) * bend, cy = (a.y + b.y) / 2 + ((b.x - a.x) / len) * bend;
         const p0 = edgePoint(a, cx, cy), p1 = edgePoint(b, cx, cy);
         const name = C.eventLabel(e.name);
@@ -101,7 +105,7 @@
         if (i > 0 && e.sources.length > 2) return;
         const mx = 0.25 * p0.x + 0.5 * cx + 0.25 * p1.x, my = 0.25 * p0.y + 0.5 * cy + 0.25 * p1.y;
         const dy = sameRow ? (my < a.y ? -4 : 11) : 3;
-        labels.appendChild(svg('text', { x: mx.toFixed(1), y: (my + dy).toFixed(1), 'text-anchor': 'middle', 'font-size': 10.5,
+        labels.appendChild(svg('text', { x: (mx + (sameCol ? 4 : 0)).toFixed(1), y: (my + dy).toFixed(1), 'text-anchor': sameCol ? 'start' : 'middle', 'font-size': 10.5,
           fill: '#2d3748', stroke: '#fff', 'stroke-width': 3.5, 'paint-order': 'stroke', 'stroke-linejoin': 'round' }, name));
       }));
     }
