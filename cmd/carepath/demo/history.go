@@ -71,7 +71,8 @@ func seedDemoColleague(ctx context.Context, g *gorm.DB, userIDs map[string]strin
 }
 
 // demoAssignee is who holds the n-th demo case: mostly the demo specialist, every third her
-// colleague, and every seventh nobody yet (for a supervisor to give out).
+// colleague; every seventh is left to the assignment rule (AUTO_ASSIGN gives it to the least
+// busy specialist; with AUTO_ASSIGN=false it waits for a supervisor to give it out).
 func demoAssignee(n int, userIDs map[string]string) string {
 	switch {
 	case n%7 == 0:
