@@ -11,7 +11,7 @@ export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 # development only: the token that reads /metrics under `make run`
 export METRICS_TOKEN         ?= carepath-dev-metrics-token
 
-.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate bench-hotline services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby restore-check chaos-quick chaos
+.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate bench-hotline services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby restore-check chaos-quick chaos screenshots check-links
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -19,7 +19,7 @@ build:
 ## run: start PostgreSQL and Redis if needed, load demo data, serve API + worker on HTTP_ADDR
 run: services build
 	$(BIN) seed
-	@echo "carepath: http://$(HTTP_ADDR)/console (specialist token: cpt_demo_specialist_not_secret), /docs, /status; admin token: $(BOOTSTRAP_ADMIN_TOKEN); /metrics token: $(METRICS_TOKEN)"
+	@echo "carepath: http://$(HTTP_ADDR)/console (the demo tokens above), http://$(HTTP_ADDR)/docs, http://$(HTTP_ADDR)/status; /metrics token: $(METRICS_TOKEN)"
 	exec $(BIN) all
 
 ## test: go vet and the whole suite with the race detector on real PostgreSQL and Redis, and the
@@ -84,6 +84,17 @@ services:
 ## except in CI, where they fail)
 browser:
 	@scripts/browser.sh || [ "$${CI:-}" != true ]
+
+## screenshots: regenerate docs/screenshots/*.png (desktop and phone width) from the browser tests
+## of the main pages; the README shows them
+SCREENSHOT_TESTS ?= TestConsoleListsAndFiltersCases|TestConsoleCasePageFiresEvents|TestConsoleRegistersCase|TestStatusPage|TestDocumentsPage|TestConsoleSupervisorBoard|TestConsoleLifecycleDiagram|TestConsoleHotlineDesk
+screenshots: services browser
+	@mkdir -p docs/screenshots
+	CAREPATH_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -timeout 15m ./api/ -run '^($(SCREENSHOT_TESTS))$$'
+
+## check-links: every relative link in the README and docs/ points at a file that exists
+check-links:
+	scripts/check-links.sh
 
 ## fuzz-parsers: `go test -fuzz` over every parser target (SNILS, case numbers, phone, calendar CSV,
 ## If-Match, cursors, settings) for FUZZTIME each (default 30s); `make test` runs their seeds only

@@ -226,7 +226,7 @@ func (s *Server) metricsAccess(c *gin.Context) {
 
 // opsCSP forbids framing the queue monitor and sending its forms elsewhere; its scripts are
 // asynqmon's own bundle, so script sources are left to it.
-const opsCSP = "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+const opsCSP = "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'; font-src 'self' data:"
 
 // opsGuard protects the queue monitor: the browser resends its HTTP Basic credentials by
 // itself, so a state-changing request must come from the monitor's own pages (same origin, by

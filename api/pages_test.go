@@ -45,8 +45,10 @@ type browser struct {
 	ctx context.Context
 	url string
 
-	mu     sync.Mutex
-	errors []string
+	mu       sync.Mutex
+	errors   []string
+	axeSeen  map[string]bool // page states axe-core has checked (axe_test.go)
+	axePages int
 }
 
 func newBrowser(t *testing.T, h *harness) *browser {
@@ -101,6 +103,7 @@ func newBrowser(t *testing.T, h *harness) *browser {
 	t.Cleanup(func() {
 		cancelTab()
 		<-done
+		t.Logf("axe-core checked %d page states", b.axePages)
 		for _, e := range b.errors {
 			t.Errorf("page error: %s", e)
 		}
@@ -150,6 +153,7 @@ func (b *browser) wait(step, cond string) {
 		cancel()
 		if err == nil && ok {
 			b.russianOnly(step)
+			b.axeCheck(step)
 			return
 		}
 		lastErr = err

@@ -26,6 +26,8 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/console/leads", s.page("console.html"))
 	r.GET("/console/contact-requests", s.page("console.html"))
 	r.GET("/console/mine", s.page("console.html"))
+	r.GET("/console/supervisor", s.page("console.html"))
+	r.GET("/console/lifecycle", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
 	// The placement pages (issue 17): web/static/console-placement.js.
 	r.GET("/console/waiting-list", s.page("console.html"))
@@ -57,6 +59,8 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("POST", "/cases/:id/access-code", domain.ActCaseAccessCode, s.rotateAccessCode)
 	authed.handle("POST", "/cases/:id/assignee", domain.ActCaseReassign, s.reassign)
 	authed.handle("GET", "/deadlines", domain.ActDeadlinesRead, s.listDeadlines)
+	authed.handle("GET", "/workload", domain.ActDeadlinesAll, s.workload)
+	authed.handle("GET", "/agency-directory", domain.ActCaseCreate, s.agencyDirectory)
 	authed.handle("GET", "/cases/:id/notices", domain.ActNotices, s.listCaseNotices)
 	authed.handle("POST", "/notices/:id/retry", domain.ActNotices, s.retryNotice)
 
@@ -105,8 +109,9 @@ func (s *Server) routes(r *gin.Engine) {
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {
 		ops := r.Group("/ops/queues", s.opsGuard, s.basicAsBearer, s.authenticate, s.allow(domain.ActOpsQueues))
-		ops.Any("", gin.WrapH(s.Ops))
-		ops.Any("/*path", gin.WrapH(s.Ops))
+		ui := gin.WrapH(selfContainedOps(s.Ops))
+		ops.Any("", ui)
+		ops.Any("/*path", ui)
 	}
 }
 

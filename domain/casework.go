@@ -49,6 +49,38 @@ type DeadlineItem struct {
 type DeadlineBoard interface {
 	// OpenDeadlines returns open deadlines, soonest first.
 	OpenDeadlines(ctx context.Context, f DeadlineFilter) ([]DeadlineItem, error)
+	// Workload counts, for each enabled specialist and supervisor (by name) and for the cases
+	// nobody holds (ID ""), the cases in the open states and their overdue and at-risk deadlines.
+	Workload(ctx context.Context, open []State, now time.Time) ([]Load, error)
+}
+
+// Load is one person's open work, for the supervisors' board. A Load with an empty ID counts
+// the open cases nobody holds.
+type Load struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Role      string `json:"role"`
+	OpenCases int    `json:"open_cases"`
+	Overdue   int    `json:"overdue"`
+	AtRisk    int    `json:"at_risk"`
+}
+
+// Workload is each specialist's open work and the open cases nobody holds: the supervisors'
+// view for giving out cases (the route admits only those who see everyone's deadlines).
+func (s *Service) Workload(ctx context.Context) (people []Load, unassigned Load, err error) {
+	all, err := s.Board.Workload(ctx, openWork, s.now())
+	if err != nil {
+		return nil, Load{}, err
+	}
+	people = []Load{}
+	for _, l := range all {
+		if l.ID == "" {
+			unassigned = l
+		} else {
+			people = append(people, l)
+		}
+	}
+	return people, unassigned, nil
 }
 
 // visibleTo loads a case for an agency and answers ENOTFOUND, as for a case that does not exist,

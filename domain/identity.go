@@ -438,3 +438,31 @@ func (s *Access) SetWebhook(ctx context.Context, agencyID string, w Webhook) (*A
 	}
 	return s.Identities.Agency(ctx, agencyID)
 }
+
+// AgencyEntry is an agency as the staff pick it from a list: no keys, no webhook.
+type AgencyEntry struct {
+	ID   string     `json:"id"`
+	Name string     `json:"name"`
+	Kind AgencyKind `json:"kind"`
+}
+
+// AgencyDirectory lists the agencies of one kind (all kinds for ""), by name, for the pickers
+// of the console (the guardianship body and the health organisation of a case).
+func (s *Access) AgencyDirectory(ctx context.Context, kind string) ([]AgencyEntry, error) {
+	if kind != "" {
+		if err := oneOf("kind", AgencyKind(kind), AgencyKinds); err != nil {
+			return nil, err
+		}
+	}
+	all, err := s.Identities.Agencies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []AgencyEntry{}
+	for _, a := range all {
+		if kind == "" || string(a.Kind) == kind {
+			out = append(out, AgencyEntry{ID: a.ID, Name: a.Name, Kind: a.Kind})
+		}
+	}
+	return out, nil
+}

@@ -35,6 +35,20 @@ func (p permanentError) Unwrap() error { return p.err }
 // notice goes dead at once and shows on the specialist's case.
 func Permanent(err error) error { return permanentError{err} }
 
+// notConfigured is a channel the operator has not set up (no SMTP_ADDR, no SMS_GATEWAY_URL):
+// no attempt can succeed until they do, so it is permanent, and the deliverer says so once per
+// channel instead of once per notice (a demo or a fresh install has hundreds of notices).
+type notConfigured struct{ permanentError }
+
+// NotConfigured marks err as a channel that is not configured; it is also Permanent.
+func NotConfigured(err error) error { return notConfigured{permanentError{err}} }
+
+// IsNotConfigured reports whether err was marked NotConfigured.
+func IsNotConfigured(err error) bool {
+	var n notConfigured
+	return errors.As(err, &n)
+}
+
 // IsPermanent reports whether err was marked Permanent.
 func IsPermanent(err error) bool {
 	var p permanentError

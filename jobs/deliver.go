@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -41,9 +42,11 @@ func (b Backoff) After(n int) time.Duration {
 // Deliverer delivers notices: it claims a notice in Postgres, renders it, sends it over its
 // channel and records the outcome. Postgres decides what is owed; the task only rings.
 type Deliverer struct {
-	Notices   domain.Outbox
-	Channels  map[string]Channel
-	Templates *Templates
+	// unconfigured remembers the channels already reported as not configured (logged once).
+	unconfigured sync.Map
+	Notices      domain.Outbox
+	Channels     map[string]Channel
+	Templates    *Templates
 	// MaxAttempts: after this many failed attempts the notice is dead.
 	MaxAttempts int
 	Backoff     Backoff
@@ -221,7 +224,14 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) (string, error) {
 		outcome = OutcomeDead
 	}
 	next := d.now().Add(d.Backoff.After(n.Attempts))
-	d.Logger.Warn("notice attempt failed", "notice", n.ID, "channel", n.Channel, "attempt", n.Attempts, "outcome", outcome, "err", sendErr)
+	if IsNotConfigured(sendErr) {
+		if _, said := d.unconfigured.LoadOrStore(n.Channel, true); !said {
+			d.Logger.Warn("a notice channel is not configured: its notices are marked undelivered and can be sent again from the console once it is",
+				"channel", n.Channel, "err", sendErr)
+		}
+	} else {
+		d.Logger.Warn("notice attempt failed", "notice", n.ID, "channel", n.Channel, "attempt", n.Attempts, "outcome", outcome, "err", sendErr)
+	}
 	if err := d.Notices.Failed(bctx, n.ID, n.Attempts, d.now(), sendErr.Error(), next, dead); err != nil {
 		return "", err
 	}

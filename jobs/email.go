@@ -34,7 +34,7 @@ type Mailer struct {
 // Send implements Channel.
 func (m *Mailer) Send(ctx context.Context, o Outgoing) error {
 	if m.Addr == "" {
-		return fmt.Errorf("SMTP_ADDR is not configured")
+		return NotConfigured(fmt.Errorf("SMTP_ADDR is not configured"))
 	}
 	if o.To == "" {
 		return Permanent(fmt.Errorf("the recipient has no e-mail address"))

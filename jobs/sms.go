@@ -34,7 +34,7 @@ type SMSRequest struct {
 // Send implements Channel.
 func (g *SMSGateway) Send(ctx context.Context, o Outgoing) error {
 	if g.URL == "" {
-		return fmt.Errorf("SMS_GATEWAY_URL is not configured")
+		return NotConfigured(fmt.Errorf("SMS_GATEWAY_URL is not configured"))
 	}
 	body, _ := json.Marshal(SMSRequest{To: o.To, Text: o.Text, ClientRef: o.IdempotencyKey})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.URL, bytes.NewReader(body))

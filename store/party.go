@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -65,6 +66,44 @@ func (s *Cases) OpenDeadlines(ctx context.Context, f domain.DeadlineFilter) ([]d
 		out[i] = domain.DeadlineItem{Deadline: domain.Deadline{ID: r.ID, Kind: domain.DeadlineKind(r.Kind), Ref: r.Ref, OpenedAt: r.OpenedAt,
 			DueOn: domain.NewDate(r.DueOn.Year(), r.DueOn.Month(), r.DueOn.Day()), DueAt: r.DueAt, State: domain.DeadlineState(r.State)},
 			CaseID: r.CaseID, CaseNumber: r.Number, CaseState: domain.State(r.CaseState), ApplicantName: r.ApplicantName, AssigneeID: deref(r.AssigneeID)}
+	}
+	return out, nil
+}
+
+// Workload implements domain.DeadlineBoard: per enabled specialist and supervisor, and for the
+// cases nobody holds (id ""), the open cases and their overdue and at-risk open deadlines, in
+// one pass over the open cases.
+func (s *Cases) Workload(ctx context.Context, open []domain.State, now time.Time) ([]domain.Load, error) {
+	states := make([]string, len(open)) // state names: plain identifiers, nothing to quote
+	for i, st := range open {
+		states[i] = string(st)
+	}
+	var rows []struct {
+		ID        string
+		Name      string
+		Role      string
+		OpenCases int
+		Overdue   int
+		AtRisk    int
+	}
+	err := s.db.Gorm.WithContext(ctx).Raw(`WITH work AS (
+		SELECT c.assignee_id, count(DISTINCT c.id)::int AS open_cases,
+		  (count(d.id) FILTER (WHERE d.due_at < @now))::int AS overdue,
+		  (count(d.id) FILTER (WHERE d.due_at >= @now AND d.due_at <= @soon))::int AS at_risk
+		FROM cases c LEFT JOIN deadlines d ON d.case_id = c.id AND d.state = 'open'
+		WHERE c.state::text = ANY (CAST(@states AS text[])) GROUP BY c.assignee_id)
+	SELECT u.id::text AS id, u.name, u.role, coalesce(w.open_cases, 0) AS open_cases, coalesce(w.overdue, 0) AS overdue, coalesce(w.at_risk, 0) AS at_risk
+	FROM users u LEFT JOIN work w ON w.assignee_id = u.id
+	WHERE u.role IN ('specialist', 'supervisor') AND u.disabled_at IS NULL
+	UNION ALL
+	SELECT '', '', '', coalesce(sum(w.open_cases), 0)::int, coalesce(sum(w.overdue), 0)::int, coalesce(sum(w.at_risk), 0)::int FROM work w WHERE w.assignee_id IS NULL
+	ORDER BY 2, 1`, map[string]any{"now": now, "soon": now.Add(domain.AtRiskWithin), "states": "{" + strings.Join(states, ",") + "}"}).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("workload: %w", err)
+	}
+	out := make([]domain.Load, len(rows))
+	for i, r := range rows {
+		out[i] = domain.Load{ID: r.ID, Name: r.Name, Role: r.Role, OpenCases: r.OpenCases, Overdue: r.Overdue, AtRisk: r.AtRisk}
 	}
 	return out, nil
 }

@@ -42,7 +42,7 @@ func runSeed(ctx context.Context, a *app, args []string, stdout io.Writer) error
 	}
 	if res.ShowcaseNum != "" {
 		fmt.Fprintf(stdout, "try the relatives' lookup with case number %s and access code %s:\n", res.ShowcaseNum, demo.DemoAccessCode)
-		fmt.Fprintf(stdout, "  curl -s -X POST localhost:8080/api/v1/status -H 'Content-Type: application/json' -d '{\"case_number\":\"%s\",\"access_code\":\"%s\"}'\n", res.ShowcaseNum, demo.DemoAccessCode)
+		fmt.Fprintf(stdout, "  curl -s -X POST %s/api/v1/status -H 'Content-Type: application/json' -d '{\"case_number\":\"%s\",\"access_code\":\"%s\"}'\n", a.cfg.HTTPAddr, res.ShowcaseNum, demo.DemoAccessCode)
 		fmt.Fprintf(stdout, "specialists: GET /api/v1/cases/%s\n", res.ShowcaseID)
 	}
 	return nil

@@ -762,8 +762,8 @@
     };
     addContact();
     const capacity = select('legal_capacity', REF.legal_capacities.map((c) => [c, LEGAL_CAPACITY_LABELS[c] || c]), 'capable', { required: true });
-    const guardianship = h('input', { id: 'guardianship_id', name: 'guardianship_id', autocomplete: 'off', spellcheck: 'false', placeholder: '00000000-0000-0000-0000-000000000000' });
-    const guardBox = field('guardianship_id', 'Орган опеки (идентификатор)', guardianship, 'Обязателен для недееспособного заявителя.');
+    const guardianship = agencyPicker('guardianship_id', 'guardianship');
+    const guardBox = field('guardianship_id', 'Орган опеки', guardianship, 'Обязателен для недееспособного заявителя.');
     guardBox.hidden = true;
     capacity.addEventListener('change', () => { guardBox.hidden = capacity.value !== 'incapacitated'; });
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Зарегистрировать');
@@ -784,6 +784,7 @@
         };
         if (v('passport')) body.applicant.passport = v('passport');
         if (body.applicant.legal_capacity === 'incapacitated' && v('guardianship_id')) body.guardianship_id = v('guardianship_id');
+        if (v('health_org_id')) body.health_org_id = v('health_org_id');
         contacts.querySelectorAll('fieldset.contact').forEach((fs) => {
           const get = (n) => fs.querySelector('[name="' + n + '"]');
           const ct = { name: get('name').value.trim(), relation: get('relation').value.trim(),
@@ -828,13 +829,20 @@
       h('div', { class: 'row' },
         field('legal_capacity', 'Дееспособность', capacity),
         field('disability_group', 'Инвалидность', select('disability_group', REF.disability_groups.map((g) => [g, DISABILITY_LABELS[g] || g]), 'none'))),
-      guardBox),
+      guardBox, field('health_org_id', 'Медицинская организация (необязательно)', agencyPicker('health_org_id', 'health'))),
     h('fieldset', {}, h('legend', {}, 'Родственники и представители'), contacts,
       h('button', { type: 'button', onclick: () => { addContact().querySelector('input').focus(); } }, 'Добавить контакт')),
     h('div', { class: 'buttons' }, submit, h('a', { class: 'button', href: '/console' }, 'Отмена')),
     msg);
     replace(main, h('nav', { class: 'crumbs' }, h('a', { href: '/console' }, '← Все дела')), h('h1', {}, 'Новое дело'), form);
     form.elements.full_name.focus();
+  }
+
+  // agencyPicker lists the agencies of one kind by name (GET /agency-directory), not their ids.
+  function agencyPicker(id, kind) {
+    const sel = select(id, [['', '— не выбрано —']]);
+    api('GET', '/api/v1/agency-directory?kind=' + kind).then((r) => { for (const a of r.ok ? r.data.items : []) sel.appendChild(h('option', { value: a.id }, a.name)); });
+    return sel;
   }
 
   // fieldElement finds the input a problem's field names: "applicant.snils", "contacts.0.phone".
@@ -994,9 +1002,11 @@
     if (!items.length) { replace(list, h('p', { class: 'empty' }, 'Все обещанные звонки сделаны.')); return; }
     replace(list, h('ul', { class: 'contacts-log' }, items.map((x) => {
       const box = h('div', {});
-      return h('li', {}, contactItem(x, true), h('button', { type: 'button', class: 'small-button', onclick: () => {
+      const li = contactItem(x, true); // an <li> itself: the button and form go inside it
+      li.append(h('button', { type: 'button', class: 'small-button', onclick: () => {
         replace(box, newCallForm(x.case_id, () => followUpsPage(), x.id));
       } }, 'Перезвонить'), box);
+      return li;
     })));
   }
 
@@ -1119,7 +1129,7 @@
   window.carepath.console = {
     addPage: (pattern, render) => pages.push({ pattern, render }),
     addCaseSection: (fn) => caseSections.push(fn),
-    api, me, facilities, field, select, cell, dl, section, stateBadge, setTitle, stateLabel, docLabel, eventLabel,
+    api, me, facilities, field, select, cell, dl, section, stateBadge, setTitle, stateLabel, docLabel, eventLabel, deadlineLabel,
     main, reloadCase: (id) => casePage(id),
   };
 

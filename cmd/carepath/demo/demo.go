@@ -172,7 +172,9 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 		}
 	}
 	actor := domain.Actor{ID: "demo-seed", Name: "Демо-данные", Kind: "system", Role: "admin"}
-	today := domain.DateOf(time.Now())
+	if err := seedDemoColleague(ctx, g, userIDs); err != nil {
+		return res, err
+	}
 	n, waiting := 0, 0
 	for i, surname := range demoSurnames {
 		for j, name := range demoNames {
@@ -196,17 +198,19 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 				Contacts: []domain.Contact{{Name: "Родственник " + surname, Relation: "son", Phone: fmt.Sprintf("+7 916 %03d-%02d-%02d", n%1000, n%100, (n*7)%100),
 					Email: fmt.Sprintf("relative%d@example.org", n), LegalRepresentative: n%3 == 0, ConsentToNotices: true, PreferredChannel: "sms"}},
 				HealthOrgID: agencyIDs["health"],
-				AssigneeID:  userIDs[domain.RoleSpecialist],
+				AssigneeID:  demoAssignee(n, userIDs),
 			}
 			if nc.FacilityType == domain.Psychoneurological && n%2 == 0 {
 				nc.Applicant.LegalCapacity = domain.Incapacitated
 				nc.GuardianshipID = agencyIDs["guardianship"]
 			}
-			c, _, err := svc.Register(ctx, actor, nc)
+			clock := &demoClock{startOf(n, state, time.Now())}
+			past := pastService(svc, clock)
+			c, _, err := past.Register(ctx, actor, nc)
 			if err != nil {
 				return res, fmt.Errorf("seed case %s: %w", full, err)
 			}
-			if err := walkDemo(ctx, svc, actor, c, demoPaths[state], facilityOf[nc.FacilityType], today); err != nil {
+			if err := walkDemo(ctx, past, actor, c, demoPaths[state], facilityOf[nc.FacilityType], clock, n); err != nil {
 				return res, fmt.Errorf("seed case %s to %s: %w", full, state, err)
 			}
 			if state == domain.WaitingList {
@@ -229,6 +233,11 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 	if err := seedPlacement(ctx, db, svc, actor, agencyIDs["health"], userIDs[domain.RoleSpecialist], &res); err != nil {
 		return res, err
 	}
+	filed, err := seedFiledByAgencies(ctx, g, svc, agencyIDs)
+	if err != nil {
+		return res, err
+	}
+	res.Created += filed
 	// The showcase: the first case on the waiting list, with a known access code.
 	var show struct {
 		ID     string
@@ -246,9 +255,13 @@ func SeedDemo(ctx context.Context, db *store.DB, cases store.AccessCodes, svc *d
 	return res, nil
 }
 
-func walkDemo(ctx context.Context, svc *domain.Service, actor domain.Actor, c *domain.Case, path []domain.EventName, facilities []string, today domain.Date) error {
+func walkDemo(ctx context.Context, svc *domain.Service, actor domain.Actor, c *domain.Case, path []domain.EventName, facilities []string, clock *demoClock, n int) error {
 	var err error
 	for k, ev := range path {
+		if next := clock.t.Add(stepAfter(ev, n)); next.Before(time.Now()) {
+			clock.t = next
+		}
+		today := domain.DateOf(clock.t)
 		if ev == domain.SubmitForReview {
 			issued := today.AddDays(-20)
 			for _, d := range c.Checklist {

@@ -51,7 +51,6 @@ func seedPlacement(ctx context.Context, db *store.DB, svc *domain.Service, actor
 	for _, f := range homes {
 		homeIDs[f.Name] = f.ID
 	}
-	today := domain.DateOf(time.Now())
 	for i, w := range demoWaiters {
 		var existing int64
 		if err := g.Raw("SELECT count(*) FROM cases WHERE applicant_name = ?", w.name).Scan(&existing).Error; err != nil {
@@ -62,7 +61,10 @@ func seedPlacement(ctx context.Context, db *store.DB, svc *domain.Service, actor
 			continue
 		}
 		n := 200 + i
-		c, _, err := svc.Register(ctx, actor, domain.NewCase{
+		// registered some months before the need was recognised, walked in that past
+		clock := &demoClock{time.Now().AddDate(0, -(w.monthsAgo + 2), 0)}
+		past := pastService(svc, clock)
+		c, _, err := past.Register(ctx, actor, domain.NewCase{
 			Channel: domain.Channels[n%len(domain.Channels)], FacilityType: domain.ElderlyDisabled,
 			Applicant: domain.Applicant{FullName: w.name, BirthDate: domain.NewDate(1935+i, time.Month(1+i), 3+i), Gender: w.gender,
 				SNILS: demoSNILS(n), Passport: fmt.Sprintf("45 %02d %06d", n%100, 100000+n), Address: fmt.Sprintf("Москва, Енисейская ул., д. %d", 1+i),
@@ -75,7 +77,7 @@ func seedPlacement(ctx context.Context, db *store.DB, svc *domain.Service, actor
 		if err != nil {
 			return fmt.Errorf("seed waiting case %s: %w", w.name, err)
 		}
-		if err := walkDemo(ctx, svc, actor, c, demoPaths[domain.WaitingList], nil, today); err != nil {
+		if err := walkDemo(ctx, past, actor, c, demoPaths[domain.WaitingList], nil, clock, n); err != nil {
 			return fmt.Errorf("seed waiting case %s: %w", w.name, err)
 		}
 		p := domain.Placement{Priority: w.priority, Bedridden: w.bedridden, Districts: w.districts}
