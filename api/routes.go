@@ -27,6 +27,7 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/console/contact-requests", s.page("console.html"))
 	r.GET("/console/mine", s.page("console.html"))
 	r.GET("/console/cases/:id", s.page("console.html"))
+	r.GET("/console/stats", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
 
 	r.GET("/metrics", s.metricsAccess, gin.WrapH(promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})))
@@ -94,6 +95,11 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("GET", "/decline-reasons", domain.ActFacilitiesRead, s.listDeclineReasons)
 	authed.handle("POST", "/offers/:id/accept", domain.ActCasePlacement, s.acceptOffer)
 	authed.handle("POST", "/offers/:id/decline", domain.ActCasePlacement, s.declineOffer)
+
+	// The center's figures and their exports (issue 19).
+	authed.handle("GET", "/stats", domain.ActStatsRead, s.getStats)
+	authed.handle("GET", "/stats/export.csv", domain.ActStatsRead, s.exportStatsCSV)
+	authed.handle("GET", "/stats/export.xlsx", domain.ActStatsRead, s.exportStatsXLSX)
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {
