@@ -74,10 +74,10 @@ func (t *LookupTally) Flush(ctx context.Context) error {
 	for k, c := range n {
 		days, outcomes, counts = append(days, k.day.String()), append(outcomes, string(k.outcome)), append(counts, c)
 	}
-	err := t.db.Gorm.WithContext(ctx).Exec(`INSERT INTO status_lookup_days (day, outcome, count)
-		SELECT * FROM unnest(?::date[], ?::text[], ?::bigint[])
+	_, err := t.db.SQL.ExecContext(ctx, `INSERT INTO status_lookup_days (day, outcome, count)
+		SELECT * FROM unnest($1::date[], $2::text[], $3::bigint[])
 		ON CONFLICT (day, outcome) DO UPDATE SET count = status_lookup_days.count + excluded.count`,
-		days, outcomes, counts).Error
+		days, outcomes, counts)
 	if err != nil {
 		t.mu.Lock()
 		for k, c := range n {

@@ -34,11 +34,11 @@ func statsArgs(q domain.StatsQuery, now time.Time, staleAfter time.Duration) map
 	return map[string]any{
 		// the period as instants: from the first day's midnight to the midnight after the last
 		"from": start(q.From), "to": start(q.To.AddDays(1)),
-		"from_day": q.From.String(), "to_day": q.To.String(),
+		"dayfrom": q.From.String(), "dayto": q.To.String(),
 		"ft": string(q.FacilityType), "district": q.District,
-		"now": now, "stale_before": now.Add(-staleAfter),
-		"legal":      []string{string(domain.DeadlineReviewDecision), string(domain.DeadlineIPPSU), string(domain.DeadlineGuardianshipNotice)},
-		"missed_max": domain.StatsMissedMax,
+		"now": now, "stalebefore": now.Add(-staleAfter),
+		"legal":     []string{string(domain.DeadlineReviewDecision), string(domain.DeadlineIPPSU), string(domain.DeadlineGuardianshipNotice)},
+		"missedmax": domain.StatsMissedMax,
 	}
 }
 
@@ -101,19 +101,19 @@ var (
 
 	deadlinesSQL = `SELECT d.kind::text AS kind, ` + deadlineOutcome + ` AS outcome, count(*) AS count
 		FROM deadlines d JOIN cases c ON c.id = d.case_id
-		WHERE d.kind::text = ANY(@legal) AND d.state <> 'cancelled' AND d.due_on BETWEEN @from_day::date AND @to_day::date
+		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
 			AND ` + caseCut + `
 		GROUP BY 1, 2`
 
 	missedSQL = `SELECT c.id::text AS case_id, c.number AS case_number, d.kind::text AS kind, d.due_on, d.closed_at
 		FROM deadlines d JOIN cases c ON c.id = d.case_id
-		WHERE d.kind::text = ANY(@legal) AND d.state <> 'cancelled' AND d.due_on BETWEEN @from_day::date AND @to_day::date
+		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
 			AND ` + caseCut + ` AND ` + deadlineOutcome + ` = 'missed'
-		ORDER BY d.due_on, c.number, d.kind LIMIT @missed_max`
+		ORDER BY d.due_on, c.number, d.kind LIMIT @missedmax`
 
 	followUpsSQL = `SELECT ` + deadlineOutcome + ` AS outcome, count(*) AS count
 		FROM deadlines d
-		WHERE d.kind = 'contact_follow_up' AND d.state <> 'cancelled' AND d.due_on BETWEEN @from_day::date AND @to_day::date
+		WHERE d.kind = 'contact_follow_up' AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
 		GROUP BY 1`
 
 	waitingSQL = `SELECT c.facility_type::text AS facility_type, coalesce(p.priority, 'general') AS priority, count(*) AS count
@@ -126,7 +126,7 @@ var (
 
 	occupancySQL = `SELECT f.id::text AS facility_id, f.name AS facility, f.type AS facility_type, f.district, s.code AS section,
 			s.title, s.capacity, coalesce(b.occupied, 0) AS occupied, coalesce(b.reserved, 0) AS reserved, f.reported_at,
-			(f.reported_at IS NULL OR f.reported_at < @stale_before) AS stale
+			(f.reported_at IS NULL OR f.reported_at < @stalebefore) AS stale
 		FROM facility_sections s JOIN facilities f ON f.id = s.facility_id
 		LEFT JOIN (SELECT facility_id, section_code, count(*) FILTER (WHERE kind = 'occupied') AS occupied,
 				count(*) FILTER (WHERE kind = 'reserved') AS reserved
@@ -141,7 +141,7 @@ var (
 		WHERE created_at >= @from AND created_at < @to GROUP BY 1, 2 ORDER BY 1, 2`
 
 	lookupsSQL = `SELECT to_char(day, 'YYYY-MM') AS month, outcome, sum(count)::bigint AS count FROM status_lookup_days
-		WHERE day BETWEEN @from_day::date AND @to_day::date GROUP BY 1, 2 ORDER BY 1, 2`
+		WHERE day BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date) GROUP BY 1, 2 ORDER BY 1, 2`
 
 	noticesSQL = `SELECT channel::text AS channel, audience::text AS audience,
 			count(*) FILTER (WHERE status = 'delivered') AS delivered, count(*) FILTER (WHERE status = 'failed') AS failed,
