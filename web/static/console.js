@@ -1130,7 +1130,7 @@
     try {
       const who = await me();
       // An administrator runs the service, not cases: their pages instead of a refusal.
-      if (who.role === 'admin') { await adminPage(who); return; }
+      if (who.role === 'admin' && !/^\/console\/stats$/.test(p)) { await adminPage(who); return; }
       nav.hidden = false;
       let m;
       if (p === '/console') await listPage();
