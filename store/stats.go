@@ -64,26 +64,28 @@ var (
 	statesSQL = `SELECT c.state::text AS state, count(*) AS count FROM cases c WHERE ` + caseCut + ` GROUP BY 1`
 
 	// A stay in a state runs from the change of state that entered it to the next change of
-	// state; lines that change no state (documents, placement) are not changes of state.
-	transitionsSQL = `SELECT h.case_id, h.version, h.event, h.from_state, h.to_state, h.at,
-			lag(h.at) OVER (PARTITION BY h.case_id ORDER BY h.version) AS entered
-		FROM case_history h
-		WHERE h.from_state <> h.to_state AND h.case_id IN (
-			SELECT x.case_id FROM case_history x JOIN cases c ON c.id = x.case_id
-			WHERE x.at >= @from AND x.at < @to AND x.from_state <> x.to_state AND ` + caseCut + `)`
-
+	// state; lines that change no state (documents, placement) are not changes of state. For
+	// each change of the period that leaves a stage forward, the one before it is read by the
+	// history's key (case, version), newest first.
 	stagesSQL = `SELECT stage, count(*) AS stays,
 			percentile_disc(0.5) WITHIN GROUP (ORDER BY days) AS median,
 			percentile_disc(0.9) WITHIN GROUP (ORDER BY days) AS p90
 		FROM (SELECT CASE
-				WHEN t.from_state = 'collecting_documents' AND t.to_state = 'under_review' THEN 'document_collection'
-				WHEN t.from_state = 'under_review' AND t.to_state IN ('waiting_list', 'rejected') THEN 'review'
-				WHEN t.from_state = 'waiting_list' AND t.to_state = 'voucher_issued' THEN 'waiting'
-				WHEN t.from_state = 'voucher_issued' AND t.to_state = 'residing' THEN 'voucher_to_admission'
-			END AS stage, ` + moscowDay("t.at") + ` - ` + moscowDay("t.entered") + ` AS days
-			FROM (` + transitionsSQL + `) t
-			WHERE t.at >= @from AND t.at < @to AND t.entered IS NOT NULL) s
-		WHERE stage IS NOT NULL GROUP BY stage`
+				WHEN t.from_state = 'collecting_documents' THEN 'document_collection'
+				WHEN t.from_state = 'under_review' THEN 'review'
+				WHEN t.from_state = 'waiting_list' THEN 'waiting'
+				WHEN t.from_state = 'voucher_issued' THEN 'voucher_to_admission'
+			END AS stage, ` + moscowDay("t.at") + ` - ` + moscowDay("p.at") + ` AS days
+			FROM case_history t JOIN cases c ON c.id = t.case_id
+			CROSS JOIN LATERAL (SELECT p.at FROM case_history p
+				WHERE p.case_id = t.case_id AND p.version < t.version AND p.from_state <> p.to_state
+				ORDER BY p.version DESC LIMIT 1) p
+			WHERE t.at >= @from AND t.at < @to AND ` + caseCut + `
+				AND ((t.from_state = 'collecting_documents' AND t.to_state = 'under_review')
+					OR (t.from_state = 'under_review' AND t.to_state IN ('waiting_list', 'rejected'))
+					OR (t.from_state = 'waiting_list' AND t.to_state = 'voucher_issued')
+					OR (t.from_state = 'voucher_issued' AND t.to_state = 'residing'))) s
+		GROUP BY stage`
 
 	// The wait from recognition: from the first day the case entered the waiting list to the
 	// day of the voucher, for each voucher issued in the period to a case from the list.

@@ -246,7 +246,7 @@ func TestStatsByHand(t *testing.T) {
 	}
 
 	want := &domain.Stats{From: q.From, To: q.To, ComputedAt: got.ComputedAt,
-		Applications: []domain.ApplicationCount{{"2025-04", "hotline", 1}, {"2025-04", "mfc", 1}, {"2025-05", "online", 1}, {"2025-06", "mfc", 1}},
+		Applications: []domain.ApplicationCount{{Month: "2025-04", Channel: "hotline", Count: 1}, {Month: "2025-04", Channel: "mfc", Count: 1}, {Month: "2025-05", Channel: "online", Count: 1}, {Month: "2025-06", Channel: "mfc", Count: 1}},
 		Stages: []domain.StageDays{
 			{Stage: domain.StageDocuments, Stays: 3, Median: ptrTo(11), P90: ptrTo(34)}, // 2, 11, 34
 			{Stage: domain.StageReview, Stays: 3, Median: ptrTo(4), P90: ptrTo(14)},     // 1, 4, 14
@@ -273,12 +273,12 @@ func TestStatsByHand(t *testing.T) {
 				Title: "Общее отделение", Capacity: 3, Occupied: 1, Free: 2, Stale: true},
 			{FacilityID: home2, Facility: "Дом № 2", FacilityType: domain.ElderlyDisabled, District: "Южный", Section: "main",
 				Title: "Общее отделение", Capacity: 2, Free: 2, ReportedAt: ptrTo(moscow(t, "2025-06-29 12:00").UTC())}},
-		Contacts:  []domain.ContactCount{{"2025-04", "status", 2}, {"2025-05", "complaint", 1}, {"2025-06", "documents", 1}},
+		Contacts:  []domain.ContactCount{{Month: "2025-04", Topic: "status", Count: 2}, {Month: "2025-05", Topic: "complaint", Count: 1}, {Month: "2025-06", Topic: "documents", Count: 1}},
 		FollowUps: domain.FollowUpFigures{Due: 3, Met: 1, Missed: 1, Open: 1},
 		Leads: []domain.LeadCount{{Source: "Почта 101000", State: "declined", Count: 1}, {Source: "Почта 101000", State: "new", Count: 1},
 			{Source: "Соцзащита", State: "contacted", Count: 1}},
-		Lookups: []domain.LookupCount{{"2025-04", domain.LookupAnswered, 4}, {"2025-04", domain.LookupRefused, 1},
-			{"2025-05", domain.LookupLocked, 2}},
+		Lookups: []domain.LookupCount{{Month: "2025-04", Outcome: domain.LookupAnswered, Count: 4}, {Month: "2025-04", Outcome: domain.LookupRefused, Count: 1},
+			{Month: "2025-05", Outcome: domain.LookupLocked, Count: 2}},
 		Notices: []domain.NoticeCount{{Channel: "email", Audience: "representative", Failed: 1},
 			{Channel: "sms", Audience: "relative", Delivered: 2, Dead: 1}, {Channel: "webhook", Audience: "facility", Delivered: 1, Pending: 1}},
 		NoticeMedianSeconds: ptrTo(30.0), // 10, 30, 90
@@ -316,19 +316,29 @@ func TestStatsByHand(t *testing.T) {
 	cache := store.NewStatsCache(store.NewStats(db), db, time.Hour)
 	cached := &domain.Figures{Store: cache, Settings: domain.DefaultSettings(), Now: figures.Now}
 	q.FacilityType = ""
-	first, err := cached.Stats(ctx, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, err := cached.Stats(ctx, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first != again {
-		t.Errorf("nothing changed, yet the figures were computed again")
+	// PostgreSQL publishes the counts of changed rows a moment after a commit: once the
+	// fixture's writes are published, the same query is answered again from the cache.
+	var first *domain.Stats
+	settle := time.Now().Add(30 * time.Second)
+	for {
+		a, err := cached.Stats(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := cached.Stats(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a == b {
+			first = a
+			break
+		}
+		if time.Now().After(settle) {
+			t.Fatal("nothing changed, yet the figures were computed again at every call")
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	f.register("2025-06-30 11:00", domain.ChannelOnline, "Ева Шестая")
-	// PostgreSQL publishes the counts of changed rows a moment after the commit
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		after, err := cached.Stats(ctx, q)
