@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"maps"
 	"slices"
 	"time"
@@ -58,10 +57,8 @@ const caseCut = `(@ft = '' OR c.facility_type::text = @ft)`
 const homeCut = `(@ft = '' OR f.type = @ft) AND (@district = '' OR f.district = @district)`
 
 var (
-	// An application is the history line that registered the case (case_history_stats).
-	applicationsSQL = `SELECT ` + moscowMonth("h.at") + ` AS month, c.channel::text AS channel, count(*) AS count
-		FROM case_history h JOIN cases c ON c.id = h.case_id
-		WHERE h.from_state = '' AND h.at >= @from AND h.at < @to AND ` + caseCut + `
+	applicationsSQL = `SELECT ` + moscowMonth("c.created_at") + ` AS month, c.channel::text AS channel, count(*) AS count
+		FROM cases c WHERE c.created_at >= @from AND c.created_at < @to AND ` + caseCut + `
 		GROUP BY 1, 2 ORDER BY 1, 2`
 
 	statesSQL = `SELECT c.state::text AS state, count(*) AS count FROM cases c WHERE ` + caseCut + ` GROUP BY 1`
@@ -96,7 +93,7 @@ var (
 		FROM (SELECT ` + moscowDay("v.at") + ` - ` + moscowDay(`(SELECT min(r.at) FROM case_history r
 				WHERE r.case_id = v.case_id AND r.to_state = 'waiting_list' AND r.from_state <> 'waiting_list' AND r.version < v.version)`) + ` AS days
 			FROM case_history v JOIN cases c ON c.id = v.case_id
-			WHERE v.from_state = 'waiting_list' AND v.to_state = 'voucher_issued' AND v.at >= @from AND v.at < @to AND ` + caseCut + `) w
+			WHERE v.event = 'issue_voucher' AND v.from_state = 'waiting_list' AND v.at >= @from AND v.at < @to AND ` + caseCut + `) w
 		WHERE w.days IS NOT NULL`
 
 	// A deadline due in the period is met when it was done before it fell due, missed when it
@@ -181,11 +178,9 @@ func (s *Stats) Stats(ctx context.Context, q domain.StatsQuery, now time.Time, s
 	g.SetLimit(statsParallel)
 	query := func(name, sql string, dest any) {
 		g.Go(func() error {
-			start := time.Now()
 			if err := s.db.Gorm.WithContext(ctx).Raw(sql, args).Scan(dest).Error; err != nil {
 				return fmt.Errorf("figure %s: %w", name, err)
 			}
-			slog.Debug("figure computed", "figure", name, "seconds", time.Since(start).Seconds())
 			return nil
 		})
 	}
