@@ -11,7 +11,7 @@ export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 # development only: the token that reads /metrics under `make run`
 export METRICS_TOKEN         ?= carepath-dev-metrics-token
 
-.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate bench-hotline services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby restore-check chaos-quick chaos screenshots check-links
+.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate bench-hotline bench-stats services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby restore-check chaos-quick chaos screenshots check-links
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -47,7 +47,7 @@ lint:
 
 ## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases);
 ## the lifecycle section (scripts/bench.sh), then each other section's target that exists
-BENCH_SECTIONS := bench-notices bench-status bench-list-rate bench-hotline
+BENCH_SECTIONS := bench-notices bench-status bench-list-rate bench-hotline bench-stats
 bench: services build
 	scripts/bench.sh
 	@for t in $(BENCH_SECTIONS); do \
@@ -75,6 +75,11 @@ bench-list-rate: services build
 bench-hotline: services
 	@mkdir -p bench-results
 	set -o pipefail; $(GO) run ./scripts/benchhotline 2>&1 | tee bench-results/hotline.txt
+
+## bench-stats: the center's figures (GET /api/v1/stats for a year, cold and unchanged; the XLSX
+## export) over 1,000,000 cases on their own database (README "The center's figures")
+bench-stats: services build
+	scripts/bench-stats.sh
 
 ## services: make sure PostgreSQL and Redis answer (start or install them when they do not)
 services:

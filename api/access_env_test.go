@@ -91,6 +91,7 @@ func newAccessEnv(t testing.TB, trustProxy bool) *accessEnv {
 	e.access = &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookups,
 		Settings: domain.DefaultAccessSettings(), Now: e.clock.now}
 	e.server = &api.Server{Cases: e.service, Access: e.access, Auth: e.access,
+		Figures: &domain.Figures{Store: store.NewStats(db), Settings: e.service.Settings, Now: e.clock.now},
 		Hotline: &domain.Hotline{Service: e.service, Access: e.access, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
 			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer),
 			Now: e.clock.now}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

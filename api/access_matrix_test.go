@@ -134,6 +134,8 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		body, headers = map[string]any{"priority": "first_turn"}, []string{"If-Match", quoted(c.Version)}
 	case "GET /api/v1/waiting-list":
 		path += "?facility_type=elderly_disabled"
+	case "GET /api/v1/stats/export.csv":
+		path += "?report=deadlines"
 	case "PATCH /api/v1/facilities/:id":
 		var v int
 		if err := e.db.Gorm.Raw("SELECT version FROM facilities WHERE id = ?", e.facility["own"]).Scan(&v).Error; err != nil {
@@ -270,7 +272,7 @@ func TestRoleMatrix(t *testing.T) {
 				// change needs. (A case the agency is not party to is the domain's to refuse,
 				// after validation, which tells nothing about the case.)
 				junk := e.do(method, path, e.tokens[who], map[string]any{"junk": []int{1}})
-				if wantStatus := deniedStatus(e.actors[who], who); junk.status != wantStatus {
+				if wantStatus := deniedStatus(e.actors[who], who, act); junk.status != wantStatus {
 					t.Errorf("%s as %s with a junk body: want %d before validation, got %d %s", route, who, wantStatus, junk.status, junk.body)
 				}
 			}
@@ -335,6 +337,16 @@ func TestRoleMatrix(t *testing.T) {
 		{"mfc", "GET", "/api/v1/agency/cases/" + c.ID, http.StatusOK},
 		{"specialist", "GET", "/api/v1/agency/cases/" + c.ID, http.StatusForbidden},
 		{"health", "GET", "/api/v1/agency/cases/00000000-0000-4000-8000-000000000001", http.StatusNotFound},
+		// the figures: supervisors and admins; anyone else does not learn they exist
+		{"supervisor", "GET", "/api/v1/stats", http.StatusOK},
+		{"admin", "GET", "/api/v1/stats/export.xlsx", http.StatusOK},
+		{"supervisor", "GET", "/api/v1/stats/export.csv?report=occupancy", http.StatusOK},
+		{"specialist", "GET", "/api/v1/stats", http.StatusNotFound},
+		{"specialist", "GET", "/api/v1/stats/export.csv?report=occupancy", http.StatusNotFound},
+		{"specialist", "GET", "/api/v1/stats/export.xlsx", http.StatusNotFound},
+		{"facility", "GET", "/api/v1/stats", http.StatusNotFound},
+		{"foreign_health", "GET", "/api/v1/stats/export.xlsx", http.StatusNotFound},
+		{"nobody", "GET", "/api/v1/stats", http.StatusUnauthorized},
 	} {
 		if res := e.do(tc.method, tc.path, e.tokens[tc.who], nil); res.status != tc.status {
 			t.Errorf("%s %s as %s: want %d, got %d %s", tc.method, tc.path, tc.who, tc.status, res.status, res.body)
@@ -375,13 +387,13 @@ func TestRoleMatrix(t *testing.T) {
 	}
 }
 
-// deniedStatus is how the matrix refuses: 401 without a credential, 404 to an agency, 403 to
-// a specialist.
-func deniedStatus(a domain.Actor, who string) int {
+// deniedStatus is how the matrix refuses: 401 without a credential, 404 to an agency and for a
+// hidden action (the figures), 403 to a specialist.
+func deniedStatus(a domain.Actor, who string, act domain.Action) int {
 	switch {
 	case who == "nobody":
 		return http.StatusUnauthorized
-	case a.Kind == domain.ActorAgency:
+	case a.Kind == domain.ActorAgency, domain.HiddenAction(act):
 		return http.StatusNotFound
 	}
 	return http.StatusForbidden

@@ -72,10 +72,11 @@ func newHarness(t *testing.T, options ...func(*api.Server)) *harness {
 		ContactRequestsPerHour: 100,
 		Hotline: &domain.Hotline{Service: svc, Access: access, Contacts: store.NewContacts(db, sealer, phones), Phones: store.NewPhoneBook(db, phones),
 			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer)},
-		Auth:   access,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Checks: []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
-		Ops:    queueConsole(t, redisURL),
+		Figures: &domain.Figures{Store: store.NewStats(db), Settings: svc.Settings},
+		Auth:    access,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Checks:  []api.Check{{Name: "postgres", Ping: db.Ping}, {Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }}},
+		Ops:     queueConsole(t, redisURL),
 		// the one credential that reads /metrics
 		MetricsToken: testMetricsToken,
 	}

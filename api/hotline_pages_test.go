@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"carepath/domain"
 )
@@ -156,4 +157,37 @@ func TestConsoleContactRequest(t *testing.T) {
 	if got := b.text("#contact-requests"); !strings.Contains(got, "связь установлена") {
 		t.Errorf("the list shows %q", got)
 	}
+}
+
+// TestConsoleStatsPage: a supervisor reads the figures as charts and tables, follows a missed
+// deadline to its case and downloads the workbook; a specialist neither sees the link nor the
+// figures.
+func TestConsoleStatsPage(t *testing.T) {
+	h := newHarness(t)
+	c := h.waitingCase("female")
+	h.facility("Дом для показателей", domain.ElderlyDisabled, 3)
+	yesterday := domain.DateOf(time.Now()).AddDays(-1)
+	if err := h.db.Gorm.Exec(`INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, closed_at)
+		VALUES (?, 'guardianship_notice', 'test', now() - interval '3 days', ?, ?, 'missed', now())`,
+		c.ID, yesterday.String(), yesterday.EndInMoscow()).Error; err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, h)
+	b.login(h.tokens[domain.RoleSupervisor])
+	b.open("/console/stats")
+	b.wait("figures shown", `document.querySelectorAll('#stats-states tbody tr').length === 13 && !!document.querySelector('#stats-missed a.case-link')`)
+	b.wait("charts drawn", `!!window.Chart && !!Chart.getChart(document.getElementById('chart-applications')) && !!Chart.getChart(document.getElementById('chart-occupancy'))`)
+	b.wait("nav link", `!document.querySelector('#nav a[href="/console/stats"]').hidden`)
+	if got := b.text("#stats-occupancy"); !strings.Contains(got, "Дом для показателей") {
+		t.Errorf("occupancy table: %q", got)
+	}
+	b.shot("console-stats", false)
+	b.click("#stats-missed a.case-link")
+	b.wait("the case of the missed deadline", `location.pathname === '/console/cases/`+c.ID+`'`)
+
+	s := newBrowser(t, h)
+	s.login(h.tokens[domain.RoleSpecialist])
+	s.open("/console/stats")
+	s.wait("refused", `!!document.querySelector('#stats .problem')`)
+	s.wait("no link for a specialist", `document.querySelector('#nav a[href="/console/stats"]').hidden`)
 }

@@ -170,6 +170,9 @@ func actorOf(c *gin.Context) domain.Actor {
 }
 
 func (s *Server) loadSpec() error {
+	// The figures' CSV is Excel's (';' between cells), not the comma-separated kind the
+	// validator would parse: its body is checked as text.
+	openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.FileBodyDecoder)
 	loader := openapi3.NewLoader()
 	spec, err := loader.LoadFromData(carepath.OpenAPI)
 	if err != nil {

@@ -85,6 +85,7 @@ var consoleReferenceJS = func() []byte {
 		"happenings":        domain.HappeningDefs(),
 		"contact_topics":    domain.ContactTopicDefs(),
 		"deadline_labels":   domain.DeadlineLabels(),
+		"stats_words":       domain.StatsWords(),
 		"doc_status_words":  docStatusWords(),
 	})
 	if err != nil {

@@ -34,6 +34,7 @@ func (s *Server) routes(r *gin.Engine) {
 	r.GET("/console/beds", s.page("console.html"))
 	r.GET("/console/offers", s.page("console.html"))
 	r.GET("/console/homes/:id", s.page("console.html"))
+	r.GET("/console/stats", s.page("console.html"))
 	r.GET("/console/reference.js", s.consoleReference)
 	r.GET("/partner", s.page("partner.html")) // a facility agency reports its beds with its key
 
@@ -105,6 +106,11 @@ func (s *Server) routes(r *gin.Engine) {
 	authed.handle("GET", "/decline-reasons", domain.ActFacilitiesRead, s.listDeclineReasons)
 	authed.handle("POST", "/offers/:id/accept", domain.ActCasePlacement, s.acceptOffer)
 	authed.handle("POST", "/offers/:id/decline", domain.ActCasePlacement, s.declineOffer)
+
+	// The center's figures and their exports (issue 19).
+	authed.handle("GET", "/stats", domain.ActStatsRead, s.getStats)
+	authed.handle("GET", "/stats/export.csv", domain.ActStatsRead, s.exportStatsCSV)
+	authed.handle("GET", "/stats/export.xlsx", domain.ActStatsRead, s.exportStatsXLSX)
 
 	// The job queue console (asynqmon) for admins; a browser signs in with HTTP Basic.
 	if s.Ops != nil {

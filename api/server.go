@@ -44,6 +44,8 @@ type Server struct {
 	ContactRequestsPerHour int
 	// Hotline logs the contacts of the center's phone desk.
 	Hotline *domain.Hotline
+	// Figures computes the center's figures (issue 19).
+	Figures *domain.Figures
 	Auth    Authenticator
 	// TrustedProxies may set X-Forwarded-For (the client address the lookup lockout counts);
 	// none by default, so the address is the peer's.

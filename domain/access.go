@@ -45,7 +45,16 @@ const (
 	ActCasePlacement Action = "case.placement"
 	// ActPrioritiesManage: the waiting list's priority categories.
 	ActPrioritiesManage Action = "priorities.manage"
+	// ActStatsRead: the center's figures and their exports (supervisors and admins).
+	ActStatsRead Action = "stats.read"
 )
+
+// HiddenAction reports whether a refusal of the action is a 404 to every role.
+func HiddenAction(act Action) bool { return slices.Contains(hiddenActions, act) }
+
+// hiddenActions are refused as a route that does not exist (404), to every role: who may not
+// read the figures does not learn that they are there.
+var hiddenActions = []Action{ActStatsRead}
 
 // Actor kinds.
 const (
@@ -88,8 +97,9 @@ var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActC
 // The admin manages identities and reads the audit; by need-to-know it does not read cases.
 var Grants = map[string][]Action{
 	"user:specialist": specialistActions,
-	"user:supervisor": append(slices.Clone(specialistActions), ActCaseReassign, ActDeadlinesAll, ActFacilitiesManage),
-	"user:admin":      {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead, ActOpsQueues, ActFacilitiesManage, ActPrioritiesManage},
+	"user:supervisor": append(slices.Clone(specialistActions), ActCaseReassign, ActDeadlinesAll, ActFacilitiesManage, ActStatsRead),
+	"user:admin": {ActSelf, ActFacilitiesRead, ActUsersManage, ActAgenciesManage, ActAuditRead, ActOpsQueues, ActFacilitiesManage,
+		ActPrioritiesManage, ActStatsRead},
 
 	"agency:mfc":               {ActSelf, ActCaseCreate, ActAgencyCases},
 	"agency:health":            {ActSelf, ActAgencyCases, ActCaseEvent, ActCaseDocument},
@@ -141,12 +151,13 @@ func (a Actor) May(act Action) bool {
 }
 
 // Authorize returns nil when the matrix grants the action; otherwise EFORBIDDEN for a specialist
-// and ENOTFOUND for an agency, which must not learn what lies outside its own surface.
+// and ENOTFOUND for an agency, which must not learn what lies outside its own surface, and for
+// anyone refused a hidden action (HiddenAction).
 func Authorize(a Actor, act Action) error {
 	if a.May(act) {
 		return nil
 	}
-	if a.Kind == ActorAgency {
+	if a.Kind == ActorAgency || slices.Contains(hiddenActions, act) {
 		return Errorf(ENOTFOUND, "not found")
 	}
 	return Errorf(EFORBIDDEN, "role %s may not do %s", a.Role, act)

@@ -235,6 +235,12 @@ var catalogue = map[string]text{
 	"offer %s is %s, no longer open":                    {"offer_closed", "На это предложение места уже ответили или оно истекло"},
 	"offer %s was answered meanwhile":                   {"offer_closed", "На это предложение места тем временем уже ответили"},
 
+	// The center's figures (issue 19).
+	"must be a date (YYYY-MM-DD)":        {"not_a_date", "«{field}»: дата в виде 2025-01-31"},
+	"must not be before from":            {"period_reversed", "Конец периода раньше его начала"},
+	"the period is longer than 800 days": {"period_too_long", "Период длиннее 800 дней"},
+	"must be one of the reports: %s":     {"not_one_of", "«{field}»: выберите отчёт из списка"},
+
 	// The database for a moment.
 	"the database is unavailable for a moment; send the request again": {"unavailable", "Сервис на минуту недоступен: повторите запрос"},
 }
@@ -264,6 +270,7 @@ var fieldNames = map[string]string{
 	"sections.sex": "Пол в отделении", "placement": "Очерёдность и пожелания", "placement.priority": "Категория очерёдности",
 	"placement.districts": "Районы", "placement.facility_ids": "Учреждения", "code": "Код", "rank": "Порядок",
 	"title": "Название", "skip_reason": "Причина пропуска очереди", "facility_name": "Учреждение",
+	"report": "Отчёт",
 }
 
 var fieldIndex = regexp.MustCompile(`\[\d+\]|\.\d+`)
@@ -338,4 +345,44 @@ func DeliveryProblem(lastError string) string {
 		}
 	}
 	return "Не доставлено: ошибка канала доставки"
+}
+
+// statsWords are the figures' words (reports, channels, stages, outcomes), by "group.code".
+var statsWords = map[string]string{
+	"report.applications": "Заявления", "report.cases_by_state": "Дела по состояниям", "report.stages": "Длительность этапов",
+	"report.deadlines": "Сроки по закону", "report.missed_deadlines": "Нарушенные сроки", "report.waiting_list": "Очередь",
+	"report.offers": "Предложения мест", "report.occupancy": "Заполненность", "report.contacts": "Обращения",
+	"report.follow_ups": "Обратные звонки", "report.leads": "Обследования", "report.status_lookups": "Запросы статуса",
+	"report.notices": "Уведомления",
+
+	"channel.mfc": "МФЦ", "channel.hotline": "Горячая линия", "channel.online": "Онлайн", "channel.post_office": "Почта",
+	"channel.outreach": "Выездное обследование",
+
+	"stage.document_collection": "Сбор документов", "stage.review": "Рассмотрение заявления",
+	"stage.waiting": "Ожидание путёвки", "stage.voucher_to_admission": "От путёвки до поступления",
+
+	"facility_type.elderly_disabled":   "Дом-интернат для престарелых и инвалидов",
+	"facility_type.psychoneurological": "Психоневрологический интернат", "facility_type.veterans": "Дом ветеранов",
+
+	"priority.out_of_turn": "Внеочередное право", "priority.first_turn": "Первоочередное право",
+	"priority.urgent_social": "Неотложный социальный случай", "priority.general": "Общая очередь",
+
+	"offer.made": "Предложено", "offer.accepted": "Принято", "offer.declined": "Отказ", "offer.expired": "Истекло без ответа",
+	"offer.withdrawn": "Отозвано", "offer.open": "Ждёт ответа",
+	"decline.applicant_refused": "Заявитель отказался от учреждения", "decline.health_changed": "Изменилось состояние здоровья",
+	"decline.home_refused": "Учреждение отказало в приёме", "decline.unreachable": "Не удалось связаться с заявителем",
+	"decline.other": "Другое",
+
+	"total.vouchers": "Выдано путёвок из очереди", "total.median_wait_days": "Медиана ожидания от признания до путёвки, дней",
+	"total.notice_median_seconds": "Медиана от записи до доставки, секунд",
+
+	"stale.yes": "да", "stale.no": "нет",
+	"lead.new": "новая", "lead.contacted": "связались", "lead.declined": "отказ", "lead.converting": "оформляется",
+	"lead.converted":  "заведено дело",
+	"lookup.answered": "Ответ дан", "lookup.refused": "Неверный номер или код", "lookup.locked": "Временно заблокирован",
+
+	"notice_channel.sms": "СМС", "notice_channel.email": "Электронная почта", "notice_channel.webhook": "Вебхук",
+	"audience.relative": "Родственник", "audience.representative": "Законный представитель", "audience.guardianship": "Орган опеки",
+	"audience.health": "Медицинская организация", "audience.facility": "Учреждение", "audience.specialist": "Специалист",
+	"audience.supervisor": "Руководитель",
 }

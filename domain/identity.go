@@ -147,6 +147,8 @@ type Access struct {
 	Log        AccessLog
 	Lookups    StatusStore
 	Settings   AccessSettings
+	// Tally counts the lookups by day and outcome for the figures; nil counts nothing.
+	Tally LookupTally
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -254,6 +255,22 @@ func lockedFor(c StatusCounter, max int, window time.Duration, now time.Time) in
 // after the same work; a locked-out lookup (see above) is ERATELIMIT with the seconds to wait,
 // whatever the code. Both name the center's phone.
 func (s *Access) Status(ctx context.Context, number, code, clientAddr string) (*StatusView, error) {
+	v, err := s.status(ctx, number, code, clientAddr)
+	if s.Tally != nil {
+		var e *Error
+		switch {
+		case err == nil:
+			s.Tally.CountLookup(DateOf(s.now()), LookupAnswered)
+		case errors.As(err, &e) && e.Code == ERATELIMIT:
+			s.Tally.CountLookup(DateOf(s.now()), LookupLocked)
+		case errors.As(err, &e) && (e.Code == ENOTFOUND || e.Code == EINVALID):
+			s.Tally.CountLookup(DateOf(s.now()), LookupRefused)
+		}
+	}
+	return v, err
+}
+
+func (s *Access) status(ctx context.Context, number, code, clientAddr string) (*StatusView, error) {
 	now := s.now()
 	number, ok := ParseCaseNumber(number)
 	if !ok {

@@ -45,6 +45,9 @@ type Config struct {
 	PprofAddr string
 	// CaseCacheSize is how many cases the CaseCache keeps (0: none).
 	CaseCacheSize int
+	// StatsCacheTTL is how long the figures are answered again unchanged when nothing they read
+	// has changed (0: computed for every request).
+	StatsCacheTTL time.Duration
 	// Redis is RedisURL read: one Redis or a master behind Sentinel.
 	Redis redisTarget
 	// AutoAssign gives each new case nobody holds to the specialist with the least open work.
@@ -96,6 +99,7 @@ var configVars = []configVar{
 	{"PHONE_INDEX_KEY", "", "base64 keys of at least 32 bytes, comma-separated, first one current, of the blind index that finds phone numbers without storing them in plain text (HMAC-SHA256); empty uses a development key and warns"},
 	{"DB_MAX_CONNS", "32", "the Postgres connection pool size"},
 	{"CASE_CACHE_SIZE", "4096", "how many of the cases this process changed last are kept to decide the next command on them without reading them (about 3 KB each; 0: no cache, every command reads its case)"},
+	{"STATS_CACHE_TTL", "5m", "how long the center's figures (GET /api/v1/stats and its exports) are answered again when none of the tables they read has changed; also how late a deadline falling due or a stale beds report shows in them (0: computed for every request)"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown waits for in-flight work"},
 	{"DOCUMENT_COLLECTION_DAYS", "30", "target for document collection, calendar days (assumption)"},
 	{"REVIEW_DECISION_WD", "5", "decision on need, working days (442-FZ art. 15)"},
@@ -223,6 +227,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		return c, fmt.Errorf("CASE_CACHE_SIZE %q: want a whole number from 0 to 1000000", get("CASE_CACHE_SIZE"))
 	}
 	c.CaseCacheSize = size
+	if c.StatsCacheTTL, err = time.ParseDuration(get("STATS_CACHE_TTL")); err != nil || c.StatsCacheTTL < 0 {
+		return c, fmt.Errorf("STATS_CACHE_TTL %q: want a duration such as 5m, or 0", get("STATS_CACHE_TTL"))
+	}
 	d, err := time.ParseDuration(get("SHUTDOWN_TIMEOUT"))
 	if err != nil || d <= 0 {
 		return c, fmt.Errorf("SHUTDOWN_TIMEOUT %q: want a duration such as 15s", get("SHUTDOWN_TIMEOUT"))

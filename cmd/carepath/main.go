@@ -236,9 +236,20 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	if cfg.AutoAssign {
 		service.Assigner = identities
 	}
-	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: lookups, Settings: cfg.Access}
+	tally := store.NewLookupTally(db, true)
+	access := &domain.Access{Identities: identities, Log: store.NewAccessLog(db), Lookups: lookups, Settings: cfg.Access, Tally: tally}
+	// the figures tolerate a second of lag: read from DATABASE_READ_URL when set
+	var stats domain.StatsStore = store.NewStats(readDB)
+	if cfg.StatsCacheTTL > 0 {
+		stats = store.NewStatsCache(stats, readDB, cfg.StatsCacheTTL)
+	}
 	a := &app{db: db, readDB: readDB, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
-	a.closers = append(a.closers, noticeDB.Close)
+	a.closers = append(a.closers, noticeDB.Close, func() error {
+		// the lookups counted since the last flush
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return tally.Flush(ctx)
+	})
 	if readDB != db {
 		a.closers = append(a.closers, readDB.Close)
 	}
@@ -255,6 +266,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 			ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer),
 			LeadTriageDays: cfg.LeadTriageDays,
 			Phones:         store.NewPhoneBook(db, phones)},
+		Figures:        &domain.Figures{Store: stats, Settings: cfg.Settings},
 		Auth:           access,
 		TrustedProxies: cfg.TrustedProxies,
 		Logger:         logger,

@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"carepath/domain"
+)
+
+// Stats computes the center's figures (implements domain.StatsStore) from the records carepath
+// writes as things happen: the history, the deadlines, the bed holds, the offers, the contacts,
+// the leads, the notices and the daily count of status lookups. No counter kept beside them is
+// read, so no figure can drift from the cases it counts. Each figure is one named query; the
+// queries run side by side on the pool.
+type Stats struct{ db *DB }
+
+// NewStats returns the figures' store.
+func NewStats(db *DB) *Stats { return &Stats{db: db} }
+
+// statsParallel is how many of the figures' queries run at once.
+const statsParallel = 4
+
+// statsArgs are the named parameters every figure's query may use.
+func statsArgs(q domain.StatsQuery, now time.Time, staleAfter time.Duration) map[string]any {
+	start := func(d domain.Date) time.Time {
+		t := d.Time()
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, domain.Moscow)
+	}
+	return map[string]any{
+		// the period as instants: from the first day's midnight to the midnight after the last
+		"from": start(q.From), "to": start(q.To.AddDays(1)),
+		"dayfrom": q.From.String(), "dayto": q.To.String(),
+		"ft": string(q.FacilityType), "district": q.District,
+		"now": now, "stalebefore": now.Add(-staleAfter),
+		"legal":     []string{string(domain.DeadlineReviewDecision), string(domain.DeadlineIPPSU), string(domain.DeadlineGuardianshipNotice)},
+		"missedmax": domain.StatsMissedMax,
+	}
+}
+
+// moscowDay is a timestamp's calendar day in Moscow, in SQL.
+func moscowDay(col string) string { return "((" + col + ") AT TIME ZONE 'Europe/Moscow')::date" }
+
+// moscowMonth is a timestamp's month in Moscow ("2025-03"), in SQL.
+func moscowMonth(col string) string {
+	return "to_char((" + col + ") AT TIME ZONE 'Europe/Moscow', 'YYYY-MM')"
+}
+
+// caseCut narrows cases (alias c) to the query's type of home.
+const caseCut = `(@ft = '' OR c.facility_type::text = @ft)`
+
+// homeCut narrows homes (alias f) to the query's type and district.
+const homeCut = `(@ft = '' OR f.type = @ft) AND (@district = '' OR f.district = @district)`
+
+var (
+	applicationsSQL = `SELECT ` + moscowMonth("c.created_at") + ` AS month, c.channel::text AS channel, count(*) AS count
+		FROM cases c WHERE c.created_at >= @from AND c.created_at < @to AND ` + caseCut + `
+		GROUP BY 1, 2 ORDER BY 1, 2`
+
+	statesSQL = `SELECT c.state::text AS state, count(*) AS count FROM cases c WHERE ` + caseCut + ` GROUP BY 1`
+
+	// A stay in a state runs from the change of state that entered it to the next change of
+	// state; lines that change no state (documents, placement) are not changes of state. For
+	// each change of the period that leaves a stage forward, the one before it is read by the
+	// history's key (case, version), newest first.
+	stagesSQL = `SELECT stage, count(*) AS stays,
+			percentile_disc(0.5) WITHIN GROUP (ORDER BY days) AS median,
+			percentile_disc(0.9) WITHIN GROUP (ORDER BY days) AS p90
+		FROM (SELECT CASE
+				WHEN t.from_state = 'collecting_documents' THEN 'document_collection'
+				WHEN t.from_state = 'under_review' THEN 'review'
+				WHEN t.from_state = 'waiting_list' THEN 'waiting'
+				WHEN t.from_state = 'voucher_issued' THEN 'voucher_to_admission'
+			END AS stage, ` + moscowDay("t.at") + ` - ` + moscowDay("p.at") + ` AS days
+			FROM case_history t JOIN cases c ON c.id = t.case_id
+			CROSS JOIN LATERAL (SELECT p.at FROM case_history p
+				WHERE p.case_id = t.case_id AND p.version < t.version AND p.from_state <> p.to_state
+				ORDER BY p.version DESC LIMIT 1) p
+			WHERE t.at >= @from AND t.at < @to AND ` + caseCut + `
+				AND ((t.from_state = 'collecting_documents' AND t.to_state = 'under_review')
+					OR (t.from_state = 'under_review' AND t.to_state IN ('waiting_list', 'rejected'))
+					OR (t.from_state = 'waiting_list' AND t.to_state = 'voucher_issued')
+					OR (t.from_state = 'voucher_issued' AND t.to_state = 'residing'))) s
+		GROUP BY stage`
+
+	// The wait from recognition: from the first day the case entered the waiting list to the
+	// day of the voucher, for each voucher issued in the period to a case from the list.
+	waitSQL = `SELECT count(*) AS vouchers, percentile_disc(0.5) WITHIN GROUP (ORDER BY w.days) AS median
+		FROM (SELECT ` + moscowDay("v.at") + ` - ` + moscowDay(`(SELECT min(r.at) FROM case_history r
+				WHERE r.case_id = v.case_id AND r.to_state = 'waiting_list' AND r.from_state <> 'waiting_list' AND r.version < v.version)`) + ` AS days
+			FROM case_history v JOIN cases c ON c.id = v.case_id
+			WHERE v.event = 'issue_voucher' AND v.from_state = 'waiting_list' AND v.at >= @from AND v.at < @to AND ` + caseCut + `) w
+		WHERE w.days IS NOT NULL`
+
+	// A deadline due in the period is met when it was done before it fell due, missed when it
+	// was done after or is still not done at now, open when it is not due yet.
+	deadlineOutcome = `CASE WHEN d.state = 'met' THEN 'met'
+			WHEN d.state = 'missed' OR d.due_at <= @now THEN 'missed' ELSE 'open' END`
+
+	deadlinesSQL = `SELECT d.kind::text AS kind, ` + deadlineOutcome + ` AS outcome, count(*) AS count
+		FROM deadlines d JOIN cases c ON c.id = d.case_id
+		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
+			AND ` + caseCut + `
+		GROUP BY 1, 2`
+
+	missedSQL = `SELECT c.id::text AS case_id, c.number AS case_number, d.kind::text AS kind, d.due_on, d.closed_at
+		FROM deadlines d JOIN cases c ON c.id = d.case_id
+		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
+			AND ` + caseCut + ` AND ` + deadlineOutcome + ` = 'missed'
+		ORDER BY d.due_on, c.number, d.kind LIMIT @missedmax`
+
+	followUpsSQL = `SELECT ` + deadlineOutcome + ` AS outcome, count(*) AS count
+		FROM deadlines d
+		WHERE d.kind = 'contact_follow_up' AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
+		GROUP BY 1`
+
+	waitingSQL = `SELECT c.facility_type::text AS facility_type, coalesce(p.priority, 'general') AS priority, count(*) AS count
+		FROM cases c LEFT JOIN placements p ON p.case_id = c.id
+		WHERE c.state = 'waiting_list' AND ` + caseCut + ` GROUP BY 1, 2 ORDER BY 1, 2`
+
+	offersSQL = `SELECT o.state, coalesce(o.reason, '') AS reason, count(*) AS count
+		FROM offers o JOIN facilities f ON f.id = o.facility_id
+		WHERE o.proposed_at >= @from AND o.proposed_at < @to AND ` + homeCut + ` GROUP BY 1, 2`
+
+	occupancySQL = `SELECT f.id::text AS facility_id, f.name AS facility, f.type AS facility_type, f.district, s.code AS section,
+			s.title, s.capacity, coalesce(b.occupied, 0) AS occupied, coalesce(b.reserved, 0) AS reserved, f.reported_at,
+			(f.reported_at IS NULL OR f.reported_at < @stalebefore) AS stale
+		FROM facility_sections s JOIN facilities f ON f.id = s.facility_id
+		LEFT JOIN (SELECT facility_id, section_code, count(*) FILTER (WHERE kind = 'occupied') AS occupied,
+				count(*) FILTER (WHERE kind = 'reserved') AS reserved
+			FROM bed_holds GROUP BY 1, 2) b ON b.facility_id = s.facility_id AND b.section_code = s.code
+		WHERE f.active AND ` + homeCut + `
+		ORDER BY f.name, s.code`
+
+	contactsSQL = `SELECT ` + moscowMonth("created_at") + ` AS month, topic, count(*) AS count FROM contacts
+		WHERE created_at >= @from AND created_at < @to GROUP BY 1, 2 ORDER BY 1, 2`
+
+	leadsSQL = `SELECT source, state, count(*) AS count FROM leads
+		WHERE created_at >= @from AND created_at < @to GROUP BY 1, 2 ORDER BY 1, 2`
+
+	lookupsSQL = `SELECT to_char(day, 'YYYY-MM') AS month, outcome, sum(count)::bigint AS count FROM status_lookup_days
+		WHERE day BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date) GROUP BY 1, 2 ORDER BY 1, 2`
+
+	noticesSQL = `SELECT channel::text AS channel, audience::text AS audience,
+			count(*) FILTER (WHERE status = 'delivered') AS delivered, count(*) FILTER (WHERE status = 'failed') AS failed,
+			count(*) FILTER (WHERE status = 'dead') AS dead, count(*) FILTER (WHERE status IN ('pending', 'sending')) AS pending
+		FROM notices WHERE created_at >= @from AND created_at < @to GROUP BY 1, 2 ORDER BY 1, 2`
+
+	noticeDelaySQL = `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - created_at)) AS median
+		FROM notices WHERE created_at >= @from AND created_at < @to AND status = 'delivered'`
+)
+
+// Stats computes the figures of a period.
+func (s *Stats) Stats(ctx context.Context, q domain.StatsQuery, now time.Time, staleAfter time.Duration) (*domain.Stats, error) {
+	args := statsArgs(q, now, staleAfter)
+	st := &domain.Stats{From: q.From, To: q.To, FacilityType: q.FacilityType, District: q.District, ComputedAt: now.UTC(),
+		Applications: []domain.ApplicationCount{}, CasesByState: []domain.StateCount{}, Stages: []domain.StageDays{},
+		Deadlines: []domain.DeadlineShare{}, Missed: []domain.MissedDeadline{}, Occupancy: []domain.SectionBeds{},
+		Contacts: []domain.ContactCount{}, Leads: []domain.LeadCount{}, Lookups: []domain.LookupCount{}, Notices: []domain.NoticeCount{},
+		Waiting: domain.WaitingFigures{Lengths: []domain.WaitingLength{}, Declines: []domain.DeclineCount{}}}
+
+	var (
+		states    []domain.StateCount
+		stages    []stageRow
+		deadlines []outcomeRow
+		followUps []outcomeRow
+		offers    []offerCountRow
+		wait      waitRow
+		occupancy []occupancyRow
+		missed    []missedRow
+		delay     struct{ Median *float64 }
+	)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(statsParallel)
+	query := func(name, sql string, dest any) {
+		g.Go(func() error {
+			if err := s.db.Gorm.WithContext(ctx).Raw(sql, args).Scan(dest).Error; err != nil {
+				return fmt.Errorf("figure %s: %w", name, err)
+			}
+			return nil
+		})
+	}
+	// the slowest first, so that the others fill the time they take
+	query("stages", stagesSQL, &stages)
+	query("waiting time", waitSQL, &wait)
+	query("applications", applicationsSQL, &st.Applications)
+	query("cases by state", statesSQL, &states)
+	query("deadlines", deadlinesSQL, &deadlines)
+	query("missed deadlines", missedSQL, &missed)
+	query("follow-ups", followUpsSQL, &followUps)
+	query("waiting list", waitingSQL, &st.Waiting.Lengths)
+	query("offers", offersSQL, &offers)
+	query("occupancy", occupancySQL, &occupancy)
+	query("contacts", contactsSQL, &st.Contacts)
+	query("leads", leadsSQL, &st.Leads)
+	query("status lookups", lookupsSQL, &st.Lookups)
+	query("notices", noticesSQL, &st.Notices)
+	query("notice delay", noticeDelaySQL, &delay)
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	// states in the lifecycle's order, every state named
+	byState := map[domain.State]int{}
+	for _, r := range states {
+		byState[r.State] = r.Count
+	}
+	for _, d := range domain.States {
+		st.CasesByState = append(st.CasesByState, domain.StateCount{State: d.Name, Count: byState[d.Name]})
+	}
+	byStage := map[string]stageRow{}
+	for _, r := range stages {
+		byStage[r.Stage] = r
+	}
+	for _, name := range domain.Stages {
+		r := byStage[string(name)]
+		st.Stages = append(st.Stages, domain.StageDays{Stage: name, Stays: r.Stays, Median: r.Median, P90: r.P90})
+	}
+	st.Deadlines = deadlineShares(domain.LegalDeadlines, deadlines)
+	for _, f := range followUps {
+		switch f.Outcome {
+		case "met":
+			st.FollowUps.Met += f.Count
+		case "missed":
+			st.FollowUps.Missed += f.Count
+		default:
+			st.FollowUps.Open += f.Count
+		}
+		st.FollowUps.Due += f.Count
+	}
+	for _, m := range missed {
+		st.Missed = append(st.Missed, domain.MissedDeadline{CaseID: m.CaseID, CaseNumber: m.CaseNumber, Kind: domain.DeadlineKind(m.Kind),
+			DueOn: domain.NewDate(m.DueOn.Year(), m.DueOn.Month(), m.DueOn.Day()), ClosedAt: utcPtr(m.ClosedAt)})
+	}
+	st.Waiting.Vouchers, st.Waiting.MedianWaitDays = wait.Vouchers, wait.Median
+	declines := map[string]int{}
+	for _, o := range offers {
+		oc := &st.Waiting.Offers
+		oc.Made += o.Count
+		switch domain.OfferState(o.State) {
+		case "accepted":
+			oc.Accepted += o.Count
+		case "declined":
+			oc.Declined += o.Count
+			declines[o.Reason] += o.Count
+		case "expired":
+			oc.Expired += o.Count
+		case "withdrawn":
+			oc.Withdrawn += o.Count
+		default:
+			oc.Open += o.Count
+		}
+	}
+	for _, r := range slices.Sorted(maps.Keys(declines)) {
+		st.Waiting.Declines = append(st.Waiting.Declines, domain.DeclineCount{Reason: r, Count: declines[r]})
+	}
+	for _, o := range occupancy {
+		st.Occupancy = append(st.Occupancy, domain.SectionBeds{FacilityID: o.FacilityID, Facility: o.Facility,
+			FacilityType: domain.FacilityType(o.FacilityType), District: o.District, Section: o.Section, Title: o.Title,
+			Capacity: o.Capacity, Occupied: o.Occupied, Reserved: o.Reserved, Free: max(o.Capacity-o.Occupied-o.Reserved, 0),
+			ReportedAt: utcPtr(o.ReportedAt), Stale: o.Stale})
+	}
+	st.NoticeMedianSeconds = delay.Median
+	return st, nil
+}
+
+// deadlineShares gives every kind asked for its line, in that order.
+func deadlineShares(kinds []domain.DeadlineKind, rows []outcomeRow) []domain.DeadlineShare {
+	out := make([]domain.DeadlineShare, 0, len(kinds))
+	for _, k := range kinds {
+		d := domain.DeadlineShare{Kind: k}
+		for _, r := range rows {
+			if r.Kind != string(k) {
+				continue
+			}
+			switch r.Outcome {
+			case "met":
+				d.Met += r.Count
+			case "missed":
+				d.Missed += r.Count
+			default:
+				d.Open += r.Count
+			}
+			d.Due += r.Count
+		}
+		if decided := d.Met + d.Missed; decided > 0 {
+			share := float64(d.Met) / float64(decided)
+			d.ShareMet = &share
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+type stageRow struct {
+	Stage  string
+	Stays  int
+	Median *int
+	P90    *int
+}
+
+type outcomeRow struct {
+	Kind    string
+	Outcome string
+	Count   int
+}
+
+type offerCountRow struct {
+	State  string
+	Reason string
+	Count  int
+}
+
+type waitRow struct {
+	Vouchers int
+	Median   *int
+}
+
+type missedRow struct {
+	CaseID     string
+	CaseNumber string
+	Kind       string
+	DueOn      time.Time
+	ClosedAt   *time.Time
+}
+
+type occupancyRow struct {
+	FacilityID   string
+	Facility     string
+	FacilityType string
+	District     string
+	Section      string
+	Title        string
+	Capacity     int
+	Occupied     int
+	Reserved     int
+	ReportedAt   *time.Time
+	Stale        bool
+}
