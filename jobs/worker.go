@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -20,9 +20,9 @@ type Periodic struct {
 	Cron     string
 	TaskType string
 	Opts     []asynq.Option
-	// Tick, when set, is the cron spec's period: each tick's task then gets the task id
-	// "<type>@<tick>", the same in every worker, so schedulers running in several workers enqueue
-	// a tick once. The id is kept for a while after the task ends so a late scheduler still
+	// Tick, when set, replaces the cron spec: the task is enqueued at every multiple of Tick
+	// (tickLoop) under the task id "<type>@<tick>", the same in every worker, so several workers
+	// enqueue a tick once. The id is kept for a while after the task ends so a late worker still
 	// finds it taken.
 	Tick time.Duration
 }
@@ -82,34 +82,24 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := srv.Start(w.Mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}
-	ticks := map[string]time.Duration{}
-	// The scheduler's options are fixed at registration; the per-tick task id is written into
-	// the first option, a TaskID placeholder, just before each enqueue. The scheduler calls
-	// PreEnqueueFunc and PostEnqueueFunc around every enqueue in one goroutine, so a lock held
-	// from one to the other keeps the rewrite and asynq's read of it together.
-	var enqueueMu sync.Mutex
+	// The periodic tasks without a tick run on asynq's scheduler (its own Redis pool:
+	// newScheduler). A ticked one is enqueued by tickLoop under the tick's id instead, the same
+	// in every worker, so several workers enqueue a tick once.
 	sched := newScheduler(w.Redis, w.schedulerRedis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel, Location: time.UTC,
-		PreEnqueueFunc: func(t *asynq.Task, opts []asynq.Option) {
-			enqueueMu.Lock()
-			if tick, ok := ticks[t.Type()]; ok && len(opts) > 0 {
-				opts[0] = asynq.TaskID(TickID(t.Type(), tick, time.Now()))
-			}
-		},
 		PostEnqueueFunc: func(_ *asynq.TaskInfo, err error) {
-			enqueueMu.Unlock()
-			// A conflict is another worker's scheduler having enqueued this tick first.
-			if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			if err != nil {
 				w.Logger.Error("schedule a periodic task", "err", err)
 			}
 		},
 	})
+	loops := slices.Clone(w.Loops)
+	client := asynq.NewClientFromRedisClient(w.Redis) // shares w.Redis: never closed here
 	for _, p := range w.Periodic {
-		opts := p.Opts
 		if p.Tick > 0 {
-			ticks[p.TaskType] = p.Tick
-			opts = append([]asynq.Option{asynq.TaskID(p.TaskType), asynq.Retention(max(2*p.Tick, time.Minute))}, opts...)
+			loops = append(loops, func(ctx context.Context) error { return w.tickLoop(ctx, client, p) })
+			continue
 		}
-		if _, err := sched.Register(p.Cron, asynq.NewTask(p.TaskType, nil), opts...); err != nil {
+		if _, err := sched.Register(p.Cron, asynq.NewTask(p.TaskType, nil), p.Opts...); err != nil {
 			srv.Shutdown()
 			return fmt.Errorf("schedule %s: %w", p.TaskType, err)
 		}
@@ -119,15 +109,15 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("start scheduler: %w", err)
 	}
 	loopCtx, stopLoops := context.WithCancel(context.Background())
-	done := make(chan error, len(w.Loops))
-	for _, loop := range w.Loops {
+	done := make(chan error, len(loops))
+	for _, loop := range loops {
 		go func() { done <- loop(loopCtx) }()
 	}
 	w.Logger.Info("worker started", "concurrency", w.Concurrency, "periodic", len(w.Periodic))
 	<-ctx.Done()
 	sched.Shutdown()
 	stopLoops()
-	for range w.Loops {
+	for range loops {
 		if err := <-done; err != nil && ctx.Err() == nil {
 			w.Logger.Error("worker loop", "err", err)
 		}
@@ -135,6 +125,31 @@ func (w *Worker) Run(ctx context.Context) error {
 	srv.Shutdown()
 	w.Logger.Info("worker stopped")
 	return nil
+}
+
+// tickLoop enqueues p's task at every multiple of p.Tick until ctx ends, with the task id of
+// that tick (TickID): each worker's loop enqueues the same id and asynq keeps the first, and
+// the id is retained for a while after the task ends so that a late worker still finds it taken.
+// (Rewriting a scheduler entry's task id option before each enqueue raced with the scheduler's
+// heartbeat, which reads the options.)
+func (w *Worker) tickLoop(ctx context.Context, client *asynq.Client, p Periodic) error {
+	base := append([]asynq.Option{asynq.Retention(max(2*p.Tick, time.Minute))}, p.Opts...)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := time.Now().Truncate(p.Tick).Add(p.Tick)
+		timer.Reset(time.Until(next))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		}
+		opts := append([]asynq.Option{asynq.TaskID(TickID(p.TaskType, p.Tick, next))}, base...)
+		if _, err := client.EnqueueContext(ctx, asynq.NewTask(p.TaskType, nil), opts...); err != nil &&
+			!errors.Is(err, asynq.ErrTaskIDConflict) && ctx.Err() == nil {
+			w.Logger.Error("schedule a periodic task", "task", p.TaskType, "err", err)
+		}
+	}
 }
 
 // newScheduler gives the scheduler a connection pool of its own, with the worker's Redis
