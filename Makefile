@@ -11,7 +11,7 @@ export BOOTSTRAP_ADMIN_TOKEN ?= carepath-dev-admin-token
 # development only: the token that reads /metrics under `make run`
 export METRICS_TOKEN         ?= carepath-dev-metrics-token
 
-.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate bench-hotline bench-stats services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby restore-check chaos-quick chaos screenshots check-links
+.PHONY: run test lint lint-openapi fuzz bench bench-status bench-notices bench-list-rate bench-hotline bench-stats bench-placement services browser build clean webhookverify fuzz-parsers test-sentinel redis-sentinel test-standby restore-check chaos-quick chaos screenshots check-links
 
 build:
 	$(GO) build -o $(BIN) ./cmd/carepath
@@ -47,7 +47,7 @@ lint:
 
 ## bench: the figures of docs/BENCHMARKS.md (slow: fills a database with 1,000,000 cases);
 ## the lifecycle section (scripts/bench.sh), then each other section's target that exists
-BENCH_SECTIONS := bench-notices bench-status bench-list-rate bench-hotline bench-stats
+BENCH_SECTIONS := bench-notices bench-status bench-list-rate bench-hotline bench-stats bench-placement
 bench: services build
 	scripts/bench.sh
 	@for t in $(BENCH_SECTIONS); do \
@@ -75,6 +75,11 @@ bench-list-rate: services build
 bench-hotline: services
 	@mkdir -p bench-results
 	set -o pipefail; $(GO) run ./scripts/benchhotline 2>&1 | tee bench-results/hotline.txt
+## bench-placement: the waiting list's page over 100,000 waiting cases at 4 connections (p99 < 50 ms)
+## and the next eligible case for a freed bed (< 10 ms), in its own database (docs/BENCHMARKS.md "Placement")
+bench-placement: services
+	@mkdir -p bench-results
+	set -o pipefail; $(GO) run ./scripts/benchplacement 2>&1 | tee bench-results/placement.txt
 
 ## bench-stats: the center's figures (GET /api/v1/stats for a year, cold and unchanged; the XLSX
 ## export) over 1,000,000 cases on their own database (README "The center's figures")
