@@ -404,6 +404,7 @@ func TestDocsPageRendersUnderItsCSP(t *testing.T) {
 		})
 	})
 	b.open("/docs")
+	b.waitRedoc()
 	b.wait("the reference renders", `document.body.innerText.includes('Register an application')`)
 	b.wait("its images have loaded or been refused", `[...document.images].every(i => i.complete)`)
 }

@@ -34,12 +34,7 @@ func TestDocsAndQueueMonitorLoadNothingFromElsewhere(t *testing.T) {
 	}
 
 	b.open("/docs")
-	// Redoc renders a large contract: give it longer than a step on a busy machine.
-	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
-	if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS(".api-content"))); err != nil {
-		t.Fatalf("redoc did not render: %v", err)
-	}
-	cancel()
+	b.waitRedoc()
 	b.wait("redoc rendered", `!!document.querySelector('.api-content') && document.body.innerText.includes('/api/v1/cases')`)
 	b.shot("docs", false)
 	if _, err := chromedp.Call(b.ctx, network.SetExtraHTTPHeaders,
@@ -68,5 +63,16 @@ func TestDocsAndQueueMonitorLoadNothingFromElsewhere(t *testing.T) {
 		if !seen[want] {
 			t.Errorf("no request for %s was recorded (recorded: %s)", want, strings.Join(requested, " "))
 		}
+	}
+}
+
+// waitRedoc waits for Redoc to render the contract on /docs: a large page, which on a busy
+// machine takes longer than a step's 20 s.
+func (b *browser) waitRedoc() {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.WaitReady(chromedp.CSS(".api-content"))); err != nil {
+		b.t.Fatalf("redoc did not render within 2 minutes: %v", err)
 	}
 }
