@@ -237,6 +237,7 @@ var catalogue = map[string]text{
 
 	// The center's figures (issue 19).
 	"must be a date (YYYY-MM-DD)":        {"not_a_date", "«{field}»: дата в виде 2025-01-31"},
+	"must be a day from 2000 to 2100":    {"date_out_of_range", "«{field}»: дата с 2000 по 2100 год"},
 	"must not be before from":            {"period_reversed", "Конец периода раньше его начала"},
 	"the period is longer than 800 days": {"period_too_long", "Период длиннее 800 дней"},
 	"must be one of the reports: %s":     {"not_one_of", "«{field}»: выберите отчёт из списка"},

@@ -49,6 +49,11 @@ func ParseStatsQuery(from, to, facilityType, district string, now time.Time) (St
 	if len([]rune(district)) > 200 {
 		return q, Invalid("district", "is longer than 200 characters")
 	}
+	for field, d := range map[string]Date{"from": q.From, "to": q.To} {
+		if d.Year() < 2000 || d.Year() > 2100 {
+			return q, Invalid(field, "must be a day from 2000 to 2100")
+		}
+	}
 	if q.To.Before(q.From) {
 		return q, Invalid("to", "must not be before from")
 	}
