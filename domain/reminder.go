@@ -73,6 +73,9 @@ var reminderStages = map[DeadlineKind][]reminderStage{
 	DeadlineContactRequest: {
 		{at: atDue, happening: HappeningDeadlineMissed},
 	},
+	DeadlineContract: {
+		{at: atDue, happening: HappeningDeadlineMissed},
+	},
 }
 
 // deadlineLabels name the deadlines for specialists.
@@ -87,6 +90,7 @@ var deadlineLabels = map[DeadlineKind]string{
 	DeadlineGuardianshipNotice: "уведомление органа опеки",
 	DeadlineContactFollowUp:    "обратный звонок по обращению",
 	DeadlineContactRequest:     "ответ учреждения на просьбу о связи с проживающим",
+	DeadlineContract:           "договор с учреждением после предъявления ИППСУ",
 }
 
 // DeadlineLabel is a deadline kind's name in Russian.
