@@ -160,6 +160,7 @@ var catalogue = map[string]text{
 	"say how the consent to notices was given":                       {"consent_source_required", "Укажите, как получено согласие на уведомления"},
 	"must be a date, today or earlier":                               {"date_not_past", "«{field}»: дата не позже сегодняшнего дня"},
 	"the type of home can change only before the waiting list":       {"facility_type_fixed", "Тип учреждения можно изменить только до постановки в очередь"},
+	"relative %s not found":                                          {"contact_not_found", "Такого контакта в деле нет"},
 	"case %s has no contact number %d":                               {"contact_not_found", "В деле %[1]s нет такого контакта"},
 	"case %s is %s: its facts can no longer change":                  {"case_closed", "Дело %[1]s закрыто: сведения в нём больше не меняются"},
 	"contract_number is required":                                    {"contract_number_required", "Укажите номер договора"},
