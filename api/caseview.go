@@ -102,6 +102,10 @@ func appendCaseView(b []byte, v *caseView) []byte {
 	b = append(b, `,"deadlines":`...)
 	b = domain.AppendJSONArray(b, v.Deadlines, appendDeadline)
 	b = appendOptString(b, `,"access_code":`, v.AccessCode)
+	if len(v.Warnings) > 0 {
+		b = append(b, `,"warnings":`...)
+		b = appendMarshalled(b, v.Warnings)
+	}
 	return append(b, '}')
 }
 

@@ -163,6 +163,7 @@ var catalogue = map[string]text{
 	"relative %s not found":                                          {"contact_not_found", "Такого контакта в деле нет"},
 	"case %s has no contact number %d":                               {"contact_not_found", "В деле %[1]s нет такого контакта"},
 	"case %s is %s: its facts can no longer change":                  {"case_closed", "Дело %[1]s закрыто: сведения в нём больше не меняются"},
+	"this SNILS is already on an open case: %s":                      {"snils_on_open_case", "Этот СНИЛС уже есть в открытом деле: %s. Проверьте, не повторное ли это заявление"},
 	"contract_number is required":                                    {"contract_number_required", "Укажите номер договора"},
 	"signed_on cannot be in the future":                              {"signed_on_in_future", "Дата договора не может быть в будущем"},
 	"a contract is already recorded for this voucher (%s)":           {"contract_recorded", "Договор по этой путёвке уже записан (№ %s)"},

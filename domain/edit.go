@@ -305,3 +305,23 @@ func (s *Service) editContacts(ctx context.Context, actor Actor, id string, vers
 			Access: actor.AccessLine(now)}, nil
 	})
 }
+
+// SNILSBook finds the open cases that carry a SNILS (the case store, through a blind index).
+type SNILSBook interface {
+	// OpenCasesWithSNILS lists the numbers of the open cases other than except with this SNILS.
+	OpenCasesWithSNILS(ctx context.Context, snils, except string) ([]string, error)
+}
+
+// RegistrationWarnings are what a specialist should know of a case just registered: its SNILS
+// is already on another open case. A partner agency is not told of cases it is no party to.
+func (s *Service) RegistrationWarnings(ctx context.Context, actor Actor, c *Case) ([]Reason, error) {
+	book, ok := s.Cases.(SNILSBook)
+	if !ok || actor.Kind != ActorUser {
+		return nil, nil
+	}
+	numbers, err := book.OpenCasesWithSNILS(ctx, c.Applicant.SNILS, c.ID)
+	if err != nil || len(numbers) == 0 {
+		return nil, err
+	}
+	return []Reason{because("applicant.snils", "this SNILS is already on an open case: %s", strings.Join(numbers, ", "))}, nil
+}

@@ -29,6 +29,9 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 		if err := s.indexPhones(tx, c); err != nil {
 			return err
 		}
+		if err := s.indexSNILS(tx, c.ID, c.Applicant.SNILS); err != nil {
+			return err
+		}
 		_, err = s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, false, 0, nil)
 		return err
 	})

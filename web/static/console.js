@@ -860,6 +860,7 @@
         ['Код доступа', h('span', { class: 'big mono', id: 'created-code' }, c.access_code)],
         ['Заявитель', c.applicant.full_name],
       ]),
+      (c.warnings || []).map((w) => h('p', { class: 'warning', role: 'alert', dataset: { code: w.code } }, w.message)),
       h('p', { class: 'warning' }, 'Код доступа показывается только один раз. Продиктуйте его заявителю или родственнику: ' +
         'с номером дела и кодом они узнают статус на странице «Статус заявления»: ' + location.origin + '/status'),
       h('div', { class: 'buttons' },
