@@ -422,7 +422,7 @@ func TestRouteActionsMatchContract(t *testing.T) {
 	spec, _ := s.Spec()
 	for route, act := range s.RouteActions() {
 		method, path, _ := strings.Cut(route, " ")
-		for _, p := range []string{":id", ":type", ":code"} {
+		for _, p := range []string{":id", ":type", ":code", ":index"} {
 			path = strings.Replace(path, p, "{"+p[1:]+"}", 1)
 		}
 		item := spec.Paths.Find(path)
