@@ -130,6 +130,39 @@ func (e *accessEnv) matrixRequest(route, who string) (method, path string, body 
 		body = map[string]any{"reason": "unreachable"}
 	case "PUT /api/v1/priorities/:code":
 		body = map[string]any{"rank": 15, "title": "Матрица"}
+	case "PATCH /api/v1/cases/:id/facts":
+		group := map[string]string{"none": "1", "1": "2", "2": "none", "3": "none"}[c.Applicant.DisabilityGroup]
+		body, headers = map[string]any{"disability_group": group}, []string{"If-Match", quoted(c.Version)}
+	case "POST /api/v1/cases/:id/relatives":
+		for len(c.Contacts) > 10 {
+			less, err := e.server.Cases.RemoveContact(context.Background(), system, e.caseID, 0, len(c.Contacts)-1)
+			if err != nil {
+				e.t.Fatalf("trim contacts for the matrix: %v", err)
+			}
+			c = less
+		}
+		body = map[string]any{"name": "Матрица " + who, "relation": "сын", "phone": "8 916 000-00-0" + fmt.Sprint(len(who)%10)}
+		headers = []string{"If-Match", quoted(c.Version)}
+	case "PUT /api/v1/cases/:id/relatives/:index", "DELETE /api/v1/cases/:id/relatives/:index":
+		// a contact of its own to change or remove, added by the system (under the limit of 20)
+		for len(c.Contacts) > 10 {
+			less, err := e.server.Cases.RemoveContact(context.Background(), system, e.caseID, 0, len(c.Contacts)-1)
+			if err != nil {
+				e.t.Fatalf("trim contacts for the matrix: %v", err)
+			}
+			c = less
+		}
+		added, err := e.server.Cases.AddContact(context.Background(), system, e.caseID, 0,
+			domain.Contact{Name: "Матрица " + who, Relation: "сын", Phone: "+79160000001"})
+		if err != nil {
+			e.t.Fatalf("contact for the matrix: %v", err)
+		}
+		c = added
+		path = strings.Replace(path, ":index", fmt.Sprint(len(c.Contacts)-1), 1)
+		if method == "PUT" {
+			body = map[string]any{"name": "Матрица " + who, "relation": "дочь", "phone": "+79160000001"}
+		}
+		headers = []string{"If-Match", quoted(c.Version)}
 	case "PUT /api/v1/cases/:id/placement":
 		body, headers = map[string]any{"priority": "first_turn"}, []string{"If-Match", quoted(c.Version)}
 	case "GET /api/v1/waiting-list":
@@ -409,7 +442,7 @@ func TestRouteActionsMatchContract(t *testing.T) {
 	spec, _ := s.Spec()
 	for route, act := range s.RouteActions() {
 		method, path, _ := strings.Cut(route, " ")
-		for _, p := range []string{":id", ":type", ":code"} {
+		for _, p := range []string{":id", ":type", ":code", ":index"} {
 			path = strings.Replace(path, p, "{"+p[1:]+"}", 1)
 		}
 		item := spec.Paths.Find(path)

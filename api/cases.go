@@ -24,6 +24,8 @@ type caseView struct {
 	Checklist     []domain.Document `json:"checklist"`
 	Deadlines     []domain.Deadline `json:"deadlines"`
 	AccessCode    string            `json:"access_code,omitempty"`
+	// Warnings: what the registration should know (a SNILS already on an open case).
+	Warnings []domain.Reason `json:"warnings,omitempty"`
 }
 
 func viewOf(c *domain.Case, now time.Time) caseView {
@@ -152,6 +154,19 @@ func (s *Server) createCase(c *gin.Context) {
 		return
 	}
 	c.Header("Location", "/api/v1/cases/"+cs.ID)
+	warnings, err := s.Cases.RegistrationWarnings(c.Request.Context(), actorOf(c), cs)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if len(warnings) > 0 {
+		c.Header("ETag", etag(cs.Version))
+		c.Header("Cache-Control", "no-store")
+		v := viewOf(cs, time.Now())
+		v.AccessCode, v.Warnings = code, warnings
+		writeCaseView(c, http.StatusCreated, &v)
+		return
+	}
 	s.writeChanged(c, http.StatusCreated, cs, code)
 }
 

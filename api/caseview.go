@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"strconv"
 	"sync"
 	"time"
@@ -72,6 +73,16 @@ func appendCaseView(b []byte, v *caseView) []byte {
 	}
 	b = appendOptString(b, `,"assignee_id":`, c.AssigneeID)
 	b = appendOptString(b, `,"filed_by_agency_id":`, c.FiledByAgencyID)
+	b = append(b, `,"decision_with_ippsu":`...)
+	b = strconv.AppendBool(b, c.DecisionWithIPPSU)
+	if len(c.Appeals) > 0 {
+		b = append(b, `,"appeals":`...)
+		b = appendMarshalled(b, c.Appeals)
+	}
+	if c.Contract != nil {
+		b = append(b, `,"contract":`...)
+		b = appendMarshalled(b, c.Contract)
+	}
 	b = append(b, `,"state_entered_at":`...)
 	b = appendTime(b, c.StateEnteredAt)
 	b = append(b, `,"created_at":`...)
@@ -91,6 +102,10 @@ func appendCaseView(b []byte, v *caseView) []byte {
 	b = append(b, `,"deadlines":`...)
 	b = domain.AppendJSONArray(b, v.Deadlines, appendDeadline)
 	b = appendOptString(b, `,"access_code":`, v.AccessCode)
+	if len(v.Warnings) > 0 {
+		b = append(b, `,"warnings":`...)
+		b = appendMarshalled(b, v.Warnings)
+	}
 	return append(b, '}')
 }
 
@@ -125,6 +140,9 @@ func appendContact(b []byte, c *domain.Contact) []byte {
 	b = strconv.AppendBool(b, c.LegalRepresentative)
 	b = append(b, `,"consent_to_notices":`...)
 	b = strconv.AppendBool(b, c.ConsentToNotices)
+	b = appendOptString(b, `,"consent_on":`, c.ConsentOn)
+	b = appendOptString(b, `,"consent_source":`, c.ConsentSource)
+	b = appendOptString(b, `,"consent_withdrawn_on":`, c.ConsentWithdrawnOn)
 	b = append(b, `,"preferred_channel":`...)
 	b = domain.AppendJSONString(b, c.PreferredChannel)
 	return append(b, '}')
@@ -169,4 +187,14 @@ func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
 	b = t.AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"')
+}
+
+// appendMarshalled appends v as encoding/json writes it (the rare parts of a case: appeals, the
+// contract).
+func appendMarshalled(b []byte, v any) []byte {
+	out, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, out...)
 }

@@ -65,11 +65,17 @@ func TestAppendCaseView(t *testing.T) {
 		if r.IntN(3) == 0 {
 			c.IPPSU = &domain.IPPSU{Number: str(), Date: date()}
 		}
+		if r.IntN(3) == 0 {
+			c.DecisionWithIPPSU = true
+			c.Appeals = []domain.AppealRecord{{Grounds: str(), FiledOn: date(), Outcome: str(), DecidedOn: datePtr()}}
+			c.Contract = &domain.Contract{Number: str(), SignedOn: date()}
+		}
 		if r.IntN(4) != 0 {
 			c.Contacts = []domain.Contact{}
 			for range r.IntN(3) {
 				c.Contacts = append(c.Contacts, domain.Contact{Name: str(), Relation: str(), Phone: opt(), Email: opt(),
-					LegalRepresentative: r.IntN(2) == 0, ConsentToNotices: r.IntN(2) == 0, PreferredChannel: str()})
+					LegalRepresentative: r.IntN(2) == 0, ConsentToNotices: r.IntN(2) == 0, ConsentOn: opt(), ConsentSource: opt(),
+					ConsentWithdrawnOn: opt(), PreferredChannel: str()})
 			}
 		}
 		v := caseView{Case: c, StateLabel: str(), AccessCode: opt()}

@@ -47,6 +47,8 @@ const (
 	ActPrioritiesManage Action = "priorities.manage"
 	// ActStatsRead: the center's figures and their exports (supervisors and admins).
 	ActStatsRead Action = "stats.read"
+	// ActCaseEdit: correct the applicant's facts, and add, change and remove relatives.
+	ActCaseEdit Action = "case.edit"
 )
 
 // HiddenAction reports whether a refusal of the action is a 404 to every role.
@@ -90,7 +92,7 @@ var AgencyKinds = []AgencyKind{AgencyMFC, AgencyHealth, AgencyGuardianship, Agen
 
 var specialistActions = []Action{ActSelf, ActFacilitiesRead, ActCaseCreate, ActCaseRead, ActCaseEvent,
 	ActCaseDocument, ActCaseAccessCode, ActDeadlinesRead, ActNotices, ActContacts,
-	ActContactRequestDone, ActLeadSubmit, ActLeadsRead, ActLeadsTriage, ActCasePlacement}
+	ActContactRequestDone, ActLeadSubmit, ActLeadsRead, ActLeadsTriage, ActCasePlacement, ActCaseEdit}
 
 // Grants is the role matrix: for each "kind:role" the actions granted. Agencies are further
 // limited, case by case, to the cases they are a party to and to AgencyEvents/AgencyDocuments.
@@ -112,7 +114,7 @@ var Grants = map[string][]Action{
 // AgencyEvents are the lifecycle events each agency kind may report, on cases it is party to.
 var AgencyEvents = map[AgencyKind][]EventName{
 	AgencyHealth:   {Hospitalize, EndHospitalization},
-	AgencyFacility: {Admit, StartLeave, EndLeave, Hospitalize, EndHospitalization, Discharge, RecordDeath},
+	AgencyFacility: {Admit, SignContract, StartLeave, EndLeave, Hospitalize, EndHospitalization, Discharge, RecordDeath},
 }
 
 // AgencyDocuments says which documents an agency kind may record: health organisations the
@@ -204,7 +206,7 @@ func MayFire(a Actor, c *Case, ev EventName) bool {
 		return false
 	}
 	if a.Agency() == AgencyFacility {
-		if ev == Admit {
+		if ev == Admit || ev == SignContract {
 			return ownFacility(a, c.VoucherFacilityID)
 		}
 		return ownFacility(a, c.FacilityID)

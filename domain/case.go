@@ -91,7 +91,13 @@ type Contact struct {
 	Email               string `json:"email,omitempty"`
 	LegalRepresentative bool   `json:"legal_representative"`
 	ConsentToNotices    bool   `json:"consent_to_notices"`
-	PreferredChannel    string `json:"preferred_channel"`
+	// ConsentOn and ConsentSource: when and how the consent to notices was given (152-ФЗ);
+	// set whenever ConsentToNotices is.
+	ConsentOn     string `json:"consent_on,omitempty"`
+	ConsentSource string `json:"consent_source,omitempty"`
+	// ConsentWithdrawnOn: the day the consent was withdrawn, when it was.
+	ConsentWithdrawnOn string `json:"consent_withdrawn_on,omitempty"`
+	PreferredChannel   string `json:"preferred_channel"`
 }
 
 // IPPSU is the individual programme of social services.
@@ -123,6 +129,13 @@ type Case struct {
 	AssigneeID        string `json:"assignee_id,omitempty"`
 	// FiledByAgencyID is the service center that filed the case, when one did.
 	FiledByAgencyID string `json:"filed_by_agency_id,omitempty"`
+	// DecisionWithIPPSU: the ИППСУ is issued with the decision, which may then take
+	// Settings.ReviewDecisionWithIPPSUWD working days (a per-case choice).
+	DecisionWithIPPSU bool `json:"decision_with_ippsu"`
+	// Appeals against refusals, oldest first; Contract is the contract with the home the
+	// current voucher is for (law.go).
+	Appeals  []AppealRecord `json:"appeals,omitempty"`
+	Contract *Contract      `json:"contract,omitempty"`
 
 	Checklist Checklist  `json:"checklist"`
 	Deadlines []Deadline `json:"deadlines"`
@@ -261,7 +274,16 @@ func (n *NewCase) Validate(today Date) error {
 		return Invalid("contacts", "at most 20 contacts")
 	}
 	for i := range n.Contacts {
-		if err := n.Contacts[i].validate(fmt.Sprintf("contacts.%d", i)); err != nil {
+		field := fmt.Sprintf("contacts.%d", i)
+		ct := &n.Contacts[i]
+		if err := ct.validate(field); err != nil {
+			return err
+		}
+		// A consent given with the application is recorded as such, on the day it is filed.
+		if ct.ConsentToNotices && ct.ConsentSource == "" {
+			ct.ConsentSource = "application"
+		}
+		if err := consentFor(field, ct, nil, today); err != nil {
 			return err
 		}
 	}
@@ -320,7 +342,11 @@ func (r *Contact) validate(field string) error {
 	if err := required(field+".relation", r.Relation, 100); err != nil {
 		return err
 	}
-	if err := checkPhone(field+".phone", r.Phone); err != nil {
+	// Phones are kept as E.164 (ParsePhone): notices, the search and the blind index read them so.
+	if len(r.Phone) > maxPhone {
+		return Invalid(field+".phone", "is longer than %d characters", maxPhone)
+	}
+	if err := normalisePhone(field+".phone", &r.Phone, false); err != nil {
 		return err
 	}
 	if err := checkEmail(field+".email", r.Email); err != nil {
@@ -438,6 +464,8 @@ func (c *Case) Clone() *Case {
 	out.VoucherValidUntil = clonePtr(c.VoucherValidUntil)
 	out.LeaveReturnBy = clonePtr(c.LeaveReturnBy)
 	out.IPPSU = clonePtr(c.IPPSU)
+	out.Appeals = cloneAppeals(c.Appeals)
+	out.Contract = clonePtr(c.Contract)
 	out.Checklist = c.Checklist.Clone()
 	out.Deadlines = slices.Clone(c.Deadlines)
 	for i := range out.Deadlines {

@@ -14,7 +14,8 @@ func TestCloneCaseSharesNothing(t *testing.T) {
 	d := NewDate(2025, 1, 2)
 	closed := time.Now()
 	c := &Case{ID: "x", Contacts: []Contact{{Name: "a"}}, VoucherValidUntil: &d, LeaveReturnBy: &d,
-		IPPSU:     &IPPSU{Number: "1", Date: d},
+		IPPSU:   &IPPSU{Number: "1", Date: d},
+		Appeals: []AppealRecord{{Grounds: "g", FiledOn: d, DecidedOn: &d}}, Contract: &Contract{Number: "1", SignedOn: d},
 		Checklist: Checklist{{Type: DocPassport, IssuedOn: &d, ValidUntil: &d}},
 		Deadlines: []Deadline{{ID: 1, ClosedAt: &closed}}}
 	var problems []string

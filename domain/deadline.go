@@ -21,6 +21,10 @@ const (
 	// DeadlineContactFollowUp is a call-back promised on the hotline (ref: the contact's id); it
 	// belongs to the specialist who took the call.
 	DeadlineContactFollowUp DeadlineKind = "contact_follow_up"
+	// DeadlineContract is the contract with the home, within ContractWD working days of
+	// presenting the ИППСУ there (442-ФЗ art. 17): counted from the voucher, which sends the
+	// person to the home with the programme; the contract event or the admission meets it.
+	DeadlineContract DeadlineKind = "contract"
 	// DeadlineLeadTriage is an outreach lead's triage (ref: the lead's id): a lead still new
 	// after LEAD_TRIAGE_DAYS is flagged and the supervisors are reminded. It has no case.
 	DeadlineLeadTriage DeadlineKind = "lead_triage"
@@ -29,7 +33,7 @@ const (
 // DeadlineKinds lists every kind.
 var DeadlineKinds = []DeadlineKind{DeadlineDocumentCollection, DeadlineReviewDecision, DeadlineIPPSU,
 	DeadlineVoucherAdmission, DeadlineLeaveReturn, DeadlineIPPSUReview, DeadlineDocumentExpiry, DeadlineGuardianshipNotice,
-	DeadlineContactFollowUp, DeadlineContactRequest, DeadlineLeadTriage}
+	DeadlineContactFollowUp, DeadlineContactRequest, DeadlineContract, DeadlineLeadTriage}
 
 // DeadlineState is where a deadline stands. Open deadlines past due are shown as overdue.
 type DeadlineState string
@@ -68,15 +72,20 @@ func (d Deadline) StateAt(now time.Time) DeadlineState {
 
 // Settings are the configurable periods (the *assumptions* of domain.md).
 type Settings struct {
-	DocumentCollectionDays int      // calendar days, default 30
-	ReviewDecisionWD       int      // working days, default 5
-	IPPSUWD                int      // working days, default 10
-	VoucherValidDays       int      // calendar days, default 30
-	MaxLeaveDays           int      // calendar days, default 30
-	IPPSUReviewYears       int      // default 3
-	GuardianshipNoticeWD   int      // working days, default 1
-	ContactRequestWD       int      // a home's answer to a contact request, working days, default 2
-	Validity               Validity // months per expiring document type
+	DocumentCollectionDays int // calendar days, default 30
+	ReviewDecisionWD       int // working days, default 5
+	// ReviewDecisionWithIPPSUWD: the decision period of a case whose ИППСУ is issued with the
+	// decision (regional rules), working days, default 10.
+	ReviewDecisionWithIPPSUWD int
+	// ContractWD: the contract with the home after the ИППСУ is presented, working days, default 1.
+	ContractWD           int
+	IPPSUWD              int      // working days, default 10
+	VoucherValidDays     int      // calendar days, default 30
+	MaxLeaveDays         int      // calendar days, default 30
+	IPPSUReviewYears     int      // default 3
+	GuardianshipNoticeWD int      // working days, default 1
+	ContactRequestWD     int      // a home's answer to a contact request, working days, default 2
+	Validity             Validity // months per expiring document type
 	// SMSQuietHours: no SMS in this nightly window (Moscow time), default 21:00–09:00.
 	SMSQuietHours QuietHours
 	// BedReportMaxDays: a home whose last beds report is older is stale, default 7 (assumption).
@@ -90,7 +99,7 @@ type Settings struct {
 
 // DefaultSettings returns the periods domain.md gives.
 func DefaultSettings() Settings {
-	return Settings{DocumentCollectionDays: 30, ReviewDecisionWD: 5, IPPSUWD: 10, VoucherValidDays: 30,
+	return Settings{DocumentCollectionDays: 30, ReviewDecisionWD: 5, ReviewDecisionWithIPPSUWD: 10, ContractWD: 1, IPPSUWD: 10, VoucherValidDays: 30,
 		MaxLeaveDays: 30, IPPSUReviewYears: 3, GuardianshipNoticeWD: 1, ContactRequestWD: 2, Validity: DefaultValidity(),
 		SMSQuietHours: DefaultQuietHours, BedReportMaxDays: 7,
 		OfferResponseWD: 3, OfferRefusalsBeforeReview: 2}
@@ -125,8 +134,8 @@ var deadlineRules = []deadlineRule{
 		}},
 	{kind: DeadlineReviewDecision, opensOn: UnderReview, holds: []State{UnderReview},
 		metBy: []EventName{RecognizeNeed, Reject, ReturnForDocuments},
-		due: func(s Settings, cal *Calendar, _ *Case, today Date) (Date, bool) {
-			return cal.AddWorkingDays(today, s.ReviewDecisionWD), true
+		due: func(s Settings, cal *Calendar, c *Case, today Date) (Date, bool) {
+			return cal.AddWorkingDays(today, reviewDecisionWD(s, c)), true
 		}},
 	{kind: DeadlineIPPSU, opensOn: UnderReview, holds: []State{UnderReview},
 		metBy: []EventName{RecognizeNeed},
@@ -149,7 +158,13 @@ var deadlineRules = []deadlineRule{
 			}
 			return *c.LeaveReturnBy, true
 		}},
-	{kind: DeadlineIPPSUReview, openedBy: []EventName{RecognizeNeed}, holds: placed,
+	{kind: DeadlineContract, opensOn: VoucherIssued, holds: []State{VoucherIssued},
+		metBy: []EventName{SignContract, Admit},
+		due: func(s Settings, cal *Calendar, _ *Case, today Date) (Date, bool) {
+			return cal.AddWorkingDays(today, s.ContractWD), true
+		}},
+	// The review of the programme meets the deadline and opens the next from the new date.
+	{kind: DeadlineIPPSUReview, openedBy: []EventName{RecognizeNeed, ReviewIPPSU}, holds: placed, metBy: []EventName{ReviewIPPSU},
 		due: func(s Settings, _ *Calendar, c *Case, _ Date) (Date, bool) {
 			if c.IPPSU == nil {
 				return Date{}, false
@@ -168,12 +183,13 @@ var deadlineRules = []deadlineRule{
 	{kind: DeadlineLeadTriage, holds: nil},
 }
 
-// closeDeadlines closes the open deadlines whose rule does not hold in the new state; it returns
+// closeDeadlines closes the open deadlines whose rule does not hold in the new state, and those
+// the event meets even where they hold (an event that Stays); it returns
 // the deadlines that stay open and the ones it closed.
 func closeDeadlines(open []Deadline, event EventName, to State, now time.Time) (keep, closed []Deadline) {
 	for _, d := range open {
 		r := ruleFor(d.Kind)
-		if r == nil || r.holds == nil || slices.Contains(r.holds, to) {
+		if r == nil || r.holds == nil || (slices.Contains(r.holds, to) && !slices.Contains(r.metBy, event)) {
 			keep = append(keep, d)
 			continue
 		}

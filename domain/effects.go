@@ -159,6 +159,7 @@ func (e *effects) issueVoucher(ctx context.Context) error {
 	}
 	c.VoucherFacilityID = f.ID
 	c.VoucherValidUntil = &validUntil
+	c.Contract = nil // a contract is signed with the home of this voucher
 	e.payload["facility_id"], e.payload["section"], e.payload["valid_until"] = f.ID, section, validUntil.String()
 	return nil
 }

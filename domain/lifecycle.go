@@ -82,17 +82,26 @@ const (
 	Discharge          EventName = "discharge"
 	RecordDeath        EventName = "record_death"
 	Withdraw           EventName = "withdraw"
+	// ReviewIPPSU records the programme's review (at least every IPPSUReviewYears): the case
+	// stays where it is.
+	ReviewIPPSU EventName = "review_ippsu"
+	// SignContract records the contract with the home the voucher is for (442-ФЗ art. 17).
+	SignContract EventName = "sign_contract"
 )
 
 // EventDef is one row of the lifecycle table.
 type EventDef struct {
 	Name    EventName `json:"name"`
 	Sources []State   `json:"sources"`
-	Dest    State     `json:"destination"`
+	// Dest is where the event leads; empty for an event that records something and leaves the
+	// case where it is (Stays).
+	Dest State `json:"destination,omitempty"`
 	// AltDest is where the event leads instead of Dest in a special case (cancel_voucher during a
 	// transfer goes back to transfer_pending); empty when there is none.
-	AltDest State  `json:"alternative_destination,omitempty"`
-	Guard   string `json:"guard,omitempty"`
+	AltDest State `json:"alternative_destination,omitempty"`
+	// Stays: the event keeps the case in the state it is fired in.
+	Stays bool   `json:"stays,omitempty"`
+	Guard string `json:"guard,omitempty"`
 	// apply is the event's guard and effects on the case (effects.go); nil when it has none.
 	// It runs inside the FSM's before_event callback, so a refusal cancels the transition.
 	apply func(e *effects, ctx context.Context) error
@@ -101,23 +110,25 @@ type EventDef struct {
 // Events is the lifecycle table: written once, the FSM, the OpenAPI enums, GET /lifecycle and
 // the Mermaid diagram are all derived from it.
 var Events = []EventDef{
-	{RequestDocuments, []State{Intake}, CollectingDocuments, "", "", nil},
-	{SubmitForReview, []State{CollectingDocuments}, UnderReview, "", "every mandatory document received and valid", (*effects).submitForReview},
-	{ReturnForDocuments, []State{UnderReview}, CollectingDocuments, "", "a reason", (*effects).needReason},
-	{RecognizeNeed, []State{UnderReview}, WaitingList, "", "IPPSU number and date recorded", (*effects).recognizeNeed},
-	{Reject, []State{UnderReview}, Rejected, "", "a reason", (*effects).needReason},
-	{Appeal, []State{Rejected}, UnderReview, "", "", nil},
-	{IssueVoucher, []State{WaitingList, TransferPending}, VoucherIssued, "", "a facility of the right type with a free bed; the bed is reserved atomically", (*effects).issueVoucher},
-	{CancelVoucher, []State{VoucherIssued}, WaitingList, TransferPending, "the bed is released; back to transfer_pending when the voucher was for a transfer", (*effects).cancelVoucher},
-	{Admit, []State{VoucherIssued}, Residing, "", "medical clearance still valid on the admission date", (*effects).admit},
-	{StartLeave, []State{Residing}, OnLeave, "", "a planned return date at most 30 days ahead", (*effects).startLeave},
-	{EndLeave, []State{OnLeave}, Residing, "", "", (*effects).clearLeave},
-	{Hospitalize, []State{Residing, OnLeave}, Hospitalized, "", "", (*effects).clearLeave},
-	{EndHospitalization, []State{Hospitalized}, Residing, "", "", nil},
-	{RequestTransfer, []State{Residing}, TransferPending, "", "the type of home wanted and the preferences (the reason is recorded); the resident joins that waiting list and keeps the bed", (*effects).requestTransfer},
-	{Discharge, []State{Residing, OnLeave, Hospitalized, TransferPending}, Discharged, "", "a reason; the bed is released", (*effects).discharge},
-	{RecordDeath, []State{Residing, OnLeave, Hospitalized, TransferPending}, Deceased, "", "the date of death; the bed is released", (*effects).recordDeath},
-	{Withdraw, []State{Intake, CollectingDocuments, UnderReview, Rejected, WaitingList, VoucherIssued}, Withdrawn, "", "not during a transfer", (*effects).withdraw},
+	{RequestDocuments, []State{Intake}, CollectingDocuments, "", false, "", nil},
+	{SubmitForReview, []State{CollectingDocuments}, UnderReview, "", false, "every mandatory document received and valid", (*effects).submit},
+	{ReturnForDocuments, []State{UnderReview}, CollectingDocuments, "", false, "a reason", (*effects).needReason},
+	{RecognizeNeed, []State{UnderReview}, WaitingList, "", false, "IPPSU number and date recorded", (*effects).recognizeNeed},
+	{Reject, []State{UnderReview}, Rejected, "", false, "a reason", (*effects).needReason},
+	{Appeal, []State{Rejected}, UnderReview, "", false, "the grounds and the day the appeal was filed", (*effects).appeal},
+	{IssueVoucher, []State{WaitingList, TransferPending}, VoucherIssued, "", false, "a facility of the right type with a free bed; the bed is reserved atomically", (*effects).issueVoucher},
+	{CancelVoucher, []State{VoucherIssued}, WaitingList, TransferPending, false, "the bed is released; back to transfer_pending when the voucher was for a transfer", (*effects).cancelVoucher},
+	{Admit, []State{VoucherIssued}, Residing, "", false, "medical clearance still valid on the admission date", (*effects).admit},
+	{StartLeave, []State{Residing}, OnLeave, "", false, "a planned return date at most 30 days ahead", (*effects).startLeave},
+	{EndLeave, []State{OnLeave}, Residing, "", false, "", (*effects).clearLeave},
+	{Hospitalize, []State{Residing, OnLeave}, Hospitalized, "", false, "", (*effects).clearLeave},
+	{EndHospitalization, []State{Hospitalized}, Residing, "", false, "", nil},
+	{RequestTransfer, []State{Residing}, TransferPending, "", false, "the type of home wanted and the preferences (the reason is recorded); the resident joins that waiting list and keeps the bed", (*effects).requestTransfer},
+	{Discharge, []State{Residing, OnLeave, Hospitalized, TransferPending}, Discharged, "", false, "a reason; the bed is released", (*effects).discharge},
+	{RecordDeath, []State{Residing, OnLeave, Hospitalized, TransferPending}, Deceased, "", false, "the date of death; the bed is released", (*effects).recordDeath},
+	{Withdraw, []State{Intake, CollectingDocuments, UnderReview, Rejected, WaitingList, VoucherIssued}, Withdrawn, "", false, "not during a transfer", (*effects).withdraw},
+	{ReviewIPPSU, placed, "", "", true, "the new programme's number and date, after the one it replaces", (*effects).reviewIPPSU},
+	{SignContract, []State{VoucherIssued}, "", "", true, "the contract's number; signed today or earlier", (*effects).signContract},
 }
 
 var (
@@ -141,9 +152,16 @@ func init() {
 		for i, s := range e.Sources {
 			src[i] = string(s)
 		}
-		desc := fsm.EventDesc{Name: string(e.Name), Src: src, Dst: string(e.Dest)}
-		fsmEvents = append(fsmEvents, desc)
-		fsmEventsOf[e.Name] = append(fsmEventsOf[e.Name], desc)
+		descs := []fsm.EventDesc{{Name: string(e.Name), Src: src, Dst: string(e.Dest)}}
+		if e.Stays {
+			// one row per source, each leading back to itself
+			descs = descs[:0]
+			for _, s := range src {
+				descs = append(descs, fsm.EventDesc{Name: string(e.Name), Src: []string{s}, Dst: s})
+			}
+		}
+		fsmEvents = append(fsmEvents, descs...)
+		fsmEventsOf[e.Name] = append(fsmEventsOf[e.Name], descs...)
 	}
 	// Every case view lists its allowed events; they depend on the state alone, so the FSM is
 	// asked once per state here rather than on every response.
@@ -229,7 +247,10 @@ func transition(ctx context.Context, from State, event EventName, guard guardFun
 	case err == nil:
 		return State(m.Current()), nil
 	case errors.As(err, &noTrans):
-		// A self-transition changes nothing and is not an error.
+		// A self-transition (an event that Stays) is not an error; its guard has run.
+		if noTrans.Err != nil {
+			return from, noTrans.Err
+		}
 		return from, nil
 	case errors.As(err, &invalid):
 		return from, ErrorOn(ECONFLICT, "event", "event %s is not allowed in state %s; allowed: %s", event, from, strings.Join(AllowedEvents(from), ", "))
@@ -250,7 +271,11 @@ func Mermaid() string {
 	fmt.Fprintf(&b, "    [*] --> %s\n", Intake)
 	for _, e := range Events {
 		for _, s := range e.Sources {
-			fmt.Fprintf(&b, "    %s --> %s: %s\n", s, e.Dest, e.Name)
+			to := e.Dest
+			if e.Stays {
+				to = s
+			}
+			fmt.Fprintf(&b, "    %s --> %s: %s\n", s, to, e.Name)
 		}
 		if e.AltDest != "" {
 			for _, s := range e.Sources {

@@ -20,6 +20,7 @@ const (
 	HappeningDocumentsExpiring  Happening = "documents_expiring"
 	HappeningNeedRecognized     Happening = "need_recognized"
 	HappeningNeedRefused        Happening = "need_refused"
+	HappeningAppealFiled        Happening = "appeal_filed"
 	HappeningVoucherIssued      Happening = "voucher_issued"
 	HappeningVoucherCancelled   Happening = "voucher_cancelled"
 	HappeningVoucherExpiring    Happening = "voucher_expiring"
@@ -73,10 +74,13 @@ const (
 	NoticeDelivered NoticeStatus = "delivered"
 	NoticeFailed    NoticeStatus = "failed"
 	NoticeDead      NoticeStatus = "dead"
+	// NoticeCancelled: never sent, because its recipient withdrew the consent to notices (or
+	// was removed from the case) before it went.
+	NoticeCancelled NoticeStatus = "cancelled"
 )
 
 // NoticeStatuses lists every status.
-var NoticeStatuses = []NoticeStatus{NoticePending, NoticeSending, NoticeDelivered, NoticeFailed, NoticeDead}
+var NoticeStatuses = []NoticeStatus{NoticePending, NoticeSending, NoticeDelivered, NoticeFailed, NoticeDead, NoticeCancelled}
 
 // Notice is one message to one recipient, written to the outbox in the transaction of the
 // command that caused it and delivered later by the worker. The fields after NotBefore are its

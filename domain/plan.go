@@ -48,6 +48,9 @@ var whoIsTold = []tell{
 	{happening: HappeningDocumentsExpiring, relatives: true, health: healthWhenIssuer},
 	{happening: HappeningNeedRecognized, relatives: true, guardianship: true},
 	{happening: HappeningNeedRefused, relatives: true, guardianship: true},
+	// Not in domain.md's table: an appeal against a refusal reopens the review; the family and,
+	// for a person in its care, the guardianship body hear of it.
+	{happening: HappeningAppealFiled, relatives: true, guardianship: true},
 	{happening: HappeningVoucherIssued, relatives: true, guardianship: true, facility: true},
 	{happening: HappeningVoucherCancelled, relatives: true, guardianship: true, facility: true},
 	{happening: HappeningVoucherExpiring, relatives: true, guardianship: true, facility: true},
@@ -81,7 +84,6 @@ var eventHappening = map[EventName]Happening{
 	ReturnForDocuments: HappeningDocumentsRequested,
 	RecognizeNeed:      HappeningNeedRecognized,
 	Reject:             HappeningNeedRefused,
-	Appeal:             "",
 	IssueVoucher:       HappeningVoucherIssued,
 	CancelVoucher:      HappeningVoucherCancelled,
 	Admit:              HappeningAdmitted,
@@ -93,6 +95,9 @@ var eventHappening = map[EventName]Happening{
 	Discharge:          HappeningDischarged,
 	RecordDeath:        HappeningDied,
 	Withdraw:           HappeningWithdrawn,
+	Appeal:             HappeningAppealFiled,
+	ReviewIPPSU:        "",
+	SignContract:       "",
 }
 
 // guardianshipWatched are the moves the guardianship body must hear of within
@@ -118,6 +123,7 @@ var happeningLabels = map[Happening]string{
 	HappeningDocumentsExpiring:  "Истекает срок документа",
 	HappeningNeedRecognized:     "Признан нуждающимся",
 	HappeningNeedRefused:        "Отказ",
+	HappeningAppealFiled:        "Подана жалоба на отказ",
 	HappeningVoucherIssued:      "Выдана путёвка",
 	HappeningVoucherCancelled:   "Путёвка аннулирована",
 	HappeningVoucherExpiring:    "Истекает срок путёвки",
@@ -529,6 +535,10 @@ func (s *Service) eventNotices(ctx context.Context, tx CaseTx, cal *Calendar, c 
 		if c.LeaveReturnBy != nil {
 			f.details["return_by"] = c.LeaveReturnBy.String()
 		}
+	}
+	if cmd.Event == Appeal {
+		f.details["filed_on"], _ = payload["filed_on"].(string)
+		f.reason, _ = payload["grounds"].(string)
 	}
 	if cmd.Event == Reject || cmd.Event == ReturnForDocuments || cmd.Event == Discharge {
 		f.reason = strings.TrimSpace(cmd.Reason)

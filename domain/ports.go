@@ -102,6 +102,9 @@ type CaseTx interface {
 	WithdrawOffers(ctx context.Context, caseID string, now time.Time) ([]Bed, error)
 	// Supervisors lists the active supervisors' ids.
 	Supervisors(ctx context.Context) ([]string, error)
+	// CancelNotices cancels the case's notices to relatives and representatives at these
+	// addresses (phones, e-mails) that have not gone yet (pending or failed); how many.
+	CancelNotices(ctx context.Context, caseID string, recipients []string, now time.Time) (int, error)
 }
 
 // CaseFilter selects cases for a list.

@@ -73,6 +73,9 @@ var reminderStages = map[DeadlineKind][]reminderStage{
 	DeadlineContactRequest: {
 		{at: atDue, happening: HappeningDeadlineMissed},
 	},
+	DeadlineContract: {
+		{at: atDue, happening: HappeningDeadlineMissed},
+	},
 	// A lead nobody triaged: it has no specialist, so the supervisors hear.
 	DeadlineLeadTriage: {
 		{at: atDue, happening: HappeningDeadlineMissed},
@@ -91,6 +94,7 @@ var deadlineLabels = map[DeadlineKind]string{
 	DeadlineGuardianshipNotice: "уведомление органа опеки",
 	DeadlineContactFollowUp:    "обратный звонок по обращению",
 	DeadlineContactRequest:     "ответ учреждения на просьбу о связи с проживающим",
+	DeadlineContract:           "договор с учреждением после предъявления ИППСУ",
 	DeadlineLeadTriage:         "разбор выявленного случая",
 }
 

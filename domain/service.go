@@ -70,6 +70,14 @@ type EventCommand struct {
 	SkipReason string `json:"skip_reason"`
 	// FacilityType is request_transfer's type of home wanted (default: the case's own).
 	FacilityType FacilityType `json:"facility_type"`
+	// Grounds and FiledOn are an appeal's; DecisionWithIPPSU is submit_for_review's and
+	// appeal's choice of the longer decision period (the ИППСУ issued with the decision).
+	Grounds           string `json:"grounds"`
+	FiledOn           *Date  `json:"filed_on"`
+	DecisionWithIPPSU *bool  `json:"decision_with_ippsu"`
+	// ContractNumber and SignedOn are sign_contract's.
+	ContractNumber string `json:"contract_number"`
+	SignedOn       *Date  `json:"signed_on"`
 }
 
 // accessAlphabet is what access codes are made of: no characters that read alike (0/O, 1/I/L).
@@ -259,10 +267,11 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 	if err != nil {
 		return nil, err
 	}
-	if to == from {
-		// A self-transition changes nothing (no such event exists in the table today).
+	if to == from && !eventIndex[cmd.Event].Stays {
+		// A self-transition of an event that moves the case changes nothing.
 		return nil, nil
 	}
+	e.decideAppeal(cmd.Event)
 	if e.altDest != "" {
 		to = e.altDest
 	}
@@ -274,8 +283,10 @@ func (s *Service) apply(ctx context.Context, tx CaseTx, cal *Calendar, actor Act
 		}
 		e.freed = append(e.freed, beds...)
 	}
+	if to != from {
+		c.StateEnteredAt = now
+	}
 	c.State = to
-	c.StateEnteredAt = now
 	c.UpdatedAt = now
 	c.Version++
 	keep, closed := closeDeadlines(c.Deadlines, cmd.Event, to, now)

@@ -241,7 +241,11 @@ func TestGuardsNeedTheirData(t *testing.T) {
 		}
 	}
 	c = f.mustFire(c, domain.EventCommand{Event: domain.Reject, Reason: "не нуждается"})
-	c = f.mustFire(c, domain.EventCommand{Event: domain.Appeal})
+	if _, err := f.fire(c, domain.EventCommand{Event: domain.Appeal}); domain.ErrorCode(err) != domain.EUNPROCESSABLE {
+		t.Errorf("appeal without grounds: got %v, want EUNPROCESSABLE", err)
+	}
+	filed := f.today()
+	c = f.mustFire(c, domain.EventCommand{Event: domain.Appeal, Grounds: "не учтены документы", FiledOn: &filed})
 	if c.State != domain.UnderReview {
 		t.Fatalf("appeal: %s", c.State)
 	}

@@ -253,7 +253,7 @@ func TestQuietHoursHoldSMSUntilMorning(t *testing.T) {
 	at(msk(5, 9, 0), id, OutcomeDelivered)
 	at(msk(5, 9, 0), smsOf(night.ID).ID, OutcomeDelivered)
 	got := e.sms.received()
-	if len(got) != 2 || got[0].To != "+7 916 123-45-67" || !strings.Contains(got[0].Text, "Мария") || !strings.Contains(got[0].Text, day.Number) {
+	if len(got) != 2 || got[0].To != "+79161234567" || !strings.Contains(got[0].Text, "Мария") || !strings.Contains(got[0].Text, day.Number) {
 		t.Errorf("SMS: %+v", got)
 	}
 }

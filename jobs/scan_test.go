@@ -96,11 +96,12 @@ func TestScanSelectsOnlyDueDeadlines(t *testing.T) {
 	// time; the voucher closes in 3 days.
 	scan(t0.AddDate(0, 0, 7).Add(time.Minute))
 	want := map[string]map[string]int{
-		early.ID:   {"case_registered/guardianship": 1, "case_registered/relative": 1, "case_registered/specialist": 1, "documents_requested/relative": 1, "documents_requested/health": 1, "documents_missing/relative": 1, "documents_missing/health": 1},
-		late.ID:    {"case_registered/guardianship": 1, "case_registered/relative": 1, "case_registered/specialist": 1, "documents_requested/relative": 1, "documents_requested/health": 1},
-		review.ID:  {"case_registered/guardianship": 1, "case_registered/specialist": 1, "documents_requested/health": 1, "deadline_at_risk/specialist": 1},
-		orphan.ID:  {"case_registered/guardianship": 1, "documents_requested/health": 1, "deadline_at_risk/supervisor": 2},
-		voucher.ID: {"case_registered/guardianship": 1, "case_registered/relative": 1, "documents_requested/relative": 1, "documents_requested/health": 1, "need_recognized/relative": 1, "need_recognized/guardianship": 1, "voucher_issued/relative": 1, "voucher_issued/guardianship": 1, "voucher_issued/facility": 1, "voucher_expiring/relative": 1, "voucher_expiring/guardianship": 1},
+		early.ID:  {"case_registered/guardianship": 1, "case_registered/relative": 1, "case_registered/specialist": 1, "documents_requested/relative": 1, "documents_requested/health": 1, "documents_missing/relative": 1, "documents_missing/health": 1},
+		late.ID:   {"case_registered/guardianship": 1, "case_registered/relative": 1, "case_registered/specialist": 1, "documents_requested/relative": 1, "documents_requested/health": 1},
+		review.ID: {"case_registered/guardianship": 1, "case_registered/specialist": 1, "documents_requested/health": 1, "deadline_at_risk/specialist": 1},
+		orphan.ID: {"case_registered/guardianship": 1, "documents_requested/health": 1, "deadline_at_risk/supervisor": 2},
+		voucher.ID: {"case_registered/guardianship": 1, "case_registered/relative": 1, "documents_requested/relative": 1, "documents_requested/health": 1, "need_recognized/relative": 1, "need_recognized/guardianship": 1, "voucher_issued/relative": 1, "voucher_issued/guardianship": 1, "voucher_issued/facility": 1, "voucher_expiring/relative": 1, "voucher_expiring/guardianship": 1,
+			"deadline_missed/supervisor": 2}, // no contract with the home within a working day
 	}
 	check := func(when string) {
 		t.Helper()

@@ -76,7 +76,7 @@ func TestRenderedNoticesKeepPrivacy(t *testing.T) {
 	e.completeDocuments(r.ID)
 	e.fire(r.ID, domain.EventCommand{Event: domain.SubmitForReview})
 	e.fire(r.ID, domain.EventCommand{Event: domain.Reject, Reason: "медицинские противопоказания: " + secret})
-	e.fire(r.ID, domain.EventCommand{Event: domain.Appeal})
+	e.fire(r.ID, domain.EventCommand{Event: domain.Appeal, Grounds: "не учтены документы", FiledOn: &today})
 	e.fire(r.ID, domain.EventCommand{Event: domain.RecognizeNeed, IPPSUNumber: "77-0043", IPPSUDate: &today})
 	validUntil := today.AddDays(10)
 	e.fire(r.ID, domain.EventCommand{Event: domain.IssueVoucher, FacilityID: e.home1, ValidUntil: &validUntil})

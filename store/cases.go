@@ -53,7 +53,7 @@ const caseSelect = `SELECT c.id::text, c.seq, c.number, c.state::text, c.version
 	c.applicant_name, c.legal_capacity::text, c.applicant::text, c.personal, c.contacts::text, c.health_org_id::text,
 	c.guardianship_id::text, c.facility_id::text, c.voucher_facility_id::text, c.voucher_valid_until, c.leave_return_by,
 	c.ippsu_number, c.ippsu_date, c.assignee_id::text, c.filed_by_agency_id::text, c.checklist::text,
-	c.access_code_hash, c.next_due_at, c.state_entered_at, c.created_at, c.updated_at,
+	c.access_code_hash, c.next_due_at, c.state_entered_at, c.created_at, c.updated_at, c.law::text,
 	(SELECT coalesce(json_agg(json_build_object('id', d.id, 'kind', d.kind, 'ref', d.ref, 'opened_at', d.opened_at,
 		'due_on', d.due_on, 'due_at', d.due_at) ORDER BY d.due_at, d.id), '[]')
 	 FROM deadlines d WHERE d.case_id = c.id AND d.state = 'open')::text`
@@ -79,7 +79,7 @@ func (s *Cases) load(ctx context.Context, db querier, id string, chains bool) (*
 	dest := []any{&r.ID, &r.Seq, &r.Number, &r.State, &r.Version, &r.Channel, &r.FacilityType, &r.ApplicantName, &r.LegalCapacity,
 		&r.Applicant, &r.Personal, &r.Contacts, &r.HealthOrgID, &r.GuardianshipID, &r.FacilityID, &r.VoucherFacilityID,
 		&r.VoucherValidUntil, &r.LeaveReturnBy, &r.IPPSUNumber, &r.IPPSUDate, &r.AssigneeID, &r.FiledByAgencyID, &r.Checklist,
-		&r.AccessCodeHash, &r.NextDueAt, &r.StateEnteredAt, &r.CreatedAt, &r.UpdatedAt, &deadlines}
+		&r.AccessCodeHash, &r.NextDueAt, &r.StateEnteredAt, &r.CreatedAt, &r.UpdatedAt, &r.Law, &deadlines}
 	query := caseByID
 	if chains {
 		query = caseWithChains

@@ -60,6 +60,7 @@ var (
 		health_org_id = @health_org_id, guardianship_id = @guardianship_id,
 		facility_id = @facility_id, voucher_facility_id = @voucher_facility_id, voucher_valid_until = @voucher_valid_until,
 		leave_return_by = @leave_return_by, ippsu_number = @ippsu_number, ippsu_date = @ippsu_date, assignee_id = @assignee_id,
+		law = @law::jsonb,
 		next_due_at = (SELECT min(m.due_at) FROM (
 			SELECT d.due_at FROM deadlines d WHERE d.case_id = @case_id AND d.state = 'open' AND d.id <> ALL (@close_ids::bigint[])
 			UNION ALL SELECT @first_opened_due::timestamptz) m),
@@ -334,6 +335,7 @@ func (s *Cases) writeChange(ctx context.Context, db querier, c *domain.Case, ch 
 		values["facility_id"], values["voucher_facility_id"], values["voucher_valid_until"] = r.FacilityID, r.VoucherFacilityID, r.VoucherValidUntil
 		values["leave_return_by"], values["ippsu_number"], values["ippsu_date"] = r.LeaveReturnBy, r.IPPSUNumber, r.IPPSUDate
 		values["assignee_id"], values["first_opened_due"] = r.AssigneeID, domain.NextDue(ch.OpenDeadlines)
+		values["law"] = r.Law
 		values["state_entered_at"], values["updated_at"] = r.StateEnteredAt, r.UpdatedAt
 		values["loaded_version"], values["seen_open"] = loaded, seenOpen
 		if shape.wide {

@@ -118,6 +118,9 @@ func dest(from domain.State, s step) domain.State {
 		return domain.TransferPending
 	}
 	def, _ := domain.LookupEvent(s.event)
+	if def.Stays {
+		return from
+	}
 	return def.Dest
 }
 
@@ -186,6 +189,8 @@ func (b *pathBuilder) toVoucher(settings domain.Settings) {
 		b.add(domain.CancelVoucher, valid+2*time.Hour, valid+20*time.Hour).system = true
 	}
 	b.add(domain.IssueVoucher, 15*day, 600*day)
+	// the contract with the home, within a working day of presenting the programme
+	b.add(domain.SignContract, 2*time.Hour, 20*time.Hour)
 }
 
 // residence admits the person and lays out the years in the home as a flexible gap filled by
@@ -202,9 +207,11 @@ func (b *pathBuilder) residence(settings domain.Settings) {
 		case x < 0.55:
 			b.addFlex(domain.Hospitalize)
 			b.add(domain.EndHospitalization, 3*day, 25*day)
-		case x < 0.95:
+		case x < 0.9:
 			b.addFlex(domain.StartLeave)
 			b.add(domain.EndLeave, 2*day, time.Duration(settings.MaxLeaveDays)*day)
+		case x < 0.95:
+			b.addFlex(domain.ReviewIPPSU)
 		default:
 			b.addFlex(domain.RequestTransfer)
 			b.add(domain.IssueVoucher, 10*day, 120*day).transfer = true
@@ -250,6 +257,7 @@ func planRoute(r *mrand.Rand, settings domain.Settings, target domain.State, sin
 			b.residence(settings)
 			b.addFlex(domain.RequestTransfer)
 			b.add(domain.IssueVoucher, 10*day, 120*day).transfer = true
+			b.add(domain.SignContract, 2*time.Hour, 20*time.Hour)
 		} else {
 			b.toVoucher(settings)
 		}
@@ -1274,6 +1282,13 @@ func (g *generator) generate(p *casePlan) (*generatedCase, error) {
 			}
 			c.VoucherFacilityID, c.VoucherValidUntil = f, &valid
 			payload["facility_id"], payload["valid_until"] = f, valid.String()
+		case domain.SignContract:
+			payload["contract_number"], payload["signed_on"] = fmt.Sprintf("Д-%d-%06d", today.Year(), r.IntN(1000000)), today.String()
+			payload["facility_id"] = c.VoucherFacilityID
+		case domain.ReviewIPPSU:
+			payload["previous_ippsu_number"], payload["previous_ippsu_date"] = c.IPPSU.Number, c.IPPSU.Date.String()
+			c.IPPSU = &domain.IPPSU{Number: fmt.Sprintf("ИППСУ-%d-%07d", today.Year(), r.IntN(10000000)), Date: today}
+			payload["ippsu_number"], payload["ippsu_date"] = c.IPPSU.Number, c.IPPSU.Date.String()
 		case domain.CancelVoucher:
 			payload["released_facility_id"] = c.VoucherFacilityID
 			c.VoucherFacilityID, c.VoucherValidUntil = "", nil
@@ -1321,7 +1336,10 @@ func (g *generator) generate(p *casePlan) (*generatedCase, error) {
 			}
 			comment = "заявление отозвано заявителем"
 		}
-		c.State, c.StateEnteredAt, c.UpdatedAt = to, now, now
+		if to != from {
+			c.StateEnteredAt = now
+		}
+		c.State, c.UpdatedAt = to, now
 		c.Version++
 		keep, opened, _ := domain.DeadlinesAfter(settings, cal, c, s.event, from, to, now)
 		c.Deadlines = append(keep, opened...)

@@ -75,8 +75,11 @@ func TestGenerateInvariants(t *testing.T) {
 		if bad != 0 {
 			t.Errorf("%d cases whose history versions are not 1..version", bad)
 		}
+		// an event that Stays (a contract, a programme's review) leaves state_entered_at as it was
 		bad = count(t, db, `SELECT count(*) FROM cases c JOIN case_history h ON h.case_id = c.id AND h.version = c.version
-			WHERE h.to_state <> c.state::text OR h.at <> c.state_entered_at OR c.updated_at <> h.at`)
+			JOIN LATERAL (SELECT m.at FROM case_history m WHERE m.case_id = c.id AND (m.from_state <> m.to_state OR m.version = 1)
+				ORDER BY m.version DESC LIMIT 1) s ON true
+			WHERE h.to_state <> c.state::text OR s.at <> c.state_entered_at OR c.updated_at <> h.at`)
 		if bad != 0 {
 			t.Errorf("%d cases whose last history line does not lead to their state at state_entered_at", bad)
 		}
@@ -115,7 +118,7 @@ func TestGenerateInvariants(t *testing.T) {
 			}
 			seen[ev] = true
 			def, ok := domain.LookupEvent(domain.EventName(ev))
-			if !ok || !slices.Contains(def.Sources, domain.State(from)) || (def.Dest != domain.State(to) && def.AltDest != domain.State(to)) {
+			if !ok || !slices.Contains(def.Sources, domain.State(from)) || (def.Dest != domain.State(to) && def.AltDest != domain.State(to) && !(def.Stays && from == to)) {
 				t.Errorf("transition %s: %s → %s is not in the lifecycle table", ev, from, to)
 			}
 		}

@@ -277,3 +277,19 @@ func (s *Cases) NextForBed(ctx context.Context, bed domain.Bed) (string, error) 
 	}
 	return o.CaseID, nil
 }
+
+// CancelNotices implements domain.CaseTx: the case's notices to relatives and representatives
+// at these addresses that have not gone yet are cancelled, in the command's transaction.
+func (t *lazyTx) CancelNotices(ctx context.Context, caseID string, recipients []string, now time.Time) (int, error) {
+	tx, err := t.begin()
+	if err != nil {
+		return 0, err
+	}
+	res := tx.Exec(`UPDATE notices SET status = 'cancelled', updated_at = ?
+		WHERE case_id = ? AND recipient IN ? AND audience IN ('relative', 'representative') AND status IN ('pending', 'failed')`,
+		now, caseID, recipients)
+	if res.Error != nil {
+		return 0, fmt.Errorf("cancel notices of case %s: %w", caseID, res.Error)
+	}
+	return int(res.RowsAffected), nil
+}

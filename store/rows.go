@@ -39,6 +39,8 @@ type caseRow struct {
 	StateEnteredAt    time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	// Law is the appeals, the contract and the decision period's choice (domain.Law), jsonb.
+	Law string
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -149,6 +151,7 @@ func narrowRow(c *domain.Case) caseRow {
 		LeaveReturnBy: dateTime(c.LeaveReturnBy), AssigneeID: nullable(c.AssigneeID), FiledByAgencyID: nullable(c.FiledByAgencyID),
 		AccessCodeHash: c.AccessCodeHash, NextDueAt: domain.NextDue(c.Deadlines),
 		StateEnteredAt: c.StateEnteredAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Law: mustJSON(domain.LawOf(c)),
 	}
 	if c.IPPSU != nil {
 		r.IPPSUNumber = &c.IPPSU.Number
@@ -248,6 +251,13 @@ func (s *Cases) fromRow(r caseRow) (*domain.Case, error) {
 	c.Checklist = cl
 	if r.IPPSUNumber != nil && r.IPPSUDate != nil {
 		c.IPPSU = &domain.IPPSU{Number: *r.IPPSUNumber, Date: *timeDate(r.IPPSUDate)}
+	}
+	if r.Law != "" && r.Law != "{}" {
+		var law domain.Law
+		if err := json.Unmarshal([]byte(r.Law), &law); err != nil {
+			return nil, fmt.Errorf("case %s law: %w", r.ID, err)
+		}
+		law.SetOn(c)
 	}
 	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -26,6 +27,9 @@ func (s *Cases) Create(ctx context.Context, c *domain.Case, ch *domain.Change) e
 			return translate(err, "case")
 		}
 		if err := s.indexPhones(tx, c); err != nil {
+			return err
+		}
+		if err := s.indexSNILS(tx, c.ID, c.Applicant.SNILS); err != nil {
 			return err
 		}
 		_, err = s.writeChange(ctx, sqlQuerier{sqlTx(tx)}, c, ch, chainHeads{}, false, false, 0, nil)
@@ -107,9 +111,20 @@ func (s *Cases) update(ctx context.Context, id string, version int, from *decide
 	if tx.tx != nil {
 		db = sqlQuerier{sqlTx(tx.tx)}
 	}
+	phonesChanged := c.Applicant.Phone != d.wide.applicant.Phone || !slices.Equal(c.Contacts, d.wide.contacts)
 	after, err := s.writeChange(ctx, db, c, ch, d.heads, true, d.heads.oldSeal || !d.wide.same(c), loaded, seen)
 	if err != nil {
 		return nil, d.heads, err
+	}
+	if phonesChanged && s.Phones != nil {
+		// A phone added to the case is found by the search from this change on.
+		tx, err := tx.begin()
+		if err != nil {
+			return nil, d.heads, err
+		}
+		if err := s.indexPhones(tx, c); err != nil {
+			return nil, d.heads, err
+		}
 	}
 	if err := tx.commit(); err != nil {
 		return nil, d.heads, err

@@ -103,6 +103,8 @@ var configVars = []configVar{
 	{"SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown waits for in-flight work"},
 	{"DOCUMENT_COLLECTION_DAYS", "30", "target for document collection, calendar days (assumption)"},
 	{"REVIEW_DECISION_WD", "5", "decision on need, working days (442-FZ art. 15)"},
+	{"REVIEW_DECISION_WITH_IPPSU_WD", "10", "decision on need when the IPPSU is issued with it (a per-case choice), working days (regional rules)"},
+	{"CONTRACT_WD", "1", "contract with the home after the IPPSU is presented there, working days (442-FZ art. 17)"},
 	{"IPPSU_WD", "10", "IPPSU, working days (art. 16)"},
 	{"VOUCHER_VALID_DAYS", "30", "admission window of a voucher, calendar days (assumption)"},
 	{"MAX_LEAVE_DAYS", "30", "longest temporary leave, calendar days"},
@@ -209,6 +211,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	ints := map[string]*int{
 		"DB_MAX_CONNS": &c.DBMaxConns, "DOCUMENT_COLLECTION_DAYS": &c.Settings.DocumentCollectionDays,
 		"REVIEW_DECISION_WD": &c.Settings.ReviewDecisionWD, "IPPSU_WD": &c.Settings.IPPSUWD,
+		"REVIEW_DECISION_WITH_IPPSU_WD": &c.Settings.ReviewDecisionWithIPPSUWD, "CONTRACT_WD": &c.Settings.ContractWD,
 		"VOUCHER_VALID_DAYS": &c.Settings.VoucherValidDays, "MAX_LEAVE_DAYS": &c.Settings.MaxLeaveDays,
 		"IPPSU_REVIEW_YEARS": &c.Settings.IPPSUReviewYears, "GUARDIANSHIP_NOTICE_WD": &c.Settings.GuardianshipNoticeWD,
 		"CONTACT_REQUEST_WD": &c.Settings.ContactRequestWD, "LEAD_TRIAGE_DAYS": &c.LeadTriageDays,

@@ -261,12 +261,16 @@ func (s *Cases) Update(ctx context.Context, id string, version int, fn func(ctx 
 		return nil, domain.Errorf(domain.ESTALE, "case %s is at version %d, not %d: reload it and try again", c.Number, c.Version, version)
 	}
 	before := s.beds.clone()
-	ch, err := fn(ctx, &bedsTx{s: s}, c)
+	tx := &bedsTx{s: s}
+	ch, err := fn(ctx, tx, c)
 	if err != nil {
 		s.beds = before
 		return nil, err
 	}
 	if ch != nil {
+		for _, cancel := range tx.cancels {
+			cancel()
+		}
 		s.save(s.cases[id], c, ch)
 	}
 	return c, nil
@@ -324,6 +328,35 @@ func (s *Cases) waiting(t domain.FacilityType) []*stored {
 // when the command fails.
 type bedsTx struct {
 	s *Cases
+	// cancels are the notices' cancellations, done when the change lands.
+	cancels []func()
+}
+
+// CancelNotices implements domain.CaseTx.
+func (t *bedsTx) CancelNotices(_ context.Context, caseID string, recipients []string, _ time.Time) (int, error) {
+	st := t.s.cases[caseID]
+	n := 0
+	var idx []int
+	for i, no := range st.notices {
+		if (no.Audience == domain.AudienceRelative || no.Audience == domain.AudienceRepresentative) &&
+			(no.Status == domain.NoticePending || no.Status == domain.NoticeFailed) && slices.Contains(recipients, no.Recipient) {
+			n++
+			idx = append(idx, i)
+		}
+	}
+	t.cancels = append(t.cancels, func() {
+		for _, i := range idx {
+			st.notices[i].Status = domain.NoticeCancelled
+		}
+	})
+	return n, nil
+}
+
+// Notices lists a case's notices as written, oldest first.
+func (s *Cases) Notices(id string) []domain.Notice {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.cases[id].notices)
 }
 
 func (t *bedsTx) home(id string) (*domain.Facility, error) {

@@ -84,6 +84,7 @@
   const DELIVERY_CHANNEL_LABELS = { sms: 'SMS', email: 'эл. почта', webhook: 'вебхук' };
   const NOTICE_STATUS_LABELS = {
     pending: 'ожидает', sending: 'отправляется', delivered: 'доставлено', failed: 'ошибка, будет повтор', dead: 'не доставлено',
+    cancelled: 'отменено: согласие отозвано',
   };
   const DEADLINE_STATE_LABELS = {
     open: 'в срок', overdue: 'просрочен', met: 'выполнен', missed: 'пропущен', cancelled: 'отменён',
@@ -102,6 +103,7 @@
     date_of_death: 'Дата смерти', released_facility_id: 'Освобождено место в', previous_facility_id: 'Прежнее учреждение',
     type: 'Документ', status: 'Статус', channel: 'Канал обращения',
   };
+  const PAYLOAD_FORMATS = {}; // key → (value) => text, for values other scripts' events record
   const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
   // The fields each event needs (issue 3, "Event data fields").
@@ -729,6 +731,7 @@
       else if (k === 'type') shown = docLabel(v);
       else if (k === 'status') shown = DOC_STATUS_LABELS[v] || v;
       else if (k === 'channel') shown = CHANNEL_LABELS[v] || v;
+      else if (PAYLOAD_FORMATS[k]) shown = PAYLOAD_FORMATS[k](v);
       else if (/^\d{4}-\d{2}-\d{2}$/.test(shown)) shown = fmtDate(shown);
       return [PAYLOAD_LABELS[k], shown];
     });
@@ -866,6 +869,7 @@
         ['Код доступа', h('span', { class: 'big mono', id: 'created-code' }, c.access_code)],
         ['Заявитель', c.applicant.full_name],
       ]),
+      (c.warnings || []).map((w) => h('p', { class: 'warning', role: 'alert', dataset: { code: w.code } }, w.message)),
       h('p', { class: 'warning' }, 'Код доступа показывается только один раз. Продиктуйте его заявителю или родственнику: ' +
         'с номером дела и кодом они узнают статус на странице «Статус заявления»: ' + location.origin + '/status'),
       h('div', { class: 'buttons' },
@@ -1130,7 +1134,15 @@
     addPage: (pattern, render) => pages.push({ pattern, render }),
     addCaseSection: (fn) => caseSections.push(fn),
     api, me, facilities, field, select, cell, dl, section, stateBadge, setTitle, stateLabel, docLabel, eventLabel, deadlineLabel,
-    main, reloadCase: (id) => casePage(id),
+    main, reloadCase: (id) => casePage(id), renderCase, reloadHistory,
+    // An event another script gives its label, its form's fields ({name: FIELDS-like def}) and
+    // the labels of what its history line records.
+    relationLabel: (r) => RELATION_LABELS[String(r || '').toLowerCase()] || r,
+    addEvent: (ev, label, fields, payloadLabels, payloadFormats) => {
+      EVENT_LABELS[ev] = label; Object.assign(FIELDS, fields || {}); Object.assign(PAYLOAD_LABELS, payloadLabels || {});
+      Object.assign(PAYLOAD_FORMATS, payloadFormats || {});
+      if (fields) EVENT_FIELDS[ev] = Object.keys(fields);
+    },
   };
 
   // ---- routing -------------------------------------------------------------------------------
