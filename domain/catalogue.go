@@ -287,7 +287,7 @@ var fieldNames = map[string]string{
 	"sections.sex": "Пол в отделении", "placement": "Очерёдность и пожелания", "placement.priority": "Категория очерёдности",
 	"placement.districts": "Районы", "placement.facility_ids": "Учреждения", "code": "Код", "rank": "Порядок",
 	"title": "Название", "skip_reason": "Причина пропуска очереди", "facility_name": "Учреждение",
-	"report": "Отчёт",
+	"report":  "Отчёт",
 	"grounds": "Основания жалобы", "filed_on": "Дата подачи жалобы", "contract_number": "Номер договора",
 	"signed_on": "Дата договора", "decision_with_ippsu": "ИППСУ вместе с решением",
 	"contact": "Контакт", "contact.name": "ФИО контакта", "contact.relation": "Кем приходится", "contact.phone": "Телефон",
