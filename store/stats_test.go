@@ -122,7 +122,7 @@ func TestStatsByHand(t *testing.T) {
 	b = f.fire(b, "2025-04-03 10:00", domain.EventCommand{Event: domain.RequestDocuments})
 	b = f.submit(b, "2025-04-14 10:00")
 	b = f.fire(b, "2025-04-18 10:00", domain.EventCommand{Event: domain.Reject, Reason: "нет оснований"})
-	f.fire(b, "2025-05-05 10:00", domain.EventCommand{Event: domain.Appeal})
+	f.fire(b, "2025-05-05 10:00", domain.EventCommand{Event: domain.Appeal, Grounds: "не учтена группа инвалидности", FiledOn: ptrTo(domain.MustDate("2025-05-05"))})
 
 	// C: registered online 20.05, nothing since.
 	c := f.register("2025-05-20 10:00", domain.ChannelOnline, "Вера Третья")
