@@ -17,6 +17,11 @@ build:
 	$(GO) build -o $(BIN) ./cmd/carepath
 
 ## run: start PostgreSQL and Redis if needed, load demo data, serve API + worker on HTTP_ADDR
+# development only: the demo's keys for sealing personal data and indexing phones are the
+# built-in development keys (cmd/carepath/config.go), given here so that a demo start warns of
+# nothing; a real deployment sets its own (docs/OPERATIONS.md, "Keys and secrets")
+run: export DATA_KEY        ?= fEO9++qZ6vrvaCvQQ62iK3jfp/FLW1mhsKFX5kv8Bvo=
+run: export PHONE_INDEX_KEY ?= LgCRfXFKA89ZrwCgc0X9v5Hb95xYCYq9xOcS8a+YPas=
 run: services build
 	$(BIN) seed
 	@echo "carepath: http://$(HTTP_ADDR)/console (the demo tokens above), http://$(HTTP_ADDR)/docs, http://$(HTTP_ADDR)/status; /metrics token: $(METRICS_TOKEN)"

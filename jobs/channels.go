@@ -49,8 +49,9 @@ func IsNotConfigured(err error) bool {
 	return errors.As(err, &n)
 }
 
-// IsPermanent reports whether err was marked Permanent.
+// IsPermanent reports whether err was marked Permanent (NotConfigured included: its
+// permanentError is embedded, which errors.As does not look into).
 func IsPermanent(err error) bool {
 	var p permanentError
-	return errors.As(err, &p)
+	return errors.As(err, &p) || IsNotConfigured(err)
 }

@@ -225,7 +225,8 @@ func (d *Deliverer) Deliver(ctx context.Context, id string) (string, error) {
 	}
 	next := d.now().Add(d.Backoff.After(n.Attempts))
 	if IsNotConfigured(sendErr) {
-		if _, said := d.unconfigured.LoadOrStore(n.Channel, true); !said {
+		// said once per process for each channel and cause (an agency without a webhook URL, say)
+		if _, said := d.unconfigured.LoadOrStore(n.Channel+"\x00"+sendErr.Error(), true); !said {
 			d.Logger.Warn("a notice channel is not configured: its notices are marked undelivered and can be sent again from the console once it is",
 				"channel", n.Channel, "err", sendErr)
 		}
@@ -279,7 +280,7 @@ func (d *Deliverer) send(ctx context.Context, n *domain.Delivery) error {
 			return Permanent(fmt.Errorf("agency %s is disabled", n.AgencyName))
 		}
 		if o.To == "" {
-			return Permanent(fmt.Errorf("agency %s has no webhook URL", n.AgencyName))
+			return NotConfigured(fmt.Errorf("agency %s has no webhook URL", n.AgencyName))
 		}
 		o.Body, err = json.Marshal(WebhookBody{NoticeID: n.ID, IdempotencyKey: n.IdempotencyKey, Happening: string(n.Happening),
 			Audience: n.Audience, CaseID: n.CaseID, CaseNumber: n.CaseNumber, CreatedAt: n.CreatedAt, Text: text, Data: data})

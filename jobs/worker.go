@@ -82,31 +82,35 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := srv.Start(w.Mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}
-	// The periodic tasks without a tick run on asynq's scheduler (its own Redis pool:
-	// newScheduler). A ticked one is enqueued by tickLoop under the tick's id instead, the same
-	// in every worker, so several workers enqueue a tick once.
-	sched := newScheduler(w.Redis, w.schedulerRedis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel, Location: time.UTC,
-		PostEnqueueFunc: func(_ *asynq.TaskInfo, err error) {
-			if err != nil {
-				w.Logger.Error("schedule a periodic task", "err", err)
-			}
-		},
-	})
+	// A ticked periodic task is enqueued by tickLoop under the tick's id, the same in every
+	// worker, so several workers enqueue a tick once. The others run on asynq's scheduler (its
+	// own Redis pool: newScheduler), made only when there are any.
 	loops := slices.Clone(w.Loops)
 	client := asynq.NewClientFromRedisClient(w.Redis) // shares w.Redis: never closed here
+	var sched *asynq.Scheduler
 	for _, p := range w.Periodic {
 		if p.Tick > 0 {
 			loops = append(loops, func(ctx context.Context) error { return w.tickLoop(ctx, client, p) })
 			continue
+		}
+		if sched == nil {
+			sched = newScheduler(w.Redis, w.schedulerRedis, &asynq.SchedulerOpts{Logger: asynqLogger{w.Logger}, LogLevel: asynq.WarnLevel,
+				Location: time.UTC, PostEnqueueFunc: func(_ *asynq.TaskInfo, err error) {
+					if err != nil {
+						w.Logger.Error("schedule a periodic task", "err", err)
+					}
+				}})
 		}
 		if _, err := sched.Register(p.Cron, asynq.NewTask(p.TaskType, nil), p.Opts...); err != nil {
 			srv.Shutdown()
 			return fmt.Errorf("schedule %s: %w", p.TaskType, err)
 		}
 	}
-	if err := sched.Start(); err != nil {
-		srv.Shutdown()
-		return fmt.Errorf("start scheduler: %w", err)
+	if sched != nil {
+		if err := sched.Start(); err != nil {
+			srv.Shutdown()
+			return fmt.Errorf("start scheduler: %w", err)
+		}
 	}
 	loopCtx, stopLoops := context.WithCancel(context.Background())
 	done := make(chan error, len(loops))
@@ -115,7 +119,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.Logger.Info("worker started", "concurrency", w.Concurrency, "periodic", len(w.Periodic))
 	<-ctx.Done()
-	sched.Shutdown()
+	if sched != nil {
+		sched.Shutdown()
+	}
 	stopLoops()
 	for range loops {
 		if err := <-done; err != nil && ctx.Err() == nil {
