@@ -57,18 +57,25 @@ func (e *effects) needReason(context.Context) error {
 	return nil
 }
 
-// recognize_need: the IPPSU's number and date, not in the future.
-func (e *effects) recognizeNeed(ctx context.Context) error {
-	c, cmd := e.c, e.cmd
+// ippsuReasons are what is wrong with a command's IPPSU (recognize_need, review_ippsu): its
+// number and date are required, and the date is not in the future.
+func ippsuReasons(cmd EventCommand, today Date) []Reason {
 	var reasons []Reason
 	if strings.TrimSpace(cmd.IPPSUNumber) == "" {
 		reasons = append(reasons, because("ippsu_number", "ippsu_number is required"))
 	}
 	if cmd.IPPSUDate == nil {
 		reasons = append(reasons, because("ippsu_date", "ippsu_date is required"))
-	} else if cmd.IPPSUDate.After(e.today) {
+	} else if cmd.IPPSUDate.After(today) {
 		reasons = append(reasons, because("ippsu_date", "ippsu_date cannot be in the future"))
 	}
+	return reasons
+}
+
+// recognize_need: the IPPSU's number and date, not in the future.
+func (e *effects) recognizeNeed(ctx context.Context) error {
+	c, cmd := e.c, e.cmd
+	reasons := ippsuReasons(cmd, e.today)
 	if len(reasons) > 0 {
 		return refuse(reasons...)
 	}

@@ -122,15 +122,8 @@ func (e *effects) decideAppeal(event EventName) {
 // replaces. The review deadline it closes is met and the next one opens from the new date.
 func (e *effects) reviewIPPSU(context.Context) error {
 	c, cmd := e.c, e.cmd
-	var reasons []Reason
-	if strings.TrimSpace(cmd.IPPSUNumber) == "" {
-		reasons = append(reasons, because("ippsu_number", "ippsu_number is required"))
-	}
-	if cmd.IPPSUDate == nil {
-		reasons = append(reasons, because("ippsu_date", "ippsu_date is required"))
-	} else if cmd.IPPSUDate.After(e.today) {
-		reasons = append(reasons, because("ippsu_date", "ippsu_date cannot be in the future"))
-	} else if c.IPPSU != nil && !cmd.IPPSUDate.After(c.IPPSU.Date) {
+	reasons := ippsuReasons(cmd, e.today)
+	if cmd.IPPSUDate != nil && !cmd.IPPSUDate.After(e.today) && c.IPPSU != nil && !cmd.IPPSUDate.After(c.IPPSU.Date) {
 		reasons = append(reasons, because("ippsu_date", "the new programme must be dated after the one it replaces (%s)", c.IPPSU.Date.String()))
 	}
 	if len(reasons) > 0 {
