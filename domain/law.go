@@ -79,16 +79,23 @@ func (e *effects) submit(ctx context.Context) error {
 	return nil
 }
 
+// requiredText is a command's text field, trimmed: missing is the reason when it is empty, and
+// one over max characters is refused (both added to reasons).
+func requiredText(reasons *[]Reason, field, v string, max int, missing Reason) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		*reasons = append(*reasons, missing)
+	} else if utf8.RuneCountInString(v) > max {
+		*reasons = append(*reasons, because(field, "is longer than %d characters", max))
+	}
+	return v
+}
+
 // appeal: its grounds and the day it was filed (not in the future, not before the refusal).
 func (e *effects) appeal(context.Context) error {
 	cmd := e.cmd
 	var reasons []Reason
-	grounds := strings.TrimSpace(cmd.Grounds)
-	if grounds == "" {
-		reasons = append(reasons, because("grounds", "the grounds of the appeal are required"))
-	} else if utf8.RuneCountInString(grounds) > 2000 {
-		reasons = append(reasons, because("grounds", "is longer than 2000 characters"))
-	}
+	grounds := requiredText(&reasons, "grounds", cmd.Grounds, 2000, because("grounds", "the grounds of the appeal are required"))
 	if cmd.FiledOn == nil {
 		reasons = append(reasons, because("filed_on", "filed_on is required"))
 	} else if cmd.FiledOn.After(e.today) {
@@ -142,12 +149,7 @@ func (e *effects) reviewIPPSU(context.Context) error {
 func (e *effects) signContract(context.Context) error {
 	cmd := e.cmd
 	var reasons []Reason
-	number := strings.TrimSpace(cmd.ContractNumber)
-	if number == "" {
-		reasons = append(reasons, because("contract_number", "contract_number is required"))
-	} else if utf8.RuneCountInString(number) > 100 {
-		reasons = append(reasons, because("contract_number", "is longer than 100 characters"))
-	}
+	number := requiredText(&reasons, "contract_number", cmd.ContractNumber, 100, because("contract_number", "contract_number is required"))
 	signed := e.today
 	if cmd.SignedOn != nil {
 		signed = *cmd.SignedOn
