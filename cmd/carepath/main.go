@@ -231,6 +231,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	}
 	lookups := lookup.New(db)
 	lookups.Reader = readDB
+	lookups.Warm()
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
 		Users: identities, Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: notices, Lockouts: lookups}
 	if cfg.AutoAssign {

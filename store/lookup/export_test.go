@@ -32,10 +32,10 @@ func OwnConnPlanModes(ctx context.Context, db *store.DB) (first, again string, e
 
 // SnapshotPosition is the case's position in the waiting snapshot, if it is there.
 func SnapshotPosition(l *Lookups, caseID string) (int, bool) {
-	snap := l.waiting.Load()
+	snap := l.waiting.now()
 	if snap == nil {
 		return 0, false
 	}
-	p, ok := snap.pos[caseID]
-	return p, ok
+	e, ok := snap.entries[caseID]
+	return int(e.pos), ok
 }

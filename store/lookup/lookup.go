@@ -28,18 +28,15 @@ type Lookups struct {
 	db *store.DB
 	// done is closed when the database handle is: the readers stop.
 	done <-chan struct{}
-	// waiting is a snapshot of every waiting-list position, refreshed in the background when
+	// waiting is a snapshot of every waiting-list position, rebuilt in the background when
 	// older than WaitingTTL: counting the cases ahead costs time in proportion to the position
-	// (milliseconds at the back of a list of tens of thousands), a map lookup does not.
-	waiting    atomic.Pointer[waitingSnapshot]
-	admissions atomic.Pointer[admissionsSnapshot]
-	refreshing atomic.Bool
+	// (milliseconds at the back of a list of tens of thousands), a map lookup does not. The
+	// admissions by segment, for the wait estimate, are a value of their own (segments.go).
+	waiting    fresh[waitingSnapshot]
+	admissions fresh[admissionsSnapshot]
 	query      atomic.Pointer[statusSQL]
-	// first is closed when the first refresh has ended, with a snapshot or not.
-	first     chan struct{}
-	firstOnce sync.Once
-	batcher   sync.Once
-	batch     *statusBatcher
+	batcher    sync.Once
+	batch      *statusBatcher
 	// WaitingTTL is how old a position shown to relatives may be (default 30 s).
 	WaitingTTL time.Duration
 	// Reader, when set, is where the waiting snapshot is read: a standby (DATABASE_READ_URL).
@@ -49,16 +46,33 @@ type Lookups struct {
 }
 
 type waitingSnapshot struct {
-	at  time.Time
-	pos map[string]int
-	// entries and totals: the wait estimate's figures (segments.go)
+	// entries: each waiting case's places; totals: each type's list length (segments.go)
 	entries map[string]waitingEntry
 	totals  map[string]int
 }
 
 // New returns the status lookup store.
 func New(db *store.DB) *Lookups {
-	return &Lookups{db: db, done: db.Done(), WaitingTTL: 30 * time.Second, first: make(chan struct{})}
+	l := &Lookups{db: db, done: db.Done(), WaitingTTL: 30 * time.Second}
+	l.waiting.build = l.buildWaiting
+	l.admissions.build = l.buildAdmissions
+	return l
+}
+
+// Warm starts building the waiting snapshot and the admissions, so that the first lookups of a
+// freshly started server find them (serve calls it; the first lookups would start them anyway).
+func (l *Lookups) Warm() {
+	l.waiting.start()
+	l.admissions.start()
+}
+
+// snapshotWait is how long a lookup waits for the first waiting snapshot (a few hundred
+// milliseconds at 100,000 waiting cases) before counting its own position.
+const snapshotWait = 2 * time.Second
+
+// snapshot is the waiting snapshot, or nil when none is young enough (fresh.get).
+func (l *Lookups) snapshot(ctx context.Context) (*waitingSnapshot, error) {
+	return l.waiting.get(ctx, l.WaitingTTL, snapshotWait)
 }
 
 // statusSQL is the lookups' query for one plan, for a batch of lookups (statusBatcher). The
@@ -384,46 +398,14 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 // WaitingPosition implements domain.StatusStore: from the snapshot when the case is in it (at
 // most WaitingTTL old, or twice that while a refresh runs), else counted like store.Cases.Get.
 func (l *Lookups) WaitingPosition(ctx context.Context, caseID string) (int, error) {
-	snap := l.waiting.Load()
-	if snap == nil || time.Since(snap.at) > l.WaitingTTL {
-		if l.refreshing.CompareAndSwap(false, true) {
-			go l.refreshWaiting()
-		}
+	snap, err := l.snapshot(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("waiting position of case %s: %w", caseID, err)
 	}
-	if snap == nil {
-		// The first snapshot takes a few hundred milliseconds; counting instead costs up to
-		// milliseconds of database time per lookup at the back of a long list, a storm on a
-		// freshly started server. So wait for it, a little.
-		t := time.NewTimer(2 * time.Second)
-		select {
-		case <-l.first:
-			snap = l.waiting.Load()
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return 0, fmt.Errorf("waiting position of case %s: %w", caseID, ctx.Err())
-		}
-		t.Stop()
-	}
-	if snap != nil && time.Since(snap.at) <= 2*l.WaitingTTL {
-		if p, ok := snap.pos[strings.ToLower(caseID)]; ok {
-			return p, nil
-		}
+	if e, ok := snap.entry(caseID); ok {
+		return int(e.pos), nil
 	}
 	return store.WaitingPosition(ctx, l.db.SQL, caseID)
-}
-
-// refreshWaiting reads every waiting case in list order, one indexed pass (segments.go).
-func (l *Lookups) refreshWaiting() {
-	defer l.firstOnce.Do(func() { close(l.first) })
-	defer l.refreshing.Store(false)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	snap, err := l.buildWaiting(ctx, time.Now())
-	if err != nil {
-		return // the next lookup tries again; meanwhile positions are counted
-	}
-	l.waiting.Store(snap)
 }
 
 // RecordFailure implements domain.StatusStore: one atomic upsert per key, so concurrent
@@ -479,7 +461,7 @@ func (l *Lookups) PruneFailures(ctx context.Context, now time.Time, window time.
 }
 
 // HasWaitingSnapshot reports whether positions are served from a snapshot.
-func (l *Lookups) HasWaitingSnapshot() bool { return l.waiting.Load() != nil }
+func (l *Lookups) HasWaitingSnapshot() bool { return l.waiting.has() }
 
 // parseSteps reads the lookup's "state day,state day" list of changes of state.
 func parseSteps(s string) []domain.StatusStep {

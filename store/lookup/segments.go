@@ -23,36 +23,38 @@ type waitingEntry struct {
 
 // segment is one list segment in the snapshot.
 type segment struct {
-	ft          string
+	key, ft     string
 	preferences bool
-	admissions  int
 }
 
 // admissionsTTL is how old the admissions by segment may be (they move by the day).
 const admissionsTTL = 5 * time.Minute
 
+// admissionsWait is how long a lookup waits for the admissions when none are at hand (the
+// first build after a start: seconds at a million cases) before counting its own figures.
+const admissionsWait = 15 * time.Second
+
 type admissionsSnapshot struct {
-	at    time.Time
 	bySeg map[string]int
 }
 
-// buildWaiting reads the waiting cases in list order and counts their places.
-func (l *Lookups) buildWaiting(ctx context.Context, at time.Time) (*waitingSnapshot, error) {
-	adm := l.admissions.Load()
-	if adm == nil || at.Sub(adm.at) > admissionsTTL {
-		bySeg, err := store.SegmentAdmissions(ctx, l.snapshotDB(), store.EstimateSince(at))
-		if err != nil {
-			return nil, err
-		}
-		adm = &admissionsSnapshot{at: at, bySeg: bySeg}
-		l.admissions.Store(adm)
+// buildAdmissions counts the admissions by segment over the estimate's period.
+func (l *Lookups) buildAdmissions(ctx context.Context) (*admissionsSnapshot, error) {
+	bySeg, err := store.SegmentAdmissions(ctx, l.snapshotDB(), store.EstimateSince(time.Now()))
+	if err != nil {
+		return nil, err
 	}
+	return &admissionsSnapshot{bySeg: bySeg}, nil
+}
+
+// buildWaiting reads the waiting cases in list order and counts their places.
+func (l *Lookups) buildWaiting(ctx context.Context) (*waitingSnapshot, error) {
 	rows, err := l.snapshotDB().SQL.QueryContext(ctx, store.WaitingSnapshotSQL)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	snap := &waitingSnapshot{at: at, pos: map[string]int{}, entries: map[string]waitingEntry{}, totals: map[string]int{}}
+	snap := &waitingSnapshot{entries: map[string]waitingEntry{}, totals: map[string]int{}}
 	segs := map[string]*segment{}
 	segCount := map[*segment]int32{}
 	var n int32
@@ -72,11 +74,10 @@ func (l *Lookups) buildWaiting(ctx context.Context, at time.Time) (*waitingSnaps
 		}
 		sg := segs[key]
 		if sg == nil {
-			sg = &segment{ft: ft, preferences: ds != "[]" || hs != "[]", admissions: adm.bySeg[key]}
+			sg = &segment{key: key, ft: ft, preferences: ds != "[]" || hs != "[]"}
 			segs[key] = sg
 		}
 		segCount[sg]++
-		snap.pos[id] = int(n)
 		snap.entries[id] = waitingEntry{pos: n, segPos: segCount[sg], seg: sg}
 		snap.totals[ft] = int(n)
 	}
@@ -89,13 +90,18 @@ func (l *Lookups) buildWaiting(ctx context.Context, at time.Time) (*waitingSnaps
 // WaitingFigures implements domain.StatusStore: from the snapshot when the case is in it (as
 // WaitingPosition), else counted (store.SegmentFiguresOf), as a case just put on the list is.
 func (l *Lookups) WaitingFigures(ctx context.Context, caseID string) (domain.SegmentFigures, error) {
-	if _, err := l.WaitingPosition(ctx, caseID); err != nil { // refreshes the snapshot when due
-		return domain.SegmentFigures{}, err
+	snap, err := l.snapshot(ctx)
+	if err != nil {
+		return domain.SegmentFigures{}, fmt.Errorf("waiting figures of case %s: %w", caseID, err)
 	}
-	if snap := l.waiting.Load(); snap != nil && time.Since(snap.at) <= 2*l.WaitingTTL {
-		if e, ok := snap.entries[strings.ToLower(caseID)]; ok {
+	if e, ok := snap.entry(caseID); ok {
+		adm, err := l.admissions.get(ctx, admissionsTTL, admissionsWait)
+		if err != nil {
+			return domain.SegmentFigures{}, fmt.Errorf("waiting figures of case %s: %w", caseID, err)
+		}
+		if adm != nil {
 			return domain.SegmentFigures{Position: int(e.pos), Total: snap.totals[e.seg.ft], SegmentPosition: int(e.segPos),
-				Admissions: e.seg.admissions, Preferences: e.seg.preferences}, nil
+				Admissions: adm.bySeg[e.seg.key], Preferences: e.seg.preferences}, nil
 		}
 	}
 	own, _, _, err := store.SegmentFiguresOf(ctx, l.db.SQL, caseID, time.Now())
@@ -103,6 +109,15 @@ func (l *Lookups) WaitingFigures(ctx context.Context, caseID string) (domain.Seg
 		return domain.SegmentFigures{}, fmt.Errorf("waiting figures: %w", err)
 	}
 	return own, nil
+}
+
+// entry is the case's place in the snapshot; false when there is no snapshot or it is not in it.
+func (snap *waitingSnapshot) entry(caseID string) (waitingEntry, bool) {
+	if snap == nil {
+		return waitingEntry{}, false
+	}
+	e, ok := snap.entries[strings.ToLower(caseID)]
+	return e, ok
 }
 
 // snapshotDB is where the waiting snapshot is read: the standby when one is set (Reader,
