@@ -988,7 +988,7 @@ func (g *generator) build(plans []casePlan) *genBatch {
 		cb.timestamptz(r.StateEnteredAt)
 		cb.timestamptz(r.CreatedAt)
 		cb.timestamptz(r.UpdatedAt)
-		cb.text(timelineOf(gc.history))
+		cb.text(TimelineOf(gc.history))
 		b.nCases++
 		for _, h := range gc.history {
 			r := historyToRow(c.ID, h)

@@ -401,13 +401,13 @@ func TestGeneratedCasesTakeEvents(t *testing.T) {
 	}
 }
 
-// timelineFollowsHistory checks every case's timeline (migration 00065: the triggers, or the
-// generator's timelineOf) against the simple definition, computed from the history: each state
-// entered, once, on the Moscow day of its last entry, in the order of those entries.
+// timelineFollowsHistory checks every case's timeline (migrations 00065 and 00066: the triggers,
+// or the generator's TimelineOf) against the simple definition, computed from the history: each
+// state entered, once, on the Moscow day of its last entry, in the order of those entries.
 func timelineFollowsHistory(t *testing.T, db *store.DB) {
 	t.Helper()
 	bad := count(t, db, `SELECT count(*) FROM cases c WHERE c.timeline IS DISTINCT FROM coalesce((
-		SELECT string_agg(s.to_state || ' ' || to_char(s.at AT TIME ZONE 'Europe/Moscow', 'YYYY-MM-DD'), ',' ORDER BY s.version)
+		SELECT string_agg(case_timeline_step(s.to_state::case_state, s.at), '' ORDER BY s.version)
 		FROM (SELECT DISTINCT ON (h.to_state) h.to_state, h.at, h.version FROM case_history h
 			WHERE h.case_id = c.id AND h.to_state <> h.from_state ORDER BY h.to_state, h.version DESC) s), '')`)
 	if bad != 0 {

@@ -115,8 +115,8 @@ func (l *Lookups) statusQuery(plan *domain.StatusPlan) string {
 	}
 	sex := "NULL::text"
 	if len(plan.SexStates) > 0 {
-		// Like the checklist: a heap read in the few states whose wording needs it.
-		sex = "CASE WHEN c.state IN (" + sqlLiterals(plan.SexStates) + ") THEN (SELECT k.applicant->>'gender' FROM cases k WHERE k.id = c.id) END"
+		// from the index (migration 00066), in the states whose wording needs it
+		sex = "CASE WHEN c.state IN (" + sqlLiterals(plan.SexStates) + ") THEN CASE c.applicant_female WHEN true THEN 'female' WHEN false THEN 'male' END END"
 	}
 	home := "NULL::text"
 	if len(plan.VoucherStates) > 0 {
@@ -150,6 +150,8 @@ type statusRow struct {
 	// checklist is the case row's checklist as read (nil outside the plan's states), decoded
 	// only when the view shows it.
 	checklist []byte
+	// stepsErr: the case's timeline could not be read (that lookup fails, not its batch)
+	stepsErr error
 }
 
 func (r *statusRow) decodeChecklist() (domain.Checklist, error) {
@@ -175,6 +177,9 @@ func (l *Lookups) StatusCase(ctx context.Context, number string, keys domain.Sta
 	}
 	select {
 	case err := <-req.done:
+		if err == nil {
+			err = req.row.stepsErr
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read case %s for the status lookup: %w", number, err)
 		}
@@ -374,7 +379,8 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 					rec := &r.row.rec
 					rec.Found, rec.ID, rec.Number, rec.State, rec.StateEnteredAt, rec.AccessCodeHash, rec.NextDue =
 						true, id.String, r.number, domain.State(state.String), at.Time, hash.String, nextDue
-					rec.Sex, rec.VoucherHome, rec.Steps = sex.String, home.String, parseSteps(steps.String)
+					rec.Sex, rec.VoucherHome = sex.String, home.String
+					rec.Steps, r.row.stepsErr = store.ParseTimeline(steps.String)
 					r.row.checklist, rec.Checklist = checklist, r.row.decodeChecklist
 				}
 				continue
@@ -463,22 +469,3 @@ func (l *Lookups) PruneFailures(ctx context.Context, now time.Time, window time.
 // HasWaitingSnapshot reports whether positions are served from a snapshot.
 func (l *Lookups) HasWaitingSnapshot() bool { return l.waiting.has() }
 
-// parseSteps reads the lookup's "state day,state day" list of changes of state.
-func parseSteps(s string) []domain.StatusStep {
-	if s == "" {
-		return nil
-	}
-	var out []domain.StatusStep
-	for _, part := range strings.Split(s, ",") {
-		st, day, ok := strings.Cut(part, " ")
-		if !ok {
-			continue
-		}
-		d, err := domain.ParseDate(day)
-		if err != nil {
-			continue
-		}
-		out = append(out, domain.StatusStep{State: domain.State(st), On: d})
-	}
-	return out
-}
