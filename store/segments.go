@@ -21,27 +21,63 @@ func segmentOf(a string) (districts, homes string) {
 // EstimateSince is the start of the period whose admissions the estimate counts.
 func EstimateSince(now time.Time) time.Time { return now.AddDate(0, -domain.EstimatePeriodMonths, 0) }
 
-var segmentFiguresSQL = func() string {
+// segmentFiguresSQL counts a waiting case's figures, admissions included (SegmentFiguresOf);
+// segmentPlacesSQL only its places, with its type and preferences (SegmentPlacesOf).
+var segmentFiguresSQL, segmentPlacesSQL = func() (string, string) {
 	wd, wh := segmentOf("wp")
 	ad, ah := segmentOf("ap")
 	md, mh := segmentOf("p")
 	order := func(a string) string { return "(" + WaitingOrder(a) + ")" }
-	return `WITH me AS (SELECT c.id, c.facility_type, c.priority_rank, c.recognized_at, c.seq, ` + md + ` AS d, ` + mh + ` AS h
+	me := `WITH me AS (SELECT c.id, c.facility_type, c.priority_rank, c.recognized_at, c.seq, ` + md + ` AS d, ` + mh + ` AS h
 		FROM cases c LEFT JOIN placements p ON p.case_id = c.id WHERE c.id = $1 AND c.state IN ('waiting_list', 'transfer_pending'))
-	SELECT
+	SELECT `
+	places := `
 		(SELECT count(*) FROM cases w WHERE w.state IN ('waiting_list', 'transfer_pending') AND w.facility_type = me.facility_type AND ` + order("w") + ` < ` + order("me") + `) + 1,
 		(SELECT count(*) FROM cases w WHERE w.state IN ('waiting_list', 'transfer_pending') AND w.facility_type = me.facility_type),
 		(SELECT count(*) FROM cases w LEFT JOIN placements wp ON wp.case_id = w.id WHERE w.state IN ('waiting_list', 'transfer_pending')
 			AND w.facility_type = me.facility_type AND ` + wd + ` = me.d AND ` + wh + ` = me.h AND ` + order("w") + ` < ` + order("me") + `) + 1,
 		(SELECT count(*) FROM cases w LEFT JOIN placements wp ON wp.case_id = w.id WHERE w.state IN ('waiting_list', 'transfer_pending')
-			AND w.facility_type = me.facility_type AND cardinality(` + wd + `) = 0 AND cardinality(` + wh + `) = 0 AND ` + order("w") + ` < ` + order("me") + `) + 1,
+			AND w.facility_type = me.facility_type AND cardinality(` + wd + `) = 0 AND cardinality(` + wh + `) = 0 AND ` + order("w") + ` < ` + order("me") + `) + 1,`
+	admissions := `
 		(SELECT count(*) FROM case_history a JOIN cases ac ON ac.id = a.case_id LEFT JOIN placements ap ON ap.case_id = ac.id
 			WHERE a.event = 'admit' AND a.at > $2 AND ac.facility_type = me.facility_type AND ` + ad + ` = me.d AND ` + ah + ` = me.h),
 		(SELECT count(*) FROM case_history a JOIN cases ac ON ac.id = a.case_id LEFT JOIN placements ap ON ap.case_id = ac.id
-			WHERE a.event = 'admit' AND a.at > $2 AND ac.facility_type = me.facility_type AND cardinality(` + ad + `) = 0 AND cardinality(` + ah + `) = 0),
-		cardinality(me.d) + cardinality(me.h) > 0
-	FROM me`
+			WHERE a.event = 'admit' AND a.at > $2 AND ac.facility_type = me.facility_type AND cardinality(` + ad + `) = 0 AND cardinality(` + ah + `) = 0),`
+	prefs := `
+		cardinality(me.d) + cardinality(me.h) > 0`
+	return me + places + admissions + prefs + ` FROM me`,
+		me + places + prefs + `, me.facility_type::text, to_json(me.d)::text, to_json(me.h)::text FROM me`
 }()
+
+// SegmentPlaces are a waiting case's figures without the admissions (SegmentPlacesOf), and the
+// keys of the two segments whose admissions complete them.
+type SegmentPlaces struct {
+	Own, AnyHome   domain.SegmentFigures
+	OwnKey, AnyKey string
+}
+
+// SegmentPlacesOf counts a waiting case's places like SegmentFiguresOf, leaving the admissions
+// (the costly part: every admission of the period) to the caller; found is false when the case
+// is not on the waiting list.
+func SegmentPlacesOf(ctx context.Context, db interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, caseID string) (p SegmentPlaces, found bool, err error) {
+	var ft, ds, hs string
+	err = db.QueryRowContext(ctx, segmentPlacesSQL, caseID).Scan(&p.Own.Position, &p.Own.Total,
+		&p.Own.SegmentPosition, &p.AnyHome.SegmentPosition, &p.Own.Preferences, &ft, &ds, &hs)
+	if err == sql.ErrNoRows {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, fmt.Errorf("places of case %s: %w", caseID, err)
+	}
+	if p.OwnKey, err = SegmentKeyOf(ft, ds, hs); err != nil {
+		return p, false, err
+	}
+	p.AnyKey = domain.SegmentKey(ft, nil, nil)
+	p.AnyHome.Position, p.AnyHome.Total = p.Own.Position, p.Own.Total
+	return p, true, nil
+}
 
 // SegmentFiguresOf reads a waiting case's figures by counting: in its own segment, and in the
 // segment of any home of its type (as if it had no preferences). found is false when the case

@@ -80,10 +80,13 @@ func TestTimelineCodesAreTheDatabases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []domain.StatusStep{{domain.Intake, domain.MustDate("2026-01-15")}, {domain.CollectingDocuments, domain.MustDate("2026-01-16")},
-		{domain.UnderReview, domain.MustDate("2026-02-02")}, {domain.WaitingList, domain.MustDate("2026-02-09")},
-		{domain.VoucherIssued, domain.MustDate("2027-03-01")}, {domain.Hospitalized, domain.MustDate("2028-02-29")},
-		{domain.Residing, domain.MustDate("2028-03-01")}}
+	step := func(st domain.State, on string) domain.StatusStep {
+		return domain.StatusStep{State: st, On: domain.MustDate(on)}
+	}
+	want := []domain.StatusStep{step(domain.Intake, "2026-01-15"), step(domain.CollectingDocuments, "2026-01-16"),
+		step(domain.UnderReview, "2026-02-02"), step(domain.WaitingList, "2026-02-09"),
+		step(domain.VoucherIssued, "2027-03-01"), step(domain.Hospitalized, "2028-02-29"),
+		step(domain.Residing, "2028-03-01")}
 	if len(got) != len(want) {
 		t.Fatalf("parsed %v, want %v", got, want)
 	}

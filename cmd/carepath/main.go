@@ -233,7 +233,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	lookups.Reader = readDB
 	lookups.Warm()
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
-		Users: identities, Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: notices, Lockouts: lookups}
+		Users: identities, Board: cases, Beds: cases, Waiting: lookups.Register(cases), OfferLog: cases, NoticeLog: notices, Lockouts: lookups}
 	if cfg.AutoAssign {
 		service.Assigner = identities
 	}

@@ -2,6 +2,7 @@ package lookup_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -102,4 +103,38 @@ func TestWaitEstimateOnABuiltFixture(t *testing.T) {
 	if st := want1.Status(); st.Estimate != nil || st.EstimateBasis.Reason != domain.EstimateTooFewWording {
 		t.Errorf("w1: %+v", st)
 	}
+
+	// The console's figures (Lookups.SegmentFigures) equal the plain count for every case: from
+	// the snapshot, and for a case put on the list after it (counted places, admissions at hand).
+	same := func(what string, c *domain.Case) {
+		t.Helper()
+		own, anyHome, found, err := f.cases.SegmentFigures(ctx, c.ID)
+		gotOwn, gotAny, gotFound, gotErr := l.SegmentFigures(ctx, c.ID)
+		if err != nil || gotErr != nil || found != gotFound || own != gotOwn || anyHome != gotAny {
+			t.Errorf("%s: lookups %+v %+v %v %v, counted %+v %+v %v %v", what, gotOwn, gotAny, gotFound, gotErr, own, anyHome, found, err)
+		}
+	}
+	for i, c := range w {
+		same(fmt.Sprintf("w%d from the snapshot", i+1), c)
+	}
+	w6 := f.register(t, "Очередь Поздняя")
+	same("a case not on the list", w6)
+	today := domain.DateOf(time.Now()).AddDays(-1)
+	for _, d := range w6.Checklist {
+		var err error
+		if w6, err = f.service.RecordDocument(ctx, sys, w6.ID, d.Type, 0, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &today}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, cmd := range []domain.EventCommand{{Event: domain.RequestDocuments}, {Event: domain.SubmitForReview},
+		{Event: domain.RecognizeNeed, IPPSUNumber: "1", IPPSUDate: &today, Placement: &domain.Placement{Priority: domain.DefaultPriority, Districts: []string{"Север"}}}} {
+		var err error
+		if w6, err = f.service.Fire(ctx, sys, w6.ID, w6.Version, cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := lookup.SnapshotPosition(l, w6.ID); ok {
+		t.Fatal("w6 is in the snapshot already: the test does not reach the counted places")
+	}
+	same("w6, put on the list after the snapshot", w6)
 }

@@ -468,4 +468,3 @@ func (l *Lookups) PruneFailures(ctx context.Context, now time.Time, window time.
 
 // HasWaitingSnapshot reports whether positions are served from a snapshot.
 func (l *Lookups) HasWaitingSnapshot() bool { return l.waiting.has() }
-

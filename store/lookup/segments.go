@@ -15,10 +15,11 @@ import (
 // segment over the last 12 months (a GROUP BY on an index, refreshed every AdmissionsTTL, not
 // with every snapshot). A lookup attaches them from memory: no query of its own.
 
-// waitingEntry is a waiting case in the snapshot.
+// waitingEntry is a waiting case in the snapshot: its place on its type's list, in its
+// segment, and among the cases of its type without preferences (as if it had none).
 type waitingEntry struct {
-	pos, segPos int32
-	seg         *segment
+	pos, segPos, anyPos int32
+	seg                 *segment
 }
 
 // segment is one list segment in the snapshot.
@@ -57,7 +58,7 @@ func (l *Lookups) buildWaiting(ctx context.Context) (*waitingSnapshot, error) {
 	snap := &waitingSnapshot{entries: map[string]waitingEntry{}, totals: map[string]int{}}
 	segs := map[string]*segment{}
 	segCount := map[*segment]int32{}
-	var n int32
+	var n, noPrefs int32 // on the type's list so far; of them, without preferences
 	last := ""
 	for rows.Next() {
 		var id, ft, ds, hs string
@@ -65,7 +66,7 @@ func (l *Lookups) buildWaiting(ctx context.Context) (*waitingSnapshot, error) {
 			return nil, err
 		}
 		if ft != last {
-			n, last = 0, ft
+			n, noPrefs, last = 0, 0, ft
 		}
 		n++
 		key, err := store.SegmentKeyOf(ft, ds, hs)
@@ -78,7 +79,10 @@ func (l *Lookups) buildWaiting(ctx context.Context) (*waitingSnapshot, error) {
 			segs[key] = sg
 		}
 		segCount[sg]++
-		snap.entries[id] = waitingEntry{pos: n, segPos: segCount[sg], seg: sg}
+		snap.entries[id] = waitingEntry{pos: n, segPos: segCount[sg], anyPos: noPrefs + 1, seg: sg}
+		if !sg.preferences {
+			noPrefs++
+		}
 		snap.totals[ft] = int(n)
 	}
 	if err := rows.Err(); err != nil {
@@ -87,28 +91,54 @@ func (l *Lookups) buildWaiting(ctx context.Context) (*waitingSnapshot, error) {
 	return snap, nil
 }
 
-// WaitingFigures implements domain.StatusStore: from the snapshot when the case is in it (as
-// WaitingPosition), else counted (store.SegmentFiguresOf), as a case just put on the list is.
+// WaitingFigures implements domain.StatusStore: SegmentFigures' own segment.
 func (l *Lookups) WaitingFigures(ctx context.Context, caseID string) (domain.SegmentFigures, error) {
+	own, _, _, err := l.SegmentFigures(ctx, caseID)
+	return own, err
+}
+
+// SegmentFigures are store.SegmentFiguresOf's figures (domain.WaitingRegister): the places from
+// the snapshot when the case is in it, else counted (store.SegmentPlacesOf: a case put on the
+// list since), and the admissions from their value at hand. Counting the admissions themselves,
+// per case, reads every admission of the year: seconds at a million cases, twice per case.
+func (l *Lookups) SegmentFigures(ctx context.Context, caseID string) (own, anyHome domain.SegmentFigures, found bool, err error) {
 	snap, err := l.snapshot(ctx)
 	if err != nil {
-		return domain.SegmentFigures{}, fmt.Errorf("waiting figures of case %s: %w", caseID, err)
+		return own, anyHome, false, fmt.Errorf("waiting figures of case %s: %w", caseID, err)
 	}
+	var p store.SegmentPlaces
 	if e, ok := snap.entry(caseID); ok {
-		adm, err := l.admissions.get(ctx, admissionsTTL, admissionsWait)
-		if err != nil {
-			return domain.SegmentFigures{}, fmt.Errorf("waiting figures of case %s: %w", caseID, err)
-		}
-		if adm != nil {
-			return domain.SegmentFigures{Position: int(e.pos), Total: snap.totals[e.seg.ft], SegmentPosition: int(e.segPos),
-				Admissions: adm.bySeg[e.seg.key], Preferences: e.seg.preferences}, nil
-		}
+		p.Own = domain.SegmentFigures{Position: int(e.pos), Total: snap.totals[e.seg.ft], SegmentPosition: int(e.segPos),
+			Preferences: e.seg.preferences}
+		p.AnyHome = domain.SegmentFigures{Position: int(e.pos), Total: snap.totals[e.seg.ft], SegmentPosition: int(e.anyPos)}
+		p.OwnKey, p.AnyKey = e.seg.key, domain.SegmentKey(e.seg.ft, nil, nil)
+	} else if p, found, err = store.SegmentPlacesOf(ctx, l.db.SQL, caseID); err != nil || !found {
+		return own, anyHome, false, err
 	}
-	own, _, _, err := store.SegmentFiguresOf(ctx, l.db.SQL, caseID, time.Now())
+	adm, err := l.admissions.get(ctx, admissionsTTL, admissionsWait)
 	if err != nil {
-		return domain.SegmentFigures{}, fmt.Errorf("waiting figures: %w", err)
+		return own, anyHome, false, fmt.Errorf("waiting figures of case %s: %w", caseID, err)
 	}
-	return own, nil
+	if adm == nil {
+		return store.SegmentFiguresOf(ctx, l.db.SQL, caseID, time.Now())
+	}
+	p.Own.Admissions, p.AnyHome.Admissions = adm.bySeg[p.OwnKey], adm.bySeg[p.AnyKey]
+	return p.Own, p.AnyHome, true, nil
+}
+
+// Register returns w with SegmentFigures from the lookups (the console's "what the preferences
+// cost" on a case page), the rest of it as it is.
+func (l *Lookups) Register(w domain.WaitingRegister) domain.WaitingRegister {
+	return figuresFromLookups{w, l}
+}
+
+type figuresFromLookups struct {
+	domain.WaitingRegister
+	l *Lookups
+}
+
+func (f figuresFromLookups) SegmentFigures(ctx context.Context, caseID string) (own, anyHome domain.SegmentFigures, found bool, err error) {
+	return f.l.SegmentFigures(ctx, caseID)
 }
 
 // entry is the case's place in the snapshot; false when there is no snapshot or it is not in it.
