@@ -257,12 +257,17 @@ func TestStatsByHand(t *testing.T) {
 			{Kind: domain.DeadlineReviewDecision, Due: 4, Met: 2, Missed: 2, ShareMet: ptrTo(0.5)},
 			// A met (16.05), B missed (21.05), E met (24.04); B's first was cancelled by the refusal
 			{Kind: domain.DeadlineIPPSU, Due: 3, Met: 2, Missed: 1, ShareMet: ptrTo(2.0 / 3)},
+			// A's contract: due one working day after the voucher (Monday 2.06 → 3.06), met only
+			// by the admission on 10.06: missed
+			{Kind: domain.DeadlineContract, Due: 1, Missed: 1, ShareMet: ptrTo(0.0)},
 			{Kind: domain.DeadlineGuardianshipNotice}},
 		Missed: []domain.MissedDeadline{
 			{CaseID: a.ID, CaseNumber: a.Number, Kind: domain.DeadlineReviewDecision, DueOn: domain.MustDate("2025-05-07"),
 				ClosedAt: ptrTo(moscow(t, "2025-05-12 10:00").UTC())},
 			{CaseID: b.ID, CaseNumber: b.Number, Kind: domain.DeadlineReviewDecision, DueOn: domain.MustDate("2025-05-14")},
-			{CaseID: b.ID, CaseNumber: b.Number, Kind: domain.DeadlineIPPSU, DueOn: domain.MustDate("2025-05-21")}},
+			{CaseID: b.ID, CaseNumber: b.Number, Kind: domain.DeadlineIPPSU, DueOn: domain.MustDate("2025-05-21")},
+			{CaseID: a.ID, CaseNumber: a.Number, Kind: domain.DeadlineContract, DueOn: domain.MustDate("2025-06-03"),
+				ClosedAt: ptrTo(moscow(t, "2025-06-10 10:00").UTC())}},
 		Waiting: domain.WaitingFigures{
 			Lengths:  []domain.WaitingLength{{FacilityType: domain.ElderlyDisabled, Priority: "first_turn", Count: 1}},
 			Vouchers: 1, MedianWaitDays: ptrTo(21),
