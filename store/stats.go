@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"time"
@@ -71,25 +72,31 @@ var (
 	deadlineOutcome = `CASE WHEN d.state = 'met' THEN 'met'
 			WHEN d.state = 'missed' OR d.due_at <= @now THEN 'missed' ELSE 'open' END`
 
-	// The deadlines of the period are read by the index deadlines_kind_due (migration 00071),
-	// a range of due days per kind; the cases only when the figures are cut by type of home.
-	deadlinesSQL = `SELECT d.kind::text AS kind, ` + deadlineOutcome + ` AS outcome, count(*) AS count
-		FROM deadlines d
-		WHERE d.kind IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
-			AND (@ft = '' OR EXISTS (SELECT 1 FROM cases c WHERE c.id = d.case_id AND c.facility_type::text = @ft))
-		GROUP BY 1, 2`
+	// The legal deadlines due in the period (alias d), cancelled ones left out, read by the
+	// index deadlines_kind_due (migration 00071): a range of due days per kind; the cases only
+	// when the figures are cut by type of home.
+	legalDue = `d.kind IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
+			AND (@ft = '' OR EXISTS (SELECT 1 FROM cases c WHERE c.id = d.case_id AND c.facility_type::text = @ft))`
 
-	missedSQL = `SELECT c.id::text AS case_id, c.number AS case_number, d.kind::text AS kind, d.due_on, d.closed_at
-		FROM deadlines d JOIN cases c ON c.id = d.case_id
-		WHERE d.kind IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
-			AND ` + caseCut + ` AND ` + deadlineOutcome + ` = 'missed'
-		ORDER BY d.due_on, c.number, d.kind LIMIT @missedmax`
+	deadlinesSQL = `SELECT d.kind::text AS kind, ` + deadlineOutcome + ` AS outcome, count(*) AS count
+		FROM deadlines d WHERE ` + legalDue + ` GROUP BY 1, 2`
+
+	// The first @missedmax missed deadlines by due day, case number and kind all fall due no
+	// later than the @missedmax-th by due day alone: only those are joined to their cases.
+	missedSQL = `WITH m AS MATERIALIZED (SELECT d.case_id, d.kind, d.due_on, d.closed_at FROM deadlines d
+			WHERE ` + legalDue + ` AND ` + deadlineOutcome + ` = 'missed'),
+		last AS (SELECT due_on FROM m ORDER BY due_on OFFSET CAST(@missedmax AS integer) - 1 LIMIT 1)
+		SELECT c.id::text AS case_id, c.number AS case_number, m.kind::text AS kind, m.due_on, m.closed_at
+		FROM m JOIN cases c ON c.id = m.case_id
+		WHERE m.due_on <= coalesce((SELECT due_on FROM last), 'infinity'::date)
+		ORDER BY m.due_on, c.number, m.kind LIMIT @missedmax`
 
 	followUpsSQL = `SELECT ` + deadlineOutcome + ` AS outcome, count(*) AS count
 		FROM deadlines d
 		WHERE d.kind = 'contact_follow_up' AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
 		GROUP BY 1`
 
+	// read from the index cases_waiting_types (migration 00072), not the cases' rows
 	waitingSQL = `SELECT c.facility_type::text AS facility_type, coalesce(p.priority, 'general') AS priority, count(*) AS count
 		FROM cases c LEFT JOIN placements p ON p.case_id = c.id
 		WHERE c.state = 'waiting_list' AND ` + caseCut + ` GROUP BY 1, 2 ORDER BY 1, 2`
@@ -149,9 +156,11 @@ func (s *Stats) Stats(ctx context.Context, q domain.StatsQuery, now time.Time, s
 	g.SetLimit(statsParallel)
 	query := func(name, sql string, dest any) {
 		g.Go(func() error {
+			start := time.Now()
 			if err := s.db.Gorm.WithContext(ctx).Raw(sql, args).Scan(dest).Error; err != nil {
 				return fmt.Errorf("figure %s: %w", name, err)
 			}
+			slog.Debug("figure computed", "figure", name, "seconds", time.Since(start).Seconds())
 			return nil
 		})
 	}

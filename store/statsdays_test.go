@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -284,5 +285,75 @@ func TestStatsDaysEqualHistory(t *testing.T) {
 	}
 	if rebuilt := histograms(); rebuilt != kept {
 		t.Errorf("the histograms kept by the triggers differ from the ones rebuilt:\nkept    %s\nrebuilt %s", kept, rebuilt)
+	}
+}
+
+// TestMissedDeadlinesFirstByDueDay pins the list of missed deadlines, which joins only the
+// first ones by due day to their cases, to the plain query that joins them all, over more
+// missed deadlines than the list holds and many on the same day.
+func TestMissedDeadlinesFirstByDueDay(t *testing.T) {
+	db := dbtest.Open(t)
+	sealer, err := store.NewSealer([][]byte{key1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := store.NewCases(db, sealer)
+	f := &statsFixture{t: t, db: db, actor: domain.Actor{ID: "t", Name: "t", Kind: "user", Role: "supervisor"}}
+	f.svc = &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
+		Beds: cases, Waiting: cases, OfferLog: cases, Now: func() time.Time { return f.clock }}
+	var ids []string
+	for i := range 7 {
+		ids = append(ids, f.register("2025-04-01 10:00", domain.ChannelMFC, fmt.Sprintf("Заявитель %d", i)).ID)
+	}
+	// 3,000 legal deadlines over 40 days: missed (done late), met, cancelled and still open
+	f.exec(`INSERT INTO deadlines (case_id, kind, ref, opened_at, due_on, due_at, state, closed_at)
+		SELECT (CAST(? AS uuid[]))[1 + i % 7], (ARRAY['review_decision', 'ippsu', 'contract', 'guardianship_notice'])[1 + i % 4]::deadline_kind,
+			'r' || i, '2025-04-01', d, d + 1, s::deadline_state, CASE WHEN s <> 'open' THEN d + 2 END
+		FROM generate_series(1, 3000) i, LATERAL (SELECT DATE '2025-05-01' + (i * 7) % 40 AS d,
+			(ARRAY['missed', 'missed', 'met', 'cancelled', 'open'])[1 + i % 5] AS s) x`, "{"+strings.Join(ids, ",")+"}")
+
+	plain := `SELECT c.id::text AS case_id, c.number AS case_number, d.kind::text AS kind, d.due_on, d.closed_at
+		FROM deadlines d JOIN cases c ON c.id = d.case_id
+		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
+			AND (@ft = '' OR c.facility_type::text = @ft)
+			AND CASE WHEN d.state = 'met' THEN 'met' WHEN d.state = 'missed' OR d.due_at <= @now THEN 'missed' ELSE 'open' END = 'missed'
+		ORDER BY d.due_on, c.number, d.kind LIMIT @missedmax`
+	now := time.Date(2025, time.May, 20, 12, 0, 0, 0, domain.Moscow)
+	for _, q := range []domain.StatsQuery{
+		{From: domain.MustDate("2025-04-01"), To: domain.MustDate("2025-06-30")},
+		{From: domain.MustDate("2025-05-10"), To: domain.MustDate("2025-05-12")},
+		{From: domain.MustDate("2025-04-01"), To: domain.MustDate("2025-06-30"), FacilityType: domain.ElderlyDisabled},
+		{From: domain.MustDate("2025-04-01"), To: domain.MustDate("2025-06-30"), FacilityType: domain.Veterans},
+	} {
+		got, err := store.NewStats(db).Stats(context.Background(), q, now, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []struct {
+			CaseID, CaseNumber, Kind string
+			DueOn                    time.Time
+			ClosedAt                 *time.Time
+		}
+		if err := db.Gorm.Raw(plain, store.StatsArgs(q, now, time.Hour)).Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		want := []domain.MissedDeadline{}
+		for _, r := range rows {
+			var closed *time.Time
+			if r.ClosedAt != nil {
+				closed = ptrTo(r.ClosedAt.UTC())
+			}
+			want = append(want, domain.MissedDeadline{CaseID: r.CaseID, CaseNumber: r.CaseNumber, Kind: domain.DeadlineKind(r.Kind),
+				DueOn: domain.NewDate(r.DueOn.Year(), r.DueOn.Month(), r.DueOn.Day()), ClosedAt: closed})
+		}
+		gj, _ := json.Marshal(got.Missed)
+		wj, _ := json.Marshal(want)
+		if string(gj) != string(wj) {
+			t.Errorf("%s..%s %q: %d missed listed, the plain query lists %d:\n%s\n%s", q.From, q.To, q.FacilityType,
+				len(got.Missed), len(want), gj, wj)
+		}
+		if q.FacilityType != domain.Veterans && q.From.String() == "2025-04-01" && len(want) != domain.StatsMissedMax {
+			t.Errorf("the fixture should fill the list: %d", len(want))
+		}
 	}
 }
