@@ -80,9 +80,9 @@ func (f *statsFixture) exec(sql string, args ...any) {
 
 func ptrTo[T any](v T) *T { return &v }
 
-// TestStatsByHand: every figure of a fixture whose events happen on known days, worked out by
-// hand (the working days skip the May holidays).
-func TestStatsByHand(t *testing.T) {
+// newStatsFixture opens a database and a service whose clock is the fixture's.
+func newStatsFixture(t *testing.T) *statsFixture {
+	t.Helper()
 	db := dbtest.Open(t)
 	sealer, err := store.NewSealer([][]byte{key1})
 	if err != nil {
@@ -92,6 +92,14 @@ func TestStatsByHand(t *testing.T) {
 	f := &statsFixture{t: t, db: db, actor: domain.Actor{ID: "t", Name: "t", Kind: "user", Role: "supervisor"}}
 	f.svc = &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
 		Beds: cases, Waiting: cases, OfferLog: cases, Now: func() time.Time { return f.clock }}
+	return f
+}
+
+// TestStatsByHand: every figure of a fixture whose events happen on known days, worked out by
+// hand (the working days skip the May holidays).
+func TestStatsByHand(t *testing.T) {
+	f := newStatsFixture(t)
+	db := f.db
 	ctx := context.Background()
 
 	// Two homes of the type: the first has not reported its beds, the second did yesterday.

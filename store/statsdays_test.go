@@ -12,7 +12,6 @@ import (
 
 	"carepath/domain"
 	"carepath/store"
-	"carepath/store/dbtest"
 )
 
 // The reference: the figures computed straight from the history and the cases, as they were
@@ -201,15 +200,8 @@ func (w *walker) walk(i int) {
 // by month) equals the computation straight from the history, for many periods and every cut
 // by type of home; and that the histograms the triggers kept equal the ones rebuilt from scratch.
 func TestStatsDaysEqualHistory(t *testing.T) {
-	db := dbtest.Open(t)
-	sealer, err := store.NewSealer([][]byte{key1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := store.NewCases(db, sealer)
-	f := &statsFixture{t: t, db: db, actor: domain.Actor{ID: "t", Name: "t", Kind: "user", Role: "supervisor"}}
-	f.svc = &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
-		Beds: cases, Waiting: cases, OfferLog: cases, Now: func() time.Time { return f.clock }}
+	f := newStatsFixture(t)
+	db := f.db
 	ctx := context.Background()
 
 	w := &walker{t: t, f: f, rng: rand.New(rand.NewPCG(19, 2025)), homes: map[domain.FacilityType]string{}}
@@ -292,15 +284,8 @@ func TestStatsDaysEqualHistory(t *testing.T) {
 // first ones by due day to their cases, to the plain query that joins them all, over more
 // missed deadlines than the list holds and many on the same day.
 func TestMissedDeadlinesFirstByDueDay(t *testing.T) {
-	db := dbtest.Open(t)
-	sealer, err := store.NewSealer([][]byte{key1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := store.NewCases(db, sealer)
-	f := &statsFixture{t: t, db: db, actor: domain.Actor{ID: "t", Name: "t", Kind: "user", Role: "supervisor"}}
-	f.svc = &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
-		Beds: cases, Waiting: cases, OfferLog: cases, Now: func() time.Time { return f.clock }}
+	f := newStatsFixture(t)
+	db := f.db
 	var ids []string
 	for i := range 7 {
 		ids = append(ids, f.register("2025-04-01 10:00", domain.ChannelMFC, fmt.Sprintf("Заявитель %d", i)).ID)
