@@ -52,6 +52,72 @@ var (
 		GROUP BY 1, 2 ORDER BY 1, 2`
 )
 
+// refMissedSQL is the missed deadlines' plain query: every one joined to its case.
+var refMissedSQL = `SELECT c.id::text AS case_id, c.number AS case_number, d.kind::text AS kind, d.due_on, d.closed_at
+		FROM deadlines d JOIN cases c ON c.id = d.case_id
+		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
+			AND (@ft = '' OR c.facility_type::text = @ft)
+			AND CASE WHEN d.state = 'met' THEN 'met' WHEN d.state = 'missed' OR d.due_at <= @now THEN 'missed' ELSE 'open' END = 'missed'
+		ORDER BY d.due_on, c.number, d.kind LIMIT @missedmax`
+
+// refDeadlinesSQL is the legal deadlines' plain query, every one joined to its case.
+var refDeadlinesSQL = `SELECT d.kind::text AS kind, CASE WHEN d.state = 'met' THEN 'met'
+			WHEN d.state = 'missed' OR d.due_at <= @now THEN 'missed' ELSE 'open' END AS outcome, count(*) AS count
+		FROM deadlines d JOIN cases c ON c.id = d.case_id
+		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
+			AND (@ft = '' OR c.facility_type::text = @ft)
+		GROUP BY 1, 2`
+
+// refMissed lists the missed deadlines of a query by the plain query.
+func refMissed(t *testing.T, db *store.DB, q domain.StatsQuery, now time.Time) []domain.MissedDeadline {
+	t.Helper()
+	var rows []struct {
+		CaseID, CaseNumber, Kind string
+		DueOn                    time.Time
+		ClosedAt                 *time.Time
+	}
+	if err := db.Gorm.Raw(refMissedSQL, store.StatsArgs(q, now, time.Hour)).Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := []domain.MissedDeadline{}
+	for _, r := range rows {
+		var closed *time.Time
+		if r.ClosedAt != nil {
+			closed = ptrTo(r.ClosedAt.UTC())
+		}
+		out = append(out, domain.MissedDeadline{CaseID: r.CaseID, CaseNumber: r.CaseNumber, Kind: domain.DeadlineKind(r.Kind),
+			DueOn: domain.NewDate(r.DueOn.Year(), r.DueOn.Month(), r.DueOn.Day()), ClosedAt: closed})
+	}
+	return out
+}
+
+// refDeadlines counts the legal deadlines of a query by the plain query, a line per kind.
+func refDeadlines(t *testing.T, db *store.DB, q domain.StatsQuery, now time.Time) []domain.DeadlineShare {
+	t.Helper()
+	var rows []struct {
+		Kind, Outcome string
+		Count         int
+	}
+	if err := db.Gorm.Raw(refDeadlinesSQL, store.StatsArgs(q, now, time.Hour)).Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	var out []domain.DeadlineShare
+	for _, k := range domain.LegalDeadlines {
+		d := domain.DeadlineShare{Kind: k}
+		for _, r := range rows {
+			if r.Kind == string(k) {
+				*map[string]*int{"met": &d.Met, "missed": &d.Missed, "open": &d.Open}[r.Outcome] += r.Count
+				d.Due += r.Count
+			}
+		}
+		if d.Met+d.Missed > 0 {
+			d.ShareMet = ptrTo(float64(d.Met) / float64(d.Met+d.Missed))
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
 // reference computes the stages, the wait and the applications of a query from the history.
 func reference(t *testing.T, db *store.DB, q domain.StatsQuery, now time.Time) (stages []domain.StageDays, vouchers int, median *int, apps []domain.ApplicationCount) {
 	t.Helper()
@@ -197,7 +263,8 @@ func (w *walker) walk(i int) {
 
 // TestStatsDaysEqualHistory walks cases through events and proves that every figure read from
 // the daily histograms (days per stage, the wait from recognition to voucher, the applications
-// by month) equals the computation straight from the history, for many periods and every cut
+// by month) equals the computation straight from the history, and the legal deadlines cut by
+// type of home (stats_case_types) the plain join with the cases, for many periods and every cut
 // by type of home; and that the histograms the triggers kept equal the ones rebuilt from scratch.
 func TestStatsDaysEqualHistory(t *testing.T) {
 	f := newStatsFixture(t)
@@ -250,9 +317,11 @@ func TestStatsDaysEqualHistory(t *testing.T) {
 			Vouchers     int
 			Median       *int
 			Applications []domain.ApplicationCount
+			Deadlines    []domain.DeadlineShare
+			Missed       []domain.MissedDeadline
 		}
-		gj, _ := json.Marshal(part{got.Stages, got.Waiting.Vouchers, got.Waiting.MedianWaitDays, got.Applications})
-		wj, _ := json.Marshal(part{stages, vouchers, median, apps})
+		gj, _ := json.Marshal(part{got.Stages, got.Waiting.Vouchers, got.Waiting.MedianWaitDays, got.Applications, got.Deadlines, got.Missed})
+		wj, _ := json.Marshal(part{stages, vouchers, median, apps, refDeadlines(t, db, q, now), refMissed(t, db, q, now)})
 		if string(gj) != string(wj) {
 			t.Errorf("%s..%s %q: the histograms give\n%s\nthe history gives\n%s", q.From, q.To, q.FacilityType, gj, wj)
 		}
@@ -266,7 +335,8 @@ func TestStatsDaysEqualHistory(t *testing.T) {
 		var rows []string
 		if err := db.Gorm.Raw(`SELECT concat_ws(' ', 'stays', day, stage, facility_type, days, stays) FROM stats_stays WHERE stays <> 0
 			UNION ALL SELECT concat_ws(' ', 'applications', day, facility_type, channel, applications) FROM stats_applications
-			WHERE applications <> 0 ORDER BY 1`).Scan(&rows).Error; err != nil {
+			WHERE applications <> 0 UNION ALL SELECT concat_ws(' ', 'type', case_id, facility_type) FROM stats_case_types
+			ORDER BY 1`).Scan(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
 		return fmt.Sprint(rows)
@@ -297,12 +367,6 @@ func TestMissedDeadlinesFirstByDueDay(t *testing.T) {
 		FROM generate_series(1, 3000) i, LATERAL (SELECT DATE '2025-05-01' + (i * 7) % 40 AS d,
 			(ARRAY['missed', 'missed', 'met', 'cancelled', 'open'])[1 + i % 5] AS s) x`, "{"+strings.Join(ids, ",")+"}")
 
-	plain := `SELECT c.id::text AS case_id, c.number AS case_number, d.kind::text AS kind, d.due_on, d.closed_at
-		FROM deadlines d JOIN cases c ON c.id = d.case_id
-		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
-			AND (@ft = '' OR c.facility_type::text = @ft)
-			AND CASE WHEN d.state = 'met' THEN 'met' WHEN d.state = 'missed' OR d.due_at <= @now THEN 'missed' ELSE 'open' END = 'missed'
-		ORDER BY d.due_on, c.number, d.kind LIMIT @missedmax`
 	now := time.Date(2025, time.May, 20, 12, 0, 0, 0, domain.Moscow)
 	for _, q := range []domain.StatsQuery{
 		{From: domain.MustDate("2025-04-01"), To: domain.MustDate("2025-06-30")},
@@ -314,23 +378,7 @@ func TestMissedDeadlinesFirstByDueDay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rows []struct {
-			CaseID, CaseNumber, Kind string
-			DueOn                    time.Time
-			ClosedAt                 *time.Time
-		}
-		if err := db.Gorm.Raw(plain, store.StatsArgs(q, now, time.Hour)).Scan(&rows).Error; err != nil {
-			t.Fatal(err)
-		}
-		want := []domain.MissedDeadline{}
-		for _, r := range rows {
-			var closed *time.Time
-			if r.ClosedAt != nil {
-				closed = ptrTo(r.ClosedAt.UTC())
-			}
-			want = append(want, domain.MissedDeadline{CaseID: r.CaseID, CaseNumber: r.CaseNumber, Kind: domain.DeadlineKind(r.Kind),
-				DueOn: domain.NewDate(r.DueOn.Year(), r.DueOn.Month(), r.DueOn.Day()), ClosedAt: closed})
-		}
+		want := refMissed(t, db, q, now)
 		gj, _ := json.Marshal(got.Missed)
 		wj, _ := json.Marshal(want)
 		if string(gj) != string(wj) {
