@@ -134,8 +134,9 @@ type StageDays struct {
 	P90    *int  `json:"p90_days"`
 }
 
-// LegalDeadlines are the kinds whose share met on time the department reads.
-var LegalDeadlines = []DeadlineKind{DeadlineReviewDecision, DeadlineIPPSU, DeadlineGuardianshipNotice}
+// LegalDeadlines are the kinds whose share met on time the department reads: the decision on
+// need, the ИППСУ, the contract with the home and the guardianship notice.
+var LegalDeadlines = []DeadlineKind{DeadlineReviewDecision, DeadlineIPPSU, DeadlineContract, DeadlineGuardianshipNotice}
 
 // DeadlineShare is how the deadlines of a kind that fell due in the period went.
 type DeadlineShare struct {

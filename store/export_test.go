@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"carepath/domain"
 )
 
 // ChangeSQLs is the change statement of every shape.
@@ -39,4 +41,9 @@ func LegacyAccessLines(ctx context.Context, db *DB, caseID string, n int) error 
 		prev = r.Hash
 	}
 	return nil
+}
+
+// StatsArgs are the named parameters of the figures' queries.
+func StatsArgs(q domain.StatsQuery, now time.Time, staleAfter time.Duration) map[string]any {
+	return statsArgs(q, now, staleAfter)
 }

@@ -518,6 +518,11 @@ func (s *Cases) Generate(ctx context.Context, opt GenerateOptions) (GenerateResu
 		res.RebuiltIndexes = true
 		opt.Progress("dropped %d indexes and %d foreign keys for the load", len(rebuild.indexes), len(rebuild.fks))
 	}
+	// the figures' daily histograms: computed once after the load, not row by row
+	resumeStats, err := PauseStatsDays(ctx, tx)
+	if err != nil {
+		return res, err
+	}
 	// The batches in flight are short-lived garbage; collecting less often saves a good part
 	// of the CPU the load shares with Postgres.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
@@ -539,6 +544,9 @@ func (s *Cases) Generate(ctx context.Context, opt GenerateOptions) (GenerateResu
 			return res, err
 		}
 		opt.Progress("filled the name search tables in %s", time.Since(t).Round(time.Millisecond))
+	}
+	if err := resumeStats(ctx); err != nil {
+		return res, err
 	}
 	// the beds the cases just copied hold, in the homes' sections (migration 00020)
 	if _, err := tx.Exec(ctx, "SELECT beds_rebuild()"); err != nil {

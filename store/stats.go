@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"time"
@@ -14,8 +15,9 @@ import (
 
 // Stats computes the center's figures (implements domain.StatsStore) from the records carepath
 // writes as things happen: the history, the deadlines, the bed holds, the offers, the contacts,
-// the leads, the notices and the daily count of status lookups. No counter kept beside them is
-// read, so no figure can drift from the cases it counts. Each figure is one named query; the
+// the leads, the notices and the daily count of status lookups, and from the daily histograms
+// the database derives from the history and the cases as it writes them (statsdays.go; a test
+// proves them equal to the computation from the history). Each figure is one named query; the
 // queries run side by side on the pool.
 type Stats struct{ db *DB }
 
@@ -37,13 +39,19 @@ func statsArgs(q domain.StatsQuery, now time.Time, staleAfter time.Duration) map
 		"dayfrom": q.From.String(), "dayto": q.To.String(),
 		"ft": string(q.FacilityType), "district": q.District,
 		"now": now, "stalebefore": now.Add(-staleAfter),
-		"legal":     []string{string(domain.DeadlineReviewDecision), string(domain.DeadlineIPPSU), string(domain.DeadlineGuardianshipNotice)},
+		"legal":     legalKinds(),
 		"missedmax": domain.StatsMissedMax,
 	}
 }
 
-// moscowDay is a timestamp's calendar day in Moscow, in SQL.
-func moscowDay(col string) string { return "((" + col + ") AT TIME ZONE 'Europe/Moscow')::date" }
+// legalKinds are the legal deadlines' kinds as the query's list.
+func legalKinds() []string {
+	out := make([]string, len(domain.LegalDeadlines))
+	for i, k := range domain.LegalDeadlines {
+		out[i] = string(k)
+	}
+	return out
+}
 
 // moscowMonth is a timestamp's month in Moscow ("2025-03"), in SQL.
 func moscowMonth(col string) string {
@@ -57,67 +65,38 @@ const caseCut = `(@ft = '' OR c.facility_type::text = @ft)`
 const homeCut = `(@ft = '' OR f.type = @ft) AND (@district = '' OR f.district = @district)`
 
 var (
-	applicationsSQL = `SELECT ` + moscowMonth("c.created_at") + ` AS month, c.channel::text AS channel, count(*) AS count
-		FROM cases c WHERE c.created_at >= @from AND c.created_at < @to AND ` + caseCut + `
-		GROUP BY 1, 2 ORDER BY 1, 2`
-
 	statesSQL = `SELECT c.state::text AS state, count(*) AS count FROM cases c WHERE ` + caseCut + ` GROUP BY 1`
-
-	// A stay in a state runs from the change of state that entered it to the next change of
-	// state; lines that change no state (documents, placement) are not changes of state. For
-	// each change of the period that leaves a stage forward, the one before it is read by the
-	// history's key (case, version), newest first.
-	stagesSQL = `SELECT stage, count(*) AS stays,
-			percentile_disc(0.5) WITHIN GROUP (ORDER BY days) AS median,
-			percentile_disc(0.9) WITHIN GROUP (ORDER BY days) AS p90
-		FROM (SELECT CASE
-				WHEN t.from_state = 'collecting_documents' THEN 'document_collection'
-				WHEN t.from_state = 'under_review' THEN 'review'
-				WHEN t.from_state = 'waiting_list' THEN 'waiting'
-				WHEN t.from_state = 'voucher_issued' THEN 'voucher_to_admission'
-			END AS stage, ` + moscowDay("t.at") + ` - ` + moscowDay("p.at") + ` AS days
-			FROM case_history t JOIN cases c ON c.id = t.case_id
-			CROSS JOIN LATERAL (SELECT p.at FROM case_history p
-				WHERE p.case_id = t.case_id AND p.version < t.version AND p.from_state <> p.to_state
-				ORDER BY p.version DESC LIMIT 1) p
-			WHERE t.at >= @from AND t.at < @to AND ` + caseCut + `
-				AND ((t.from_state = 'collecting_documents' AND t.to_state = 'under_review')
-					OR (t.from_state = 'under_review' AND t.to_state IN ('waiting_list', 'rejected'))
-					OR (t.from_state = 'waiting_list' AND t.to_state = 'voucher_issued')
-					OR (t.from_state = 'voucher_issued' AND t.to_state = 'residing'))) s
-		GROUP BY stage`
-
-	// The wait from recognition: from the first day the case entered the waiting list to the
-	// day of the voucher, for each voucher issued in the period to a case from the list.
-	waitSQL = `SELECT count(*) AS vouchers, percentile_disc(0.5) WITHIN GROUP (ORDER BY w.days) AS median
-		FROM (SELECT ` + moscowDay("v.at") + ` - ` + moscowDay(`(SELECT min(r.at) FROM case_history r
-				WHERE r.case_id = v.case_id AND r.to_state = 'waiting_list' AND r.from_state <> 'waiting_list' AND r.version < v.version)`) + ` AS days
-			FROM case_history v JOIN cases c ON c.id = v.case_id
-			WHERE v.event = 'issue_voucher' AND v.from_state = 'waiting_list' AND v.at >= @from AND v.at < @to AND ` + caseCut + `) w
-		WHERE w.days IS NOT NULL`
 
 	// A deadline due in the period is met when it was done before it fell due, missed when it
 	// was done after or is still not done at now, open when it is not due yet.
 	deadlineOutcome = `CASE WHEN d.state = 'met' THEN 'met'
 			WHEN d.state = 'missed' OR d.due_at <= @now THEN 'missed' ELSE 'open' END`
 
-	deadlinesSQL = `SELECT d.kind::text AS kind, ` + deadlineOutcome + ` AS outcome, count(*) AS count
-		FROM deadlines d JOIN cases c ON c.id = d.case_id
-		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
-			AND ` + caseCut + `
-		GROUP BY 1, 2`
+	// The legal deadlines due in the period (alias d), cancelled ones left out, read by the
+	// index deadlines_kind_due (migration 00071): a range of due days per kind; the case's type
+	// of home, when the figures are cut by it, from stats_case_types' index (00070).
+	legalDue = `d.kind IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
+			AND (@ft = '' OR EXISTS (SELECT 1 FROM stats_case_types t WHERE t.case_id = d.case_id AND t.facility_type::text = @ft))`
 
-	missedSQL = `SELECT c.id::text AS case_id, c.number AS case_number, d.kind::text AS kind, d.due_on, d.closed_at
-		FROM deadlines d JOIN cases c ON c.id = d.case_id
-		WHERE d.kind::text IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
-			AND ` + caseCut + ` AND ` + deadlineOutcome + ` = 'missed'
-		ORDER BY d.due_on, c.number, d.kind LIMIT @missedmax`
+	deadlinesSQL = `SELECT d.kind::text AS kind, ` + deadlineOutcome + ` AS outcome, count(*) AS count
+		FROM deadlines d WHERE ` + legalDue + ` GROUP BY 1, 2`
+
+	// The first @missedmax missed deadlines by due day, case number and kind all fall due no
+	// later than the @missedmax-th by due day alone: only those are joined to their cases.
+	missedSQL = `WITH m AS MATERIALIZED (SELECT d.case_id, d.kind, d.due_on, d.closed_at FROM deadlines d
+			WHERE ` + legalDue + ` AND ` + deadlineOutcome + ` = 'missed'),
+		last AS (SELECT due_on FROM m ORDER BY due_on OFFSET CAST(@missedmax AS integer) - 1 LIMIT 1)
+		SELECT c.id::text AS case_id, c.number AS case_number, m.kind::text AS kind, m.due_on, m.closed_at
+		FROM m JOIN cases c ON c.id = m.case_id
+		WHERE m.due_on <= coalesce((SELECT due_on FROM last), 'infinity'::date)
+		ORDER BY m.due_on, c.number, m.kind LIMIT @missedmax`
 
 	followUpsSQL = `SELECT ` + deadlineOutcome + ` AS outcome, count(*) AS count
 		FROM deadlines d
 		WHERE d.kind = 'contact_follow_up' AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
 		GROUP BY 1`
 
+	// read from the index cases_waiting_types (migration 00072), not the cases' rows
 	waitingSQL = `SELECT c.facility_type::text AS facility_type, coalesce(p.priority, 'general') AS priority, count(*) AS count
 		FROM cases c LEFT JOIN placements p ON p.case_id = c.id
 		WHERE c.state = 'waiting_list' AND ` + caseCut + ` GROUP BY 1, 2 ORDER BY 1, 2`
@@ -165,11 +144,10 @@ func (s *Stats) Stats(ctx context.Context, q domain.StatsQuery, now time.Time, s
 
 	var (
 		states    []domain.StateCount
-		stages    []stageRow
+		stays     []stayRow
 		deadlines []outcomeRow
 		followUps []outcomeRow
 		offers    []offerCountRow
-		wait      waitRow
 		occupancy []occupancyRow
 		missed    []missedRow
 		delay     struct{ Median *float64 }
@@ -178,15 +156,16 @@ func (s *Stats) Stats(ctx context.Context, q domain.StatsQuery, now time.Time, s
 	g.SetLimit(statsParallel)
 	query := func(name, sql string, dest any) {
 		g.Go(func() error {
+			start := time.Now()
 			if err := s.db.Gorm.WithContext(ctx).Raw(sql, args).Scan(dest).Error; err != nil {
 				return fmt.Errorf("figure %s: %w", name, err)
 			}
+			slog.Debug("figure computed", "figure", name, "seconds", time.Since(start).Seconds())
 			return nil
 		})
 	}
 	// the slowest first, so that the others fill the time they take
-	query("stages", stagesSQL, &stages)
-	query("waiting time", waitSQL, &wait)
+	query("stays", staysSQL, &stays)
 	query("applications", applicationsSQL, &st.Applications)
 	query("cases by state", statesSQL, &states)
 	query("deadlines", deadlinesSQL, &deadlines)
@@ -212,14 +191,7 @@ func (s *Stats) Stats(ctx context.Context, q domain.StatsQuery, now time.Time, s
 	for _, d := range domain.States {
 		st.CasesByState = append(st.CasesByState, domain.StateCount{State: d.Name, Count: byState[d.Name]})
 	}
-	byStage := map[string]stageRow{}
-	for _, r := range stages {
-		byStage[r.Stage] = r
-	}
-	for _, name := range domain.Stages {
-		r := byStage[string(name)]
-		st.Stages = append(st.Stages, domain.StageDays{Stage: name, Stays: r.Stays, Median: r.Median, P90: r.P90})
-	}
+	stageFigures(st, stays)
 	st.Deadlines = deadlineShares(domain.LegalDeadlines, deadlines)
 	for _, f := range followUps {
 		switch f.Outcome {
@@ -236,7 +208,6 @@ func (s *Stats) Stats(ctx context.Context, q domain.StatsQuery, now time.Time, s
 		st.Missed = append(st.Missed, domain.MissedDeadline{CaseID: m.CaseID, CaseNumber: m.CaseNumber, Kind: domain.DeadlineKind(m.Kind),
 			DueOn: domain.NewDate(m.DueOn.Year(), m.DueOn.Month(), m.DueOn.Day()), ClosedAt: utcPtr(m.ClosedAt)})
 	}
-	st.Waiting.Vouchers, st.Waiting.MedianWaitDays = wait.Vouchers, wait.Median
 	declines := map[string]int{}
 	for _, o := range offers {
 		oc := &st.Waiting.Offers
@@ -296,13 +267,6 @@ func deadlineShares(kinds []domain.DeadlineKind, rows []outcomeRow) []domain.Dea
 	return out
 }
 
-type stageRow struct {
-	Stage  string
-	Stays  int
-	Median *int
-	P90    *int
-}
-
 type outcomeRow struct {
 	Kind    string
 	Outcome string
@@ -313,11 +277,6 @@ type offerCountRow struct {
 	State  string
 	Reason string
 	Count  int
-}
-
-type waitRow struct {
-	Vouchers int
-	Median   *int
 }
 
 type missedRow struct {

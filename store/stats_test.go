@@ -80,9 +80,9 @@ func (f *statsFixture) exec(sql string, args ...any) {
 
 func ptrTo[T any](v T) *T { return &v }
 
-// TestStatsByHand: every figure of a fixture whose events happen on known days, worked out by
-// hand (the working days skip the May holidays).
-func TestStatsByHand(t *testing.T) {
+// newStatsFixture opens a database and a service whose clock is the fixture's.
+func newStatsFixture(t *testing.T) *statsFixture {
+	t.Helper()
 	db := dbtest.Open(t)
 	sealer, err := store.NewSealer([][]byte{key1})
 	if err != nil {
@@ -92,6 +92,14 @@ func TestStatsByHand(t *testing.T) {
 	f := &statsFixture{t: t, db: db, actor: domain.Actor{ID: "t", Name: "t", Kind: "user", Role: "supervisor"}}
 	f.svc = &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(),
 		Beds: cases, Waiting: cases, OfferLog: cases, Now: func() time.Time { return f.clock }}
+	return f
+}
+
+// TestStatsByHand: every figure of a fixture whose events happen on known days, worked out by
+// hand (the working days skip the May holidays).
+func TestStatsByHand(t *testing.T) {
+	f := newStatsFixture(t)
+	db := f.db
 	ctx := context.Background()
 
 	// Two homes of the type: the first has not reported its beds, the second did yesterday.
@@ -257,12 +265,17 @@ func TestStatsByHand(t *testing.T) {
 			{Kind: domain.DeadlineReviewDecision, Due: 4, Met: 2, Missed: 2, ShareMet: ptrTo(0.5)},
 			// A met (16.05), B missed (21.05), E met (24.04); B's first was cancelled by the refusal
 			{Kind: domain.DeadlineIPPSU, Due: 3, Met: 2, Missed: 1, ShareMet: ptrTo(2.0 / 3)},
+			// A's contract: due one working day after the voucher (Monday 2.06 → 3.06), met only
+			// by the admission on 10.06: missed
+			{Kind: domain.DeadlineContract, Due: 1, Missed: 1, ShareMet: ptrTo(0.0)},
 			{Kind: domain.DeadlineGuardianshipNotice}},
 		Missed: []domain.MissedDeadline{
 			{CaseID: a.ID, CaseNumber: a.Number, Kind: domain.DeadlineReviewDecision, DueOn: domain.MustDate("2025-05-07"),
 				ClosedAt: ptrTo(moscow(t, "2025-05-12 10:00").UTC())},
 			{CaseID: b.ID, CaseNumber: b.Number, Kind: domain.DeadlineReviewDecision, DueOn: domain.MustDate("2025-05-14")},
-			{CaseID: b.ID, CaseNumber: b.Number, Kind: domain.DeadlineIPPSU, DueOn: domain.MustDate("2025-05-21")}},
+			{CaseID: b.ID, CaseNumber: b.Number, Kind: domain.DeadlineIPPSU, DueOn: domain.MustDate("2025-05-21")},
+			{CaseID: a.ID, CaseNumber: a.Number, Kind: domain.DeadlineContract, DueOn: domain.MustDate("2025-06-03"),
+				ClosedAt: ptrTo(moscow(t, "2025-06-10 10:00").UTC())}},
 		Waiting: domain.WaitingFigures{
 			Lengths:  []domain.WaitingLength{{FacilityType: domain.ElderlyDisabled, Priority: "first_turn", Count: 1}},
 			Vouchers: 1, MedianWaitDays: ptrTo(21),

@@ -39,7 +39,7 @@ const statsCacheMax = 64
 
 // statsTables are the tables the figures read.
 var statsTables = []string{"cases", "case_history", "deadlines", "bed_holds", "facility_sections", "facilities", "offers",
-	"placements", "contacts", "leads", "notices", "status_lookup_days"}
+	"placements", "contacts", "leads", "notices", "status_lookup_days", "stats_stays", "stats_applications", "stats_case_types"}
 
 // NewStatsCache returns the cache over next.
 func NewStatsCache(next domain.StatsStore, db *DB, ttl time.Duration) *StatsCache {
