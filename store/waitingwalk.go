@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// waitingColumns are what a waiting-list page shows of a case (c) and its placement (p).
+const waitingColumns = `c.id::text, c.seq, c.number, c.applicant_name, c.facility_type::text, c.priority_rank, c.recognized_at,
+	coalesce(c.applicant->>'gender', '') AS gender, p.priority, pc.title AS priority_title, p.bedridden,
+	to_json(p.districts)::text AS districts, to_json(p.facility_ids)::text AS facility_ids, p.review`
+
+// waitingFrom is a type's waiting list (@ft) with the placements and their categories; c is the
+// cases of the list, as the caller's subquery or table gives them.
+const waitingFrom = ` c LEFT JOIN placements p ON p.case_id = c.id LEFT JOIN priority_categories pc ON pc.code = p.priority`
+
+// onTheList is the condition of a type's waiting list, the predicate of the index
+// cases_waiting_order.
+const onTheList = `c.state IN ('waiting_list', 'transfer_pending') AND c.facility_type = @ft::facility_type`
+
+// afterKey is the condition of the cases after a place in the list's order.
+var afterKey = "(" + WaitingOrder("c") + ") > (@rank, @at, @seq)"
+
+// Windows of waitingWalk: the first is a few pages' worth of the list, each next one four times
+// the last, up to waitingWindowMax cases.
+const (
+	waitingWindowPages = 4
+	waitingWindowMax   = 8192
+)
+
+// waitingWalk returns the first want cases of a type's waiting list after the place after (nil:
+// from the head) that pass every one of filters, in the list's order. It walks the list's order
+// (the index cases_waiting_order) from after in windows: each window is the next cases of the
+// type's list with their placements, and the filters only mark which of them belong; the walk
+// stops once it has want cases or the list ends. Asked in one query, the planner, which cannot
+// tell how many cases the filters keep (it guessed 2 of 100,000 for one home's list), read and
+// sorted the type's whole list first: seconds for a home's first page (docs/BENCHMARKS.md
+// "Placement"). Its cost is now the cases read until the page is full. The answer is the one
+// query's, WaitingPlain in the tests (TestWaitingWalkMatchesThePlainQuery).
+func waitingWalk(ctx context.Context, db *DB, filters []string, args changeArgs, after *waitingCursor, want int) ([]waitingRow, error) {
+	fits := "true"
+	if len(filters) > 0 {
+		fits = "coalesce(" + strings.Join(filters, " AND ") + ", false)"
+	}
+	window := want
+	if len(filters) > 0 {
+		window = min(want*waitingWindowPages, waitingWindowMax)
+	}
+	var out []waitingRow
+	for {
+		where := onTheList
+		if after != nil {
+			where += " AND " + afterKey
+			args["rank"], args["at"], args["seq"] = after.rank, after.at, after.seq
+		}
+		st := named(`SELECT ` + waitingColumns + `, ` + fits + ` AS fits
+			FROM (SELECT c.id, c.seq, c.number, c.applicant_name, c.facility_type, c.priority_rank, c.recognized_at, c.applicant
+				FROM cases c WHERE ` + where + ` ORDER BY ` + WaitingOrder("c") + ` LIMIT @window)` + waitingFrom + `
+			ORDER BY ` + WaitingOrder("c"))
+		args["window"] = window
+		rows, err := scanWaiting(ctx, db, st.sql, st.args(args))
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if r.Fits {
+				out = append(out, r)
+				if len(out) == want {
+					return out, nil
+				}
+			}
+		}
+		if len(rows) < window {
+			return out, nil // the list ended
+		}
+		last := rows[len(rows)-1]
+		after = &waitingCursor{rank: last.PriorityRank, at: last.RecognizedAt, seq: last.Seq}
+		window = min(window*4, waitingWindowMax)
+	}
+}
+
+// scanWaiting runs a waiting-list query.
+func scanWaiting(ctx context.Context, db *DB, query string, args []any) ([]waitingRow, error) {
+	rs, err := db.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("waiting list: %w", err)
+	}
+	defer rs.Close()
+	var out []waitingRow
+	for rs.Next() {
+		var r waitingRow
+		if err := rs.Scan(&r.ID, &r.Seq, &r.Number, &r.ApplicantName, &r.FacilityType, &r.PriorityRank, &r.RecognizedAt, &r.Gender,
+			&r.Priority, &r.PriorityTitle, &r.Bedridden, &r.Districts, &r.FacilityIDs, &r.Review, &r.Fits); err != nil {
+			return nil, fmt.Errorf("waiting list: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("waiting list: %w", err)
+	}
+	return out, nil
+}
