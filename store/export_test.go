@@ -56,7 +56,7 @@ func WaitingPlain(ctx context.Context, db *DB, f domain.WaitingFilter) ([]string
 			return nil, err
 		}
 	}
-	rows, err := scanWaiting(ctx, db, st.sql, st.args(changeArgs{"ft": ft, "home": f.FacilityID, "section": "", "district": f.District}))
+	rows, err := scanWaiting(ctx, db.SQL, st.sql, st.args(changeArgs{"ft": ft, "home": f.FacilityID, "section": "", "district": f.District}))
 	if err != nil {
 		return nil, err
 	}
@@ -65,4 +65,10 @@ func WaitingPlain(ctx context.Context, db *DB, f domain.WaitingFilter) ([]string
 		ids[i] = r.ID
 	}
 	return ids, nil
+}
+
+// CasesAheadOf is CasesAhead outside a command: the numbers of the first 20 cases before the
+// case on its list that the home could take.
+func CasesAheadOf(ctx context.Context, db *DB, caseID, facilityID string) ([]string, error) {
+	return (&lazyTx{db: db, ctx: ctx}).CasesAhead(ctx, caseID, facilityID)
 }

@@ -231,12 +231,12 @@ func (s *Cases) Waiting(ctx context.Context, f domain.WaitingFilter) (domain.Wai
 		}
 		ft = string(home.Type)
 	}
-	var after *waitingCursor
+	var span waitingSpan
 	if f.Cursor != "" {
-		after = &cur
+		span.after = &cur
 	}
-	rows, err := waitingWalk(ctx, s.db, waitingFilters(f), changeArgs{"ft": ft, "home": f.FacilityID, "section": "", "district": f.District},
-		after, f.Limit+1)
+	rows, err := waitingWalk(ctx, s.db.SQL, waitingFilters(f), changeArgs{"ft": ft, "home": f.FacilityID, "section": "", "district": f.District},
+		span, f.Limit+1)
 	if err != nil {
 		return domain.WaitingPage{}, err
 	}

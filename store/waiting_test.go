@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
 	"carepath/domain"
@@ -74,6 +75,8 @@ func TestWaitingWalkMatchesThePlainQuery(t *testing.T) {
 		t.Fatalf("%d cases share their priority and date with one before: the ties the test means are missing", n)
 	}
 
+	t.Run("cases ahead", func(t *testing.T) { casesAheadMatch(t, db, homes) })
+
 	filters := []domain.WaitingFilter{{FacilityType: domain.ElderlyDisabled}, {FacilityType: domain.ElderlyDisabled, District: "Север"},
 		{FacilityType: domain.ElderlyDisabled, District: "Запад"}, {FacilityType: domain.ElderlyDisabled, District: "Нигде"},
 		{FacilityID: homes["Дом с лежачими"], District: "Север"}}
@@ -124,6 +127,58 @@ func TestWaitingWalkMatchesThePlainQuery(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// casesAheadMatch holds CasesAhead (the cases a voucher would pass over, by the same walk) to the
+// plain query: the first 20 of a home's list that come before the case on the type's list.
+func casesAheadMatch(t *testing.T, db *store.DB, homes map[string]string) {
+	ctx := context.Background()
+	all, err := store.WaitingPlain(ctx, db, domain.WaitingFilter{FacilityType: domain.ElderlyDisabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	place := map[string]int{}
+	number := map[string]string{}
+	for i, id := range all {
+		place[id] = i
+		var n string
+		if err := db.SQL.QueryRowContext(ctx, "SELECT number FROM cases WHERE id = $1", id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		number[id] = n
+	}
+	for name, home := range homes {
+		eligible, err := store.WaitingPlain(ctx, db, domain.WaitingFilter{FacilityID: home})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mes := []string{all[len(all)-1]}
+		for i := 0; i < len(all); i += 41 {
+			mes = append(mes, all[i])
+		}
+		full := 0
+		for _, me := range mes {
+			want := []string{}
+			for _, id := range eligible {
+				if place[id] < place[me] && len(want) < 20 {
+					want = append(want, number[id])
+				}
+			}
+			got, err := store.CasesAheadOf(ctx, db, me, home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s, case at %d: ahead %v, the plain query %v", name, place[me]+1, got, want)
+			}
+			if len(want) == 20 {
+				full++
+			}
+		}
+		if full == 0 {
+			t.Errorf("%s: no case has 20 ahead: the test proves little", name)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -19,18 +20,33 @@ const waitingFrom = ` c LEFT JOIN placements p ON p.case_id = c.id LEFT JOIN pri
 // cases_waiting_order.
 const onTheList = `c.state IN ('waiting_list', 'transfer_pending') AND c.facility_type = @ft::facility_type`
 
-// afterKey is the condition of the cases after a place in the list's order.
-var afterKey = "(" + WaitingOrder("c") + ") > (@rank, @at, @seq)"
+// afterKey and beforeKey are the conditions of the cases after and before a place in the
+// list's order.
+var (
+	afterKey  = "(" + WaitingOrder("c") + ") > (@rank, @at, @seq)"
+	beforeKey = "(" + WaitingOrder("c") + ") < (@brank, @bat, @bseq)"
+)
 
-// Windows of waitingWalk: the first is a few pages' worth of the list, each next one four times
-// the last, up to waitingWindowMax cases.
+// listQuerier runs queries: the pool, or a command's transaction.
+type listQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// waitingSpan is the part of a type's list a walk reads: after one place (nil: from the head)
+// and before another (nil: to the end).
+type waitingSpan struct{ after, before *waitingCursor }
+
+// Windows of waitingWalk: the first is twice the cases wanted (a home's filter keeps about two
+// thirds of a list whose cases mostly name no home), each next one four times the last, up to
+// waitingWindowMax cases.
 const (
-	waitingWindowPages = 4
+	waitingWindowFirst = 2
 	waitingWindowMax   = 8192
 )
 
-// waitingWalk returns the first want cases of a type's waiting list after the place after (nil:
-// from the head) that pass every one of filters, in the list's order. It walks the list's order
+// waitingWalk returns the first want cases of a type's waiting list in span that pass every one
+// of filters, in the list's order. It walks the list's order
 // (the index cases_waiting_order) from after in windows: each window is the next cases of the
 // type's list with their placements, and the filters only mark which of them belong; the walk
 // stops once it has want cases or the list ends. Asked in one query, the planner, which cannot
@@ -38,18 +54,24 @@ const (
 // sorted the type's whole list first: seconds for a home's first page (docs/BENCHMARKS.md
 // "Placement"). Its cost is now the cases read until the page is full. The answer is the one
 // query's, WaitingPlain in the tests (TestWaitingWalkMatchesThePlainQuery).
-func waitingWalk(ctx context.Context, db *DB, filters []string, args changeArgs, after *waitingCursor, want int) ([]waitingRow, error) {
+func waitingWalk(ctx context.Context, q listQuerier, filters []string, args changeArgs, span waitingSpan, want int) ([]waitingRow, error) {
 	fits := "true"
 	if len(filters) > 0 {
 		fits = "coalesce(" + strings.Join(filters, " AND ") + ", false)"
 	}
 	window := want
 	if len(filters) > 0 {
-		window = min(want*waitingWindowPages, waitingWindowMax)
+		window = min(want*waitingWindowFirst, waitingWindowMax)
+	}
+	after := span.after
+	base := onTheList
+	if b := span.before; b != nil {
+		base += " AND " + beforeKey
+		args["brank"], args["bat"], args["bseq"] = b.rank, b.at, b.seq
 	}
 	var out []waitingRow
 	for {
-		where := onTheList
+		where := base
 		if after != nil {
 			where += " AND " + afterKey
 			args["rank"], args["at"], args["seq"] = after.rank, after.at, after.seq
@@ -59,7 +81,7 @@ func waitingWalk(ctx context.Context, db *DB, filters []string, args changeArgs,
 				FROM cases c WHERE ` + where + ` ORDER BY ` + WaitingOrder("c") + ` LIMIT @window)` + waitingFrom + `
 			ORDER BY ` + WaitingOrder("c"))
 		args["window"] = window
-		rows, err := scanWaiting(ctx, db, st.sql, st.args(args))
+		rows, err := scanWaiting(ctx, q, st.sql, st.args(args))
 		if err != nil {
 			return nil, err
 		}
@@ -81,8 +103,8 @@ func waitingWalk(ctx context.Context, db *DB, filters []string, args changeArgs,
 }
 
 // scanWaiting runs a waiting-list query.
-func scanWaiting(ctx context.Context, db *DB, query string, args []any) ([]waitingRow, error) {
-	rs, err := db.SQL.QueryContext(ctx, query, args...)
+func scanWaiting(ctx context.Context, q listQuerier, query string, args []any) ([]waitingRow, error) {
+	rs, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("waiting list: %w", err)
 	}
