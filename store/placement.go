@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -215,7 +216,6 @@ func waitingFilters(f domain.WaitingFilter) []string {
 // Waiting implements domain.WaitingRegister: the cases in the list's order from the cursor, each
 // with the number of homes it could take.
 func (s *Cases) Waiting(ctx context.Context, f domain.WaitingFilter) (domain.WaitingPage, error) {
-	db := s.db.Gorm.WithContext(ctx)
 	var cur waitingCursor
 	if f.Cursor != "" {
 		var err error
@@ -225,11 +225,14 @@ func (s *Cases) Waiting(ctx context.Context, f domain.WaitingFilter) (domain.Wai
 	}
 	ft := string(f.FacilityType)
 	if f.FacilityID != "" {
-		home, err := loadFacility(db, f.FacilityID, false)
-		if err != nil {
-			return domain.WaitingPage{}, err
+		// the home's list is its type's
+		err := s.db.SQL.QueryRowContext(ctx, "SELECT type FROM facilities WHERE id = $1", f.FacilityID).Scan(&ft)
+		if errors.Is(err, sql.ErrNoRows) {
+			return domain.WaitingPage{}, domain.Errorf(domain.ENOTFOUND, "facility %s not found", f.FacilityID)
 		}
-		ft = string(home.Type)
+		if err != nil {
+			return domain.WaitingPage{}, fmt.Errorf("load facility %s: %w", f.FacilityID, err)
+		}
 	}
 	var span waitingSpan
 	if f.Cursor != "" {
