@@ -72,3 +72,11 @@ func WaitingPlain(ctx context.Context, db *DB, f domain.WaitingFilter) ([]string
 func CasesAheadOf(ctx context.Context, db *DB, caseID, facilityID string) ([]string, error) {
 	return (&lazyTx{db: db, ctx: ctx}).CasesAhead(ctx, caseID, facilityID)
 }
+
+// WalkWaitingAtMost makes the waiting list's walk give up to one query after n cases, until
+// the test ends.
+func WalkWaitingAtMost(t interface{ Cleanup(func()) }, n int) {
+	was := waitingWalkMax
+	waitingWalkMax = n
+	t.Cleanup(func() { waitingWalkMax = was })
+}

@@ -38,47 +38,49 @@ type listQuerier interface {
 type waitingSpan struct{ after, before *waitingCursor }
 
 // Windows of waitingWalk: the first is twice the cases wanted (a home's filter keeps about two
-// thirds of a list whose cases mostly name no home), each next one four times the last, up to
-// waitingWindowMax cases.
-const (
-	waitingWindowFirst = 2
-	waitingWindowMax   = 8192
-)
+// thirds of a list whose cases mostly name no home), each next one four times the last; once
+// the windows have read waitingWalkMax cases, the rest is one query.
+const waitingWindowFirst = 2
+
+var waitingWalkMax = 10_000 // a variable for the tests
 
 // waitingWalk returns the first want cases of a type's waiting list in span that pass every one
-// of filters, in the list's order. It walks the list's order
-// (the index cases_waiting_order) from after in windows: each window is the next cases of the
-// type's list with their placements, and the filters only mark which of them belong; the walk
-// stops once it has want cases or the list ends. Asked in one query, the planner, which cannot
-// tell how many cases the filters keep (it guessed 2 of 100,000 for one home's list), read and
-// sorted the type's whole list first: seconds for a home's first page (docs/BENCHMARKS.md
-// "Placement"). Its cost is now the cases read until the page is full. The answer is the one
-// query's, WaitingPlain in the tests (TestWaitingWalkMatchesThePlainQuery).
+// of filters, in the list's order. It walks the list's order (the index cases_waiting_order) in
+// windows: each window is the next cases of the type's list with their placements, and the
+// filters only mark which of them belong; the walk stops once it has want cases or the list
+// ends. Asked in one query, the planner, which cannot tell how many cases the filters keep (it
+// guessed 2 of 100,000 for one home's list), read and sorted the type's whole list first:
+// seconds for a home's first page (docs/BENCHMARKS.md "Placement"). The walk's cost is the
+// cases read until the page is full; when the filters keep so few that waitingWalkMax cases
+// have not filled it, the rest is asked in that one query, which then costs no more than the
+// walk would. The answer is the one query's, WaitingPlain in the tests
+// (TestWaitingWalkMatchesThePlainQuery).
 func waitingWalk(ctx context.Context, q listQuerier, filters []string, args changeArgs, span waitingSpan, want int) ([]waitingRow, error) {
-	fits := "true"
+	window, fits := want, "true"
 	if len(filters) > 0 {
-		fits = "coalesce(" + strings.Join(filters, " AND ") + ", false)"
+		window, fits = want*waitingWindowFirst, "coalesce("+strings.Join(filters, " AND ")+", false)"
 	}
-	window := want
-	if len(filters) > 0 {
-		window = min(want*waitingWindowFirst, waitingWindowMax)
-	}
-	after := span.after
 	base := onTheList
 	if b := span.before; b != nil {
 		base += " AND " + beforeKey
 		args["brank"], args["bat"], args["bseq"] = b.rank, b.at, b.seq
 	}
+	where := func(after *waitingCursor) string {
+		if after == nil {
+			return base
+		}
+		args["rank"], args["at"], args["seq"] = after.rank, after.at, after.seq
+		return base + " AND " + afterKey
+	}
 	var out []waitingRow
-	for {
-		where := base
-		if after != nil {
-			where += " AND " + afterKey
-			args["rank"], args["at"], args["seq"] = after.rank, after.at, after.seq
+	after := span.after
+	for read := 0; read < waitingWalkMax; read += window {
+		if read > 0 {
+			window = min(window*4, waitingWalkMax-read)
 		}
 		st := named(`SELECT ` + waitingColumns + `, ` + fits + ` AS fits
 			FROM (SELECT c.id, c.seq, c.number, c.applicant_name, c.facility_type, c.priority_rank, c.recognized_at, c.applicant
-				FROM cases c WHERE ` + where + ` ORDER BY ` + WaitingOrder("c") + ` LIMIT @window)` + waitingFrom + `
+				FROM cases c WHERE ` + where(after) + ` ORDER BY ` + WaitingOrder("c") + ` LIMIT @window)` + waitingFrom + `
 			ORDER BY ` + WaitingOrder("c"))
 		args["window"] = window
 		rows, err := scanWaiting(ctx, q, st.sql, st.args(args))
@@ -98,8 +100,16 @@ func waitingWalk(ctx context.Context, q listQuerier, filters []string, args chan
 		}
 		last := rows[len(rows)-1]
 		after = &waitingCursor{rank: last.PriorityRank, at: last.RecognizedAt, seq: last.Seq}
-		window = min(window*4, waitingWindowMax)
 	}
+	// the filters keep few: the rest of the list in one query
+	st := named(`SELECT ` + waitingColumns + `, true FROM cases` + waitingFrom + ` WHERE ` + where(after) + ` AND ` + fits +
+		` ORDER BY ` + WaitingOrder("c") + ` LIMIT @need`)
+	args["need"] = want - len(out)
+	rows, err := scanWaiting(ctx, q, st.sql, st.args(args))
+	if err != nil {
+		return nil, err
+	}
+	return append(out, rows...), nil
 }
 
 // scanWaiting runs a waiting-list query.
