@@ -107,7 +107,7 @@ func run(ctx context.Context) error {
 	var waiting, placements int
 	_ = db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM cases WHERE state = 'waiting_list' AND facility_type = 'elderly_disabled'").Scan(&waiting)
 	_ = db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM placements WHERE cardinality(districts) + cardinality(facility_ids) > 0").Scan(&placements)
-	fmt.Printf("ready in %.0fs: %d waiting for elderly_disabled, %d with preferences, %d homes of the type\n",
+	fmt.Printf("ready in %.0fs: %d waiting for elderly_disabled, %d with preferences, %d sections of homes of the type\n",
 		time.Since(t0).Seconds(), waiting, placements, len(homes))
 
 	srv := &api.Server{Cases: svc, Access: access, Auth: access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
