@@ -38,8 +38,8 @@ type listQuerier interface {
 type waitingSpan struct{ after, before *waitingCursor }
 
 // Windows of waitingWalk: the first is twice the cases wanted (a home's filter keeps about two
-// thirds of a list whose cases mostly name no home), each next one four times the last; once
-// the windows have read waitingWalkMax cases, the rest is one query.
+// thirds of a list whose cases mostly name no home), each next one four times the last, until
+// the windows have read waitingWalkMax cases; then the rest is one query.
 const waitingWindowFirst = 2
 
 var waitingWalkMax = 10_000 // a variable for the tests
@@ -52,8 +52,8 @@ var waitingWalkMax = 10_000 // a variable for the tests
 // guessed 2 of 100,000 for one home's list), read and sorted the type's whole list first:
 // seconds for a home's first page (docs/BENCHMARKS.md "Placement"). The walk's cost is the
 // cases read until the page is full; when the filters keep so few that waitingWalkMax cases
-// have not filled it, the rest is asked in that one query, which then costs no more than the
-// walk would. The answer is the one query's, WaitingPlain in the tests
+// have not filled it, the rest is asked in that one query, so that the worst case costs what
+// every page did before. The answer is the one query's, WaitingPlain in the tests
 // (TestWaitingWalkMatchesThePlainQuery).
 func waitingWalk(ctx context.Context, q listQuerier, filters []string, args changeArgs, span waitingSpan, want int) ([]waitingRow, error) {
 	window, fits := want, "true"
