@@ -437,6 +437,49 @@ func TestStatusSpeaksGently(t *testing.T) {
 	}
 }
 
+// TestStatusViewOfATransfer: a resident waiting for another home (transfer_pending, keeping the
+// bed) is on that type's list, and the relatives see the place and the estimate as for a waiting
+// case, and nothing of the case ahead.
+func TestStatusViewOfATransfer(t *testing.T) {
+	e := newAccessEnv(t, true)
+	ctx := context.Background()
+	ahead := e.newCase()
+	ahead.FacilityType, ahead.Applicant.FullName = domain.ElderlyDisabled, "Орлова Вера Петровна"
+	a, _, err := e.service.Register(ctx, system, ahead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.walk(a, "", domain.RequestDocuments, domain.SubmitForReview, domain.RecognizeNeed)
+	id, code := e.residingCase(system, e.facility["own"])
+	r := e.load(id)
+	if _, err := e.service.Fire(ctx, system, r.ID, r.Version, domain.EventCommand{Event: domain.RequestTransfer,
+		FacilityType: domain.ElderlyDisabled, Reason: "ближе к семье"}); err != nil {
+		t.Fatal(err)
+	}
+	r = e.load(id)
+	if r.State != domain.TransferPending || r.WaitingPosition != 2 {
+		t.Fatalf("the resident: %s, place %d; want transfer_pending, second", r.State, r.WaitingPosition)
+	}
+	res := e.status(r.Number, code, "198.51.100.70")
+	if res.status != http.StatusOK {
+		t.Fatalf("status lookup: %d %s", res.status, res.body)
+	}
+	v := res.json(t)
+	w, _ := v["waiting"].(map[string]any)
+	basis, _ := w["estimate_basis"].(map[string]any)
+	if v["waiting_position"] != float64(2) || w["position"] != float64(2) || w["total"] != float64(2) || len(w) != 4 {
+		t.Errorf("the waiting part of a transfer: %v %v", v["waiting_position"], v["waiting"])
+	}
+	if basis["reason"] != domain.EstimateTooFewWording || basis["segment_position"] != float64(2) {
+		t.Errorf("estimate basis: %v", basis)
+	}
+	for _, other := range []string{a.ID, a.Number, "Орлова", "elderly"} {
+		if bytes.Contains(res.body, []byte(other)) {
+			t.Errorf("the relatives' view shows %q: %s", other, res.body)
+		}
+	}
+}
+
 // TestStatusNamesTheVoucherHome: the holder of the code learns which home the voucher is for,
 // and the stages passed with their days.
 func TestStatusNamesTheVoucherHome(t *testing.T) {

@@ -144,7 +144,7 @@ var sectionCode = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 
 // Stale says whether the home has not reported its beds within maxDays (never counts).
 func (f Facility) Stale(now time.Time, maxDays int) bool {
-	return f.Active && (f.ReportedAt == nil || now.Sub(*f.ReportedAt) > time.Duration(maxDays)*24*time.Hour)
+	return f.Active && (f.ReportedAt == nil || f.ReportedAt.Before(StaleBefore(now, maxDays)))
 }
 
 // check validates a home as it is to be saved.

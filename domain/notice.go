@@ -39,6 +39,9 @@ const (
 	HappeningOfferProposed Happening = "offer_proposed"
 	// HappeningOfferExpired: an offer nobody answered in time (escalates like a missed deadline).
 	HappeningOfferExpired Happening = "offer_expired"
+	// HappeningBedsReportStale: a home has not reported its beds for BED_REPORT_MAX_DAYS; its
+	// agency is reminded (stalehome.go).
+	HappeningBedsReportStale Happening = "beds_report_stale"
 )
 
 // Audiences: who a notice is for.
@@ -123,6 +126,8 @@ const (
 	SubjectContact = "contact"
 	// SubjectLead is an outreach lead (one nobody has triaged in time).
 	SubjectLead = "lead"
+	// SubjectFacility is a home (one whose beds report went stale).
+	SubjectFacility = "facility"
 )
 
 // Subject is what a deadline without a case watches, as its reminders name it: its kind, its

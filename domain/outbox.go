@@ -36,6 +36,12 @@ type Outbox interface {
 	// ScanDue takes up to limit open deadlines whose next reminder is due, lets plan decide
 	// each, and writes the notices and the reminders' stages in one transaction.
 	ScanDue(ctx context.Context, now time.Time, limit int, plan func(r DueReminder) ReminderOutcome) (ScanResult, error)
+	// RemindStaleHomes takes up to limit active homes with an agency whose beds report is
+	// older than before (or missing) and whose staleness episode has not been reminded yet
+	// (stalehome.go), lets plan write each one's notices, and writes them with the episode
+	// recorded in one transaction; homes a concurrent scan holds are skipped. It returns how
+	// many homes it took and how many notices it wrote.
+	RemindStaleHomes(ctx context.Context, before time.Time, limit int, plan func(h StaleHome) []Notice) (homes, notices int, err error)
 }
 
 // OwedNotice is a notice the relay hands over, with the attempts made so far.

@@ -74,6 +74,9 @@ var whoIsTold = []tell{
 	// Not in domain.md's table: a bed offered to a waiting case (issue 17).
 	{happening: HappeningOfferProposed, specialist: true, orSupervisor: true},
 	{happening: HappeningOfferExpired, specialist: true, supervisor: true},
+	// Not in domain.md's table: a home's stale beds report reminds its agency; planned in
+	// stalehome.go (it is about a home, not a case).
+	{happening: HappeningBedsReportStale},
 }
 
 // eventHappening maps each lifecycle event to what it makes known; "" is an event that tells
@@ -142,6 +145,7 @@ var happeningLabels = map[Happening]string{
 	HappeningContactRequestDone: "Ответ на просьбу о связи с проживающим",
 	HappeningOfferProposed:      "Предложено место",
 	HappeningOfferExpired:       "Предложение места истекло без ответа",
+	HappeningBedsReportStale:    "Нет свежего отчёта о местах",
 }
 
 // HappeningDef is a happening with its label.
@@ -189,7 +193,7 @@ func (r NoticeRoute) Template() string {
 // NoticeRoutes lists every (happening, audience, channel) the table can produce, and those of
 // contact requests, so a test can check that each has its template.
 func NoticeRoutes() []NoticeRoute {
-	out := ContactRequestRoutes()
+	out := append(ContactRequestRoutes(), staleHomeRoute)
 	for _, t := range whoIsTold {
 		add := func(aud string, channels ...string) {
 			for _, ch := range channels {

@@ -329,7 +329,7 @@ func (s *Access) status(ctx context.Context, number, code, clientAddr string) (*
 			v.MissingWhere = append(v.MissingWhere, MissingDocument{publicDocLabel(t), WhereToGet(t)})
 		}
 	}
-	if rec.State == WaitingList {
+	if onWaitingList(rec.State) { // a resident waiting for a transfer is on the list too
 		fig, err := s.Lookups.WaitingFigures(ctx, rec.ID)
 		if err != nil {
 			return nil, fmt.Errorf("status lookup: %w", err)

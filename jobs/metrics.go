@@ -33,7 +33,7 @@ func NewMetrics(reg prometheus.Registerer, notices domain.Outbox, inspector *asy
 			Buckets: []float64{.005, .01, .025, .05, .1, .2, .5, 1, 2.5, 10},
 		}),
 		reminders: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "carepath_reminders_written_total", Help: "Reminder notices the deadline scan wrote.",
+			Name: "carepath_reminders_written_total", Help: "Reminder notices the deadline scan wrote (stale homes' included).",
 		}),
 	}
 	reg.MustRegister(m.deliveries, m.relayedN, m.scans, m.reminders, &backlogCollector{notices: notices, inspector: inspector, logger: logger})
@@ -55,7 +55,7 @@ func (m *Metrics) relayed(n int) {
 func (m *Metrics) scanned(st ScanStats) {
 	if m != nil {
 		m.scans.Observe(st.Duration.Seconds())
-		m.reminders.Add(float64(st.Notices))
+		m.reminders.Add(float64(st.Notices + st.StaleNotices))
 	}
 }
 

@@ -32,10 +32,14 @@ type Scanner struct {
 
 // ScanStats says what one tick did.
 type ScanStats struct {
-	Due      int
-	Notices  int
-	Expired  int
-	Duration time.Duration
+	Due     int
+	Notices int
+	Expired int
+	// StaleHomes are the homes whose agencies were reminded of a stale beds report, with
+	// StaleNotices their reminders (not counted in Notices).
+	StaleHomes   int
+	StaleNotices int
+	Duration     time.Duration
 }
 
 // ProcessTask implements asynq.Handler.
@@ -44,8 +48,9 @@ func (s *Scanner) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if st.Due > 0 {
-		s.Logger.Info("deadline scan", "due", st.Due, "notices", st.Notices, "expired_vouchers", st.Expired, "ms", st.Duration.Milliseconds())
+	if st.Due > 0 || st.StaleHomes > 0 {
+		s.Logger.Info("deadline scan", "due", st.Due, "notices", st.Notices, "expired_vouchers", st.Expired,
+			"stale_homes", st.StaleHomes, "ms", st.Duration.Milliseconds())
 	}
 	return nil
 }
@@ -65,11 +70,7 @@ func (s *Scanner) Scan(ctx context.Context) (ScanStats, error) {
 	plan := func(r domain.DueReminder) domain.ReminderOutcome {
 		return domain.PlanReminder(s.Settings, r, supervisors, now)
 	}
-	maxBatches := s.MaxBatches
-	if maxBatches == 0 {
-		maxBatches = 100
-	}
-	for i := 0; i < maxBatches; i++ {
+	for i := 0; i < s.maxBatches(); i++ {
 		res, err := s.Notices.ScanDue(ctx, now, s.Batch, plan)
 		if err != nil {
 			return st, err
@@ -95,6 +96,10 @@ func (s *Scanner) Scan(ctx context.Context) (ScanStats, error) {
 		}
 		st.Expired += n
 	}
+	// homes whose beds report went stale: their agencies are reminded, once per episode
+	if err := s.remindStaleHomes(ctx, now, &st); err != nil {
+		s.Logger.Error("remind stale homes", "err", err)
+	}
 	st.Duration = time.Since(start)
 	s.Metrics.scanned(st)
 	return st, nil
@@ -110,4 +115,37 @@ func (s *Scanner) expire(ctx context.Context, caseID string) error {
 		return fmt.Errorf("cancel voucher of case %s: %w", caseID, err)
 	}
 	return nil
+}
+
+// remindStaleHomes reminds the agencies of the homes whose beds report went stale
+// (domain/stalehome.go), in batches like the deadlines.
+func (s *Scanner) remindStaleHomes(ctx context.Context, now time.Time, st *ScanStats) error {
+	days := s.Settings.BedReportMaxDays
+	if days <= 0 {
+		days = domain.DefaultSettings().BedReportMaxDays
+	}
+	set := s.Settings
+	set.BedReportMaxDays = days
+	plan := func(h domain.StaleHome) []domain.Notice { return domain.PlanStaleHomeReminder(set, h, now) }
+	batch := max(s.Batch, 1)
+	for range s.maxBatches() {
+		homes, notices, err := s.Notices.RemindStaleHomes(ctx, domain.StaleBefore(now, days), batch, plan)
+		if err != nil {
+			return err
+		}
+		st.StaleHomes += homes
+		st.StaleNotices += notices
+		if homes < batch {
+			return nil
+		}
+	}
+	return nil
+}
+
+// maxBatches is how many batches one tick takes at most, of each kind.
+func (s *Scanner) maxBatches() int {
+	if s.MaxBatches == 0 {
+		return 100
+	}
+	return s.MaxBatches
 }

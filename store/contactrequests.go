@@ -45,10 +45,10 @@ type contactRequestRow struct {
 // when it commits.
 func insertNotices(tx *gorm.DB, ns []domain.Notice) error {
 	for _, n := range ns {
-		err := tx.Exec(`INSERT INTO notices (id, case_id, happening, audience, channel, recipient, template, data, idempotency_key,
-				status, not_before, next_attempt_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			n.ID, n.CaseID, string(n.Happening), n.Audience, n.Channel, n.Recipient, n.Template, mustJSON(n.Data), n.IdempotencyKey,
+		err := tx.Exec(`INSERT INTO notices (id, case_id, subject_kind, subject_id, happening, audience, channel, recipient, template, data,
+				idempotency_key, status, not_before, next_attempt_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+			n.ID, nullable(n.CaseID), nullable(n.SubjectKind), nullable(n.SubjectID), string(n.Happening), n.Audience, n.Channel, n.Recipient, n.Template, mustJSON(n.Data), n.IdempotencyKey,
 			n.NotBefore, n.NotBefore, n.CreatedAt, n.CreatedAt).Error
 		if err != nil {
 			return translate(err, "notice")

@@ -108,35 +108,40 @@ func (t *lazyTx) AnswerOffer(ctx context.Context, id string, state domain.OfferS
 	return nil
 }
 
-// casesAhead is the waiting cases before @me on its list that home @home could take.
-var casesAhead = named(`SELECT c.number FROM cases me, cases c LEFT JOIN placements p ON p.case_id = c.id
-	WHERE me.id = @me AND c.state IN ('waiting_list', 'transfer_pending') AND c.facility_type = me.facility_type
-		AND (` + WaitingOrder("c") + `) < (` + WaitingOrder("me") + `) AND ` + eligibleFor + `
-	ORDER BY ` + WaitingOrder("c") + ` LIMIT 20`)
+// casesAheadShown is how many of the cases passed over CasesAhead names.
+const casesAheadShown = 20
 
-// CasesAhead implements domain.CaseTx.
+// CasesAhead implements domain.CaseTx: the first cases before the case on its list that the
+// home could take (eligibleFor), by walking the list from its head (waitingWalk): asked in one
+// query, the planner read and sorted every case ahead, seconds for a case at the back of a long
+// list.
 func (t *lazyTx) CasesAhead(ctx context.Context, caseID, facilityID string) ([]string, error) {
-	var rows *sql.Rows
-	var err error
-	args := casesAhead.args(changeArgs{"me": caseID, "home": facilityID, "section": ""})
+	var q listQuerier = t.db.SQL
 	if t.tx != nil {
-		rows, err = t.tx.Statement.ConnPool.QueryContext(ctx, casesAhead.sql, args...)
-	} else {
-		rows, err = t.db.SQL.QueryContext(ctx, casesAhead.sql, args...)
+		q = t.tx.Statement.ConnPool
+	}
+	var ft string
+	var me waitingCursor
+	var at sql.NullTime
+	err := q.QueryRowContext(ctx, "SELECT facility_type::text, priority_rank, recognized_at, seq FROM cases WHERE id = $1", caseID).
+		Scan(&ft, &me.rank, &at, &me.seq)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !at.Valid {
+		return []string{}, nil // not on a list: nobody is before it
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cases ahead of %s: %w", caseID, err)
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("cases ahead of %s: %w", caseID, err)
-		}
-		out = append(out, n)
+	me.at = at.Time
+	rows, err := waitingWalk(ctx, q, []string{eligibleFor}, changeArgs{"ft": ft, "home": facilityID, "section": ""},
+		waitingSpan{before: &me}, casesAheadShown)
+	if err != nil {
+		return nil, fmt.Errorf("cases ahead of %s: %w", caseID, err)
 	}
-	return out, rows.Err()
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r.Number
+	}
+	return out, nil
 }
 
 // WithdrawOffers implements domain.CaseTx.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -195,35 +196,26 @@ type waitingRow struct {
 	Districts     sql.NullString
 	FacilityIDs   sql.NullString
 	Review        *bool
-	Homes         int
+	// Fits: the case passes the list's filter (waitingWalk).
+	Fits bool
 }
 
-// scanWaiting runs a waiting-list query.
-func scanWaiting(ctx context.Context, db *DB, query string, args []any) ([]waitingRow, error) {
-	rs, err := db.SQL.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("waiting list: %w", err)
+// waitingFilters are the conditions a filtered list keeps its cases by: eligibleFor for one
+// home's list (@home), and the preferences' district for a district's (@district).
+func waitingFilters(f domain.WaitingFilter) []string {
+	var out []string
+	if f.FacilityID != "" {
+		out = append(out, eligibleFor)
 	}
-	defer rs.Close()
-	var out []waitingRow
-	for rs.Next() {
-		var r waitingRow
-		if err := rs.Scan(&r.ID, &r.Seq, &r.Number, &r.ApplicantName, &r.FacilityType, &r.PriorityRank, &r.RecognizedAt, &r.Gender,
-			&r.Priority, &r.PriorityTitle, &r.Bedridden, &r.Districts, &r.FacilityIDs, &r.Review, &r.Homes); err != nil {
-			return nil, fmt.Errorf("waiting list: %w", err)
-		}
-		out = append(out, r)
+	if f.District != "" {
+		out = append(out, "(coalesce(cardinality(p.districts), 0) = 0 OR @district = ANY (p.districts))")
 	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("waiting list: %w", err)
-	}
-	return out, nil
+	return out
 }
 
 // Waiting implements domain.WaitingRegister: the cases in the list's order from the cursor, each
 // with the number of homes it could take.
 func (s *Cases) Waiting(ctx context.Context, f domain.WaitingFilter) (domain.WaitingPage, error) {
-	db := s.db.Gorm.WithContext(ctx)
 	var cur waitingCursor
 	if f.Cursor != "" {
 		var err error
@@ -233,32 +225,21 @@ func (s *Cases) Waiting(ctx context.Context, f domain.WaitingFilter) (domain.Wai
 	}
 	ft := string(f.FacilityType)
 	if f.FacilityID != "" {
-		home, err := loadFacility(db, f.FacilityID, false)
-		if err != nil {
-			return domain.WaitingPage{}, err
+		// the home's list is its type's
+		err := s.db.SQL.QueryRowContext(ctx, "SELECT type FROM facilities WHERE id = $1", f.FacilityID).Scan(&ft)
+		if errors.Is(err, sql.ErrNoRows) {
+			return domain.WaitingPage{}, domain.Errorf(domain.ENOTFOUND, "facility %s not found", f.FacilityID)
 		}
-		ft = string(home.Type)
+		if err != nil {
+			return domain.WaitingPage{}, fmt.Errorf("load facility %s: %w", f.FacilityID, err)
+		}
 	}
-	where := []string{"c.state IN ('waiting_list', 'transfer_pending')", "c.facility_type = @ft::facility_type"}
-	if f.FacilityID != "" {
-		where = append(where, eligibleFor)
-	}
-	if f.District != "" {
-		where = append(where, "(coalesce(cardinality(p.districts), 0) = 0 OR @district = ANY (p.districts))")
-	}
+	var span waitingSpan
 	if f.Cursor != "" {
-		where = append(where, "("+WaitingOrder("c")+") > (@rank, @at, @seq)")
+		span.after = &cur
 	}
-	q := `SELECT c.id::text, c.seq, c.number, c.applicant_name, c.facility_type::text, c.priority_rank, c.recognized_at,
-		coalesce(c.applicant->>'gender', '') AS gender, p.priority, pc.title AS priority_title, p.bedridden,
-		to_json(p.districts)::text AS districts, to_json(p.facility_ids)::text AS facility_ids, p.review, 0 AS homes
-	FROM cases c LEFT JOIN placements p ON p.case_id = c.id LEFT JOIN priority_categories pc ON pc.code = p.priority
-	WHERE ` + strings.Join(where, " AND ") + `
-	ORDER BY ` + WaitingOrder("c") + ` LIMIT @limit`
-	st := named(q)
-	args := st.args(changeArgs{"ft": ft, "home": f.FacilityID, "section": "", "district": f.District,
-		"rank": cur.rank, "at": cur.at, "seq": cur.seq, "limit": f.Limit + 1})
-	rows, err := scanWaiting(ctx, s.db, st.sql, args)
+	rows, err := waitingWalk(ctx, s.db.SQL, waitingFilters(f), changeArgs{"ft": ft, "home": f.FacilityID, "section": "", "district": f.District},
+		span, f.Limit+1)
 	if err != nil {
 		return domain.WaitingPage{}, err
 	}
@@ -279,7 +260,7 @@ func (s *Cases) Waiting(ctx context.Context, f domain.WaitingFilter) (domain.Wai
 		}
 		e := domain.WaitingEntry{Position: cur.position + i + 1, CaseID: r.ID, Number: r.Number, ApplicantName: r.ApplicantName,
 			FacilityType: domain.FacilityType(r.FacilityType), Priority: domain.DefaultPriority, RecognizedAt: r.RecognizedAt.UTC(),
-			Sex: sex, HomesPossible: r.Homes}
+			Sex: sex}
 		var err error
 		if e.Districts, err = jsonList(r.Districts.String); err != nil {
 			return domain.WaitingPage{}, err

@@ -114,7 +114,7 @@ var configVars = []configVar{
 	{"CONTACT_REQUEST_WD", "2", "a home's answer to a relative's request to reach a resident, working days (assumption)"},
 	{"OFFER_RESPONSE_WD", "3", "an offer of a bed not answered within it expires, working days (assumption)"},
 	{"OFFER_REFUSALS_BEFORE_REVIEW", "2", "the applicant's refusals of offers after which the case is flagged for a specialist's review (assumption)"},
-	{"BED_REPORT_MAX_DAYS", "7", "a home whose last beds report is older is stale on the occupancy board, days (assumption)"},
+	{"BED_REPORT_MAX_DAYS", "7", "a home whose last beds report is older is stale on the occupancy board, and its agency is reminded once per stale report, days (assumption)"},
 	{"DOCUMENT_VALIDITY_MONTHS", "medical_card=6,no_contraindications=6,psychiatric_commission=6", "validity of expiring documents, months (assumption)"},
 	{"WORKER_CONCURRENCY", "128", "notice deliveries and scans one worker runs at once (partners answer slowly; the database work is batched)"},
 	{"WORKER_METRICS_ADDR", "", "host:port where `carepath worker` serves /metrics; empty: none (`all` and `serve` serve it with the API)"},

@@ -39,6 +39,7 @@ var (
 	keep     = flag.Bool("keep", false, "keep the bench database afterwards")
 	nWaiting = flag.Int("waiting", envInt("BENCH_PLACEMENT_WAITING", 100_000), "waiting cases")
 	seconds  = flag.Int("seconds", envInt("BENCH_PLACEMENT_SECONDS", 20), "seconds per measurement")
+	reuse    = flag.Bool("reuse", os.Getenv("BENCH_PLACEMENT_REUSE") != "", "measure on the database a -keep run left (migrated again, not filled again)")
 )
 
 func env(name, def string) string {
@@ -68,7 +69,7 @@ func main() {
 var districts = []string{"Северный", "Южный", "Восточный", "Западный", "Центральный", "Зеленоградский"}
 
 func run(ctx context.Context) error {
-	db, drop, err := freshDB(ctx)
+	db, drop, err := benchDB(ctx)
 	if err != nil {
 		return err
 	}
@@ -84,24 +85,29 @@ func run(ctx context.Context) error {
 		return err
 	}
 	t0 := time.Now()
-	// the generator's cases, twice as many as will wait, so that every waiting one is taken
-	// from a state that holds no bed
-	n := *nWaiting * 2
-	if _, err := cases.Generate(ctx, store.GenerateOptions{Cases: n, Settings: svc.Settings, Calendar: cal, Seed: 17}); err != nil {
-		return err
+	if !*reuse {
+		// the generator's cases, twice as many as will wait, so that every waiting one is taken
+		// from a state that holds no bed
+		n := *nWaiting * 2
+		if _, err := cases.Generate(ctx, store.GenerateOptions{Cases: n, Settings: svc.Settings, Calendar: cal, Seed: 17}); err != nil {
+			return err
+		}
+		fmt.Printf("generated %d cases in %.0fs\n", n, time.Since(t0).Seconds())
+		if err := fillWaiting(ctx, db); err != nil {
+			return err
+		}
+		if _, err := db.SQL.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
+			return err
+		}
 	}
-	fmt.Printf("generated %d cases in %.0fs\n", n, time.Since(t0).Seconds())
-	homes, err := fillWaiting(ctx, db)
+	homes, err := homeSections(ctx, db)
 	if err != nil {
-		return err
-	}
-	if _, err := db.SQL.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 		return err
 	}
 	var waiting, placements int
 	_ = db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM cases WHERE state = 'waiting_list' AND facility_type = 'elderly_disabled'").Scan(&waiting)
 	_ = db.SQL.QueryRowContext(ctx, "SELECT count(*) FROM placements WHERE cardinality(districts) + cardinality(facility_ids) > 0").Scan(&placements)
-	fmt.Printf("filled in %.0fs: %d waiting for elderly_disabled, %d with preferences, %d homes of the type\n",
+	fmt.Printf("ready in %.0fs: %d waiting for elderly_disabled, %d with preferences, %d sections of homes of the type\n",
 		time.Since(t0).Seconds(), waiting, placements, len(homes))
 
 	srv := &api.Server{Cases: svc, Access: access, Auth: access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -111,7 +117,7 @@ func run(ctx context.Context) error {
 	}
 	ts := httptest.NewServer(h)
 	defer ts.Close()
-	_, tok, err := access.CreateUser(ctx, domain.NewUser{Name: "Bench supervisor", Role: domain.RoleSupervisor})
+	_, tok, err := access.CreateUser(ctx, domain.NewUser{Name: fmt.Sprintf("Bench supervisor %d", time.Now().UnixNano()), Role: domain.RoleSupervisor})
 	if err != nil {
 		return err
 	}
@@ -190,9 +196,9 @@ func report(name string, lat []time.Duration, errs, seconds int, target time.Dur
 }
 
 // fillWaiting puts nWaiting cases of states that hold no bed on the elderly_disabled list, with
-// priorities, recognition dates over three years and preferences; gives the homes of the type
-// districts and sections (men, women, bedridden); and returns those homes' sections.
-func fillWaiting(ctx context.Context, db *store.DB) ([]domain.Bed, error) {
+// priorities, recognition dates over three years and preferences, and gives the homes of the
+// type districts and sections (men, women, bedridden).
+func fillWaiting(ctx context.Context, db *store.DB) error {
 	steps := []string{
 		// the homes: a district each, and besides the generator's "main" section two wards by sex and one for the bedridden
 		`UPDATE facilities SET district = (ARRAY['Северный','Южный','Восточный','Западный','Центральный','Зеленоградский'])[1 + abs(hashtext(id::text)) % 6]`,
@@ -221,9 +227,14 @@ func fillWaiting(ctx context.Context, db *store.DB) ([]domain.Bed, error) {
 	}
 	for _, q := range steps {
 		if _, err := db.SQL.ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("fill: %w", err)
+			return fmt.Errorf("fill: %w", err)
 		}
 	}
+	return nil
+}
+
+// homeSections are the sections of the homes of the type the list is for.
+func homeSections(ctx context.Context, db *store.DB) ([]domain.Bed, error) {
 	rows, err := db.SQL.QueryContext(ctx, `SELECT s.facility_id::text, s.code FROM facility_sections s JOIN facilities f ON f.id = s.facility_id
 		WHERE f.type = 'elderly_disabled' ORDER BY 1, 2`)
 	if err != nil {
@@ -292,14 +303,17 @@ func withDB(name string) string {
 	return u.String()
 }
 
-func freshDB(ctx context.Context) (*store.DB, func(), error) {
+// benchDB is a new bench database, or with -reuse the one a -keep run left.
+func benchDB(ctx context.Context) (*store.DB, func(), error) {
 	conn, err := pgx.Connect(ctx, *pgURL)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
-		return nil, nil, err
+	if !*reuse {
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
+			return nil, nil, err
+		}
 	}
 	if err := store.EnsureDatabase(ctx, withDB(dbName)); err != nil {
 		return nil, nil, err
@@ -313,7 +327,7 @@ func freshDB(ctx context.Context) (*store.DB, func(), error) {
 	}
 	return db, func() {
 		db.Close()
-		if *keep {
+		if *keep || *reuse {
 			return
 		}
 		if c, err := pgx.Connect(context.Background(), *pgURL); err == nil {
