@@ -25,28 +25,13 @@ func TestWaitEstimateOnABuiltFixture(t *testing.T) {
 	north := &domain.Placement{Priority: domain.DefaultPriority, Districts: []string{"Север"}}
 	var w []*domain.Case
 	for _, p := range []*domain.Placement{nil, north, nil, north, north} {
-		c := f.register(t, "Очередь Оценка")
-		today := domain.DateOf(time.Now()).AddDays(-1)
-		for _, d := range c.Checklist {
-			var err error
-			if c, err = f.service.RecordDocument(ctx, sys, c.ID, d.Type, 0, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &today}); err != nil {
-				t.Fatal(err)
-			}
-		}
 		var pl *domain.Placement
 		if p != nil {
 			cp := *p
 			cp.Districts = append([]string(nil), p.Districts...)
 			pl = &cp
 		}
-		for _, cmd := range []domain.EventCommand{{Event: domain.RequestDocuments}, {Event: domain.SubmitForReview},
-			{Event: domain.RecognizeNeed, IPPSUNumber: "1", IPPSUDate: &today, Placement: pl}} {
-			var err error
-			if c, err = f.service.Fire(ctx, sys, c.ID, c.Version, cmd); err != nil {
-				t.Fatal(err)
-			}
-		}
-		w = append(w, c)
+		w = append(w, f.waitingCase(t, pl))
 	}
 	admit := func(districts string, n int, at time.Time) {
 		t.Helper()
@@ -117,22 +102,8 @@ func TestWaitEstimateOnABuiltFixture(t *testing.T) {
 	for i, c := range w {
 		same(fmt.Sprintf("w%d from the snapshot", i+1), c)
 	}
-	w6 := f.register(t, "Очередь Поздняя")
-	same("a case not on the list", w6)
-	today := domain.DateOf(time.Now()).AddDays(-1)
-	for _, d := range w6.Checklist {
-		var err error
-		if w6, err = f.service.RecordDocument(ctx, sys, w6.ID, d.Type, 0, domain.DocumentUpdate{Status: domain.DocReceived, IssuedOn: &today}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, cmd := range []domain.EventCommand{{Event: domain.RequestDocuments}, {Event: domain.SubmitForReview},
-		{Event: domain.RecognizeNeed, IPPSUNumber: "1", IPPSUDate: &today, Placement: &domain.Placement{Priority: domain.DefaultPriority, Districts: []string{"Север"}}}} {
-		var err error
-		if w6, err = f.service.Fire(ctx, sys, w6.ID, w6.Version, cmd); err != nil {
-			t.Fatal(err)
-		}
-	}
+	same("a case not on the list", f.register(t, "Очередь Поздняя"))
+	w6 := f.waitingCase(t, &domain.Placement{Priority: domain.DefaultPriority, Districts: []string{"Север"}})
 	if _, ok := lookup.SnapshotPosition(l, w6.ID); ok {
 		t.Fatal("w6 is in the snapshot already: the test does not reach the counted places")
 	}

@@ -94,7 +94,8 @@ func TestWaitingPositionSnapshot(t *testing.T) {
 }
 
 // waitingCase registers a case and takes it to the waiting list.
-func (f *fixture) waitingCase(t *testing.T) *domain.Case {
+// (with pl, its placement: priority and preferences; nil for none).
+func (f *fixture) waitingCase(t *testing.T, pl *domain.Placement) *domain.Case {
 	t.Helper()
 	ctx := context.Background()
 	c := f.register(t, "Очередь Тест")
@@ -106,7 +107,7 @@ func (f *fixture) waitingCase(t *testing.T) *domain.Case {
 		}
 	}
 	for _, cmd := range []domain.EventCommand{{Event: domain.RequestDocuments}, {Event: domain.SubmitForReview},
-		{Event: domain.RecognizeNeed, IPPSUNumber: "1", IPPSUDate: &today}} {
+		{Event: domain.RecognizeNeed, IPPSUNumber: "1", IPPSUDate: &today, Placement: pl}} {
 		var err error
 		if c, err = f.service.Fire(ctx, sys, c.ID, c.Version, cmd); err != nil {
 			t.Fatal(err)
@@ -122,8 +123,8 @@ func TestWaitingSnapshotFromTheReader(t *testing.T) {
 	primary, standby := newFixture(t), newFixture(t)
 	ctx := context.Background()
 	// the "standby" lags: it holds an older list (its own cases), the primary a newer one
-	onStandby := standby.waitingCase(t)
-	onPrimary := []*domain.Case{primary.waitingCase(t), primary.waitingCase(t)}
+	onStandby := standby.waitingCase(t, nil)
+	onPrimary := []*domain.Case{primary.waitingCase(t, nil), primary.waitingCase(t, nil)}
 	reader, err := store.Open(ctx, standby.db.URL, store.Options{ReadOnly: true, MaxOpenConns: 2})
 	if err != nil {
 		t.Fatal(err)
