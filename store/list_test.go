@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"carepath/cmd/carepath/generate"
 	"carepath/domain"
 	"carepath/store"
+	"carepath/store/dbtest"
 )
 
 // TestListMatchesPlainQuery pages through lists over generated cases and compares them with the
@@ -17,7 +19,7 @@ import (
 // their two ways (a name with more than NameCap matching keys is read newest first, in a window
 // of the newest names, then from the older keys).
 func TestListMatchesPlainQuery(t *testing.T) {
-	db, cases, _, _, _ := generatedStore(t, 3000)
+	db, cases := generatedCases(t, 3000)
 	cases = cases.WithListLimits(store.ListLimits{NameCap: 30, NameWindow: 500, DueCap: 25})
 	ctx := context.Background()
 	var common, rare, fragment string
@@ -125,6 +127,26 @@ func TestListMatchesPlainQuery(t *testing.T) {
 			}
 		})
 	}
+}
+
+// generatedCases opens a fresh database holding n cases of the bulk generator.
+func generatedCases(t *testing.T, n int) (*store.DB, *store.Cases) {
+	t.Helper()
+	ctx := context.Background()
+	db := dbtest.Open(t)
+	sealer, err := store.NewSealer([][]byte{make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := store.NewCases(db, sealer)
+	cal, err := store.NewCalendars(db).Calendar(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := generate.Run(ctx, cases, generate.Options{Cases: n, Settings: domain.DefaultSettings(), Calendar: cal, Seed: 7}); err != nil {
+		t.Fatalf("generate %d cases: %v", n, err)
+	}
+	return db, cases
 }
 
 func stateOf(t *testing.T, db *store.DB, name string) string {

@@ -9,9 +9,9 @@ import (
 )
 
 // copyBuffer writes rows in PostgreSQL's binary COPY format
-// (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4). The bulk generator
-// encodes its batches with it in parallel workers, so the one COPY connection only streams
-// bytes; pgx's generic CopyFrom encodes value by value through interfaces on that connection's
+// (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4). The bulk loader's
+// batches (CaseBatch) are encoded with it in the caller's parallel workers, so the one COPY
+// connection only streams bytes; pgx's generic CopyFrom encodes value by value through interfaces on that connection's
 // goroutine, which made the Go side the bottleneck of a bulk load.
 type copyBuffer struct{ b []byte }
 

@@ -12,7 +12,7 @@ import (
 // each state the case entered, once, on the Moscow day it last entered it, in the order of those
 // entries. It is stored compactly, six characters a stage: the state's letter (timelineCodes,
 // case_state_code in SQL) and the day as five digits counted from timelineEpoch. The triggers
-// keep it on every write; the bulk generator writes it with TimelineOf.
+// keep it on every write; the bulk loader (CaseBatch) writes it with TimelineOf.
 
 // timelineCodes are the states' letters; TestTimelineCodesAreTheDatabases holds them to the
 // database's case_state_code and to the lifecycle's states.
@@ -39,7 +39,7 @@ var timelineEpoch = domain.NewDate(2000, time.January, 1)
 const timelineStep = 6
 
 // TimelineOf is a case's timeline computed from its history, for rows written without the
-// triggers' help (the bulk generator).
+// triggers' help (the bulk loader).
 func TimelineOf(history []domain.HistoryEntry) string {
 	var b []byte
 	for _, h := range history {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"carepath/cmd/carepath/demo"
+	"carepath/cmd/carepath/generate"
 	"carepath/domain"
 	"carepath/store"
 )
@@ -53,7 +54,7 @@ func generateCases(ctx context.Context, a *app, n int, seed uint64, stdout io.Wr
 	if err != nil {
 		return err
 	}
-	res, err := a.cases.Generate(ctx, store.GenerateOptions{
+	res, err := generate.Run(ctx, a.cases, generate.Options{
 		Cases: n, Settings: a.service.Settings, Calendar: cal, Seed: seed,
 		Progress: func(format string, args ...any) { fmt.Fprintf(stdout, "seed: "+format+"\n", args...) },
 	})
@@ -70,6 +71,6 @@ func generateCases(ctx context.Context, a *app, n int, seed uint64, stdout io.Wr
 	for _, st := range states {
 		fmt.Fprintf(stdout, "  %-22s %d\n", st, res.States[domain.State(st)])
 	}
-	fmt.Fprintln(stdout, "access codes of generated cases: store.GeneratedAccessCode(number) (benchmark data, never production)")
+	fmt.Fprintln(stdout, "access codes of generated cases: generate.AccessCode(number) (benchmark data, never production)")
 	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"carepath/api"
+	"carepath/cmd/carepath/generate"
 	"carepath/domain"
 	"carepath/store"
 	"carepath/store/lookup"
@@ -106,7 +107,7 @@ func run(ctx context.Context) error {
 		}
 		fmt.Printf("reusing %s: %d cases, %d contacts\n", dbName, len(numbers), contacts)
 	} else {
-		if _, err := cases.Generate(ctx, store.GenerateOptions{Cases: *nCases, Settings: svc.Settings, Calendar: cal, Seed: 18}); err != nil {
+		if _, err := generate.Run(ctx, cases, generate.Options{Cases: *nCases, Settings: svc.Settings, Calendar: cal, Seed: 18}); err != nil {
 			return err
 		}
 		fmt.Printf("generated %d cases in %.0fs\n", *nCases, time.Since(t0).Seconds())

@@ -29,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"carepath/api"
+	"carepath/cmd/carepath/generate"
 	"carepath/domain"
 	"carepath/store"
 	"carepath/store/lookup"
@@ -89,7 +90,7 @@ func run(ctx context.Context) error {
 		// the generator's cases, twice as many as will wait, so that every waiting one is taken
 		// from a state that holds no bed
 		n := *nWaiting * 2
-		if _, err := cases.Generate(ctx, store.GenerateOptions{Cases: n, Settings: svc.Settings, Calendar: cal, Seed: 17}); err != nil {
+		if _, err := generate.Run(ctx, cases, generate.Options{Cases: n, Settings: svc.Settings, Calendar: cal, Seed: 17}); err != nil {
 			return err
 		}
 		fmt.Printf("generated %d cases in %.0fs\n", n, time.Since(t0).Seconds())

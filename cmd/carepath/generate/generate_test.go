@@ -1,4 +1,4 @@
-package store_test
+package generate_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"carepath/cmd/carepath/generate"
 	"carepath/domain"
 	"carepath/store"
 	"carepath/store/dbtest"
@@ -15,7 +16,7 @@ import (
 
 // generatedStore opens a fresh database, generates n cases into it and returns the pieces a
 // test needs; the sealer is rebuilt from the key bytes, as a restarted server would.
-func generatedStore(t *testing.T, n int) (*store.DB, *store.Cases, *domain.Service, store.GenerateResult, []byte) {
+func generatedStore(t *testing.T, n int) (*store.DB, *store.Cases, *domain.Service, generate.Result, []byte) {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.Open(t)
@@ -32,7 +33,7 @@ func generatedStore(t *testing.T, n int) (*store.DB, *store.Cases, *domain.Servi
 		t.Fatal(err)
 	}
 	svc := &domain.Service{Cases: cases, Calendar: cals, Settings: domain.DefaultSettings()}
-	res, err := cases.Generate(ctx, store.GenerateOptions{Cases: n, Settings: svc.Settings, Calendar: cal, Seed: 7})
+	res, err := generate.Run(ctx, cases, generate.Options{Cases: n, Settings: svc.Settings, Calendar: cal, Seed: 7})
 	if err != nil {
 		t.Fatalf("generate %d cases: %v", n, err)
 	}
@@ -245,7 +246,7 @@ func TestGenerateInvariants(t *testing.T) {
 				if _, err := domain.NormalizeSNILS(c.Applicant.SNILS); err != nil || c.Applicant.Address == "" {
 					t.Errorf("case %s: personal data %q / %q does not read back", c.Number, c.Applicant.SNILS, c.Applicant.Address)
 				}
-				if !domain.AccessCodeMatches(c.AccessCodeHash, c.ID, store.GeneratedAccessCode(c.Number)) {
+				if !domain.AccessCodeMatches(c.AccessCodeHash, c.ID, generate.AccessCode(c.Number)) {
 					t.Errorf("case %s: the generated access code does not open it", c.Number)
 				}
 				nc := domain.NewCase{Channel: c.Channel, FacilityType: c.FacilityType, Applicant: c.Applicant, Contacts: c.Contacts,
@@ -402,8 +403,9 @@ func TestGeneratedCasesTakeEvents(t *testing.T) {
 }
 
 // timelineFollowsHistory checks every case's timeline (migrations 00065 and 00066: the triggers,
-// or the generator's TimelineOf) against the simple definition, computed from the history: each
-// state entered, once, on the Moscow day of its last entry, in the order of those entries.
+// or the store's TimelineOf for the bulk loader's rows) against the simple definition, computed
+// from the history: each state entered, once, on the Moscow day of its last entry, in the order
+// of those entries.
 func timelineFollowsHistory(t *testing.T, db *store.DB) {
 	t.Helper()
 	bad := count(t, db, `SELECT count(*) FROM cases c WHERE c.timeline IS DISTINCT FROM coalesce((
@@ -436,7 +438,7 @@ func TestGenerateContinuesAfterExistingCases(t *testing.T) {
 	if want := fmt.Sprintf("KC-%d-%06d", year, count(t, db, "SELECT count(*) FROM cases WHERE number LIKE $1", fmt.Sprintf("KC-%d-%%", year))); c.Number != want {
 		t.Errorf("registered case got %s after generated ones; want %s", c.Number, want)
 	}
-	second, err := cases.Generate(ctx, store.GenerateOptions{Cases: 300, Settings: svc.Settings, Calendar: cal, Seed: 8})
+	second, err := generate.Run(ctx, cases, generate.Options{Cases: 300, Settings: svc.Settings, Calendar: cal, Seed: 8})
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
