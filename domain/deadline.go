@@ -244,7 +244,7 @@ func ruleFor(k DeadlineKind) *deadlineRule {
 // DeadlinesAfter applies the deadline table to one transition, as a command does: of the case's
 // open deadlines (c.Deadlines) it returns those the new state keeps and those it closes, and the
 // ones entering the state opens. The case must already carry the event's effects (voucher,
-// leave, IPPSU). The bulk generator (store/generate.go) walks its cases through it, so generated
+// leave, IPPSU). The bulk generator (cmd/carepath/generate) walks its cases through it, so generated
 // deadlines follow the same rules as real ones.
 func DeadlinesAfter(s Settings, cal *Calendar, c *Case, event EventName, from, to State, now time.Time) (keep, opened, closed []Deadline) {
 	keep, closed = closeDeadlines(c.Deadlines, event, to, now)
