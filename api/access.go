@@ -100,12 +100,10 @@ func (s *Server) reassign(c *gin.Context) {
 
 func (s *Server) listDeadlines(c *gin.Context) {
 	f := domain.DeadlineFilter{Assignee: c.Query("assignee")}
-	if err := queryBool(c, "at_risk", &f.AtRisk); err != nil {
-		writeError(c, err)
-		return
-	}
-	if err := queryInt(c, "limit", &f.Limit); err != nil {
-		writeError(c, err)
+	q := queryOf(c)
+	q.Bool("at_risk", &f.AtRisk)
+	q.Int("limit", &f.Limit)
+	if !q.ok() {
 		return
 	}
 	items, err := s.Cases.Deadlines(c.Request.Context(), actorOf(c), f)
@@ -128,8 +126,7 @@ func (s *Server) listDeadlines(c *gin.Context) {
 
 func (s *Server) listAgencyCases(c *gin.Context) {
 	f := domain.CaseFilter{State: domain.State(c.Query("state")), Cursor: c.Query("cursor")}
-	if err := queryInt(c, "limit", &f.Limit); err != nil {
-		writeError(c, err)
+	if !queryOf(c).Int("limit", &f.Limit).ok() {
 		return
 	}
 	page, err := s.Cases.AgencyCases(c.Request.Context(), actorOf(c), f)
@@ -292,40 +289,12 @@ func (s *Server) setWebhook(c *gin.Context) {
 	c.JSON(http.StatusOK, a)
 }
 
-// parseTime reads a date-time, or a date taken as the start of that day in Moscow (the end of it
-// when endOfDay).
-func parseTime(c *gin.Context, name string, endOfDay bool) (*time.Time, error) {
-	v := c.Query(name)
-	if v == "" {
-		return nil, nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		d, derr := domain.ParseDate(v)
-		if derr != nil {
-			return nil, domain.Invalid(name, "must be a date (2025-01-31) or a date-time (2025-01-31T10:00:00+03:00)")
-		}
-		if endOfDay {
-			d = d.AddDays(1)
-		}
-		t = time.Date(d.Year(), d.Time().Month(), d.Time().Day(), 0, 0, 0, 0, domain.Moscow)
-	}
-	return &t, nil
-}
-
 func (s *Server) queryAudit(c *gin.Context) {
 	f := domain.AuditFilter{CaseID: c.Query("case"), ActorID: c.Query("actor"), Cursor: c.Query("cursor")}
-	var err error
-	if f.From, err = parseTime(c, "from", false); err != nil {
-		writeError(c, err)
-		return
-	}
-	if f.To, err = parseTime(c, "to", true); err != nil {
-		writeError(c, err)
-		return
-	}
-	if err := queryInt(c, "limit", &f.Limit); err != nil {
-		writeError(c, err)
+	q := queryOf(c)
+	f.From, f.To = q.Time("from", false), q.Time("to", true)
+	q.Int("limit", &f.Limit)
+	if !q.ok() {
 		return
 	}
 	page, err := s.Access.Audit(c.Request.Context(), f)

@@ -184,12 +184,10 @@ func (s *Server) listCases(c *gin.Context) {
 		State: domain.State(c.Query("state")), FacilityType: domain.FacilityType(c.Query("facility_type")),
 		Assignee: c.Query("assignee"), Q: c.Query("q"), Cursor: c.Query("cursor"),
 	}
-	if err := queryBool(c, "overdue", &f.Overdue); err != nil {
-		writeError(c, err)
-		return
-	}
-	if err := queryInt(c, "limit", &f.Limit); err != nil {
-		writeError(c, err)
+	q := queryOf(c)
+	q.Bool("overdue", &f.Overdue)
+	q.Int("limit", &f.Limit)
+	if !q.ok() {
 		return
 	}
 	page, err := s.Hotline.FindCases(c.Request.Context(), f)
@@ -252,28 +250,4 @@ func (s *Server) getHistory(c *gin.Context) {
 
 func (s *Server) getLifecycle(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"states": domain.States, "events": domain.Events, "mermaid": domain.Mermaid()})
-}
-
-// queryBool reads an optional boolean query parameter into dst.
-func queryBool(c *gin.Context, name string, dst *bool) error {
-	if v := c.Query(name); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return domain.Invalid(name, "must be true or false")
-		}
-		*dst = b
-	}
-	return nil
-}
-
-// queryInt reads an optional whole-number query parameter into dst.
-func queryInt(c *gin.Context, name string, dst *int) error {
-	if v := c.Query(name); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return domain.Invalid(name, "must be a whole number")
-		}
-		*dst = n
-	}
-	return nil
 }

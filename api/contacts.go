@@ -35,8 +35,7 @@ func (s *Server) logContact(c *gin.Context) {
 
 func (s *Server) caseContacts(c *gin.Context) {
 	var limit int
-	if err := queryInt(c, "limit", &limit); err != nil {
-		writeError(c, err)
+	if !queryOf(c).Int("limit", &limit).ok() {
 		return
 	}
 	items, err := s.Hotline.CaseContacts(c.Request.Context(), c.Param("id"), limit)
@@ -49,25 +48,11 @@ func (s *Server) caseContacts(c *gin.Context) {
 
 func (s *Server) findContacts(c *gin.Context) {
 	f := domain.ContactFilter{Topic: domain.ContactTopic(c.Query("topic")), Q: c.Query("q"), Cursor: c.Query("cursor")}
-	var err error
-	if f.From, err = parseTime(c, "from", false); err != nil {
-		writeError(c, err)
-		return
-	}
-	if f.To, err = parseTime(c, "to", true); err != nil {
-		writeError(c, err)
-		return
-	}
-	switch c.Query("follow_up") {
-	case "":
-	case "open":
-		f.OpenFollowUps = true
-	default:
-		writeError(c, domain.Invalid("follow_up", "must be open"))
-		return
-	}
-	if err := queryInt(c, "limit", &f.Limit); err != nil {
-		writeError(c, err)
+	q := queryOf(c)
+	f.From, f.To = q.Time("from", false), q.Time("to", true)
+	q.Open("follow_up", &f.OpenFollowUps)
+	q.Int("limit", &f.Limit)
+	if !q.ok() {
 		return
 	}
 	page, err := s.Hotline.FindContacts(c.Request.Context(), f)
@@ -177,8 +162,7 @@ func (s *Server) submitLead(c *gin.Context) {
 // leads, nothing more.
 func (s *Server) listLeads(c *gin.Context) {
 	f := domain.LeadFilter{State: domain.LeadState(c.Query("state"))}
-	if err := queryInt(c, "limit", &f.Limit); err != nil {
-		writeError(c, err)
+	if !queryOf(c).Int("limit", &f.Limit).ok() {
 		return
 	}
 	leads, receipts, err := s.Hotline.ListLeads(c.Request.Context(), actorOf(c), f)
@@ -236,8 +220,7 @@ func (s *Server) convertLead(c *gin.Context) {
 
 func (s *Server) listContactRequests(c *gin.Context) {
 	var limit int
-	if err := queryInt(c, "limit", &limit); err != nil {
-		writeError(c, err)
+	if !queryOf(c).Int("limit", &limit).ok() {
 		return
 	}
 	items, err := s.Hotline.ContactRequestsIn(c.Request.Context(), c.Query("state"), limit)

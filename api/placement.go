@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,13 +37,8 @@ func (s *Server) setPriority(c *gin.Context) {
 func (s *Server) waitingList(c *gin.Context) {
 	f := domain.WaitingFilter{FacilityType: domain.FacilityType(c.Query("facility_type")), FacilityID: c.Query("facility_id"),
 		District: c.Query("district"), Cursor: c.Query("cursor")}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 200 {
-			writeError(c, domain.Invalid("limit", "must be a whole number from 1 to 200"))
-			return
-		}
-		f.Limit = n
+	if !queryOf(c).IntIn("limit", 1, 200, &f.Limit).ok() {
+		return
 	}
 	page, err := s.Cases.WaitingList(c.Request.Context(), f)
 	if err != nil {

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"carepath/domain"
+)
+
+// query reads a request's typed query parameters. A parameter that is absent leaves its
+// destination as it was; the first one that does not parse is kept, and ok answers with its
+// problem once all are read:
+//
+//	q := queryOf(c)
+//	q.Int("limit", &f.Limit)
+//	f.From = q.Time("from", false)
+//	if !q.ok() {
+//		return
+//	}
+//
+// The readers of one parameter chain: if !queryOf(c).Int("limit", &limit).ok() { return }.
+type query struct {
+	c   *gin.Context
+	err error
+}
+
+func queryOf(c *gin.Context) *query { return &query{c: c} }
+
+// ok reports whether every parameter read so far parsed; when one did not, it writes the
+// problem of the first.
+func (q *query) ok() bool {
+	if q.err != nil {
+		writeError(q.c, q.err)
+		return false
+	}
+	return true
+}
+
+// refuse keeps the first parameter that does not parse.
+func (q *query) refuse(err error) {
+	if q.err == nil {
+		q.err = err
+	}
+}
+
+// Int reads an optional whole number into dst.
+func (q *query) Int(name string, dst *int) *query {
+	if v := q.c.Query(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			q.refuse(domain.Invalid(name, "must be a whole number"))
+			return q
+		}
+		*dst = n
+	}
+	return q
+}
+
+// IntIn reads an optional whole number from lo to hi into dst.
+func (q *query) IntIn(name string, lo, hi int, dst *int) *query {
+	if v := q.c.Query(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			q.refuse(domain.Invalid(name, "must be a whole number from %d to %d", lo, hi))
+			return q
+		}
+		*dst = n
+	}
+	return q
+}
+
+// Bool reads an optional boolean into dst.
+func (q *query) Bool(name string, dst *bool) *query {
+	if v := q.c.Query(name); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			q.refuse(domain.Invalid(name, "must be true or false"))
+			return q
+		}
+		*dst = b
+	}
+	return q
+}
+
+// Open reads a parameter that may only be "open" (the follow-ups still to do) into dst.
+func (q *query) Open(name string, dst *bool) *query {
+	switch q.c.Query(name) {
+	case "":
+	case "open":
+		*dst = true
+	default:
+		q.refuse(domain.Invalid(name, "must be open"))
+	}
+	return q
+}
+
+// Time reads a date-time, or a date taken as the start of that day in Moscow (the end of it
+// when endOfDay); nil when absent.
+func (q *query) Time(name string, endOfDay bool) *time.Time {
+	v := q.c.Query(name)
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		d, derr := domain.ParseDate(v)
+		if derr != nil {
+			q.refuse(domain.Invalid(name, "must be a date (2025-01-31) or a date-time (2025-01-31T10:00:00+03:00)"))
+			return nil
+		}
+		if endOfDay {
+			d = d.AddDays(1)
+		}
+		t = time.Date(d.Year(), d.Time().Month(), d.Time().Day(), 0, 0, 0, 0, domain.Moscow)
+	}
+	return &t
+}
