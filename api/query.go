@@ -38,82 +38,81 @@ func (q *query) ok() bool {
 	return true
 }
 
-// refuse keeps the first parameter that does not parse.
-func (q *query) refuse(err error) {
-	if q.err == nil {
-		q.err = err
+// read hands the parameter, when given, to parse; the first error of a request is kept.
+func (q *query) read(name string, parse func(v string) error) *query {
+	if v := q.c.Query(name); v != "" {
+		if err := parse(v); err != nil && q.err == nil {
+			q.err = err
+		}
 	}
+	return q
 }
 
 // Int reads an optional whole number into dst.
 func (q *query) Int(name string, dst *int) *query {
-	if v := q.c.Query(name); v != "" {
+	return q.read(name, func(v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			q.refuse(domain.Invalid(name, "must be a whole number"))
-			return q
+			return domain.Invalid(name, "must be a whole number")
 		}
 		*dst = n
-	}
-	return q
+		return nil
+	})
 }
 
 // IntIn reads an optional whole number from lo to hi into dst.
 func (q *query) IntIn(name string, lo, hi int, dst *int) *query {
-	if v := q.c.Query(name); v != "" {
+	return q.read(name, func(v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < lo || n > hi {
-			q.refuse(domain.Invalid(name, "must be a whole number from %d to %d", lo, hi))
-			return q
+			return domain.Invalid(name, "must be a whole number from %d to %d", lo, hi)
 		}
 		*dst = n
-	}
-	return q
+		return nil
+	})
 }
 
 // Bool reads an optional boolean into dst.
 func (q *query) Bool(name string, dst *bool) *query {
-	if v := q.c.Query(name); v != "" {
+	return q.read(name, func(v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			q.refuse(domain.Invalid(name, "must be true or false"))
-			return q
+			return domain.Invalid(name, "must be true or false")
 		}
 		*dst = b
-	}
-	return q
+		return nil
+	})
 }
 
 // Open reads a parameter that may only be "open" (the follow-ups still to do) into dst.
 func (q *query) Open(name string, dst *bool) *query {
-	switch q.c.Query(name) {
-	case "":
-	case "open":
+	return q.read(name, func(v string) error {
+		if v != "open" {
+			return domain.Invalid(name, "must be open")
+		}
 		*dst = true
-	default:
-		q.refuse(domain.Invalid(name, "must be open"))
-	}
-	return q
+		return nil
+	})
 }
 
 // Time reads a date-time, or a date taken as the start of that day in Moscow (the end of it
 // when endOfDay); nil when absent.
 func (q *query) Time(name string, endOfDay bool) *time.Time {
-	v := q.c.Query(name)
-	if v == "" {
+	var at *time.Time
+	q.read(name, func(v string) error {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			d, derr := domain.ParseDate(v)
+			if derr != nil {
+				return domain.Invalid(name, "must be a date (2025-01-31) or a date-time (2025-01-31T10:00:00+03:00)")
+			}
+			if endOfDay {
+				d = d.AddDays(1)
+			}
+			t = time.Date(d.Year(), d.Time().Month(), d.Time().Day(), 0, 0, 0, 0, domain.Moscow)
+		}
+		at = &t
 		return nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		d, derr := domain.ParseDate(v)
-		if derr != nil {
-			q.refuse(domain.Invalid(name, "must be a date (2025-01-31) or a date-time (2025-01-31T10:00:00+03:00)"))
-			return nil
-		}
-		if endOfDay {
-			d = d.AddDays(1)
-		}
-		t = time.Date(d.Year(), d.Time().Month(), d.Time().Day(), 0, 0, 0, 0, domain.Moscow)
-	}
-	return &t
+	})
+	return at
 }
