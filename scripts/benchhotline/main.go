@@ -20,42 +20,24 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"slices"
-	"strconv"
-	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"carepath/api"
 	"carepath/cmd/carepath/generate"
 	"carepath/domain"
+	"carepath/scripts/internal/benchkit"
 	"carepath/store"
 	"carepath/store/lookup"
 )
 
 var (
-	pgURL   = flag.String("pg", env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
+	pgURL   = flag.String("pg", benchkit.Env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 	keep    = flag.Bool("keep", false, "keep the bench database afterwards")
 	reuse   = flag.Bool("reuse", os.Getenv("BENCH_HOTLINE_REUSE") != "", "measure on the database a -keep run left (no generation)")
-	nCases  = flag.Int("cases", envInt("BENCH_HOTLINE_CASES", 1_000_000), "cases to generate")
-	nCalls  = flag.Int("contacts", envInt("BENCH_HOTLINE_CONTACTS", -1), "contacts to log (default: three per case)")
-	seconds = flag.Int("seconds", envInt("BENCH_HOTLINE_SECONDS", 20), "seconds per measurement")
+	nCases  = flag.Int("cases", benchkit.EnvInt("BENCH_HOTLINE_CASES", 1_000_000), "cases to generate")
+	nCalls  = flag.Int("contacts", benchkit.EnvInt("BENCH_HOTLINE_CONTACTS", -1), "contacts to log (default: three per case)")
+	seconds = flag.Int("seconds", benchkit.EnvInt("BENCH_HOTLINE_SECONDS", 20), "seconds per measurement")
 )
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
-	}
-	return def
-}
 
 const dbName = "carepath_bench_hotline"
 
@@ -78,7 +60,7 @@ func run(ctx context.Context) error {
 	if *reuse {
 		*keep = true
 	}
-	db, drop, err := freshDB(ctx, *reuse)
+	db, drop, err := benchkit.Database{Server: *pgURL, Name: dbName, MaxConns: 16, Reuse: *reuse, Keep: *keep}.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -182,52 +164,9 @@ func run(ctx context.Context) error {
 		}},
 	}
 	for _, sc := range scenarios {
-		lat, errs := measure(4, time.Duration(*seconds)*time.Second, sc.req)
-		p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
-		verdict := "ok"
-		if p99 >= sc.target || errs > 0 {
-			verdict = "OVER TARGET"
-		}
-		fmt.Printf("%-17s %6d requests  %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  (target p99 < %v, errors %d): %s\n", sc.name, len(lat),
-			float64(len(lat))/float64(*seconds), ms(p50), ms(p99), sc.target, errs, verdict)
+		benchkit.Report(sc.name, benchkit.Measure(4, time.Duration(*seconds)*time.Second, 18, sc.req), sc.target)
 	}
 	return nil
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// measure runs req from conns goroutines for d and returns the sorted latencies.
-func measure(conns int, d time.Duration, req func(r *rand.Rand) error) ([]time.Duration, int) {
-	var mu sync.Mutex
-	var all []time.Duration
-	errs := 0
-	var wg sync.WaitGroup
-	end := time.Now().Add(d)
-	for i := 0; i < conns; i++ {
-		wg.Add(1)
-		go func(seed uint64) {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(seed, 18))
-			var mine []time.Duration
-			bad := 0
-			for time.Now().Before(end) {
-				t := time.Now()
-				if err := req(r); err != nil {
-					bad++
-				}
-				mine = append(mine, time.Since(t))
-			}
-			mu.Lock()
-			all, errs = append(all, mine...), errs+bad
-			mu.Unlock()
-		}(uint64(i))
-	}
-	wg.Wait()
-	slices.Sort(all)
-	if len(all) == 0 {
-		all = []time.Duration{0}
-	}
-	return all, errs
 }
 
 // fillIndexAndContacts gives every case a phone in the blind index and logs the contacts, in
@@ -286,48 +225,4 @@ func caseNumbers(ctx context.Context, db *store.DB) (numbers, ids []string, err 
 		ids, numbers = append(ids, id), append(numbers, number)
 	}
 	return numbers, ids, rows.Err()
-}
-
-func withDB(name string) string {
-	u, err := url.Parse(*pgURL)
-	if err != nil {
-		panic(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// freshDB drops and recreates the bench database and migrates it; with reuse it opens (and
-// migrates) the one a -keep run left.
-func freshDB(ctx context.Context, reuse bool) (*store.DB, func(), error) {
-	conn, err := pgx.Connect(ctx, *pgURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer conn.Close(ctx)
-	if !reuse {
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
-			return nil, nil, err
-		}
-	}
-	if err := store.EnsureDatabase(ctx, withDB(dbName)); err != nil {
-		return nil, nil, err
-	}
-	db, err := store.Open(ctx, withDB(dbName), store.Options{MaxOpenConns: 16})
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		return nil, nil, err
-	}
-	return db, func() {
-		db.Close()
-		if *keep {
-			return
-		}
-		if c, err := pgx.Connect(context.Background(), *pgURL); err == nil {
-			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	}, nil
 }

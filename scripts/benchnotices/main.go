@@ -24,7 +24,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime/pprof"
 	"slices"
@@ -33,11 +32,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
 	"carepath/domain"
 	"carepath/jobs"
+	"carepath/scripts/internal/benchkit"
 	"carepath/store"
 )
 
@@ -101,44 +100,9 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func withDB(name string) string {
-	u, err := url.Parse(*pgURL)
-	if err != nil {
-		fail(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
 // freshDB drops and recreates a bench database and migrates it.
 func freshDB(ctx context.Context, name string) (*store.DB, func(), error) {
-	conn, err := pgx.Connect(ctx, *pgURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-		return nil, nil, err
-	}
-	db, err := store.Open(ctx, withDB(name), store.Options{MaxOpenConns: 40})
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		return nil, nil, err
-	}
-	drop := func() {
-		db.Close()
-		if *keep {
-			return
-		}
-		c, err := pgx.Connect(context.Background(), *pgURL)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	}
-	return db, drop, nil
+	return benchkit.Database{Server: *pgURL, Name: name, MaxConns: 40, Keep: *keep}.Open(ctx)
 }
 
 // reserveRedis takes one of Redis' databases 1..15 by the tests' reservation keys, so the bench

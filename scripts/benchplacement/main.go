@@ -21,41 +21,23 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"slices"
-	"strconv"
-	"sync"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"carepath/api"
 	"carepath/cmd/carepath/generate"
 	"carepath/domain"
+	"carepath/scripts/internal/benchkit"
 	"carepath/store"
 	"carepath/store/lookup"
 )
 
 var (
-	pgURL    = flag.String("pg", env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
+	pgURL    = flag.String("pg", benchkit.Env("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL server")
 	keep     = flag.Bool("keep", false, "keep the bench database afterwards")
-	nWaiting = flag.Int("waiting", envInt("BENCH_PLACEMENT_WAITING", 100_000), "waiting cases")
-	seconds  = flag.Int("seconds", envInt("BENCH_PLACEMENT_SECONDS", 20), "seconds per measurement")
+	nWaiting = flag.Int("waiting", benchkit.EnvInt("BENCH_PLACEMENT_WAITING", 100_000), "waiting cases")
+	seconds  = flag.Int("seconds", benchkit.EnvInt("BENCH_PLACEMENT_SECONDS", 20), "seconds per measurement")
 	reuse    = flag.Bool("reuse", os.Getenv("BENCH_PLACEMENT_REUSE") != "", "measure on the database a -keep run left (migrated again, not filled again)")
 )
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
-	}
-	return def
-}
 
 const dbName = "carepath_bench_placement"
 
@@ -70,7 +52,7 @@ func main() {
 var districts = []string{"Северный", "Южный", "Восточный", "Западный", "Центральный", "Зеленоградский"}
 
 func run(ctx context.Context) error {
-	db, drop, err := benchDB(ctx)
+	db, drop, err := benchkit.Database{Server: *pgURL, Name: dbName, MaxConns: 16, Reuse: *reuse, Keep: *keep || *reuse}.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -174,26 +156,15 @@ func run(ctx context.Context) error {
 		}},
 	}
 	for _, sc := range scenarios {
-		lat, errs := measure(4, time.Duration(*seconds)*time.Second, sc.req)
-		report(sc.name+" (4 conns)", lat, errs, *seconds, sc.target)
+		benchkit.Report(sc.name+" (4 conns)", benchkit.Measure(4, time.Duration(*seconds)*time.Second, 17, sc.req), sc.target)
 	}
 	// the next eligible case for a freed bed, one at a time
-	lat, errs := measure(1, time.Duration(*seconds)*time.Second, func(r *rand.Rand) error {
+	lat := benchkit.Measure(1, time.Duration(*seconds)*time.Second, 17, func(r *rand.Rand) error {
 		_, err := cases.NextForBed(ctx, homes[r.IntN(len(homes))])
 		return err
 	})
-	report("next for a freed bed (1 conn)", lat, errs, *seconds, 10*time.Millisecond)
+	benchkit.Report("next for a freed bed (1 conn)", lat, 10*time.Millisecond)
 	return nil
-}
-
-func report(name string, lat []time.Duration, errs, seconds int, target time.Duration) {
-	p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
-	verdict := "ok"
-	if p99 >= target || errs > 0 {
-		verdict = "OVER TARGET"
-	}
-	fmt.Printf("%-32s %6d requests  %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms  (target p99 < %v, errors %d): %s\n", name, len(lat),
-		float64(len(lat))/float64(seconds), ms(p50), ms(p99), ms(lat[len(lat)-1]), target, errs, verdict)
 }
 
 // fillWaiting puts nWaiting cases of states that hold no bed on the elderly_disabled list, with
@@ -254,86 +225,4 @@ func homeSections(ctx context.Context, db *store.DB) ([]domain.Bed, error) {
 		return nil, fmt.Errorf("no homes of type elderly_disabled")
 	}
 	return beds, rows.Err()
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// measure runs req from conns goroutines for d and returns the sorted latencies.
-func measure(conns int, d time.Duration, req func(r *rand.Rand) error) ([]time.Duration, int) {
-	var mu sync.Mutex
-	var all []time.Duration
-	errs := 0
-	var wg sync.WaitGroup
-	end := time.Now().Add(d)
-	for i := 0; i < conns; i++ {
-		wg.Add(1)
-		go func(seed uint64) {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(seed, 17))
-			var mine []time.Duration
-			bad := 0
-			for time.Now().Before(end) {
-				t := time.Now()
-				if err := req(r); err != nil {
-					bad++
-					if bad == 1 {
-						fmt.Fprintln(os.Stderr, "benchplacement:", err)
-					}
-				}
-				mine = append(mine, time.Since(t))
-			}
-			mu.Lock()
-			all, errs = append(all, mine...), errs+bad
-			mu.Unlock()
-		}(uint64(i))
-	}
-	wg.Wait()
-	slices.Sort(all)
-	if len(all) == 0 {
-		all = []time.Duration{0}
-	}
-	return all, errs
-}
-
-func withDB(name string) string {
-	u, err := url.Parse(*pgURL)
-	if err != nil {
-		panic(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// benchDB is a new bench database, or with -reuse the one a -keep run left.
-func benchDB(ctx context.Context) (*store.DB, func(), error) {
-	conn, err := pgx.Connect(ctx, *pgURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer conn.Close(ctx)
-	if !*reuse {
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
-			return nil, nil, err
-		}
-	}
-	if err := store.EnsureDatabase(ctx, withDB(dbName)); err != nil {
-		return nil, nil, err
-	}
-	db, err := store.Open(ctx, withDB(dbName), store.Options{MaxOpenConns: 16})
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		return nil, nil, err
-	}
-	return db, func() {
-		db.Close()
-		if *keep || *reuse {
-			return
-		}
-		if c, err := pgx.Connect(context.Background(), *pgURL); err == nil {
-			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	}, nil
 }
