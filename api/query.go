@@ -48,40 +48,39 @@ func (q *query) read(name string, parse func(v string) error) *query {
 	return q
 }
 
-// Int reads an optional whole number into dst.
-func (q *query) Int(name string, dst *int) *query {
+// set reads the parameter with parse into dst; a value parse refuses is answered with
+// refusal's error.
+func set[T any](q *query, name string, dst *T, parse func(string) (T, error), refusal func() error) *query {
 	return q.read(name, func(v string) error {
-		n, err := strconv.Atoi(v)
+		x, err := parse(v)
 		if err != nil {
-			return domain.Invalid(name, "must be a whole number")
+			return refusal()
 		}
-		*dst = n
+		*dst = x
 		return nil
 	})
+}
+
+// Int reads an optional whole number into dst.
+func (q *query) Int(name string, dst *int) *query {
+	return set(q, name, dst, strconv.Atoi, func() error { return domain.Invalid(name, "must be a whole number") })
 }
 
 // IntIn reads an optional whole number from lo to hi into dst.
 func (q *query) IntIn(name string, lo, hi int, dst *int) *query {
-	return q.read(name, func(v string) error {
+	within := func(v string) (int, error) {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < lo || n > hi {
-			return domain.Invalid(name, "must be a whole number from %d to %d", lo, hi)
+		if err == nil && (n < lo || n > hi) {
+			err = strconv.ErrRange
 		}
-		*dst = n
-		return nil
-	})
+		return n, err
+	}
+	return set(q, name, dst, within, func() error { return domain.Invalid(name, "must be a whole number from %d to %d", lo, hi) })
 }
 
 // Bool reads an optional boolean into dst.
 func (q *query) Bool(name string, dst *bool) *query {
-	return q.read(name, func(v string) error {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return domain.Invalid(name, "must be true or false")
-		}
-		*dst = b
-		return nil
-	})
+	return set(q, name, dst, strconv.ParseBool, func() error { return domain.Invalid(name, "must be true or false") })
 }
 
 // Open reads a parameter that may only be "open" (the follow-ups still to do) into dst.
