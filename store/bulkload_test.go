@@ -13,17 +13,23 @@ import (
 	"carepath/store/dbtest"
 )
 
-// TestBulkLoadReadsBackAsSaved holds the bulk loader (binary COPY of rows encoded apart) to the
-// simple way: a case saved command by command, loaded again in bulk under another id and
-// number, reads back as the same case with the same history, deadlines and timeline.
-func TestBulkLoadReadsBackAsSaved(t *testing.T) {
-	ctx := context.Background()
+// freshCases opens a fresh database and a case store on it.
+func freshCases(t *testing.T) (*store.DB, *store.Cases) {
+	t.Helper()
 	db := dbtest.Open(t)
 	sealer, err := store.NewSealer([][]byte{make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := store.NewCases(db, sealer)
+	return db, store.NewCases(db, sealer)
+}
+
+// TestBulkLoadReadsBackAsSaved holds the bulk loader (binary COPY of rows encoded apart) to the
+// simple way: a case saved command by command, loaded again in bulk under another id and
+// number, reads back as the same case with the same history, deadlines and timeline.
+func TestBulkLoadReadsBackAsSaved(t *testing.T) {
+	ctx := context.Background()
+	db, cases := freshCases(t)
 	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings()}
 	actor := domain.Actor{ID: "u1", Name: "Специалист", Kind: domain.ActorUser, Role: domain.RoleSpecialist}
 	saved, _, err := svc.Register(ctx, actor, domain.NewCase{Channel: domain.ChannelHotline, FacilityType: domain.ElderlyDisabled,

@@ -11,7 +11,6 @@ import (
 	"carepath/cmd/carepath/generate"
 	"carepath/domain"
 	"carepath/store"
-	"carepath/store/dbtest"
 )
 
 // TestListMatchesPlainQuery pages through lists over generated cases and compares them with the
@@ -133,12 +132,7 @@ func TestListMatchesPlainQuery(t *testing.T) {
 func generatedCases(t *testing.T, n int) (*store.DB, *store.Cases) {
 	t.Helper()
 	ctx := context.Background()
-	db := dbtest.Open(t)
-	sealer, err := store.NewSealer([][]byte{make([]byte, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := store.NewCases(db, sealer)
+	db, cases := freshCases(t)
 	cal, err := store.NewCalendars(db).Calendar(ctx)
 	if err != nil {
 		t.Fatal(err)
