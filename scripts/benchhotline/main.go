@@ -23,11 +23,9 @@ import (
 	"time"
 
 	"carepath/api"
-	"carepath/cmd/carepath/generate"
 	"carepath/domain"
 	"carepath/scripts/internal/benchkit"
 	"carepath/store"
-	"carepath/store/lookup"
 )
 
 var (
@@ -65,18 +63,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer drop()
-	sealer, _ := store.NewSealer([][]byte{bytes.Repeat([]byte{7}, 32)})
 	phones, _ := store.NewPhoneIndex([][]byte{bytes.Repeat([]byte{9}, 32)})
-	cases := store.NewCases(db, sealer)
-	cases.Phones = phones
-	ids := store.NewIdentities(db)
-	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids,
-		Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}
-	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: domain.DefaultAccessSettings()}
-	cal, err := svc.Calendar.Calendar(ctx)
-	if err != nil {
-		return err
-	}
+	wired := benchkit.Wire(db, phones)
+	sealer, svc, access := wired.Sealer, wired.Service, wired.Access
 	t0 := time.Now()
 	var numbers, idsBySeq []string
 	if *reuse {
@@ -89,7 +78,7 @@ func run(ctx context.Context) error {
 		}
 		fmt.Printf("reusing %s: %d cases, %d contacts\n", dbName, len(numbers), contacts)
 	} else {
-		if _, err := generate.Run(ctx, cases, generate.Options{Cases: *nCases, Settings: svc.Settings, Calendar: cal, Seed: 18}); err != nil {
+		if err := wired.Generate(ctx, *nCases, 18); err != nil {
 			return err
 		}
 		fmt.Printf("generated %d cases in %.0fs\n", *nCases, time.Since(t0).Seconds())

@@ -9,7 +9,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -24,11 +23,9 @@ import (
 	"time"
 
 	"carepath/api"
-	"carepath/cmd/carepath/generate"
 	"carepath/domain"
 	"carepath/scripts/internal/benchkit"
 	"carepath/store"
-	"carepath/store/lookup"
 )
 
 var (
@@ -57,22 +54,14 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer drop()
-	sealer, _ := store.NewSealer([][]byte{bytes.Repeat([]byte{7}, 32)})
-	cases := store.NewCases(db, sealer)
-	ids := store.NewIdentities(db)
-	svc := &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids,
-		Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: store.NewNotices(db).OpensPersonal(sealer)}
-	access := &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: domain.DefaultAccessSettings()}
-	cal, err := svc.Calendar.Calendar(ctx)
-	if err != nil {
-		return err
-	}
+	wired := benchkit.Wire(db, nil)
+	cases, svc, access := wired.Cases, wired.Service, wired.Access
 	t0 := time.Now()
 	if !*reuse {
 		// the generator's cases, twice as many as will wait, so that every waiting one is taken
 		// from a state that holds no bed
 		n := *nWaiting * 2
-		if _, err := generate.Run(ctx, cases, generate.Options{Cases: n, Settings: svc.Settings, Calendar: cal, Seed: 17}); err != nil {
+		if err := wired.Generate(ctx, n, 17); err != nil {
 			return err
 		}
 		fmt.Printf("generated %d cases in %.0fs\n", n, time.Since(t0).Seconds())

@@ -4,6 +4,7 @@
 package benchkit
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -17,7 +18,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"carepath/cmd/carepath/generate"
+	"carepath/domain"
 	"carepath/store"
+	"carepath/store/lookup"
 )
 
 // Env is the environment variable, or def when it is empty.
@@ -164,3 +168,34 @@ func Report(name string, l Latencies, target time.Duration) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Services are carepath's domain services over a bench database, wired as the server wires
+// them (without the case cache or the job queue), sealing with a fixed key.
+type Services struct {
+	Sealer  *store.Sealer
+	Cases   *store.Cases
+	Service *domain.Service
+	Access  *domain.Access
+}
+
+// Wire wires the services over db; phones, when not nil, indexes the cases' phones.
+func Wire(db *store.DB, phones *store.PhoneIndex) *Services {
+	sealer, _ := store.NewSealer([][]byte{bytes.Repeat([]byte{7}, 32)})
+	cases := store.NewCases(db, sealer)
+	cases.Phones = phones
+	ids := store.NewIdentities(db)
+	return &Services{Sealer: sealer, Cases: cases,
+		Service: &domain.Service{Cases: cases, Calendar: store.NewCalendars(db), Settings: domain.DefaultSettings(), Users: ids,
+			Board: cases, Beds: cases, Waiting: cases, OfferLog: cases, NoticeLog: store.NewNotices(db).OpensPersonal(sealer)},
+		Access: &domain.Access{Identities: ids, Log: store.NewAccessLog(db), Lookups: lookup.New(db), Settings: domain.DefaultAccessSettings()}}
+}
+
+// Generate adds n cases of the bulk generator (cmd/carepath/generate), drawn from seed.
+func (s *Services) Generate(ctx context.Context, n int, seed uint64) error {
+	cal, err := s.Service.Calendar.Calendar(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = generate.Run(ctx, s.Cases, generate.Options{Cases: n, Settings: s.Service.Settings, Calendar: cal, Seed: seed})
+	return err
+}
