@@ -133,7 +133,8 @@ func Run(ctx context.Context, cases *store.Cases, opt Options) (Result, error) {
 		return res, err
 	}
 	opt.Progress("copied %d cases, %d history lines, %d deadlines in %s", res.Cases, res.History, res.Deadlines, time.Since(loadStart).Round(time.Millisecond))
-	// The end of the load: indexes, derived tables, commit.
+	// The end of the load (BulkLoader.Finish): the indexes rebuilt, the tables derived from the
+	// cases brought up to date, the commit.
 	if err := load.Finish(ctx); err != nil {
 		return res, err
 	}
