@@ -39,6 +39,11 @@ func (s *Server) writeFacility(c *gin.Context, status int, f *domain.Facility) {
 
 func (s *Server) listFacilities(c *gin.Context) {
 	fs, err := s.Cases.ListFacilities(c.Request.Context(), domain.FacilityFilter{Type: domain.FacilityType(c.Query("type")), District: c.Query("district")})
+	s.writeFacilities(c, fs, err)
+}
+
+// writeFacilities answers with the homes' views, or with the error that kept them.
+func (s *Server) writeFacilities(c *gin.Context, fs []domain.Facility, err error) {
 	if err != nil {
 		writeError(c, err)
 		return
@@ -111,14 +116,5 @@ func (s *Server) reportBeds(c *gin.Context) {
 // listAgencyFacilities is a facility agency's own homes with their sections (the partner page).
 func (s *Server) listAgencyFacilities(c *gin.Context) {
 	fs, err := s.Cases.AgencyFacilities(c.Request.Context(), actorOf(c))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	now := time.Now()
-	out := make([]facilityView, len(fs))
-	for i, f := range fs {
-		out[i] = s.facilityView(f, now)
-	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	s.writeFacilities(c, fs, err)
 }
