@@ -143,6 +143,16 @@ func generatedCases(t *testing.T, n int) (*store.DB, *store.Cases) {
 	return db, cases
 }
 
+// count runs a query of one number.
+func count(t *testing.T, db *store.DB, query string, args ...any) int64 {
+	t.Helper()
+	var n int64
+	if err := db.SQL.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
 func stateOf(t *testing.T, db *store.DB, name string) string {
 	t.Helper()
 	var st string

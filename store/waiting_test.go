@@ -18,7 +18,7 @@ import (
 // registration decides), preferences of districts and homes, both sexes, the bedridden, cases
 // without a placement, and residents waiting for a transfer.
 func TestWaitingWalkMatchesThePlainQuery(t *testing.T) {
-	db, cases, _, _, _ := generatedStore(t, 1500)
+	db, cases := generatedCases(t, 1500)
 	ctx := context.Background()
 	exec := func(q string, args ...any) {
 		t.Helper()
