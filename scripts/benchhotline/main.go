@@ -14,10 +14,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"time"
@@ -91,19 +89,14 @@ func run(ctx context.Context) error {
 		fmt.Printf("filled in %.0fs\n", time.Since(t0).Seconds())
 	}
 
-	srv := &api.Server{Cases: svc, Access: access, Auth: access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	srv := &api.Server{Cases: svc, Access: access, Auth: access,
 		Hotline: &domain.Hotline{Service: svc, Access: access, Contacts: store.NewContacts(db, sealer, phones),
 			Phones: store.NewPhoneBook(db, phones), ContactRequests: store.NewContactRequests(db, sealer), Leads: store.NewLeads(db, sealer)}}
-	h, err := srv.Handler()
+	addr, secret, stop, err := wired.Serve(ctx, srv, domain.RoleSpecialist)
 	if err != nil {
 		return err
 	}
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	_, tok, err := access.CreateUser(ctx, domain.NewUser{Name: fmt.Sprintf("Bench operator %d", time.Now().Unix()), Role: domain.RoleSpecialist})
-	if err != nil {
-		return err
-	}
+	defer stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	do := func(method, path string, body any) error {
 		var rd io.Reader
@@ -111,8 +104,8 @@ func run(ctx context.Context) error {
 			b, _ := json.Marshal(body)
 			rd = bytes.NewReader(b)
 		}
-		req, _ := http.NewRequest(method, ts.URL+path, rd)
-		req.Header.Set("Authorization", "Bearer "+tok.Secret)
+		req, _ := http.NewRequest(method, addr+path, rd)
+		req.Header.Set("Authorization", "Bearer "+secret)
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}

@@ -14,10 +14,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"time"
@@ -82,21 +80,16 @@ func run(ctx context.Context) error {
 	fmt.Printf("ready in %.0fs: %d waiting for elderly_disabled, %d with preferences, %d sections of homes of the type\n",
 		time.Since(t0).Seconds(), waiting, placements, len(homes))
 
-	srv := &api.Server{Cases: svc, Access: access, Auth: access, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	h, err := srv.Handler()
+	srv := &api.Server{Cases: svc, Access: access, Auth: access}
+	addr, secret, stop, err := wired.Serve(ctx, srv, domain.RoleSupervisor)
 	if err != nil {
 		return err
 	}
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	_, tok, err := access.CreateUser(ctx, domain.NewUser{Name: fmt.Sprintf("Bench supervisor %d", time.Now().UnixNano()), Role: domain.RoleSupervisor})
-	if err != nil {
-		return err
-	}
+	defer stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	get := func(path string) (map[string]any, error) {
-		req, _ := http.NewRequest("GET", ts.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+tok.Secret)
+		req, _ := http.NewRequest("GET", addr+path, nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
 		resp, err := client.Do(req)
 		if err != nil {
 			return nil, err

@@ -7,7 +7,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"carepath/api"
 	"carepath/cmd/carepath/generate"
 	"carepath/domain"
 	"carepath/store"
@@ -198,4 +202,24 @@ func (s *Services) Generate(ctx context.Context, n int, seed uint64) error {
 	}
 	_, err = generate.Run(ctx, s.Cases, generate.Options{Cases: n, Settings: s.Service.Settings, Calendar: cal, Seed: seed})
 	return err
+}
+
+// Serve serves srv's router over loopback HTTP and adds a user of role to call it as, named
+// after the tool and the time so that a reused database takes another; it returns the server's
+// address, the user's bearer secret and what stops the server.
+func (s *Services) Serve(ctx context.Context, srv *api.Server, role string) (base, secret string, stop func(), err error) {
+	if srv.Logger == nil {
+		srv.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	h, err := srv.Handler()
+	if err != nil {
+		return "", "", nil, err
+	}
+	_, tok, err := s.Access.CreateUser(ctx, domain.NewUser{Name: fmt.Sprintf("%s %s %d", filepath.Base(os.Args[0]), role, time.Now().UnixNano()),
+		Role: role})
+	if err != nil {
+		return "", "", nil, err
+	}
+	ts := httptest.NewServer(h)
+	return ts.URL, tok.Secret, ts.Close, nil
 }
