@@ -182,6 +182,7 @@ type app struct {
 	service  *domain.Service
 	access   *domain.Access
 	server   *api.Server
+	lookups  *lookup.Lookups
 	worker   *jobs.Worker
 	cfg      Config
 	closers  []func() error
@@ -231,7 +232,6 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	}
 	lookups := lookup.New(db)
 	lookups.Reader = readDB
-	lookups.Warm()
 	service := &domain.Service{Cases: caseStore, Calendar: store.NewCalendars(db), Settings: cfg.Settings,
 		Users: identities, Board: cases, Beds: cases, Waiting: lookups.Register(cases), OfferLog: cases, NoticeLog: notices, Lockouts: lookups}
 	if cfg.AutoAssign {
@@ -244,7 +244,7 @@ func wire(cfg Config, db *store.DB, logger *slog.Logger) (*app, error) {
 	if cfg.StatsCacheTTL > 0 {
 		stats = store.NewStatsCache(stats, readDB, cfg.StatsCacheTTL)
 	}
-	a := &app{db: db, readDB: readDB, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, cfg: cfg}
+	a := &app{db: db, readDB: readDB, rdb: rdb, logger: logger, cases: cases, sealer: sealer, service: service, access: access, lookups: lookups, cfg: cfg}
 	a.closers = append(a.closers, noticeDB.Close, func() error {
 		// the lookups counted since the last flush
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -337,6 +337,9 @@ func (a *app) serve(ctx context.Context, cfg Config, started time.Time) error {
 	a.logger.Info("carepath listening", "addr", "http://"+ln.Addr().String(), "version", version, "startup_ms", time.Since(started).Milliseconds())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// the relatives' lookups' waiting figures, built once the server answers (not before: at a
+	// million cases they take a second of both cores, which the start would wait for)
+	a.lookups.Warm()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
