@@ -25,6 +25,7 @@ type waitingEntry struct {
 // segment is one list segment in the snapshot.
 type segment struct {
 	key, ft     string
+	anyKey      string // the segment of any home of the type (as if without preferences)
 	preferences bool
 }
 
@@ -75,7 +76,7 @@ func (l *Lookups) buildWaiting(ctx context.Context) (*waitingSnapshot, error) {
 		}
 		sg := segs[key]
 		if sg == nil {
-			sg = &segment{key: key, ft: ft, preferences: ds != "[]" || hs != "[]"}
+			sg = &segment{key: key, ft: ft, anyKey: domain.SegmentKey(ft, nil, nil), preferences: ds != "[]" || hs != "[]"}
 			segs[key] = sg
 		}
 		segCount[sg]++
@@ -111,7 +112,7 @@ func (l *Lookups) SegmentFigures(ctx context.Context, caseID string) (own, anyHo
 		p.Own = domain.SegmentFigures{Position: int(e.pos), Total: snap.totals[e.seg.ft], SegmentPosition: int(e.segPos),
 			Preferences: e.seg.preferences}
 		p.AnyHome = domain.SegmentFigures{Position: int(e.pos), Total: snap.totals[e.seg.ft], SegmentPosition: int(e.anyPos)}
-		p.OwnKey, p.AnyKey = e.seg.key, domain.SegmentKey(e.seg.ft, nil, nil)
+		p.OwnKey, p.AnyKey = e.seg.key, e.seg.anyKey
 	} else if p, found, err = store.SegmentPlacesOf(ctx, l.db.SQL, caseID); err != nil || !found {
 		return own, anyHome, false, err
 	}
