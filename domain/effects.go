@@ -319,31 +319,32 @@ func (e *effects) withdraw(ctx context.Context) error {
 }
 
 func (e *effects) releaseVoucherBed(ctx context.Context) error {
-	if e.c.VoucherFacilityID == "" {
-		return nil
+	released, err := e.releaseBed(ctx, e.c.VoucherFacilityID, BedReserved)
+	if released {
+		e.c.VoucherFacilityID = ""
+		e.c.VoucherValidUntil = nil
 	}
-	bed, err := e.tx.ReleaseBed(ctx, e.c.ID, BedReserved)
-	if err != nil {
-		return err
-	}
-	e.free(bed)
-	e.payload["released_facility_id"] = e.c.VoucherFacilityID
-	e.c.VoucherFacilityID = ""
-	e.c.VoucherValidUntil = nil
-	return nil
+	return err
 }
 
 func (e *effects) releaseResidenceBed(ctx context.Context) error {
-	if e.c.FacilityID == "" {
-		return nil
+	_, err := e.releaseBed(ctx, e.c.FacilityID, BedOccupied)
+	return err
+}
+
+// releaseBed releases the case's bed of the kind in the home facilityID ("": the case holds
+// none, nothing happens) and names the home in the event's payload; true when it released one.
+func (e *effects) releaseBed(ctx context.Context, facilityID string, kind BedKind) (bool, error) {
+	if facilityID == "" {
+		return false, nil
 	}
-	bed, err := e.tx.ReleaseBed(ctx, e.c.ID, BedOccupied)
+	bed, err := e.tx.ReleaseBed(ctx, e.c.ID, kind)
 	if err != nil {
-		return err
+		return false, err
 	}
 	e.free(bed)
-	e.payload["released_facility_id"] = e.c.FacilityID
-	return nil
+	e.payload["released_facility_id"] = facilityID
+	return true, nil
 }
 
 func (e *effects) free(b *Bed) {

@@ -173,7 +173,7 @@ var (
 	caseColumns = []string{"id", "number", "state", "version", "channel", "facility_type", "applicant_name", "legal_capacity",
 		"applicant", "personal", "contacts", "health_org_id", "guardianship_id", "facility_id", "voucher_facility_id",
 		"voucher_valid_until", "leave_return_by", "ippsu_number", "ippsu_date", "assignee_id", "filed_by_agency_id", "checklist", "access_code_hash",
-		"next_due_at", "state_entered_at", "created_at", "updated_at", "timeline"}
+		"next_due_at", "state_entered_at", "created_at", "updated_at", "timeline", "recognized_at"}
 	historyColumns  = []string{"case_id", "version", "event", "from_state", "to_state", "actor_id", "actor_name", "actor_role", "comment", "payload", "at"}
 	deadlineColumns = []string{"case_id", "kind", "ref", "opened_at", "due_on", "due_at", "state"}
 )
@@ -240,6 +240,14 @@ func (b *CaseBatch) Add(c *domain.Case, history []domain.HistoryEntry) error {
 	cb.timestamptz(r.CreatedAt)
 	cb.timestamptz(r.UpdatedAt)
 	cb.text(TimelineOf(history))
+	// A waiting case's place on the list: the trigger of migration 00021 sets it on insert; a
+	// resident's dates from the transfer request (migration 00031), whose trigger sees only the
+	// update that makes the request.
+	var recognized *time.Time
+	if c.State == domain.TransferPending {
+		recognized = &r.StateEnteredAt
+	}
+	cb.nullTimestamptz(recognized)
 	b.nCases++
 	hb := b.history
 	for _, h := range history {

@@ -308,22 +308,32 @@ func nullable(s string) any {
 	return s
 }
 
-func throughput(ctx context.Context, redisURL string) error {
-	fmt.Printf("== throughput: %d webhook notices, one worker process, concurrency %d\n", *noticesN, *concurrency)
+// webhookBench is what the throughput and latency phases start from: a fresh database, a
+// webhook sink, and a health organisation whose webhook is that sink; done drops them.
+func webhookBench(ctx context.Context) (db *store.DB, s *sink, health string, done func(), err error) {
 	db, drop, err := freshDB(ctx, "carepath_bench_notices")
 	if err != nil {
-		return err
+		return nil, nil, "", nil, err
 	}
-	defer drop()
-	s, err := newSink("bench-secret")
+	if s, err = newSink("bench-secret"); err != nil {
+		drop()
+		return nil, nil, "", nil, err
+	}
+	done = func() { s.srv.Close(); drop() }
+	if health, err = agency(ctx, db, "health", s.url, "bench-secret"); err != nil {
+		done()
+		return nil, nil, "", nil, err
+	}
+	return db, s, health, done, nil
+}
+
+func throughput(ctx context.Context, redisURL string) error {
+	fmt.Printf("== throughput: %d webhook notices, one worker process, concurrency %d\n", *noticesN, *concurrency)
+	db, s, health, done, err := webhookBench(ctx)
 	if err != nil {
 		return err
 	}
-	defer s.srv.Close()
-	health, err := agency(ctx, db, "health", s.url, "bench-secret")
-	if err != nil {
-		return err
-	}
+	defer done()
 	if err := insertCases(ctx, db, 1000, "collecting_documents", ""); err != nil {
 		return err
 	}
@@ -398,20 +408,11 @@ func waitDelivered(ctx context.Context, db *store.DB, d time.Duration) error {
 
 func latency(ctx context.Context, redisURL string) error {
 	fmt.Printf("== latency: %d events/s for %s through domain.Service, one webhook each\n", *rate, *duration)
-	db, drop, err := freshDB(ctx, "carepath_bench_notices")
+	db, s, health, done, err := webhookBench(ctx)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	s, err := newSink("bench-secret")
-	if err != nil {
-		return err
-	}
-	defer s.srv.Close()
-	health, err := agency(ctx, db, "health", s.url, "bench-secret")
-	if err != nil {
-		return err
-	}
+	defer done()
 	svc, err := service(db)
 	if err != nil {
 		return err

@@ -153,11 +153,12 @@ func TestGenerateInvariants(t *testing.T) {
 			OR (state = 'voucher_issued') <> (voucher_facility_id IS NOT NULL)
 			OR (state = 'voucher_issued') <> (voucher_valid_until IS NOT NULL)
 			OR (state = 'on_leave') <> (leave_return_by IS NOT NULL)
+			OR (state IN ('waiting_list', 'transfer_pending')) AND recognized_at IS NULL
 			OR (state IN ('residing', 'on_leave', 'hospitalized', 'transfer_pending', 'discharged', 'deceased')) AND facility_id IS NULL
 			OR (state IN ('waiting_list', 'voucher_issued', 'residing', 'on_leave', 'hospitalized', 'transfer_pending',
 				'discharged', 'deceased')) AND ippsu_number IS NULL`)
 		if bad != 0 {
-			t.Errorf("%d cases whose voucher, leave, home or IPPSU fields do not fit their state", bad)
+			t.Errorf("%d cases whose voucher, leave, home, place on the list or IPPSU fields do not fit their state", bad)
 		}
 	})
 
