@@ -42,9 +42,13 @@ func (d Date) AppendJSON(b []byte) []byte {
 	if d.IsZero() {
 		return append(b, "null"...)
 	}
-	b = append(b, '"')
-	b = d.t.AppendFormat(b, time.DateOnly)
-	return append(b, '"')
+	y, m, day := d.t.Date()
+	if y < 0 || y > 9999 {
+		return append(append(append(b, '"'), d.t.Format(time.DateOnly)...), '"')
+	}
+	// "YYYY-MM-DD" by hand: time.Format parses its layout on every call
+	return append(b, '"', byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+day/10), byte('0'+day%10), '"')
 }
 
 // AppendJSONArray appends items as a JSON array, each by appendItem; null for a nil slice, as

@@ -342,7 +342,7 @@ func (s *Access) status(ctx context.Context, number, code, clientAddr string) (*
 // timeline turns the history's changes of state into the stages a relative sees: the day
 // each stage began, a stage entered again (documents returned for) at its latest.
 func timeline(steps []StatusStep) []TimelineStep {
-	out := []TimelineStep{}
+	out := make([]TimelineStep, 0, len(steps))
 	for _, st := range steps {
 		def, ok := LookupState(st.State)
 		if !ok {
