@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"net/http"
+	"regexp"
 
 	"github.com/gin-gonic/gin"
 
@@ -45,11 +46,27 @@ func (s *Server) page(name string) gin.HandlerFunc {
 	if err != nil {
 		panic("web/pages/" + name + ": " + err.Error())
 	}
-	b = bytes.ReplaceAll(b, []byte("{{v}}"), []byte(assetVersion))
+	b = bytes.ReplaceAll(expandParts(b), []byte("{{v}}"), []byte(assetVersion))
 	return func(c *gin.Context) {
 		pageHeaders(c)
 		c.Data(http.StatusOK, "text/html; charset=utf-8", b)
 	}
+}
+
+// partRef is where a page takes in a part its pages share: {{parts/name.html}}.
+var partRef = regexp.MustCompile(`\{\{(parts/[a-z-]+\.html)\}\}`)
+
+// expandParts puts each part named in a page in its place (web/pages/parts: the public pages'
+// header, written once).
+func expandParts(page []byte) []byte {
+	return partRef.ReplaceAllFunc(page, func(ref []byte) []byte {
+		name := string(partRef.FindSubmatch(ref)[1])
+		part, err := fs.ReadFile(web.Pages, "pages/"+name)
+		if err != nil {
+			panic("web/pages/" + name + ": " + err.Error())
+		}
+		return bytes.TrimSuffix(part, []byte("\n"))
+	})
 }
 
 func pageHeaders(c *gin.Context) {

@@ -646,6 +646,9 @@ func TestPagesAreSelfContained(t *testing.T) {
 		if csp := r.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'self'") {
 			t.Errorf("GET %s: Content-Security-Policy %q", path, csp)
 		}
+		if strings.Contains(string(r.body), "{{") {
+			t.Errorf("GET %s: a part or the asset version was left unexpanded", path)
+		}
 		for _, m := range ref.FindAllStringSubmatch(string(r.body), -1) {
 			u := m[1]
 			if !strings.HasPrefix(u, "#") && (!strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//")) {
@@ -657,6 +660,12 @@ func TestPagesAreSelfContained(t *testing.T) {
 					t.Errorf("GET %s: asset %s answers %d", path, u, a.status)
 				}
 			}
+		}
+	}
+	// The public pages take their header from web/pages/parts.
+	for _, path := range []string{"/status", "/documents"} {
+		if r := h.do("GET", path, nil); !strings.Contains(string(r.body), `<a class="brand" href="/">Координационный центр`) {
+			t.Errorf("GET %s: the public header is missing", path)
 		}
 	}
 	// The console's vocabulary comes from the domain's tables.
