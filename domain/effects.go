@@ -83,11 +83,7 @@ func (e *effects) recognizeNeed(ctx context.Context) error {
 	if cmd.Placement != nil {
 		p = *cmd.Placement
 	}
-	if err := p.check(); err != nil {
-		var bad *Error
-		if errors.As(err, &bad) {
-			return refuse(ReasonsOf(bad)...)
-		}
+	if err := refuseInvalid(p.check()); err != nil {
 		return err
 	}
 	if old, err := e.tx.Placement(ctx, c.ID); err != nil {
@@ -246,11 +242,7 @@ func (e *effects) requestTransfer(ctx context.Context) error {
 	if cmd.Placement != nil {
 		p = *cmd.Placement
 	}
-	if err := p.check(); err != nil {
-		var bad *Error
-		if errors.As(err, &bad) {
-			return refuse(ReasonsOf(bad)...)
-		}
+	if err := refuseInvalid(p.check()); err != nil {
 		return err
 	}
 	// a new list: the refusals counted on the old one do not follow
@@ -351,4 +343,14 @@ func (e *effects) free(b *Bed) {
 	if b != nil {
 		e.freed = append(e.freed, *b)
 	}
+}
+
+// refuseInvalid turns a domain error (a placement that does not check) into the refusal of the
+// event, with its reasons; any other error is returned as it is.
+func refuseInvalid(err error) error {
+	var bad *Error
+	if errors.As(err, &bad) {
+		return refuse(ReasonsOf(bad)...)
+	}
+	return err
 }

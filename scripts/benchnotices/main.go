@@ -363,12 +363,7 @@ func throughput(ctx context.Context, redisURL string) error {
 	}
 	elapsed := time.Since(start)
 	cpu := cpuTime() - cpu0
-	if err := waitDelivered(ctx, db, 30*time.Second); err != nil {
-		stop()
-		return err
-	}
-	stop()
-	lost, dup, err := s.verify(ctx, db)
+	lost, dup, err := settle(ctx, db, s, stop, 30*time.Second)
 	if err != nil {
 		return err
 	}
@@ -387,6 +382,17 @@ func throughput(ctx context.Context, redisURL string) error {
 		return fmt.Errorf("throughput: %d lost, %d duplicates", lost, dup)
 	}
 	return nil
+}
+
+// settle waits up to d for every notice to be delivered, stops the worker and counts the
+// notices the sink lost or received twice.
+func settle(ctx context.Context, db *store.DB, s *sink, stop func(), d time.Duration) (lost, dup int, err error) {
+	err = waitDelivered(ctx, db, d)
+	stop()
+	if err != nil {
+		return 0, 0, err
+	}
+	return s.verify(ctx, db)
 }
 
 func waitDelivered(ctx context.Context, db *store.DB, d time.Duration) error {
@@ -475,12 +481,7 @@ func latency(ctx context.Context, redisURL string) error {
 		stop()
 		return firstErr
 	}
-	if err := waitDelivered(ctx, db, time.Minute); err != nil {
-		stop()
-		return err
-	}
-	stop()
-	lost, dup, err := s.verify(ctx, db)
+	lost, dup, err := settle(ctx, db, s, stop, time.Minute)
 	if err != nil {
 		return err
 	}
