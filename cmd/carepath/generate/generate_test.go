@@ -49,6 +49,28 @@ func count(t *testing.T, db *store.DB, query string, args ...any) int64 {
 	return n
 }
 
+// ids runs a query of one text column and returns its rows.
+func ids(t *testing.T, db *store.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.SQL.QueryContext(context.Background(), query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return out
+}
+
 func TestGenerateInvariants(t *testing.T) {
 	const n = 2000
 	db, cases, _, res, key := generatedStore(t, n)
@@ -228,18 +250,7 @@ func TestGenerateInvariants(t *testing.T) {
 		reopened := store.NewCases(db, sealer)
 		today := domain.DateOf(time.Now())
 		for _, st := range domain.States {
-			var ids []string
-			rows, err := db.SQL.QueryContext(ctx, "SELECT id FROM cases WHERE state = $1 ORDER BY random() LIMIT 5", string(st.Name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for rows.Next() {
-				var id string
-				_ = rows.Scan(&id)
-				ids = append(ids, id)
-			}
-			rows.Close()
-			for _, id := range ids {
+			for _, id := range ids(t, db, "SELECT id FROM cases WHERE state = $1 ORDER BY random() LIMIT 5", string(st.Name)) {
 				c, err := reopened.Get(ctx, id)
 				if err != nil {
 					t.Fatalf("get generated case %s (%s): %v", id, st.Name, err)
@@ -334,17 +345,7 @@ func TestGeneratedCasesTakeEvents(t *testing.T) {
 	fire(c, domain.EventCommand{Event: domain.EndLeave}, domain.Residing)
 
 	// A pending voucher's documents were refreshed for it: the admission goes through.
-	rows, err := db.SQL.QueryContext(ctx, "SELECT id FROM cases WHERE state = 'voucher_issued' AND facility_id IS NULL ORDER BY seq LIMIT 8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vouchers []string
-	for rows.Next() {
-		var id string
-		_ = rows.Scan(&id)
-		vouchers = append(vouchers, id)
-	}
-	rows.Close()
+	vouchers := ids(t, db, "SELECT id FROM cases WHERE state = 'voucher_issued' AND facility_id IS NULL ORDER BY seq LIMIT 8")
 	for _, id := range vouchers {
 		c, err := svc.Get(ctx, id)
 		if err != nil {
