@@ -37,7 +37,7 @@ func (s *Server) setPriority(c *gin.Context) {
 func (s *Server) waitingList(c *gin.Context) {
 	f := domain.WaitingFilter{FacilityType: domain.FacilityType(c.Query("facility_type")), FacilityID: c.Query("facility_id"),
 		District: c.Query("district"), Cursor: c.Query("cursor")}
-	if !queryOf(c).IntIn("limit", 1, 200, &f.Limit).ok() {
+	if !queryOf(c).Int("limit", &f.Limit).ok() {
 		return
 	}
 	page, err := s.Cases.WaitingList(c.Request.Context(), f)

@@ -66,18 +66,6 @@ func (q *query) Int(name string, dst *int) *query {
 	return set(q, name, dst, strconv.Atoi, func() error { return domain.Invalid(name, "must be a whole number") })
 }
 
-// IntIn reads an optional whole number from lo to hi into dst.
-func (q *query) IntIn(name string, lo, hi int, dst *int) *query {
-	within := func(v string) (int, error) {
-		n, err := strconv.Atoi(v)
-		if err == nil && (n < lo || n > hi) {
-			err = strconv.ErrRange
-		}
-		return n, err
-	}
-	return set(q, name, dst, within, func() error { return domain.Invalid(name, "must be a whole number from %d to %d", lo, hi) })
-}
-
 // Bool reads an optional boolean into dst.
 func (q *query) Bool(name string, dst *bool) *query {
 	return set(q, name, dst, strconv.ParseBool, func() error { return domain.Invalid(name, "must be true or false") })

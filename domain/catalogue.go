@@ -244,7 +244,6 @@ var catalogue = map[string]text{
 	"at most 20 districts and 20 homes":                 {"too_many", "Не больше 20 районов и 20 учреждений"},
 	"must be a home's id":                               {"not_an_id", "«{field}»: выберите учреждение из списка"},
 	"the placement of a case in state %s cannot change": {"placement_closed", "В текущем состоянии дела очерёдность и пожелания менять нельзя"},
-	"must be a whole number from %d to %d":              {"out_of_range", "«{field}»: целое число от %d до %d"},
 	"must be one of the decline reasons":                {"not_one_of", "«{field}»: выберите причину отказа из списка"},
 	"say why (the reason is %s)":                        {"note_required", "Поясните отказ (причина: «%[1]s»)"},
 	"offer %s not found":                                {"offer_not_found", "Предложение места не найдено"},

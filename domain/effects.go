@@ -194,13 +194,8 @@ func (e *effects) admit(ctx context.Context) error {
 	if len(reasons) > 0 {
 		return refuse(reasons...)
 	}
-	if c.FacilityID != "" {
-		bed, err := e.tx.ReleaseBed(ctx, c.ID, BedOccupied)
-		if err != nil {
-			return err
-		}
-		e.free(bed)
-		e.payload["previous_facility_id"] = c.FacilityID
+	if err := e.releaseBed(ctx, c.FacilityID, BedOccupied, "previous_facility_id"); err != nil {
+		return err
 	}
 	bed, err := e.tx.OccupyBed(ctx, c.ID)
 	if err != nil {
@@ -222,11 +217,7 @@ func (e *effects) requestTransfer(ctx context.Context) error {
 	c, cmd := e.c, e.cmd
 	ft := c.FacilityType
 	if cmd.FacilityType != "" {
-		if err := oneOf("facility_type", cmd.FacilityType, FacilityTypes); err != nil {
-			var bad *Error
-			if errors.As(err, &bad) {
-				return refuse(ReasonsOf(bad)...)
-			}
+		if err := refuseInvalid(oneOf("facility_type", cmd.FacilityType, FacilityTypes)); err != nil {
 			return err
 		}
 		ft = cmd.FacilityType
@@ -311,32 +302,34 @@ func (e *effects) withdraw(ctx context.Context) error {
 }
 
 func (e *effects) releaseVoucherBed(ctx context.Context) error {
-	released, err := e.releaseBed(ctx, e.c.VoucherFacilityID, BedReserved)
-	if released {
-		e.c.VoucherFacilityID = ""
-		e.c.VoucherValidUntil = nil
+	if e.c.VoucherFacilityID == "" {
+		return nil
 	}
-	return err
+	if err := e.releaseBed(ctx, e.c.VoucherFacilityID, BedReserved, "released_facility_id"); err != nil {
+		return err
+	}
+	e.c.VoucherFacilityID = ""
+	e.c.VoucherValidUntil = nil
+	return nil
 }
 
 func (e *effects) releaseResidenceBed(ctx context.Context) error {
-	_, err := e.releaseBed(ctx, e.c.FacilityID, BedOccupied)
-	return err
+	return e.releaseBed(ctx, e.c.FacilityID, BedOccupied, "released_facility_id")
 }
 
 // releaseBed releases the case's bed of the kind in the home facilityID ("": the case holds
-// none, nothing happens) and names the home in the event's payload; true when it released one.
-func (e *effects) releaseBed(ctx context.Context, facilityID string, kind BedKind) (bool, error) {
+// none, nothing happens) and names that home in the event's payload under key.
+func (e *effects) releaseBed(ctx context.Context, facilityID string, kind BedKind, key string) error {
 	if facilityID == "" {
-		return false, nil
+		return nil
 	}
 	bed, err := e.tx.ReleaseBed(ctx, e.c.ID, kind)
 	if err != nil {
-		return false, err
+		return err
 	}
 	e.free(bed)
-	e.payload["released_facility_id"] = facilityID
-	return true, nil
+	e.payload[key] = facilityID
+	return nil
 }
 
 func (e *effects) free(b *Bed) {
@@ -345,8 +338,8 @@ func (e *effects) free(b *Bed) {
 	}
 }
 
-// refuseInvalid turns a domain error (a placement that does not check) into the refusal of the
-// event, with its reasons; any other error is returned as it is.
+// refuseInvalid turns a domain error (an argument of the event that does not check) into the
+// refusal of the event, with its reasons; any other error is returned as it is.
 func refuseInvalid(err error) error {
 	var bad *Error
 	if errors.As(err, &bad) {

@@ -44,7 +44,7 @@ func (d Date) AppendJSON(b []byte) []byte {
 	}
 	y, m, day := d.t.Date()
 	if y < 0 || y > 9999 {
-		return append(append(append(b, '"'), d.t.Format(time.DateOnly)...), '"')
+		return append(d.t.AppendFormat(append(b, '"'), time.DateOnly), '"')
 	}
 	// "YYYY-MM-DD" by hand: time.Format parses its layout on every call
 	return append(b, '"', byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',

@@ -127,8 +127,11 @@ func (s *Service) WaitingList(ctx context.Context, f WaitingFilter) (WaitingPage
 			return WaitingPage{}, err
 		}
 	}
-	if f.Limit <= 0 || f.Limit > 200 {
+	if f.Limit == 0 {
 		f.Limit = 50
+	}
+	if f.Limit < 1 || f.Limit > 200 {
+		return WaitingPage{}, Invalid("limit", "must be between 1 and 200")
 	}
 	return s.Waiting.Waiting(ctx, f)
 }
