@@ -173,9 +173,9 @@ var (
 	caseColumns = []string{"id", "number", "state", "version", "channel", "facility_type", "applicant_name", "legal_capacity",
 		"applicant", "personal", "contacts", "health_org_id", "guardianship_id", "facility_id", "voucher_facility_id",
 		"voucher_valid_until", "leave_return_by", "ippsu_number", "ippsu_date", "assignee_id", "filed_by_agency_id", "checklist", "access_code_hash",
-		"next_due_at", "state_entered_at", "created_at", "updated_at", "timeline", "recognized_at"}
+		"next_due_at", "state_entered_at", "created_at", "updated_at", "timeline", "recognized_at", "law"}
 	historyColumns  = []string{"case_id", "version", "event", "from_state", "to_state", "actor_id", "actor_name", "actor_role", "comment", "payload", "at"}
-	deadlineColumns = []string{"case_id", "kind", "ref", "opened_at", "due_on", "due_at", "state"}
+	deadlineColumns = []string{"case_id", "kind", "ref", "opened_at", "due_on", "due_at", "state", "remind_at"}
 )
 
 func copySQL(table string, columns []string) string {
@@ -240,14 +240,8 @@ func (b *CaseBatch) Add(c *domain.Case, history []domain.HistoryEntry) error {
 	cb.timestamptz(r.CreatedAt)
 	cb.timestamptz(r.UpdatedAt)
 	cb.text(TimelineOf(history))
-	// A waiting case's place on the list: the trigger of migration 00021 sets it on insert; a
-	// resident's dates from the transfer request (migration 00031), whose trigger sees only the
-	// update that makes the request.
-	var recognized *time.Time
-	if c.State == domain.TransferPending {
-		recognized = &r.StateEnteredAt
-	}
-	cb.nullTimestamptz(recognized)
+	cb.nullTimestamptz(recognizedAt(history))
+	cb.jsonb(r.Law)
 	b.nCases++
 	hb := b.history
 	for _, h := range history {
@@ -281,9 +275,24 @@ func (b *CaseBatch) Add(c *domain.Case, history []domain.HistoryEntry) error {
 		db.date(r.DueOn)
 		db.timestamptz(r.DueAt)
 		db.text(r.State)
+		db.nullTimestamptz(r.RemindAt)
 		b.nDeadlines++
 	}
 	return nil
+}
+
+// recognizedAt is the case's place on the waiting list as the triggers of migrations 00021
+// and 00031 keep it when the case is saved event by event: the first time it entered the list,
+// or its latest transfer request from a residence; nil for a case that never did either.
+func recognizedAt(history []domain.HistoryEntry) *time.Time {
+	var at *time.Time
+	for i := range history {
+		h := &history[i]
+		if h.To == domain.WaitingList && at == nil || h.From == domain.Residing && h.To == domain.TransferPending {
+			at = &h.At
+		}
+	}
+	return at
 }
 
 // Copy copies a batch; batches are copied in the order of the calls, one at a time.

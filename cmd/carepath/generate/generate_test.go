@@ -175,7 +175,10 @@ func TestGenerateInvariants(t *testing.T) {
 			OR (state = 'voucher_issued') <> (voucher_facility_id IS NOT NULL)
 			OR (state = 'voucher_issued') <> (voucher_valid_until IS NOT NULL)
 			OR (state = 'on_leave') <> (leave_return_by IS NOT NULL)
-			OR (state IN ('waiting_list', 'transfer_pending')) AND recognized_at IS NULL
+			OR state = 'waiting_list' AND recognized_at IS DISTINCT FROM (SELECT min(h.at) FROM case_history h
+				WHERE h.case_id = cases.id AND h.to_state = 'waiting_list')
+			OR state = 'transfer_pending' AND recognized_at IS DISTINCT FROM (SELECT max(h.at) FROM case_history h
+				WHERE h.case_id = cases.id AND h.from_state = 'residing' AND h.to_state = 'transfer_pending')
 			OR (state IN ('residing', 'on_leave', 'hospitalized', 'transfer_pending', 'discharged', 'deceased')) AND facility_id IS NULL
 			OR (state IN ('waiting_list', 'voucher_issued', 'residing', 'on_leave', 'hospitalized', 'transfer_pending',
 				'discharged', 'deceased')) AND ippsu_number IS NULL`)
@@ -232,6 +235,14 @@ func TestGenerateInvariants(t *testing.T) {
 				WHERE c.state = $1 AND d.state = 'open' AND NOT d.kind = ANY ($2)`, string(st.Name), allowed)
 			if extra != 0 {
 				t.Errorf("%d open deadlines in %s of kinds other than %v", extra, st.Name, allowed)
+			}
+		}
+		// an open deadline of a kind that is reminded of waits for its first reminder, as a saved one does
+		for _, k := range domain.DeadlineKinds {
+			reminded := domain.FirstReminder(domain.Deadline{Kind: k}) != nil
+			if n := count(t, db, `SELECT count(*) FROM deadlines WHERE kind = $1 AND state = 'open' AND (remind_at IS NULL) = $2`,
+				string(k), reminded); n != 0 {
+				t.Errorf("%d open %s deadlines: remind_at set %v, want %v", n, k, !reminded, reminded)
 			}
 		}
 		bad := count(t, db, `SELECT count(*) FROM cases c LEFT JOIN (
