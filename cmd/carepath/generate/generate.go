@@ -270,7 +270,6 @@ func (g *generator) facilityOf(ft domain.FacilityType, ordinal int) string {
 	return ids[ordinal%len(ids)]
 }
 
-// rebuildPlan remembers the indexes and foreign keys dropped for a load.
 // batch is a run of consecutive cases encoded for the loader, and the states they end in.
 type batch struct {
 	rows   *store.CaseBatch

@@ -49,8 +49,6 @@ type route struct {
 	steps        []step
 	// beds is the number of beds the case holds at the end (residence and/or voucher).
 	beds int
-	// transfers counts completed or pending moves (each needs a second home of the type).
-	transfers int
 }
 
 func (r *route) last() domain.State {
@@ -320,11 +318,6 @@ func planRoute(r *mrand.Rand, settings domain.Settings, target domain.State, sin
 		t = since
 	}
 	rt.created = t
-	for _, s := range rt.steps {
-		if s.transfer && s.event == domain.IssueVoucher {
-			rt.transfers++
-		}
-	}
 	switch rt.last() {
 	case domain.Residing, domain.OnLeave, domain.Hospitalized, domain.TransferPending:
 		rt.beds = 1
@@ -374,5 +367,3 @@ func (g *generator) route(i uint32) (route, *mrand.Rand) {
 	target := g.targetOf(r, i)
 	return planRoute(r, g.opt.Settings, target, g.opt.Since, g.opt.Now), r
 }
-
-// generator holds one run's reference data and the case plans.

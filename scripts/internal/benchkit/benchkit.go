@@ -77,9 +77,6 @@ func (d Database) Open(ctx context.Context) (*store.DB, func(), error) {
 			return nil, nil, err
 		}
 	}
-	if err := store.EnsureDatabase(ctx, dsn); err != nil {
-		return nil, nil, err
-	}
 	db, err := store.Open(ctx, dsn, store.Options{MaxOpenConns: d.MaxConns})
 	if err != nil {
 		return nil, nil, err
