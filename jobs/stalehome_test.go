@@ -125,3 +125,29 @@ func TestStaleHomesAreRemindedOncePerEpisode(t *testing.T) {
 		t.Errorf("the reminders do not say when the home last reported:\n%v", texts)
 	}
 }
+
+// TestStaleHomeReminderFollowsTheAgencysChoice: an agency that chose its webhook happenings
+// without beds_report_stale is not sent the reminder (the rule every webhook notice follows);
+// the episode still counts as reminded, so the next tick does not try again.
+func TestStaleHomeReminderFollowsTheAgencysChoice(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := time.Date(2030, 3, 4, 10, 0, 0, 0, domain.Moscow)
+	e.exec("UPDATE facilities SET reported_at = ? WHERE id = ?", now.Add(-time.Hour), e.home2) // only home1 is stale
+	e.exec("UPDATE agencies SET webhook_happenings = '{admitted}' WHERE id = ?", e.home1Agency.id)
+	e.clock.Set(now)
+	for tick := range 2 {
+		sc := &Scanner{Notices: e.notices, Service: e.svc, Settings: e.svc.Settings, Batch: 100, Logger: quietLogger,
+			Now: func() time.Time { return now.Add(time.Duration(tick) * time.Minute) }}
+		st, err := sc.Scan(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := 1 - tick; st.StaleHomes != want || st.StaleNotices != 0 {
+			t.Errorf("tick %d: %d homes, %d reminders; want %d home and no reminder", tick, st.StaleHomes, st.StaleNotices, want)
+		}
+	}
+	if n := e.count("SELECT count(*) FROM notices WHERE subject_kind = 'facility'"); n != 0 {
+		t.Errorf("%d reminders written to an agency that did not choose them", n)
+	}
+}

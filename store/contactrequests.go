@@ -42,8 +42,16 @@ type contactRequestRow struct {
 }
 
 // insertNotices writes notices to the outbox in the caller's transaction and rings the relay
-// when it commits.
-func insertNotices(tx *gorm.DB, ns []domain.Notice) error {
+// when it commits; like a command's and the reminder scan's, the webhook notices of happenings
+// an agency did not choose are dropped (subscribed). It returns how many it wrote.
+func insertNotices(tx *gorm.DB, ns []domain.Notice) (int, error) {
+	if agencies := webhookAgencies(ns); len(agencies) > 0 {
+		var subs []subscription
+		if err := tx.Raw(subscriptionsSQL, uuidArray(agencies)).Scan(&subs).Error; err != nil {
+			return 0, fmt.Errorf("webhook choices: %w", err)
+		}
+		ns = subscribed(ns, subs)
+	}
 	for _, n := range ns {
 		err := tx.Exec(`INSERT INTO notices (id, case_id, subject_kind, subject_id, happening, audience, channel, recipient, template, data,
 				idempotency_key, status, not_before, next_attempt_at, created_at, updated_at)
@@ -51,13 +59,13 @@ func insertNotices(tx *gorm.DB, ns []domain.Notice) error {
 			n.ID, nullable(n.CaseID), nullable(n.SubjectKind), nullable(n.SubjectID), string(n.Happening), n.Audience, n.Channel, n.Recipient, n.Template, mustJSON(n.Data), n.IdempotencyKey,
 			n.NotBefore, n.NotBefore, n.CreatedAt, n.CreatedAt).Error
 		if err != nil {
-			return translate(err, "notice")
+			return 0, translate(err, "notice")
 		}
 	}
 	if len(ns) == 0 {
-		return nil
+		return 0, nil
 	}
-	return tx.Exec("SELECT pg_notify(?, '')", NoticeChannel).Error
+	return len(ns), tx.Exec("SELECT pg_notify(?, '')", NoticeChannel).Error
 }
 
 // Open implements domain.ContactRequestStore.
@@ -86,7 +94,8 @@ func (s *ContactRequests) Open(ctx context.Context, r *domain.ContactRequest, d 
 		if err := openRefDeadline(tx, r.CaseID, d); err != nil {
 			return err
 		}
-		return insertNotices(tx, notices)
+		_, err = insertNotices(tx, notices)
+		return err
 	})
 	if err == nil && len(notices) > 0 {
 		s.db.bell.Ring()
@@ -161,7 +170,8 @@ func (s *ContactRequests) Close(ctx context.Context, r *domain.ContactRequest, n
 		if err := closeRefDeadline(tx, r.CaseID, domain.DeadlineContactRequest, r.ID, *r.DoneAt); err != nil {
 			return err
 		}
-		return insertNotices(tx, notices)
+		_, err := insertNotices(tx, notices)
+		return err
 	})
 	if err == nil && len(notices) > 0 {
 		s.db.bell.Ring()

@@ -37,13 +37,14 @@ func (n *Notices) RemindStaleHomes(ctx context.Context, before time.Time, limit 
 			ids[i] = h.ID
 			ns = append(ns, plan(h)...)
 		}
-		if err := insertNotices(tx, ns); err != nil {
+		written, err := insertNotices(tx, ns)
+		if err != nil {
 			return fmt.Errorf("stale home reminders: %w", err)
 		}
 		if err := tx.Exec(`UPDATE facilities SET stale_reminded_for = coalesce(reported_at, '-infinity') WHERE id IN ?`, ids).Error; err != nil {
 			return fmt.Errorf("record stale homes reminded: %w", err)
 		}
-		homes, notices = len(rows), len(ns)
+		homes, notices = len(rows), written
 		return nil
 	})
 	if err != nil {
