@@ -61,15 +61,6 @@ CREATE TABLE stats_applications (
     PRIMARY KEY (day, facility_type, channel)
 );
 
--- Each case's type of home (now), for the figures cut by type whose rows name only the case
--- (the deadlines): probed from this narrow index instead of the cases' wide, often rewritten
--- rows. It changes only when a case is registered or changes its type.
-CREATE TABLE stats_case_types (
-    case_id       uuid NOT NULL,
-    facility_type facility_type NOT NULL,
-    PRIMARY KEY (case_id) INCLUDE (facility_type)
-);
-
 -- stats_stays_add adds (sign 1) or takes away (sign -1) the stays that a case's history lines
 -- from_version..to_version end, under a type of home. Rows are locked in key order.
 -- +goose StatementBegin
@@ -121,10 +112,7 @@ BEGIN
         IF OLD.facility_type IS DISTINCT FROM NEW.facility_type THEN
             PERFORM stats_stays_add(OLD.id, 1, OLD.version, OLD.facility_type, -1);
             PERFORM stats_stays_add(OLD.id, 1, OLD.version, NEW.facility_type, 1);
-            UPDATE stats_case_types SET facility_type = NEW.facility_type WHERE case_id = NEW.id;
         END IF;
-    ELSE
-        INSERT INTO stats_case_types (case_id, facility_type) VALUES (NEW.id, NEW.facility_type);
     END IF;
     PERFORM stats_applications_add(NEW.created_at, NEW.facility_type, NEW.channel, 1);
     RETURN NULL;
@@ -136,13 +124,13 @@ CREATE TRIGGER cases_stats_update AFTER UPDATE OF facility_type, channel, create
     WHEN ((OLD.facility_type, OLD.channel, OLD.created_at) IS DISTINCT FROM (NEW.facility_type, NEW.channel, NEW.created_at))
     EXECUTE FUNCTION stats_case_row();
 
--- stats_days_rebuild computes the three tables anew from the history and the cases: for data
+-- stats_days_rebuild computes both tables anew from the history and the cases: for data
 -- written before this migration and for the bulk generator, which writes by COPY with the
 -- triggers off (store.PauseStatsDays). Writers that reach the tables wait for it.
 -- +goose StatementBegin
 CREATE FUNCTION stats_days_rebuild() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    LOCK TABLE stats_stays, stats_applications, stats_case_types IN SHARE ROW EXCLUSIVE MODE;
+    LOCK TABLE stats_stays, stats_applications IN SHARE ROW EXCLUSIVE MODE;
     PERFORM set_config('work_mem', '256MB', true);
     DELETE FROM stats_stays;
     INSERT INTO stats_stays (day, stage, facility_type, days, stays)
@@ -153,8 +141,6 @@ BEGIN
     INSERT INTO stats_applications (day, facility_type, channel, applications)
     SELECT (created_at AT TIME ZONE 'Europe/Moscow')::date, facility_type, channel, count(*)
     FROM cases GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
-    DELETE FROM stats_case_types;
-    INSERT INTO stats_case_types (case_id, facility_type) SELECT id, facility_type FROM cases ORDER BY id;
 END;
 $$;
 -- +goose StatementEnd
@@ -169,7 +155,6 @@ DROP FUNCTION stats_case_row();
 DROP FUNCTION stats_history_line();
 DROP FUNCTION stats_applications_add(timestamptz, facility_type, intake_channel, integer);
 DROP FUNCTION stats_stays_add(uuid, integer, integer, facility_type, integer);
-DROP TABLE stats_case_types;
 DROP TABLE stats_applications;
 DROP TABLE stats_stays;
 DROP VIEW stats_history_stays;

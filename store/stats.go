@@ -74,7 +74,7 @@ var (
 
 	// The legal deadlines due in the period (alias d), cancelled ones left out, read by the
 	// index deadlines_kind_due (migration 00071): a range of due days per kind; the case's type
-	// of home, when the figures are cut by it, from stats_case_types' index (00070).
+	// of home, when the figures are cut by it, from stats_case_types' index (00076).
 	legalDue = `d.kind IN @legal AND d.state <> 'cancelled' AND d.due_on BETWEEN CAST(@dayfrom AS date) AND CAST(@dayto AS date)
 			AND (@ft = '' OR EXISTS (SELECT 1 FROM stats_case_types t WHERE t.case_id = d.case_id AND t.facility_type::text = @ft))`
 
