@@ -156,11 +156,8 @@ type StatusStore interface {
 	// StatusCase reads the case with this number (Found false when there is none) and the
 	// counters of the keys; the checklist and the next step's due date as the plan says.
 	StatusCase(ctx context.Context, number string, keys StatusKeys, plan *StatusPlan) (*StatusCase, error)
-	// WaitingPosition returns the case's place on the waiting list (1 = next); it may be a few
-	// seconds old.
-	WaitingPosition(ctx context.Context, caseID string) (int, error)
-	// WaitingFigures returns the waiting case's figures for its place and estimate (wait.go),
-	// from the same snapshot as WaitingPosition: no query of its own per lookup.
+	// WaitingFigures returns the waiting case's figures for its place (1 = next) and estimate
+	// (wait.go), from a snapshot a few seconds old: no query of its own per lookup.
 	WaitingFigures(ctx context.Context, caseID string) (SegmentFigures, error)
 	// RecordFailure counts one failed lookup for each key, starting a new window for a key whose
 	// window has ended.

@@ -401,19 +401,6 @@ func (b *statusBatcher) query(own *ownConn, plan *domain.StatusPlan, batch []*lo
 	})
 }
 
-// WaitingPosition implements domain.StatusStore: from the snapshot when the case is in it (at
-// most WaitingTTL old, or twice that while a refresh runs), else counted like store.Cases.Get.
-func (l *Lookups) WaitingPosition(ctx context.Context, caseID string) (int, error) {
-	snap, err := l.snapshot(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("waiting position of case %s: %w", caseID, err)
-	}
-	if e, ok := snap.entry(caseID); ok {
-		return int(e.pos), nil
-	}
-	return store.WaitingPosition(ctx, l.db.SQL, caseID)
-}
-
 // RecordFailure implements domain.StatusStore: one atomic upsert per key, so concurrent
 // failures are all counted. One failure in 256 also clears the counters untouched for a day
 // (or the window, when longer), so someone trying many numbers does not grow the table for

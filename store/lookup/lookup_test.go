@@ -76,8 +76,8 @@ func TestWaitingPositionSnapshot(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := l.WaitingPosition(ctx, id)
-			if err != nil || p != c.WaitingPosition {
+			fig, err := l.WaitingFigures(ctx, id)
+			if p := fig.Position; err != nil || p != c.WaitingPosition {
 				t.Errorf("case %s: lookup position %d (%v), Get %d", id, p, err, c.WaitingPosition)
 			}
 		}
@@ -136,8 +136,8 @@ func TestWaitingSnapshotFromTheReader(t *testing.T) {
 	l := lookup.New(primary.db)
 	l.Reader = reader
 	for i, c := range onPrimary {
-		if p, err := l.WaitingPosition(ctx, c.ID); err != nil || p != i+1 {
-			t.Fatalf("case %d on the primary only: position %d (%v), want %d", i, p, err, i+1)
+		if fig, err := l.WaitingFigures(ctx, c.ID); err != nil || fig.Position != i+1 {
+			t.Fatalf("case %d on the primary only: position %d (%v), want %d", i, fig.Position, err, i+1)
 		}
 	}
 	if !l.HasWaitingSnapshot() {

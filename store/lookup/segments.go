@@ -103,6 +103,13 @@ func (l *Lookups) WaitingFigures(ctx context.Context, caseID string) (domain.Seg
 // list since), and the admissions from their value at hand. Counting the admissions themselves,
 // per case, reads every admission of the year: seconds at a million cases, twice per case.
 func (l *Lookups) SegmentFigures(ctx context.Context, caseID string) (own, anyHome domain.SegmentFigures, found bool, err error) {
+	adm, err := l.admissions.get(ctx, admissionsTTL, admissionsWait)
+	if err != nil {
+		return own, anyHome, false, fmt.Errorf("waiting figures of case %s: %w", caseID, err)
+	}
+	if adm == nil { // no admissions at hand: everything counted at once
+		return store.SegmentFiguresOf(ctx, l.db.SQL, caseID, time.Now())
+	}
 	snap, err := l.snapshot(ctx)
 	if err != nil {
 		return own, anyHome, false, fmt.Errorf("waiting figures of case %s: %w", caseID, err)
@@ -115,13 +122,6 @@ func (l *Lookups) SegmentFigures(ctx context.Context, caseID string) (own, anyHo
 		p.OwnKey, p.AnyKey = e.seg.key, e.seg.anyKey
 	} else if p, found, err = store.SegmentPlacesOf(ctx, l.db.SQL, caseID); err != nil || !found {
 		return own, anyHome, false, err
-	}
-	adm, err := l.admissions.get(ctx, admissionsTTL, admissionsWait)
-	if err != nil {
-		return own, anyHome, false, fmt.Errorf("waiting figures of case %s: %w", caseID, err)
-	}
-	if adm == nil {
-		return store.SegmentFiguresOf(ctx, l.db.SQL, caseID, time.Now())
 	}
 	p.Own.Admissions, p.AnyHome.Admissions = adm.bySeg[p.OwnKey], adm.bySeg[p.AnyKey]
 	return p.Own, p.AnyHome, true, nil
