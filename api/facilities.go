@@ -24,7 +24,7 @@ type facilityView struct {
 }
 
 func (s *Server) facilityView(f domain.Facility, now time.Time) facilityView {
-	v := facilityView{Facility: f, FreeBeds: f.Capacity - f.Taken, Stale: f.Stale(now, s.Cases.Settings.BedReportMaxDays),
+	v := facilityView{Facility: f, FreeBeds: f.Capacity - f.Taken, Stale: f.Stale(now, s.Cases.Settings.BedReportDays()),
 		Sections: make([]sectionView, len(f.Sections))}
 	for i, sec := range f.Sections {
 		v.Sections[i] = sectionView{sec, sec.Free()}

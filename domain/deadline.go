@@ -105,6 +105,15 @@ func DefaultSettings() Settings {
 		OfferResponseWD: 3, OfferRefusalsBeforeReview: 2}
 }
 
+// BedReportDays is BedReportMaxDays, or its default where the settings leave it unset (built
+// in code rather than read from the configuration, which refuses a zero): the one reading of it.
+func (s *Settings) BedReportDays() int {
+	if s.BedReportMaxDays > 0 {
+		return s.BedReportMaxDays
+	}
+	return DefaultSettings().BedReportMaxDays
+}
+
 // deadlineRule says when a deadline of a kind opens, in which states it stays open, which events
 // meet it, and how its due date is computed.
 type deadlineRule struct {

@@ -6,7 +6,7 @@ import (
 )
 
 // Stale beds reports (issue 17): a home that has not reported its beds for
-// Settings.BedReportMaxDays, or never has, is stale (Facility.Stale). The occupancy board marks
+// Settings.BedReportDays, or never has, is stale (Facility.Stale). The occupancy board marks
 // it, and the reminder scan tells its agency through the outbox once per staleness episode. An
 // episode is the report the home stands on (its last one, or none yet): the store records the
 // episode it reminded with the notice, so later ticks and concurrent scanners pass the home by,
@@ -32,13 +32,13 @@ var staleHomeRoute = NoticeRoute{HappeningBedsReportStale, AudienceFacility, Not
 // PlanStaleHomeReminder is the reminder to a stale home's agency: a webhook about the home
 // (subject_kind facility), keyed by the home and its episode, so planning it again for the same
 // episode gives the same notice.
-func PlanStaleHomeReminder(s Settings, h StaleHome, now time.Time) []Notice {
+func PlanStaleHomeReminder(maxDays int, h StaleHome, now time.Time) []Notice {
 	if h.AgencyID == "" {
 		return nil
 	}
 	episode := "never"
 	data := map[string]any{"happening": string(HappeningBedsReportStale), "subject_kind": SubjectFacility, "subject_id": h.ID,
-		"facility_id": h.ID, "facility_name": h.Name, "max_days": strconv.Itoa(s.BedReportMaxDays), "date": DateOf(now).String()}
+		"facility_id": h.ID, "facility_name": h.Name, "max_days": strconv.Itoa(maxDays), "date": DateOf(now).String()}
 	if h.ReportedAt != nil {
 		episode = h.ReportedAt.UTC().Format(time.RFC3339Nano)
 		data["reported_on"] = DateOf(*h.ReportedAt).String()

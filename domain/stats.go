@@ -287,10 +287,7 @@ type Figures struct {
 // Stats returns the figures of a period.
 func (f *Figures) Stats(ctx context.Context, q StatsQuery) (*Stats, error) {
 	now := f.Clock()
-	days := f.Settings.BedReportMaxDays
-	if days <= 0 {
-		days = 7
-	}
+	days := f.Settings.BedReportDays()
 	st, err := f.Store.Stats(ctx, q, now, time.Duration(days)*24*time.Hour)
 	if err != nil {
 		return nil, fmt.Errorf("figures %s..%s: %w", q.From, q.To, err)

@@ -120,13 +120,8 @@ func (s *Scanner) expire(ctx context.Context, caseID string) error {
 // remindStaleHomes reminds the agencies of the homes whose beds report went stale
 // (domain/stalehome.go), in batches like the deadlines.
 func (s *Scanner) remindStaleHomes(ctx context.Context, now time.Time, st *ScanStats) error {
-	days := s.Settings.BedReportMaxDays
-	if days <= 0 {
-		days = domain.DefaultSettings().BedReportMaxDays
-	}
-	set := s.Settings
-	set.BedReportMaxDays = days
-	plan := func(h domain.StaleHome) []domain.Notice { return domain.PlanStaleHomeReminder(set, h, now) }
+	days := s.Settings.BedReportDays()
+	plan := func(h domain.StaleHome) []domain.Notice { return domain.PlanStaleHomeReminder(days, h, now) }
 	batch := max(s.Batch, 1)
 	for range s.maxBatches() {
 		homes, notices, err := s.Notices.RemindStaleHomes(ctx, domain.StaleBefore(now, days), batch, plan)
