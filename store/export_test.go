@@ -7,6 +7,9 @@ import (
 	"carepath/domain"
 )
 
+// TimelineCodes are the states' letters in the timeline.
+func TimelineCodes() map[domain.State]byte { return timelineCodes }
+
 // ChangeSQLs is the change statement of every shape.
 func ChangeSQLs() []string {
 	out := make([]string, len(changeStatements))

@@ -23,8 +23,6 @@ var timelineCodes = map[domain.State]byte{
 	domain.Withdrawn: 'm',
 }
 
-// TimelineCodes are the states' letters in the timeline (for the tests).
-func TimelineCodes() map[domain.State]byte { return timelineCodes }
 
 var timelineStates = func() (out [256]domain.State) {
 	for st, c := range timelineCodes {

@@ -53,9 +53,6 @@ func main() {
 func benchPhone(seq int64) string { return fmt.Sprintf("+7916%07d", seq%10_000_000) }
 
 func run(ctx context.Context) error {
-	if *reuse {
-		*keep = true
-	}
 	db, drop, err := benchkit.Database{Server: *pgURL, Name: dbName, MaxConns: 16, Reuse: *reuse, Keep: *keep}.Open(ctx)
 	if err != nil {
 		return err

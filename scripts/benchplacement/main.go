@@ -47,7 +47,7 @@ func main() {
 var districts = []string{"Северный", "Южный", "Восточный", "Западный", "Центральный", "Зеленоградский"}
 
 func run(ctx context.Context) error {
-	db, drop, err := benchkit.Database{Server: *pgURL, Name: dbName, MaxConns: 16, Reuse: *reuse, Keep: *keep || *reuse}.Open(ctx)
+	db, drop, err := benchkit.Database{Server: *pgURL, Name: dbName, MaxConns: 16, Reuse: *reuse, Keep: *keep}.Open(ctx)
 	if err != nil {
 		return err
 	}

@@ -50,8 +50,8 @@ type Database struct {
 	Server, Name string
 	// MaxConns bounds the pool (store.Options.MaxOpenConns).
 	MaxConns int
-	// Reuse opens the database a kept run left instead of recreating it; Keep leaves it after
-	// the run.
+	// Reuse opens the database a kept run left instead of recreating it (and keeps it again);
+	// Keep leaves it after the run.
 	Reuse, Keep bool
 }
 
@@ -87,7 +87,7 @@ func (d Database) Open(ctx context.Context) (*store.DB, func(), error) {
 	}
 	return db, func() {
 		db.Close()
-		if !d.Keep {
+		if !d.Keep && !d.Reuse {
 			_ = d.drop(context.Background())
 		}
 	}, nil
